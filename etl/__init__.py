@@ -1,0 +1,1 @@
+"""Data in and out: file readers, staging and validation, the loader, and the command line."""

@@ -1,0 +1,75 @@
+"""Typed errors raised by the core. Only the edges (pages, CLI) turn them into words for people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class MonitorError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class PeriodError(MonitorError, ValueError):
+    """A month could not be parsed (expected YYYY-MM)."""
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem found in indicators.yaml: where it is and what is wrong."""
+
+    location: str  # e.g. "目标集 jincheng_2025 › 目标 jc_invention › 字段 value"
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = self.location
+        if self.line is not None:
+            where = f"第 {self.line} 行" + (f"第 {self.column} 列" if self.column else "") + f"（{where}）"
+        return f"{where}：{self.message}"
+
+
+class ConfigError(MonitorError):
+    """indicators.yaml is invalid. ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, source: str, problems: list[ConfigProblem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"配置文件 {source} 有 {len(problems)} 处错误：\n{lines}")
+
+
+class RegionError(MonitorError, LookupError):
+    """A region name or code could not be resolved."""
+
+
+class UnknownRegionError(RegionError):
+    def __init__(self, name: str, suggestions: list[str] | None = None):
+        self.name = name
+        self.suggestions = suggestions or []
+        hint = f"；是否是：{'、'.join(self.suggestions)}" if self.suggestions else ""
+        super().__init__(f"「{name}」不是已知地区{hint}")
+
+
+class AmbiguousRegionError(RegionError):
+    def __init__(self, name: str, candidates: list[tuple[str, str]]):
+        self.name = name
+        self.candidates = candidates  # (code, full name with parents)
+        listed = "、".join(f"{label}（{code}）" for code, label in candidates)
+        super().__init__(f"「{name}」对应多个地区：{listed}；请写全称或代码")
+
+
+class StoreError(MonitorError):
+    """The DuckDB store could not be opened, migrated or written."""
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the store for writing."""
+
+
+class LoadError(MonitorError):
+    """A file could not be loaded; ``problems`` holds the row-level findings."""
+
+    def __init__(self, message: str, problems: list | None = None):
+        self.problems = problems or []
+        super().__init__(message)

@@ -1,0 +1,162 @@
+"""A whole target set evaluated for one region and as-of month: the table the 总览 page shows,
+the CLI prints and the briefing will print.
+
+A target set is written for one region (its document's). Evaluated for another region — a city
+of the province, say — relative targets (growth, steady increase, above a reference, ratios) apply
+as written, and absolute counts are scaled by population (the document's target per resident);
+every such row says so in ``adjusted``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pandas as pd
+
+from monitor.config import (
+    TARGET_TYPE_LABELS,
+    Config,
+    IncreaseTarget,
+    LevelTarget,
+    MilestoneTarget,
+    RatioFormula,
+    TargetSet,
+)
+from monitor.evaluation import Evaluation, Status, evaluate_target
+from monitor.milestones import TaskStatus, read_updates, task_status
+from monitor.periods import format_month_cn
+from monitor.series import as_series, indicator_values
+
+TASK_TO_STATUS = {
+    TaskStatus.DONE: Status.ACHIEVED,
+    TaskStatus.IN_PROGRESS: Status.ON_TRACK,
+    TaskStatus.NOT_STARTED: Status.NOT_STARTED,
+    TaskStatus.OVERDUE: Status.MISSED,
+}
+
+OVERVIEW_COLUMNS = [
+    "target_id", "type", "type_label", "indicator", "indicator_name", "unit", "region", "target_text",
+    "deadline", "status", "current", "current_period", "target_value", "expected_now", "baseline",
+    "baseline_period", "progress", "gap", "needed_per_month", "months_left", "projection",
+    "projection_method", "pace_ratio", "pace_band", "explanation", "clause", "has_demo", "has_published",
+    "population_year", "adjusted",
+]
+
+
+def target_text(target, unit: str) -> str:
+    """「达到 700件（2025年底）」 — the target as a short phrase."""
+    if isinstance(target, MilestoneTarget):
+        return "持续推进" if target.ongoing else f"{target.deadline:%Y年%m月%d日}前完成"
+    deadline = format_month_cn(target.deadline)
+    deadline = deadline.replace("年12月", "年底") if target.deadline.endswith("-12") else deadline
+    value = getattr(target, "value", None)
+    shown = f"{value:g}{unit}" if value is not None else ""
+    return {
+        "at_least": f"达到 {shown}",
+        "at_most": f"不高于 {shown}",
+        "increase": f"新增 {shown}",
+        "growth": f"增长 {value:g}% 以上",
+        "above_reference": "超过参照地区",
+        "steady_increase": "稳步提升",
+    }[target.type] + f"（{deadline}）"
+
+
+def scale_for_region(ctx, target, set_region: str, region: str) -> tuple[object, str | None]:
+    """The target as it applies to ``region``; the second value explains any adjustment."""
+    if region == set_region or isinstance(target, MilestoneTarget):
+        return target, None
+    ind = ctx.config.indicator(target.indicator)
+    absolute = isinstance(target, (LevelTarget, IncreaseTarget)) and not isinstance(ind.formula, RatioFormula) \
+        and ind.unit not in ("%", "分")
+    if not absolute:
+        return target, "目标为相对值，按原文直接适用"
+    mine = ctx.population.lookup(region, target.start)
+    theirs = ctx.population.lookup(set_region, target.start)
+    if mine is None or theirs is None:
+        return None, "缺少人口数据，无法按人口折算"
+    factor = mine.value / theirs.value
+    changes = {"value": round(target.value * factor, 2), "baseline": None}
+    return replace_target(target, changes), f"按人口比例折算（×{factor:.3f}）"
+
+
+def replace_target(target, changes: dict):
+    return target.model_copy(update=changes)
+
+
+def evaluate_target_set(ctx, set_id: str, as_of: str, region: str | None = None) -> pd.DataFrame:
+    """Every target of a set, evaluated; one row per target in the set's order."""
+    config: Config = ctx.config
+    tset: TargetSet = config.target_set(set_id)
+    updates = read_updates(ctx.store)
+    rows = []
+    values_cache: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def values(indicator_id: str, code: str) -> pd.DataFrame:
+        key = (indicator_id, code)
+        if key not in values_cache:
+            values_cache[key] = indicator_values(ctx.store, config, indicator_id, [code], ctx.population, until=as_of)
+        return values_cache[key]
+
+    for target in tset.targets:
+        set_region = tset.region_of(target)
+        code = region or set_region
+        if isinstance(target, MilestoneTarget):
+            status, late, latest = task_status(target, updates, as_of)
+            note = f"（{latest['note']}）" if latest is not None else ""
+            explanation = f"任务状态：{status.value}" + ("（逾期完成）" if late else "") + note
+            rows.append({
+                "target_id": target.id, "type": "milestone", "type_label": TARGET_TYPE_LABELS["milestone"],
+                "indicator": None, "indicator_name": target.title, "unit": "", "region": set_region,
+                "target_text": target_text(target, ""), "deadline": str(target.deadline or "持续推进"),
+                "status": TASK_TO_STATUS[status].value, "explanation": explanation, "clause": target.clause,
+                "has_demo": latest is not None and str(latest["note"]).startswith("示例"),
+                "has_published": False, "adjusted": None,
+            })
+            continue
+        applied, adjusted = scale_for_region(ctx, target, set_region, code)
+        ind = config.indicator(target.indicator)
+        if applied is None:
+            rows.append({"target_id": target.id, "type": target.type, "indicator": ind.id, "indicator_name": ind.name,
+                         "unit": ind.unit, "region": code, "status": Status.NO_DATA.value,
+                         "explanation": adjusted, "clause": target.clause, "adjusted": adjusted,
+                         "type_label": TARGET_TYPE_LABELS[target.type], "target_text": target_text(target, ind.unit),
+                         "deadline": target.deadline})
+            continue
+        own = values(ind.id, code)
+        reference = None
+        if applied.type == "above_reference":
+            reference = as_series(values(ind.id, applied.reference_region), applied.reference_region)
+        result: Evaluation = evaluate_target(applied, ind, as_series(own, code), as_of, reference=reference)
+        used = own[own["month"] <= (result.current_period or as_of)]
+        row = asdict(result)
+        row.update({
+            "type": target.type, "type_label": TARGET_TYPE_LABELS[target.type], "indicator": ind.id,
+            "indicator_name": ind.name, "unit": ind.unit, "region": code,
+            "target_text": target_text(applied, ind.unit), "deadline": target.deadline,
+            "status": result.status.value, "clause": target.clause,
+            "has_demo": bool((used["origin"] == "demo").any()),
+            "has_published": bool((used["origin"] == "published").any()),
+            "population_year": _population_year(own, result.current_period), "adjusted": adjusted,
+        })
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for col in OVERVIEW_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = None
+    return frame[OVERVIEW_COLUMNS]
+
+
+def _population_year(values: pd.DataFrame, month: str | None):
+    if month is None or "population_year" not in values.columns:
+        return None
+    hit = values[values["month"] == month]
+    return int(hit["population_year"].iloc[0]) if not hit.empty else None
+
+
+def status_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many targets per status, in the display order of statuses."""
+    counts = frame["status"].value_counts()
+    return {s.value: int(counts.get(s.value, 0)) for s in Status}
+
+
+

@@ -1,0 +1,177 @@
+"""The DuckDB store: one file under data/, created and migrated on open.
+
+Connection handling is deliberate (see RECIPES: DuckDB allows one read-write process per file,
+and a read-only connection in the same process conflicts with a read-write one). Every
+operation therefore opens a short-lived read-write connection and closes it: the dashboard's
+sessions and a CLI run in another process take turns; a connection that finds the file locked
+retries until ``timeout`` and then raises ``StoreBusyError`` with a message a person can act on.
+
+``data_version`` in ``store_meta`` is bumped by every commit, so callers can key caches on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from monitor import DATA_DIR
+from monitor.config import Config, MilestoneTarget
+from monitor.errors import StoreBusyError, StoreError
+
+DEFAULT_STORE = DATA_DIR / "monitor.duckdb"
+_LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
+
+
+def default_store_path() -> Path:
+    """data/monitor.duckdb, or the path in IPMON_DB (tests and benchmarks use their own file)."""
+    return Path(os.environ.get("IPMON_DB", DEFAULT_STORE))
+
+
+def _migrations() -> list[tuple[int, str]]:
+    files = sorted(p for p in resources.files("monitor.sql").iterdir() if p.name.endswith(".sql"))
+    return [(int(p.name.split("_", 1)[0]), p.read_text(encoding="utf-8")) for p in files]
+
+
+SCHEMA_VERSION = max(v for v, _ in _migrations())
+
+
+class Store:
+    def __init__(self, path: Path | str | None = None, *, timeout: float = 15.0):
+        self.path = Path(path) if path else default_store_path()
+        self.timeout = timeout
+
+    # ------------------------------------------------------------------ connections
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection; waits while another process holds the file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.timeout
+        delay = 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as e:
+                if not any(m in str(e) for m in _LOCK_MARKERS):
+                    raise StoreError(f"无法打开数据库 {self.path}：{e}") from e
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"数据库 {self.path.name} 正被另一个程序写入（等待 {self.timeout:.0f} 秒后仍未释放）；"
+                        "请稍后重试，或等待正在进行的导入完成"
+                    ) from e
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: commits on success, rolls back on any exception, bumps data_version."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute(
+                    "UPDATE store_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS VARCHAR) "
+                    "WHERE key = 'data_version'"
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def query(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, params or []).df()
+
+    # ------------------------------------------------------------------ schema
+    def migrate(self) -> int:
+        """Create or upgrade the schema; returns the schema version now in place."""
+        with self.connect() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
+            )
+            current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+            for version, sql in _migrations():
+                if version <= current:
+                    continue
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    con.execute(sql)
+                    con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+                    con.execute("COMMIT")
+                except Exception as e:
+                    con.execute("ROLLBACK")
+                    raise StoreError(f"数据库升级到第 {version} 版失败：{e}") from e
+                current = version
+            return current
+
+    def data_version(self) -> int:
+        with self.connect() as con:
+            row = con.execute("SELECT value FROM store_meta WHERE key = 'data_version'").fetchone()
+        return int(row[0])
+
+    # ------------------------------------------------------------------ reference data
+    def sync_reference(self, config: Config, regions, population) -> None:
+        """Mirror the registry, population and config into their tables (config is the source of truth)."""
+        region_rows = pd.DataFrame(
+            [(r.code, r.name, r.short_name, r.level, r.parent) for r in regions],
+            columns=["code", "name", "short_name", "level", "parent"],
+        )
+        pop = population.frame()[["region_code", "year", "population", "basis", "source_url"]]
+        indicators = pd.DataFrame(
+            [
+                (i.id, i.name, i.unit, i.kind, i.frequency, i.direction, i.aggregation, i.description,
+                 i.model_dump_json())
+                for i in config.indicators
+            ],
+            columns=["id", "name", "unit", "kind", "frequency", "direction", "aggregation", "description",
+                     "definition"],
+        )
+        sets = pd.DataFrame(
+            [
+                (s.id, s.title, s.issuer, s.doc_number, s.date, s.source.seed or s.source.url, s.region)
+                for s in config.target_sets
+            ],
+            columns=["id", "title", "issuer", "doc_number", "issued_on", "source", "region"],
+        )
+        targets = pd.DataFrame(
+            [
+                (
+                    t.id, s.id, t.type,
+                    None if isinstance(t, MilestoneTarget) else t.indicator,
+                    s.region_of(t),
+                    getattr(t, "value", None),
+                    None if isinstance(t, MilestoneTarget) else t.deadline,
+                    t.clause,
+                    json.dumps(t.model_dump(mode="json"), ensure_ascii=False),
+                )
+                for s in config.target_sets
+                for t in s.targets
+            ],
+            columns=["id", "target_set", "type", "indicator", "region", "value", "deadline", "clause",
+                     "definition"],
+        )
+        with self.transaction() as con:
+            for table, frame in (
+                ("regions", region_rows), ("population", pop), ("indicators", indicators),
+                ("target_sets", sets), ("targets", targets),
+            ):
+                con.execute(f"DELETE FROM {table}")  # table names are constants above, never user input
+                con.register("frame", frame)
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
+                con.unregister("frame")
+
+    def observation_count(self) -> int:
+        with self.connect() as con:
+            return con.execute("SELECT count(*) FROM observations").fetchone()[0]

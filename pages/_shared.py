@@ -1,0 +1,113 @@
+"""What every page shares: the opened context, the sidebar selections and cached core calls.
+
+Caches are keyed on the store's data_version, so a commit made anywhere (another session, the
+CLI) shows up on the next rerun without a restart.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from monitor.context import Context, open_context
+from monitor.errors import ConfigError, StoreError
+from monitor.evaluation import STATUS_COLORS, Status
+from monitor.overview import evaluate_target_set
+from monitor.periods import format_month_cn, last_full_month, month_range
+from monitor.series import indicator_values
+
+DEMO_NOTICE = "本页包含**示例数据**（虚构数值，仅供演示，标记为「示例数据」）；标记为「公布值」的数据引自公开报道，来源见数据表。"
+
+
+@st.cache_resource(show_spinner="正在打开数据库……")
+def get_context() -> Context:
+    return open_context()
+
+
+def context_or_stop() -> Context:
+    try:
+        return get_context()
+    except ConfigError as e:
+        st.error("指标配置文件有错误，系统无法启动：")
+        st.code(str(e), language=None)
+        st.stop()
+    except StoreError as e:
+        st.error(f"数据库无法打开：{e}")
+        st.stop()
+
+
+def data_version() -> int:
+    return context_or_stop().store.data_version()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def data_months(version: int) -> list[str]:
+    ctx = get_context()
+    frame = ctx.store.query("SELECT min(month) AS first, max(month) AS last FROM observations")
+    first, last = frame["first"].iloc[0], frame["last"].iloc[0]
+    if not isinstance(first, str):
+        return []
+    return month_range(first, min(last, last_full_month()))
+
+
+@st.cache_data(show_spinner="正在评估目标……", max_entries=512)
+def overview(version: int, set_id: str, as_of: str, region: str) -> pd.DataFrame:
+    return evaluate_target_set(get_context(), set_id, as_of, region)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def values(version: int, indicator_id: str, regions: tuple[str, ...], as_of: str) -> pd.DataFrame:
+    ctx = get_context()
+    return indicator_values(ctx.store, ctx.config, indicator_id, list(regions), ctx.population, until=as_of)
+
+
+def region_options(ctx: Context, set_region: str) -> list[str]:
+    """The set's own region first, then its province and that province's cities."""
+    region = ctx.regions[set_region]
+    if region.level == "country":
+        return [set_region]
+    province = set_region if region.level == "province" else region.parent
+    cities = [r.code for r in ctx.regions.cities_of(province) if not r.is_grouping]
+    ordered = [set_region, province, *cities]
+    return list(dict.fromkeys(ordered))
+
+
+def region_label(ctx: Context, code: str) -> str:
+    return ctx.regions[code].name
+
+
+def sidebar() -> tuple[Context, str, str, str]:
+    """Target set, region and as-of month, shared by every page."""
+    ctx = context_or_stop()
+    months = data_months(data_version())
+    if not months:
+        st.warning("数据库中还没有观测数据。请运行 `python -m etl init --demo` 载入示例数据，或在导入页上传数据。")
+        st.stop()
+    sets = ctx.config.target_sets
+    set_ids = [s.id for s in sets]
+    if st.session_state.get("target_set") not in set_ids:
+        st.session_state["target_set"] = set_ids[0]
+    set_id = st.sidebar.selectbox("目标集（政策文件）", set_ids, key="target_set",
+                                  format_func=lambda i: ctx.config.target_set(i).short_title)
+    tset = ctx.config.target_set(set_id)
+    options = region_options(ctx, tset.region)
+    if st.session_state.get("region") not in options:
+        st.session_state["region"] = tset.region
+    region = st.sidebar.selectbox("地区", options, key="region", format_func=lambda c: region_label(ctx, c))
+    if st.session_state.get("as_of") not in months:
+        st.session_state["as_of"] = months[-1]
+    as_of = st.sidebar.select_slider("截至月份", options=months, key="as_of", format_func=format_month_cn)
+    st.sidebar.caption(f"{tset.issuer}　{tset.doc_number or '（无文号）'}")
+    return ctx, set_id, region, as_of
+
+
+def status_badge(status: str) -> str:
+    color = STATUS_COLORS.get(Status(status), "#999") if status in {s.value for s in Status} else "#999"
+    return f'<span style="background:{color};color:white;padding:2px 8px;border-radius:10px;font-size:0.85em">{status}</span>'
+
+
+def fmt(value, decimals: int = 2) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -1,0 +1,58 @@
+"""总览: every target of the chosen set with its status, progress, gap and explanation."""
+
+import streamlit as st
+
+from monitor.charts import status_figure
+from monitor.overview import status_counts
+from monitor.periods import format_month_cn
+from pages._shared import DEMO_NOTICE, data_version, fmt, overview, sidebar, status_badge
+
+ctx, set_id, region, as_of = sidebar()
+tset = ctx.config.target_set(set_id)
+frame = overview(data_version(), set_id, as_of, region)
+
+st.title(f"{ctx.regions[region].name} · {tset.short_title}")
+st.caption(f"《{tset.title}》{tset.doc_number or ''}　{tset.issuer}　数据截至{format_month_cn(as_of)}")
+if region != tset.region:
+    st.info(f"目标集为{ctx.regions[tset.region].name}制定；用于{ctx.regions[region].name}时，相对目标按原文适用，"
+            "绝对数量目标按人口比例折算（见各目标说明）。")
+if frame["has_demo"].fillna(False).any():
+    st.warning(DEMO_NOTICE, icon=":material/science:")
+if tset.note:
+    st.caption(f"说明：{tset.note}")
+
+counts = status_counts(frame)
+cols = st.columns(len(counts))
+for col, (label, n) in zip(cols, counts.items()):
+    col.metric(label, n)
+st.plotly_chart(status_figure(counts, title="目标状态分布", as_of=as_of), config={"displayModeBar": False})
+
+view = st.segmented_control("视图", ["进度与状态", "进度比（实际/所需）"], default="进度与状态", key="overview_view")
+indicator_rows = frame[frame["type"] != "milestone"]
+if view == "进度比（实际/所需）":
+    table = indicator_rows[["indicator_name", "target_text", "pace_ratio", "pace_band", "status"]].rename(
+        columns={"indicator_name": "指标", "target_text": "目标", "pace_ratio": "进度比", "pace_band": "区间",
+                 "status": "状态"})
+    st.dataframe(table, hide_index=True, column_config={"进度比": st.column_config.NumberColumn(format="%.2f")})
+    st.caption("进度比 = 实际月均进展 ÷ 按期完成所需月均进展；≥1 按期或超前，0.5–1 偏慢，0–0.5 明显滞后，<0 倒退。")
+
+for row in frame.itertuples():
+    with st.container(border=True):
+        head, value_col, gap_col = st.columns([5, 3, 3])
+        head.markdown(f"**{row.indicator_name}**　{status_badge(row.status)}", unsafe_allow_html=True)
+        head.caption(f"{row.type_label}：{row.target_text}" + (f"　· {row.adjusted}" if row.adjusted else ""))
+        if row.type != "milestone":
+            value_col.metric("当前值", f"{fmt(row.current)}{row.unit}" if row.current is not None else "无数据",
+                             help=f"观测月份：{row.current_period or '—'}")
+            if row.gap is not None and row.gap == row.gap and row.gap > 0:
+                gap_col.metric("差距", f"{fmt(row.gap)}{row.unit}",
+                               help="距目标还差多少（按目标方向）")
+                if row.needed_per_month is not None and row.needed_per_month == row.needed_per_month:
+                    gap_col.caption(f"需月均 {fmt(row.needed_per_month)}{row.unit}")
+            if row.progress is not None and row.progress == row.progress:
+                head.progress(min(max(float(row.progress), 0.0), 1.0), text=f"进度 {row.progress:.0%}")
+        st.write(row.explanation)
+        if row.population_year is not None and row.population_year == row.population_year:
+            st.caption(f"人口取 {int(row.population_year)} 年常住人口")
+        with st.expander("原文"):
+            st.write(f"「{row.clause}」")

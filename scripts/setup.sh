@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian machine: system packages, then a virtualenv in .venv.
+# Usage: scripts/setup.sh [--dev]   (--dev adds the test and lint tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: chromium (browser tests, chart export), a CJK font (Chinese in charts and PDFs),
+# poppler-utils (pdftotext/pdffonts in tests), pango/harfbuzz (WeasyPrint).
+APT_PACKAGES=(chromium fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[setup] installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv with $PY"
+  "$PY" -m venv .venv
+fi
+
+req=requirements.txt
+[ "${1:-}" = "--dev" ] && req=requirements-dev.txt
+stamp=".venv/.installed-$(basename "$req" .txt)"
+digest=$(cat requirements.txt "$req" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+  echo "[setup] installing Python packages from $req"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r "$req"
+  echo "$digest" > "$stamp"
+fi
