@@ -153,40 +153,40 @@ def stage(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: 
         row_ok = True
         region = region_cache[rec.region]
         if isinstance(region, Exception):
-            problems.append(Problem(file_name, line, "region", "region", rec.region,
+            problems.append(Problem(file_name, line, "地区", "region", rec.region,
                                     f"第 {line} 行「地区」列：{region}"))
             row_ok = False
         elif allowed_regions is not None and region not in allowed_regions:
-            problems.append(Problem(file_name, line, "region", "region", rec.region,
+            problems.append(Problem(file_name, line, "地区", "region", rec.region,
                                     f"第 {line} 行「地区」列的「{rec.region}」不在您可导入的地区范围内"))
             row_ok = False
         indicator = indicator_cache[rec.indicator]
         if indicator is None:
-            problems.append(Problem(file_name, line, "indicator", "indicator", rec.indicator,
+            problems.append(Problem(file_name, line, "指标", "indicator", rec.indicator,
                                     f"第 {line} 行「指标」列的「{rec.indicator}」不是已知指标；"
                                     "请使用 indicators.yaml 中的指标名称、别名或代码"))
             row_ok = False
         month = period_cache[rec.period]
         if isinstance(month, Exception):
-            problems.append(Problem(file_name, line, "period", "period", rec.period,
+            problems.append(Problem(file_name, line, "期间", "period", rec.period,
                                     f"第 {line} 行「期间」列：{month}"))
             row_ok = False
         elif month > latest_allowed:
-            problems.append(Problem(file_name, line, "period", "future", rec.period,
+            problems.append(Problem(file_name, line, "期间", "future", rec.period,
                                     f"第 {line} 行的期间 {month} 尚未结束（最近可报送的月份是 {latest_allowed}）；请检查年份和月份"))
             row_ok = False
         try:
             value = parse_number(rec.value)
         except ValueError:
-            problems.append(Problem(file_name, line, "value", "value", rec.value,
+            problems.append(Problem(file_name, line, "数值", "value", rec.value,
                                     f"第 {line} 行「数值」列的「{rec.value}」不是数字；请只填数字（可带千分位逗号），缺失请留空"))
             continue
         if value is None:
-            problems.append(Problem(file_name, line, "value", "value", rec.value,
+            problems.append(Problem(file_name, line, "数值", "value", rec.value,
                                     f"第 {line} 行数值为空，视为缺失（不按 0 处理），该行不导入", "warning"))
             continue
         if row_ok and value < 0 and config.indicator(indicator).unit in COUNT_UNITS:
-            problems.append(Problem(file_name, line, "value", "negative", rec.value,
+            problems.append(Problem(file_name, line, "数值", "negative", rec.value,
                                     f"第 {line} 行「{config.indicator(indicator).name}」为负数 {value:g}；计数不能为负，请核对"))
             row_ok = False
         if not row_ok:
@@ -214,7 +214,7 @@ def stage(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: 
             lines = "、".join(str(x) for x in group["line"])
             if group["value"].nunique() > 1:
                 for rec in group.itertuples():
-                    problems.append(Problem(file_name, int(rec.line), "value", "duplicate", f"{rec.value:g}",
+                    problems.append(Problem(file_name, int(rec.line), "数值", "duplicate", f"{rec.value:g}",
                                             f"第 {lines} 行是同一地区、指标和期间，但数值不同；请只保留正确的一行"))
             else:
                 problems.append(Problem(file_name, int(group["line"].iloc[-1]), None, "duplicate", None,

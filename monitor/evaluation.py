@@ -897,3 +897,44 @@ def _evaluate_steady(target: SteadyTarget, indicator: Indicator, view: pd.Series
         pace_band=None,
         explanation=text,
     )
+
+
+# --------------------------------------------------------------------------- charts
+
+
+@dataclass(frozen=True)
+class MeasurePath:
+    """What a chart of a target draws: the measured quantity Q over time and the straight line
+    from (t0, baseline) to (deadline, target) it is judged against (None where the type has none)."""
+
+    measure: str
+    points: pd.Series
+    t0: str | None
+    baseline: float | None
+    deadline: str
+    target: float | None
+
+
+def measure_path(target: IndicatorTarget, indicator: Indicator, series: pd.Series, as_of: str) -> MeasurePath:
+    """The same measure ``evaluate_target`` judges, as a series for drawing."""
+    as_of = parse_month(as_of)
+    view = _as_of_view(series, as_of)
+    plan: _Plan | Evaluation | None = None
+    if isinstance(target, LevelTarget):
+        plan = _level_plan(target, indicator, view, as_of)
+    elif isinstance(target, IncreaseTarget):
+        plan = _increase_plan(target, indicator, view, as_of)
+    elif isinstance(target, GrowthTarget):
+        plan = _growth_plan(target, indicator, view, as_of)
+    if isinstance(plan, _Plan):
+        return MeasurePath(plan.measure, plan.points, plan.t0, plan.baseline, plan.deadline, plan.target)
+    points = _level_points(indicator, view)
+    baseline = getattr(target, "baseline", None)
+    return MeasurePath(
+        _level_measure(indicator)[0] if indicator.kind == "flow" else indicator.name,
+        points,
+        baseline.period if baseline else None,
+        baseline.value if baseline else None,
+        target.deadline,
+        getattr(target, "value", None) if isinstance(target, LevelTarget) else None,
+    )

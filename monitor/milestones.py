@@ -37,9 +37,9 @@ class TaskView:
     target_id: str
     number: int | None
     title: str
-    lead: str
-    cooperating: str
-    national: str
+    lead: tuple[str, ...]
+    cooperating: tuple[str, ...]
+    national: tuple[str, ...]
     deadline: date | None
     ongoing: bool
     status: TaskStatus
@@ -86,8 +86,8 @@ def task_table(target_set: TargetSet, updates: pd.DataFrame, as_of: str) -> list
             continue
         status, late, latest = task_status(task, updates, as_of)
         views.append(TaskView(
-            task.id, task.number, task.title, "、".join(task.lead), "、".join(task.cooperating),
-            "、".join(task.national), task.deadline, task.ongoing, status, late,
+            task.id, task.number, task.title, tuple(task.lead), tuple(task.cooperating),
+            tuple(task.national), task.deadline, task.ongoing, status, late,
             latest["_on"] if latest is not None else None,
             latest["note"] if latest is not None else None, task.clause,
         ))

@@ -111,3 +111,18 @@ def fmt(value, decimals: int = 2) -> str:
         return "—"
     text = f"{value:,.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@st.cache_data(show_spinner="正在绘图……", max_entries=256)
+def cached_detail(version: int, indicator_id: str, region: str, as_of: str, set_id: str | None,
+                  target_id: str | None):
+    from monitor.detail import indicator_detail
+
+    return indicator_detail(get_context(), indicator_id, region, as_of, set_id=set_id, target_id=target_id)
+
+
+@st.cache_data(show_spinner="正在比较各地区……", max_entries=256)
+def cached_comparison(version: int, indicator_id: str, province: str, as_of: str, set_id: str):
+    from monitor.comparison import compare_regions
+
+    return compare_regions(get_context(), indicator_id, province, as_of, set_id)

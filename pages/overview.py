@@ -40,7 +40,7 @@ for row in frame.itertuples():
     with st.container(border=True):
         head, value_col, gap_col = st.columns([5, 3, 3])
         head.markdown(f"**{row.indicator_name}**　{status_badge(row.status)}", unsafe_allow_html=True)
-        head.caption(f"{row.type_label}：{row.target_text}" + (f"　· {row.adjusted}" if row.adjusted else ""))
+        head.caption(f"目标：{row.target_text}" + (f"　· {row.adjusted}" if row.adjusted else ""))
         if row.type != "milestone":
             value_col.metric("当前值", f"{fmt(row.current)}{row.unit}" if row.current is not None else "无数据",
                              help=f"观测月份：{row.current_period or '—'}")

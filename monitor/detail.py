@@ -1,0 +1,93 @@
+"""One indicator of one region in detail: its measure over time against a target, the figure
+that draws it, and the observations behind it with their origin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from monitor.charts import trajectory_figure
+from monitor.evaluation import Evaluation, evaluate_target, measure_path
+from monitor.overview import scale_for_region
+from monitor.series import as_series, indicator_values
+
+ORIGIN_LABELS = {"published": "公布值", "demo": "示例数据", "upload": "报送值"}
+
+
+@dataclass(frozen=True)
+class IndicatorDetail:
+    figure: go.Figure
+    evaluation: Evaluation | None
+    observations: pd.DataFrame  # 月份, 数值, 类型, 来源, 备注
+    adjusted: str | None
+    population_note: str | None
+
+
+def _with_origin(points: pd.Series, values: pd.DataFrame) -> pd.DataFrame:
+    origin = dict(zip(values["month"], values["origin"]))
+    frame = pd.DataFrame({"month": list(points.index), "value": points.to_numpy(dtype="float64")})
+    frame["origin"] = [origin.get(m, "demo") for m in frame["month"]]
+    return frame
+
+
+def observations_table(values: pd.DataFrame) -> pd.DataFrame:
+    table = pd.DataFrame({
+        "月份": values["month"],
+        "数值": values["value"],
+        "类型": values["origin"].map(ORIGIN_LABELS).fillna(values["origin"]),
+        "来源": values["source_url"],
+        "备注": values["note"],
+    })
+    if "population_year" in values.columns:
+        table["人口年份"] = values["population_year"].astype("Int64")
+    return table.sort_values("月份", ascending=False).reset_index(drop=True)
+
+
+def indicator_detail(ctx, indicator_id: str, region: str, as_of: str, *, set_id: str | None = None,
+                     target_id: str | None = None) -> IndicatorDetail:
+    config = ctx.config
+    ind = config.indicator(indicator_id)
+    region_name = ctx.regions[region].name
+    values = indicator_values(ctx.store, config, ind.id, [region], ctx.population, until=as_of)
+    series = as_series(values, region)
+    target = None
+    adjusted = None
+    if set_id and target_id:
+        tset = config.target_set(set_id)
+        original = next(t for t in tset.targets if t.id == target_id)
+        target, adjusted = scale_for_region(ctx, original, tset.region_of(original), region)
+    evaluation = None
+    sources = sorted({u for u in values["source_url"].dropna() if str(u).startswith("http")})
+    if target is not None:
+        reference = None
+        ref_frame = None
+        if target.type == "above_reference":
+            ref_values = indicator_values(ctx.store, config, ind.id, [target.reference_region], ctx.population,
+                                          until=as_of)
+            reference = as_series(ref_values, target.reference_region)
+            ref_frame = ref_values[["month", "value"]]
+        evaluation = evaluate_target(target, ind, series, as_of, reference=reference)
+        path = measure_path(target, ind, series, as_of)
+        measure = _with_origin(path.points, values)
+        line_start = (path.t0, path.baseline) if path.t0 and path.baseline is not None else None
+        line_end = (path.deadline, path.target) if path.target is not None else None
+        projection = (path.deadline, evaluation.projection) if evaluation.projection is not None else None
+        title = ind.name if path.measure == ind.name else f"{ind.name}（{path.measure}）"
+        figure = trajectory_figure(
+            measure, title=title, region_name=region_name, unit=ind.unit, as_of=as_of,
+            baseline=line_start, target=line_end, projection=projection, reference=ref_frame,
+            reference_name=ctx.regions[target.reference_region].name if ref_frame is not None else None,
+            sources=sources,
+        )
+    else:
+        measure = _with_origin(series, values)
+        figure = trajectory_figure(measure, title=ind.name, region_name=region_name, unit=ind.unit, as_of=as_of,
+                                   sources=sources)
+    population_note = None
+    if "population_year" in values.columns and not values.empty:
+        years = sorted({int(y) for y in values["population_year"].dropna()})
+        if years:
+            population_note = "人口取 " + "、".join(str(y) for y in years) + " 年常住人口（各月取当年或之前最近一年）"
+    return IndicatorDetail(figure, evaluation, observations_table(values), adjusted, population_note)

@@ -1,0 +1,40 @@
+"""地区对比: the cities of a province ranked on one indicator, with gaps to target."""
+
+import streamlit as st
+
+from monitor.charts import comparison_figure, gap_figure
+from monitor.config import MilestoneTarget
+from pages._shared import DEMO_NOTICE, cached_comparison, data_version, sidebar
+
+ctx, set_id, region, as_of = sidebar()
+tset = ctx.config.target_set(set_id)
+set_indicators = [t.indicator for t in tset.targets if not isinstance(t, MilestoneTarget)]
+options = list(dict.fromkeys(set_indicators + [i.id for i in ctx.config.indicators]))
+indicator_id = st.selectbox("指标", options, key="compare_indicator",
+                            format_func=lambda i: ctx.config.indicator(i).name)
+ind = ctx.config.indicator(indicator_id)
+province = region if ctx.regions[region].level == "province" else ctx.regions[region].parent
+if ctx.regions[region].level == "country":
+    st.info("请在侧边栏选择一个省或市：地区对比比较一个省内各市。")
+    st.stop()
+frame = cached_comparison(data_version(), indicator_id, province, as_of, set_id)
+
+st.title(f"{ctx.regions[province].name}各市 · {ind.name}")
+has_demo = bool(frame["has_demo"].any())
+if has_demo:
+    st.warning(DEMO_NOTICE, icon=":material/science:")
+if frame["target_source"].notna().any():
+    sources = sorted(set(frame["target_source"].dropna()))
+    st.caption("目标口径：" + "；".join(sources))
+data = frame.dropna(subset=["value"])
+if data.empty:
+    st.info("所选月份各市均无该指标数据。")
+    st.stop()
+st.plotly_chart(comparison_figure(data, title=f"{ctx.regions[province].name}各市{ind.name}排名", unit=ind.unit,
+                                  as_of=as_of, has_demo=has_demo), key="compare_chart")
+if data["gap"].notna().any():
+    st.plotly_chart(gap_figure(data, title="距目标差距", unit=ind.unit, as_of=as_of, has_demo=has_demo),
+                    key="gap_chart")
+table = frame.rename(columns={"rank": "排名", "region_name": "地区", "value": "当前值", "period": "月份",
+                              "target": "目标", "gap": "差距", "status": "状态", "explanation": "说明"})
+st.dataframe(table[["排名", "地区", "当前值", "月份", "目标", "差距", "状态", "说明"]], hide_index=True)

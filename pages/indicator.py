@@ -1,0 +1,47 @@
+"""指标详情: one region's indicator over time against its target."""
+
+import streamlit as st
+
+from monitor.config import MilestoneTarget
+from pages._shared import DEMO_NOTICE, cached_detail, data_version, sidebar, status_badge
+
+ctx, set_id, region, as_of = sidebar()
+tset = ctx.config.target_set(set_id)
+targets = [t for t in tset.targets if not isinstance(t, MilestoneTarget)]
+choices = [("target", t.id) for t in targets] + [
+    ("indicator", i.id) for i in ctx.config.indicators if i.id not in {t.indicator for t in targets}
+]
+
+
+def label(choice: tuple[str, str]) -> str:
+    kind, ident = choice
+    if kind == "target":
+        target = next(t for t in targets if t.id == ident)
+        return f"{ctx.config.indicator(target.indicator).name}（目标）"
+    return f"{ctx.config.indicator(ident).name}（无目标，仅看走势）"
+
+
+if not choices:
+    st.info("该目标集只有任务节点，请在「任务进度」页查看。")
+    st.stop()
+kind, ident = st.selectbox("指标", choices, format_func=label, key="detail_choice")
+if kind == "target":
+    target = next(t for t in targets if t.id == ident)
+    detail = cached_detail(data_version(), target.indicator, region, as_of, set_id, target.id)
+else:
+    detail = cached_detail(data_version(), ident, region, as_of, None, None)
+
+st.title(f"{ctx.regions[region].name} · 指标详情")
+if detail.evaluation is not None:
+    st.markdown(f"{status_badge(detail.evaluation.status.value)}　{detail.evaluation.explanation}",
+                unsafe_allow_html=True)
+    if detail.adjusted:
+        st.caption(detail.adjusted)
+st.plotly_chart(detail.figure, key="detail_chart")
+if (detail.observations["类型"] == "示例数据").any():
+    st.warning(DEMO_NOTICE, icon=":material/science:")
+if detail.population_note:
+    st.caption(detail.population_note)
+st.subheader("观测值")
+st.dataframe(detail.observations, hide_index=True,
+             column_config={"来源": st.column_config.LinkColumn("来源", display_text="链接")})

@@ -1,0 +1,62 @@
+"""任务进度: milestone tasks with lead department, deadline and status; status updates recorded."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from monitor.milestones import UPDATE_STATUSES, MilestoneError, read_updates, record_update, task_table
+from monitor.periods import format_month_cn
+from pages._shared import context_or_stop, sidebar
+
+ctx, set_id, region, as_of = sidebar()
+with_tasks = [s for s in ctx.config.target_sets if any(t.type == "milestone" for t in s.targets)]
+most = max(with_tasks, key=lambda s: sum(t.type == "milestone" for t in s.targets))
+default = set_id if set_id in {s.id for s in with_tasks} else most.id
+chosen = st.selectbox("文件", [s.id for s in with_tasks], index=[s.id for s in with_tasks].index(default),
+                      format_func=lambda i: ctx.config.target_set(i).short_title, key="tasks_set")
+tset = ctx.config.target_set(chosen)
+views = task_table(tset, read_updates(ctx.store), as_of)
+
+st.title(f"任务进度 · {tset.short_title}")
+st.caption(f"《{tset.title}》{tset.doc_number or ''}　状态截至{format_month_cn(as_of)}月底")
+frame = pd.DataFrame([{
+    "序号": v.number, "任务": v.title, "牵头单位": "、".join(v.lead), "配合单位": "、".join(v.cooperating),
+    "国家层面": "、".join(v.national), "_lead": v.lead,
+    "完成时限": "持续推进" if v.ongoing else f"{v.deadline:%Y-%m-%d}",
+    "状态": v.status.value + ("（逾期完成）" if v.done_late else ""),
+    "最近进展": f"{v.last_update}：{v.last_note}" if v.last_update else "—", "_id": v.target_id,
+} for v in views])
+departments = sorted({d for v in views for d in v.lead})
+pick = st.multiselect("按牵头单位筛选", departments, key="tasks_departments", placeholder="全部单位")
+statuses = st.multiselect("按状态筛选", ["未开始", "进行中", "已完成", "逾期"], key="tasks_statuses",
+                          placeholder="全部状态")
+shown = frame
+if pick:
+    shown = shown[shown["_lead"].apply(lambda lead: any(d in lead for d in pick))]
+if statuses:
+    shown = shown[shown["状态"].apply(lambda s: any(s.startswith(x) for x in statuses))]
+counts = frame["状态"].str[:3].value_counts()
+cols = st.columns(4)
+for col, name in zip(cols, ["未开始", "进行中", "已完成", "逾期"]):
+    col.metric(name, int(counts.get(name, 0)))
+if frame["最近进展"].str.contains("示例").any():
+    st.warning("任务进展记录为**示例数据**（虚构，仅供演示）。", icon=":material/science:")
+st.dataframe(shown.drop(columns=["_id", "_lead"]), hide_index=True)
+
+with st.form("task_update"):
+    st.subheader("登记进展")
+    task_id = st.selectbox("任务", frame["_id"].tolist(),
+                           format_func=lambda i: frame.set_index("_id").loc[i, "任务"])
+    status = st.radio("状态", list(UPDATE_STATUSES), horizontal=True,
+                      format_func=lambda s: UPDATE_STATUSES[s].value)
+    on = st.date_input("生效日期", value=date.today(), max_value=date.today())
+    note = st.text_input("进展说明", placeholder="例如：已印发实施方案（晋知发〔2023〕1号）")
+    by = st.text_input("登记人")
+    if st.form_submit_button("保存"):
+        try:
+            record_update(context_or_stop().store, ctx.config, task_id, status, on, note, by.strip() or "未署名")
+            st.success("已保存。")
+            st.rerun()
+        except MilestoneError as e:
+            st.error(str(e))
