@@ -403,7 +403,7 @@ def _level_baseline(
         return (target.baseline.period, target.baseline.value, "document"), target.baseline.period
     before = points[points.index <= target.start]
     if not before.empty:
-        return (target.start, float(before.iloc[-1]), "observed"), str(before.index[-1])
+        return (str(before.index[-1]), float(before.iloc[-1]), "observed"), str(before.index[-1])
     after = points[points.index > target.start]
     if after.empty:
         return None

@@ -51,14 +51,19 @@ def target_text(target, unit: str) -> str:
     deadline = deadline.replace("年12月", "年底") if target.deadline.endswith("-12") else deadline
     value = getattr(target, "value", None)
     shown = f"{value:g}{unit}" if value is not None else ""
-    return {
-        "at_least": f"达到 {shown}",
-        "at_most": f"不高于 {shown}",
-        "increase": f"新增 {shown}",
-        "growth": f"增长 {value:g}% 以上",
-        "above_reference": "超过参照地区",
-        "steady_increase": "稳步提升",
-    }[target.type] + f"（{deadline}）"
+    if target.type == "at_least":
+        phrase = f"达到 {shown}"
+    elif target.type == "at_most":
+        phrase = f"不高于 {shown}"
+    elif target.type == "increase":
+        phrase = f"新增 {shown}"
+    elif target.type == "growth":
+        phrase = f"增长 {value:g}% 以上"
+    elif target.type == "above_reference":
+        phrase = "超过参照地区"
+    else:
+        phrase = "稳步提升"
+    return f"{phrase}（{deadline}）"
 
 
 def scale_for_region(ctx, target, set_region: str, region: str) -> tuple[object, str | None]:

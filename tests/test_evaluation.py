@@ -777,7 +777,7 @@ def test_a_steady_target_is_judged_at_the_deadline_against_its_baseline():
 def test_a_steady_target_without_a_document_baseline_uses_the_value_at_start():
     series = points(m2020_12=4.0, m2021_06=4.2, m2021_09=4.3, m2021_12=4.4)
     result = evaluate_target(steady(baseline=None), PER_10K, series, "2021-12")
-    assert (result.baseline, result.baseline_period, result.baseline_origin) == (4.0, "2021-01", "observed")
+    assert (result.baseline, result.baseline_period, result.baseline_origin) == (4.0, "2020-12", "observed")  # the month the value was observed
     assert result.status is Status.ON_TRACK
 
 
