@@ -25,7 +25,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from monitor.regions import load_regions
 
     try:
-        config = load_config(args.file, regions=load_regions())
+        config = load_config(args.file or args.config, regions=load_regions())
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 1

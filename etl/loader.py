@@ -36,6 +36,7 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "note": ("note", "备注"),
 }
 REQUIRED = ("region", "indicator", "period", "value")
+REQUIRED_LABELS = {"region": "地区", "indicator": "指标", "period": "期间", "value": "数值"}
 MISSING_MARKERS = {"", "—", "-", "--", "－", "——", "/", "nan", "NaN", "None", "无"}
 COUNT_UNITS = {"件", "家", "项", "个", "人", "户", "次"}
 ORIGINS = ("published", "demo", "upload")
@@ -101,7 +102,7 @@ def read_canonical_csv(data: bytes, file_name: str) -> pd.DataFrame:
                 break
     missing = [c for c in REQUIRED if c not in rename.values()]
     if missing:
-        wanted = "、".join(f"{c}（{CANONICAL_COLUMNS[c][2]}）" for c in missing)
+        wanted = "、".join(f"{c}（{REQUIRED_LABELS[c]}）" for c in missing)
         raise LoadError(
             f"{file_name} 缺少必需的列：{wanted}；表头应为 region,indicator,period,value"
             f"（或 地区,指标,期间,数值），现有列：{'、'.join(map(str, raw.columns))}"

@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitor import DEFAULT_CONFIG, POLICIES_DIR
 from monitor.errors import ConfigError, ConfigProblem
@@ -59,7 +68,18 @@ class SumFormula(StrictModel):
         return list(self.sum)
 
 
-Formula = RatioFormula | SumFormula
+def _formula_kind(value: Any) -> str:
+    """A mapping with ``sum`` is a SumFormula, anything else a ratio: deciding up front means a
+    mistake is reported once, against the formula meant, not once per possible formula."""
+    if isinstance(value, dict):
+        return "sum_formula" if "sum" in value else "ratio_formula"
+    return "sum_formula" if isinstance(value, SumFormula) else "ratio_formula"
+
+
+Formula = Annotated[
+    Annotated[RatioFormula, Tag("ratio_formula")] | Annotated[SumFormula, Tag("sum_formula")],
+    Discriminator(_formula_kind),
+]
 
 
 class Indicator(StrictModel):
@@ -292,6 +312,10 @@ def normalise_name(text: str) -> str:
 # --------------------------------------------------------------------------- loading
 
 
+# Tags pydantic puts into an error location for the branch of a union it validated against.
+_UNION_TAGS = frozenset(TARGET_TYPE_LABELS) | {"ratio_formula", "sum_formula"}
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader that keeps the composed node tree so problems can carry line numbers."""
 
@@ -302,15 +326,14 @@ def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
             match = next((v for k, v in node.value if k.value == part), None)
             if match is None:
-                # the key itself may be the problem (extra key): point at the key
-                key = next((k for k, _ in node.value if k.value == part), None)
-                return key or node
+                if part in _UNION_TAGS:
+                    continue  # a discriminator tag such as 'at_least' has no node of its own
+                return node  # a missing field: point at the mapping that lacks it
             node = match
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             if part >= len(node.value):
                 return node
             node = node.value[part]
-        # discriminator tags such as 'at_least' in the loc have no node of their own
     return node
 
 
@@ -334,7 +357,7 @@ def _describe(data: Any, loc: tuple[Any, ...]) -> str:
         if isinstance(cursor, dict) and key in cursor:
             cursor = cursor[key]
             parts.append(f"字段 {key}")
-        elif isinstance(key, str) and key in TARGET_TYPE_LABELS:
+        elif isinstance(key, str) and key in _UNION_TAGS:
             pass  # the discriminator branch: not a field the user wrote
         else:
             parts.append(f"字段 {key}")
@@ -417,12 +440,18 @@ def parse_config(text: str, *, source: str = "<text>", regions=None, policies_di
         data = yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
+        # PyYAML notices an unclosed bracket or quote only where it stops making sense, often a
+        # line later: say where the construct it was reading began.
+        began = e.context_mark
+        context = e.context or "请检查缩进、冒号和引号"
+        if e.context and began is not None and (mark is None or began.line != mark.line):
+            context += f"，始于第 {began.line + 1} 行第 {began.column + 1} 列"
         raise ConfigError(
             source,
             [
                 ConfigProblem(
                     "YAML 语法",
-                    f"{e.problem or e}（{e.context or '请检查缩进、冒号和引号'}）",
+                    f"{e.problem or e}（{context}）",
                     mark.line + 1 if mark else None,
                     mark.column + 1 if mark else None,
                 )

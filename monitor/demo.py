@@ -466,8 +466,11 @@ class _Generator:
         drift = {c: (1 + _rng(self.seed, indicator_id, c, "g").normal(0, 0.03)) ** ((self.months - self.months[0]) / 12)
                  for c in kids}
         anchors = {c: self.anchors_for(indicator_id, c, flow=flow) for c in kids}
-        fixed = [c for c in kids if (anchors[c][1] or anchors[c][2]) if flow] if flow else \
-            [c for c in kids if anchors[c][0]]
+        # a city is pinned by its anchors only where one falls inside the months generated (an
+        # ``end`` before a city's first published figure leaves that city free)
+        years = self.months // 12
+        fixed = [c for c in kids if any((years == y).any() for y in (*anchors[c][1], *anchors[c][2]))] if flow else \
+            [c for c in kids if any((self.months == k).any() for k in anchors[c][0])]
         free = [c for c in kids if c not in fixed]
         values: dict[str, np.ndarray] = {}
         if flow:
@@ -524,12 +527,12 @@ class _Generator:
             if y in ytd:
                 k, partial = ytd[y]
                 base = total[sel[:k]].sum()
-                goal = partial
+                goal = partial * min(len(sel), k) / k  # prorated when ``end`` falls before month k
             else:
                 base = total[sel].sum()
                 goal = years[y] * (len(sel) / 12 if len(sel) < 12 else 1)
             if len(sel) and base > 0:
-                pinned[y] = goal / base
+                pinned[y] = min(goal / base, 1.0)  # a city never exceeds its province
         ys = sorted(pinned)
         share = np.interp(year_of, ys, [pinned[y] for y in ys]) if ys else np.zeros(len(self.months))
         out = total * share
@@ -540,7 +543,8 @@ class _Generator:
             segments = []
             if y in ytd:
                 k, partial = ytd[y]
-                segments.append((sel[:k], partial))
+                if len(sel) >= k:
+                    segments.append((sel[:k], partial))
                 if y in years and len(sel) == 12:
                     segments.append((sel[k:], years[y] - partial))
             elif len(sel) == 12:

@@ -102,7 +102,8 @@ def record_update(store: Store, config: Config, target_id: str, status: str, upd
     if not isinstance(task, MilestoneTarget):
         raise MilestoneError(f"「{target_id}」不是任务节点，不能登记进度")
     if status not in UPDATE_STATUSES:
-        raise MilestoneError(f"状态「{status}」无效，应为 {'、'.join(s.value for s in UPDATE_STATUSES.values())} 之一")
+        accepted = "、".join(f"{key}（{label.value}）" for key, label in UPDATE_STATUSES.items())
+        raise MilestoneError(f"状态「{status}」无效，应为 {accepted} 之一")
     if updated_on > today:
         raise MilestoneError(f"日期 {updated_on} 晚于今天，不能登记未来的进度")
     if not note or not note.strip():

@@ -78,9 +78,7 @@ def compute_indicator(obs: pd.DataFrame, config: Config, indicator_id: str, popu
             merged = merged.merge(part(pid), on=["region_code", "month"], how="inner")
         computed = merged[["region_code", "month"]].copy()
         computed["value"] = sum(merged[f"value_{pid}"] for pid in parts)
-        origins = merged[[f"origin_{pid}" for pid in parts]]
-        computed["origin"] = np.where((origins == "published").all(axis=1), "published",
-                                      np.where((origins == "upload").all(axis=1), "upload", "demo"))
+        computed["origin"] = _combined_origin(merged[[f"origin_{pid}" for pid in parts]])
         computed["source_url"] = None
         computed["note"] = None
     else:
@@ -102,6 +100,10 @@ def compute_indicator(obs: pd.DataFrame, config: Config, indicator_id: str, popu
             den = part(ind.formula.denominator)
             aligned = num[["region_code", "month"]].merge(den, on=["region_code", "month"], how="left")
             denominator = aligned[f"value_{ind.formula.denominator}"].to_numpy(dtype="float64")
+            computed["origin"] = _combined_origin(pd.DataFrame({
+                "numerator": computed["origin"].to_numpy(),
+                "denominator": aligned[f"origin_{ind.formula.denominator}"].to_numpy(),
+            }))
         with np.errstate(divide="ignore", invalid="ignore"):
             computed["value"] = numerator / denominator * ind.formula.scale
         computed = computed[np.isfinite(computed["value"].to_numpy(dtype="float64"))]
@@ -112,6 +114,13 @@ def compute_indicator(obs: pd.DataFrame, config: Config, indicator_id: str, popu
         extra["note"] = extra["note"].fillna("").astype(str).radd("直接报送值；")
         computed = pd.concat([computed, extra], ignore_index=True)
     return computed.sort_values(["region_code", "month"]).reset_index(drop=True)
+
+
+def _combined_origin(origins: pd.DataFrame) -> np.ndarray:
+    """The origin of a value computed from parts (one column per part): demo when any part is
+    invented, published when every part was published, otherwise upload (real, partly uploaded)."""
+    return np.where((origins == "demo").any(axis=1), "demo",
+                    np.where((origins == "published").all(axis=1), "published", "upload"))
 
 
 def as_series(values: pd.DataFrame, region_code: str) -> pd.Series:

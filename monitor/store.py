@@ -64,7 +64,7 @@ class Store:
                     raise StoreError(f"无法打开数据库 {self.path}：{e}") from e
                 if time.monotonic() >= deadline:
                     raise StoreBusyError(
-                        f"数据库 {self.path.name} 正被另一个程序写入（等待 {self.timeout:.0f} 秒后仍未释放）；"
+                        f"数据库 {self.path.name} 正被另一个程序写入（等待 {self.timeout:g} 秒后仍未释放）；"
                         "请稍后重试，或等待正在进行的导入完成"
                     ) from e
                 time.sleep(delay)

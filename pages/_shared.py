@@ -76,6 +76,20 @@ def region_label(ctx: Context, code: str) -> str:
     return ctx.regions[code].name
 
 
+def _hand_back(key: str, options: list, default) -> None:
+    """Give the sidebar widget ``key`` the user's last choice before it is drawn.
+
+    Each page file draws the sidebar itself, so after a page switch Streamlit sees new widgets that
+    would start from their defaults. The choices are therefore also kept under keys no widget owns
+    ("_kept_…") and handed back on every run (Streamlit docs, "Widget behavior": keeping a value
+    across pages)."""
+    for choice in (st.session_state.get(key), st.session_state.get(f"_kept_{key}")):
+        if choice in options:
+            st.session_state[key] = choice
+            return
+    st.session_state[key] = default
+
+
 def sidebar() -> tuple[Context, str, str, str]:
     """Target set, region and as-of month, shared by every page."""
     ctx = context_or_stop()
@@ -85,18 +99,16 @@ def sidebar() -> tuple[Context, str, str, str]:
         st.stop()
     sets = ctx.config.target_sets
     set_ids = [s.id for s in sets]
-    if st.session_state.get("target_set") not in set_ids:
-        st.session_state["target_set"] = set_ids[0]
+    _hand_back("target_set", set_ids, set_ids[0])
     set_id = st.sidebar.selectbox("目标集（政策文件）", set_ids, key="target_set",
                                   format_func=lambda i: ctx.config.target_set(i).short_title)
     tset = ctx.config.target_set(set_id)
     options = region_options(ctx, tset.region)
-    if st.session_state.get("region") not in options:
-        st.session_state["region"] = tset.region
+    _hand_back("region", options, tset.region)
     region = st.sidebar.selectbox("地区", options, key="region", format_func=lambda c: region_label(ctx, c))
-    if st.session_state.get("as_of") not in months:
-        st.session_state["as_of"] = months[-1]
+    _hand_back("as_of", months, months[-1])
     as_of = st.sidebar.select_slider("截至月份", options=months, key="as_of", format_func=format_month_cn)
+    st.session_state.update({"_kept_target_set": set_id, "_kept_region": region, "_kept_as_of": as_of})
     st.sidebar.caption(f"{tset.issuer}　{tset.doc_number or '（无文号）'}")
     return ctx, set_id, region, as_of
 

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from monitor.milestones import UPDATE_STATUSES, MilestoneError, read_updates, record_update, task_table
+from monitor.milestones import UPDATE_STATUSES, MilestoneError, month_end, read_updates, record_update, task_table
 from monitor.periods import format_month_cn
 from pages._shared import context_or_stop, sidebar
 
@@ -56,7 +56,14 @@ with st.form("task_update"):
     if st.form_submit_button("保存"):
         try:
             record_update(context_or_stop().store, ctx.config, task_id, status, on, note, by.strip() or "未署名")
-            st.success("已保存。")
-            st.rerun()
         except MilestoneError as e:
             st.error(str(e))
+        else:
+            # st.rerun() discards what this run drew, so the confirmation is shown by the next run.
+            saved = f"已保存：{frame.set_index('_id').loc[task_id, '任务']} → {UPDATE_STATUSES[status].value}（{on:%Y-%m-%d}）。"
+            if on > month_end(as_of):
+                saved += f"表中状态截至{format_month_cn(as_of)}底，这条进展自{format_month_cn(on)}起计入。"
+            st.session_state["tasks_saved"] = saved
+            st.rerun()
+if saved := st.session_state.pop("tasks_saved", None):
+    st.success(saved)

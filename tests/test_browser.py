@@ -1,0 +1,133 @@
+"""The dashboard in a real browser: `streamlit run dashboard.py` served on a free local port and
+driven with Playwright through Debian's chromium (never a downloaded one: RECIPES, "Testing
+Streamlit"). What AppTest cannot show is checked here: the page as drawn, and a plotly chart
+actually rendered to SVG.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from monitor.evaluation import Status
+
+ROOT = Path(__file__).parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+# The first run of a fresh server imports everything and evaluates the targets: seconds, not ms.
+RENDER_TIMEOUT_MS = 30_000
+SERVER_START_TIMEOUT_S = 60
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+MAIN = '[data-testid="stMain"]'
+
+JINCHENG_INDICATORS = ["有效发明专利拥有量", "每万人口发明专利拥有量", "有效注册商标量", "地理标志商标", "地理标志保护产品",
+                       "农产品地理标志登记", "作品著作权登记量"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args) -> dict:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    """Poll /_stcore/health until it answers "ok"; fail early if the server exits."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text(encoding='utf-8')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.1)  # not listening yet: poll again
+    pytest.fail(f"streamlit did not answer within {SERVER_START_TIMEOUT_S} s:\n{log.read_text(encoding='utf-8')}")
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(copy_demo_store, tmp_path_factory) -> Iterator[str]:
+    """The dashboard served by its own process, on its own copy of the demo store: DuckDB lets
+    only one process open a file, and the in-process page tests use the shared one."""
+    store = copy_demo_store("served_store")
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               # Other people edit the sources while tests run: the served app must not react to that.
+               "--server.fileWatcherType", "none"]
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "IPMON_DB": str(store)}, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        wait_until_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def open_overview(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator(f"{MAIN} h1")).to_have_text("晋城市 · 晋城市知识产权强市建设（2025年目标）",
+                                                    timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", "not a PNG file"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_overview_shows_the_jincheng_title_and_seven_target_cards(page: Page, dashboard_url, tmp_path):
+    open_overview(page, dashboard_url)
+    headings = page.locator(f"{MAIN} p:has(> strong + span)")  # 「**指标**　<span>状态</span>」 per card
+    expect(headings).to_have_count(7)
+    assert [h.locator("strong").inner_text() for h in headings.all()] == JINCHENG_INDICATORS
+    assert {h.locator("span").inner_text() for h in headings.all()} <= {s.value for s in Status}
+    expect(page.locator(f'{MAIN} [data-testid="stExpander"]')).to_have_count(7)  # 「原文」 under each card
+    expect(page.locator(MAIN).get_by_text("示例数据", exact=True)).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+    shot = tmp_path / "overview.png"
+    page.screenshot(path=shot)
+    assert png_size(shot) == (page.viewport_size["width"], page.viewport_size["height"])
+    assert shot.stat().st_size > 50_000  # drawn content: a blank page this size compresses to a few KB
+
+
+def test_indicator_page_draws_its_plotly_chart(page: Page, dashboard_url):
+    open_overview(page, dashboard_url)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="指标详情").click()
+    page.wait_for_url("**/indicator")
+    expect(page.locator(f"{MAIN} h1")).to_have_text("晋城市 · 指标详情", timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    chart = page.locator('[data-testid="stPlotlyChart"]')
+    expect(chart.locator(".main-svg").first).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    expect(chart.locator(".gtitle")).to_contain_text("晋城市 · 有效发明专利拥有量")
+    expect(chart.locator(".scatterlayer .trace").first).to_be_attached()
+    assert chart.locator(".scatterlayer .trace").count() >= 3  # the series, its markers and the target
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)

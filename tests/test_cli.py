@@ -1,0 +1,219 @@
+"""``python -m etl``: exit codes and what a person reads in the terminal.
+
+Runs ``etl.cli.main`` in-process (and ``python -m etl`` as a real subprocess twice). Every run
+points --db (and IPMON_DB) at a file under tmp_path, so data/monitor.duckdb is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from etl.cli import main
+from monitor.store import Store
+
+ROOT = Path(__file__).parent.parent
+CONFIG = ROOT / "indicators.yaml"
+HEADER = "地区,指标,期间,数值\n"
+GOOD = HEADER + "晋城,有效发明专利拥有量,2024-05,600\n晋城,有效注册商标量,2024-05,13000\n"
+
+
+@pytest.fixture(autouse=True)
+def own_database(monkeypatch, tmp_path):
+    """Whatever a command opens by default is a file of this test's own."""
+    monkeypatch.setenv("IPMON_DB", str(tmp_path / "default.duckdb"))
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    return str(tmp_path / "x.duckdb")
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    """main(argv) -> (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# --------------------------------------------------------------------------- check-config
+
+
+def test_check_config_passes_on_the_real_file_and_prints_counts():
+    code, out, err = run("check-config")
+    assert code == 0, err
+    assert out.startswith("配置有效：") and "个指标" in out and "个目标集" in out and "个目标" in out
+
+
+def test_check_config_rejects_a_broken_copy_naming_line_target_and_field(tmp_path):
+    text = CONFIG.read_text(encoding="utf-8")
+    broken = text.replace("        value: 700\n", "        value: abc\n", 1)
+    line = broken.splitlines().index("        value: abc") + 1
+    path = write(tmp_path, "copy.yaml", broken)
+
+    code, out, err = run("check-config", path)
+
+    assert code == 1 and out == ""
+    assert f"配置文件 {path} 有 1 处错误" in err
+    assert f"第 {line} 行" in err
+    assert "目标集 jincheng_2025 › 目标 jc_invention_patents › 字段 value" in err
+    assert "应为数字（当前值：'abc'）" in err
+
+
+def test_check_config_checks_the_file_given_with_the_global_config_option(tmp_path):
+    path = write(tmp_path, "copy.yaml", CONFIG.read_text(encoding="utf-8").replace("达到 700 件", "达到 800 件"))
+    code, _, err = run("--config", path, "check-config")
+    assert code == 1
+    assert "未在来源文件 003_d749e9a744f654f6.txt 中找到" in err
+
+
+# --------------------------------------------------------------------------- load
+
+
+def test_load_without_commit_is_a_dry_run_that_writes_nothing(tmp_path, db):
+    code, out, err = run("--db", db, "load", write(tmp_path, "a.csv", GOOD))
+    assert code == 0, err
+    assert "a.csv：有效行 2，新增 2，修改 0，未变 0；错误 0，警告 0" in out
+    assert "预检完成（未写入）。确认无误后加 --commit 写入。" in out
+    assert Store(db).observation_count() == 0
+
+
+def test_load_with_commit_writes_and_a_corrected_file_shows_old_and_new(tmp_path, db):
+    code, out, _ = run("--db", db, "load", write(tmp_path, "a.csv", GOOD), "--commit", "--user", "测试员")
+    assert code == 0
+    assert "已写入，批次号 1" in out
+    assert Store(db).observation_count() == 2
+
+    corrected = GOOD.replace("2024-05,600", "2024-05,612")
+    code, out, _ = run("--db", db, "load", write(tmp_path, "b.csv", corrected), "--commit")
+    assert code == 0
+    assert "b.csv：有效行 2，新增 0，修改 1，未变 1" in out
+    assert "将被修改的值（旧 → 新）：" in out and "600.0" in out and "612.0" in out
+    assert "已写入，批次号 2" in out
+    stored = Store(db).query("SELECT value FROM observations WHERE indicator_id = 'invention_patents'")
+    assert stored["value"].tolist() == [612.0]
+
+
+def test_load_of_the_same_file_again_says_when_it_was_loaded_before(tmp_path, db):
+    path = write(tmp_path, "a.csv", GOOD)
+    run("--db", db, "load", path, "--commit")
+    code, out, _ = run("--db", db, "load", path)
+    assert code == 0
+    assert "注意：内容完全相同的文件已于批次 1 导入过" in out
+
+
+def test_load_of_a_file_with_errors_exits_1_shows_the_problems_and_writes_nothing(tmp_path, db):
+    bad = GOOD + "晋阳市,有效发明专利拥有量,2024-05,5\n"
+    code, out, err = run("--db", db, "load", write(tmp_path, "bad.csv", bad), "--commit")
+    assert code == 1
+    assert "错误 1" in out
+    assert "第 4 行「地区」列：「晋阳市」不是已知地区" in out
+    assert "有错误，未写入任何数据。请按上表修改后重新导入。" in err
+    store = Store(db)
+    assert store.observation_count() == 0
+    assert store.query("SELECT count(*) AS n FROM load_batches")["n"].iloc[0] == 0
+
+
+def test_load_of_a_file_without_the_required_columns_exits_1(tmp_path, db):
+    code, _, err = run("--db", db, "load", write(tmp_path, "cols.csv", "地区,指标\n晋城,有效发明专利拥有量\n"))
+    assert code == 1
+    assert "cols.csv 缺少必需的列：period（期间）、value（数值）" in err
+
+
+def test_load_of_a_missing_file_exits_2(tmp_path, db):
+    code, _, err = run("--db", db, "load", str(tmp_path / "nowhere.csv"))
+    assert code == 2
+    assert f"找不到文件：{tmp_path / 'nowhere.csv'}" in err
+    assert not Path(db).exists()
+
+
+@pytest.mark.parametrize("argv", [[], ["load"], ["frobnicate"], ["evaluate", "--target-set", "jincheng_2025"],
+                                  ["check-config", "--no-such-option"]])
+def test_bad_usage_exits_2_with_usage_text(argv):
+    code, _, err = run(*argv)
+    assert code == 2
+    assert "usage: python -m etl" in err
+
+
+def test_help_exits_0():
+    code, out, _ = run("--help")
+    assert code == 0 and "知识产权指标监测" in out
+
+
+# --------------------------------------------------------------------------- init and evaluate
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> tuple[str, int, str]:
+    """A store initialised with the demo data once for the module: (path, exit code, stdout)."""
+    path = str(tmp_path_factory.mktemp("demo") / "x.duckdb")
+    code, out, err = run("--db", path, "init", "--demo")
+    assert err == ""
+    return path, code, out
+
+
+def test_init_demo_on_an_empty_database_loads_the_demo_data(demo_db):
+    path, code, out = demo_db
+    assert code == 0
+    rows = Store(path).observation_count()
+    assert rows > 10_000
+    assert f"观测值 {rows} 条（本次写入示例数据 {rows} 条）" in out
+    origins = Store(path).query("SELECT DISTINCT origin FROM load_batches ORDER BY origin")["origin"].tolist()
+    assert origins == ["demo", "published"]
+
+
+def test_init_demo_again_leaves_a_database_with_data_alone(demo_db):
+    path, _, _ = demo_db
+    before = Store(path).observation_count()
+    code, out, _ = run("--db", path, "init", "--demo")
+    assert code == 0
+    assert out.strip().endswith(f"观测值 {before} 条")
+    assert Store(path).observation_count() == before
+
+
+def test_evaluate_prints_every_jincheng_target(demo_db):
+    path, _, _ = demo_db
+    code, out, err = run("--db", path, "evaluate", "--target-set", "jincheng_2025", "--as-of", "2025-06")
+    assert code == 0, err
+    for target_id in ("jc_invention_patents", "jc_invention_per_10k", "jc_trademarks", "jc_gi_trademarks",
+                      "jc_gi_products", "jc_agri_gi", "jc_copyright"):
+        assert target_id in out
+
+
+def test_evaluate_of_an_unknown_target_set_lists_the_known_ones(demo_db):
+    path, _, _ = demo_db
+    code, _, err = run("--db", path, "evaluate", "--target-set", "jincheng_2030", "--as-of", "2025-06")
+    assert code == 2
+    assert "没有目标集「jincheng_2030」；可用：" in err and "jincheng_2025" in err
+
+
+# --------------------------------------------------------------------------- a real process
+
+
+def python_m_etl(*argv: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "IPMON_DB": str(tmp_path / "sub.duckdb"), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "etl", *argv], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_python_m_etl_runs_as_a_program_with_its_exit_codes(tmp_path):
+    ok = python_m_etl("check-config", tmp_path=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("配置有效：")
+
+    missing = python_m_etl("load", str(tmp_path / "nowhere.csv"), tmp_path=tmp_path)
+    assert missing.returncode == 2
+    assert "找不到文件" in missing.stderr

@@ -1,0 +1,295 @@
+"""The loader: CSV bytes → staged rows and every problem → a plan against the store → one commit.
+
+CSVs are written inline, as a person would save them from a spreadsheet. ``today`` is fixed at
+2025-01-15, so 2024-12 is the latest month that may be reported.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from etl.loader import commit_plan, file_digest, load_file, parse_number, plan_load, read_canonical_csv
+from etl.problems import problems_frame
+from monitor.errors import LoadError
+from monitor.store import Store
+
+TODAY = date(2025, 1, 15)
+HEADER = "地区,指标,期间,数值\n"
+
+
+@pytest.fixture
+def plan_of(store, config, regions):
+    """plan_of(csv text or bytes) -> the LoadPlan, as the upload page and the CLI would compute it."""
+
+    def plan(content: str | bytes, name: str = "upload.csv"):
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        raw = read_canonical_csv(data, name)
+        return plan_load(store, config, regions, raw, file_name=name, file_hash=file_digest(data), today=TODAY)
+
+    return plan
+
+
+@pytest.fixture
+def load(store, config, regions, tmp_path):
+    """load(csv text, commit=...) through load_file, the CLI's door, from a real file."""
+
+    def run(text: str, *, name: str = "upload.csv", commit: bool = True):
+        path = tmp_path / name
+        path.write_bytes(text.encode("utf-8"))
+        return load_file(store, config, regions, path, commit=commit, loaded_by="测试员", today=TODAY)
+
+    return run
+
+
+def staged(plan) -> list[tuple]:
+    return [tuple(r) for r in plan.rows[["region_code", "indicator_id", "month", "value", "line"]].itertuples(index=False)]
+
+
+def observations(store: Store) -> list[tuple]:
+    frame = store.query("SELECT region_code, indicator_id, month, value, origin, batch_id FROM observations "
+                        "ORDER BY region_code, indicator_id, month")
+    return [tuple(r) for r in frame.itertuples(index=False)]
+
+
+def batches(store: Store) -> list[tuple]:
+    frame = store.query("SELECT id, file_name, origin, loaded_by, rows_total, rows_inserted, rows_updated, "
+                        "rows_unchanged, status FROM load_batches ORDER BY id")
+    return [tuple(r) for r in frame.itertuples(index=False)]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def test_a_csv_with_chinese_headers_is_read(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-06,612\n")
+    assert staged(plan) == [("140500", "invention_patents", "2024-06", 612.0, 2)]
+    assert plan.problems == []
+
+
+def test_a_csv_saved_with_a_byte_order_mark_and_english_headers_is_read(plan_of):
+    data = "region,indicator,period,value\n140500,invention_patents,2024-06,612\n".encode("utf-8-sig")
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert staged(plan_of(data)) == [("140500", "invention_patents", "2024-06", 612.0, 2)]
+
+
+def test_blank_lines_are_skipped_and_rows_keep_the_line_numbers_a_person_sees(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-05,600\n\n,,,\n晋城,有效发明专利拥有量,2024-06,612\n")
+    assert [line for *_, line in staged(plan)] == [2, 5]
+
+
+@pytest.mark.parametrize("region", ["晋城", "晋城市", "140500", "山西省晋城市"])
+def test_a_region_is_found_by_short_name_full_name_or_code(plan_of, region):
+    plan = plan_of(HEADER + f"{region},有效发明专利拥有量,2024-06,612\n")
+    assert plan.rows["region_code"].tolist() == ["140500"]
+
+
+@pytest.mark.parametrize("indicator", ["invention_patents", "有效发明专利拥有量", "有效发明专利", "国内（不含港澳台）发明专利有效量"])
+def test_an_indicator_is_found_by_id_name_or_alias(plan_of, indicator):
+    plan = plan_of(HEADER + f"晋城,{indicator},2024-06,612\n")
+    assert plan.rows["indicator_id"].tolist() == ["invention_patents"]
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("612", 612.0), ('"1,234"', 1234.0), ("１２３４", 1234.0), ('"１，２３４．５"', 1234.5), (" 612 ", 612.0)],
+)
+def test_numbers_with_thousands_separators_or_full_width_digits_are_read(plan_of, written, value):
+    plan = plan_of(HEADER + f"晋城,有效发明专利拥有量,2024-06,{written}\n")
+    assert plan.rows["value"].tolist() == [value]
+
+
+@pytest.mark.parametrize("written", ["1.2.3", "约600", "600件", "N/A"])
+def test_parse_number_refuses_what_is_not_a_number(written):
+    with pytest.raises(ValueError):
+        parse_number(written)
+
+
+@pytest.mark.parametrize("written", ["", "—", "--", "－", "——"])
+def test_a_missing_value_is_a_warning_and_is_never_loaded_as_zero(plan_of, written):
+    plan = plan_of(HEADER + f"晋城,有效发明专利拥有量,2024-06,{written}\n晋城,有效发明专利拥有量,2024-07,615\n")
+    assert staged(plan) == [("140500", "invention_patents", "2024-07", 615.0, 3)]
+    assert plan.ok
+    [warning] = plan.problems
+    assert (warning.row, warning.severity) == (2, "warning")
+    assert warning.message == "第 2 行数值为空，视为缺失（不按 0 处理），该行不导入"
+
+
+def test_a_missing_required_column_names_the_columns(plan_of):
+    with pytest.raises(LoadError) as caught:
+        plan_of("地区,指标,时间段,值得\n晋城,有效发明专利拥有量,2024-06,612\n", name="表.csv")
+    message = str(caught.value)
+    assert message.startswith("表.csv 缺少必需的列：period（期间）、value（数值）")
+    assert "现有列：地区、指标、时间段、值得" in message
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_how_to_fix_it(plan_of):
+    data = (HEADER + "晋城,有效发明专利拥有量,2024-06,612\n").encode("gbk")
+    with pytest.raises(LoadError, match="不是 UTF-8 编码；请另存为 UTF-8 CSV 后再导入"):
+        plan_of(data, name="gbk.csv")
+
+
+# --------------------------------------------------------------------------- every problem, one pass
+
+EVERY_PROBLEM = HEADER + (
+    "晋城,有效发明专利拥有量,2024-06,612\n"  # 2 good
+    "晋阳市,有效发明专利拥有量,2024-06,5\n"  # 3 unknown region
+    "晋城,有效发明专利数量,2024-06,5\n"  # 4 unknown indicator
+    "晋城,有效发明专利拥有量,2024-13,5\n"  # 5 not a month
+    "晋城,有效发明专利拥有量,2025-01,5\n"  # 6 a month not yet over
+    "晋城,有效发明专利拥有量,2024-07,六百\n"  # 7 not a number
+    "晋城,有效发明专利拥有量,2024-08,-3\n"  # 8 a negative count
+    "晋城,有效发明专利拥有量,2024-09,620\n"  # 9 same key as 10, different value
+    "晋城,有效发明专利拥有量,2024-09,621\n"  # 10
+    "晋城,有效注册商标量,2024-09,13000\n"  # 11 same key and value as 12
+    "晋城市,trademarks,2024-09,13000\n"  # 12
+)
+
+
+def test_every_problem_in_a_file_is_found_in_one_pass(plan_of):
+    plan = plan_of(EVERY_PROBLEM)
+    assert [(p.row, p.check, p.severity) for p in plan.problems] == [
+        (3, "region", "error"),
+        (4, "indicator", "error"),
+        (5, "period", "error"),
+        (6, "future", "error"),
+        (7, "value", "error"),
+        (8, "negative", "error"),
+        (9, "duplicate", "error"),
+        (10, "duplicate", "error"),
+        (12, "duplicate", "warning"),
+    ]
+    assert not plan.ok
+    assert plan.counts()["errors"] == 8 and plan.counts()["warnings"] == 1
+
+
+def test_each_problem_says_in_chinese_which_row_and_value_and_what_to_do(plan_of):
+    messages = {p.row: p.message for p in plan_of(EVERY_PROBLEM).problems}
+    assert messages[3].startswith("第 3 行「地区」列：「晋阳市」不是已知地区；是否是：")
+    assert "山西省晋城市" in messages[3]
+    assert messages[4] == ("第 4 行「指标」列的「有效发明专利数量」不是已知指标；"
+                           "请使用 indicators.yaml 中的指标名称、别名或代码")
+    assert messages[5] == "第 5 行「期间」列：「2024-13」不是有效月份（月份应在 1–12 之间）"
+    assert messages[6] == "第 6 行的期间 2025-01 尚未结束（最近可报送的月份是 2024-12）；请检查年份和月份"
+    assert messages[7] == "第 7 行「数值」列的「六百」不是数字；请只填数字（可带千分位逗号），缺失请留空"
+    assert messages[8] == "第 8 行「有效发明专利拥有量」为负数 -3；计数不能为负，请核对"
+    assert messages[9] == messages[10] == "第 9、10 行是同一地区、指标和期间，但数值不同；请只保留正确的一行"
+    assert messages[12] == "第 11、12 行重复（数值相同），只导入一次"
+
+
+def test_only_clean_rows_are_staged_and_an_agreeing_duplicate_is_staged_once(plan_of):
+    assert staged(plan_of(EVERY_PROBLEM)) == [
+        ("140500", "invention_patents", "2024-06", 612.0, 2),
+        ("140500", "trademarks", "2024-09", 13000.0, 11),
+    ]
+
+
+def test_the_problems_table_has_chinese_headings_and_check_names(plan_of):
+    frame = problems_frame(plan_of(EVERY_PROBLEM).problems)
+    assert list(frame.columns) == ["文件", "行", "列", "检查", "值", "说明", "级别"]
+    assert frame["检查"].tolist()[:6] == ["地区", "指标", "期间", "未来期间", "数值", "负数"]
+    assert frame.loc[0, "值"] == "晋阳市"
+
+
+def test_a_negative_value_is_allowed_where_the_unit_is_not_a_count(plan_of):
+    # 专利密集型产业增加值占GDP比重 is a share in %: a negative count check does not apply
+    plan = plan_of(HEADER + "晋城,专利密集型产业增加值占GDP比重,2024-12,-0.5\n")
+    assert plan.ok and plan.rows["value"].tolist() == [-0.5]
+
+
+def test_the_latest_allowed_month_follows_today(store, config, regions):
+    data = (HEADER + "晋城,有效发明专利拥有量,2025-01,612\n").encode()
+    raw = read_canonical_csv(data, "a.csv")
+    early = plan_load(store, config, regions, raw, file_name="a.csv", file_hash="x", today=date(2025, 1, 31))
+    later = plan_load(store, config, regions, raw, file_name="a.csv", file_hash="x", today=date(2025, 2, 1))
+    assert [p.check for p in early.problems] == ["future"]
+    assert later.ok and len(later.rows) == 1
+
+
+# --------------------------------------------------------------------------- plan and commit
+
+FIRST = HEADER + (
+    "晋城,有效发明专利拥有量,2024-05,600\n"
+    "晋城,有效发明专利拥有量,2024-06,612\n"
+    "晋城,有效注册商标量,2024-06,13000\n"
+)
+CORRECTED = HEADER + (
+    "晋城,有效发明专利拥有量,2024-05,600\n"  # unchanged
+    "晋城,有效发明专利拥有量,2024-06,615\n"  # corrected
+    "晋城,有效注册商标量,2024-06,13000\n"  # unchanged
+    "晋城,有效注册商标量,2024-07,13100\n"  # new
+)
+
+
+def test_a_plan_says_which_values_are_new_changed_or_unchanged(load, plan_of):
+    load(FIRST)
+    plan = plan_of(CORRECTED)
+    diff = plan.diff.fillna({"old_value": -1})  # -1: nothing stored before
+    assert diff[["month", "indicator_id", "old_value", "value", "change"]].values.tolist() == [
+        ["2024-05", "invention_patents", 600.0, 600.0, "unchanged"],
+        ["2024-06", "invention_patents", 612.0, 615.0, "changed"],
+        ["2024-06", "trademarks", 13000.0, 13000.0, "unchanged"],
+        ["2024-07", "trademarks", -1.0, 13100.0, "new"],
+    ]
+    assert plan.counts() == {"total": 4, "new": 1, "changed": 1, "unchanged": 2, "errors": 0, "warnings": 0}
+
+
+def test_a_dry_run_writes_nothing(load, store):
+    plan, batch = load(FIRST, commit=False)
+    assert batch is None and plan.counts()["new"] == 3
+    assert observations(store) == [] and batches(store) == []
+    assert store.data_version() == 0
+
+
+def test_a_commit_writes_every_row_and_a_batch_with_its_counts(load, store):
+    plan, batch = load(FIRST)
+    assert batch == 1
+    assert observations(store) == [
+        ("140500", "invention_patents", "2024-05", 600.0, "upload", 1),
+        ("140500", "invention_patents", "2024-06", 612.0, "upload", 1),
+        ("140500", "trademarks", "2024-06", 13000.0, "upload", 1),
+    ]
+    assert batches(store) == [(1, "upload.csv", "upload", "测试员", 3, 3, 0, 0, "committed")]
+    stored_hash = store.query("SELECT file_hash FROM load_batches")["file_hash"].iloc[0]
+    assert stored_hash == file_digest(FIRST.encode("utf-8"))
+    assert store.data_version() == 1
+
+
+def test_a_file_with_an_error_writes_nothing_at_all(load, store):
+    plan, batch = load(FIRST + "晋阳市,有效发明专利拥有量,2024-07,620\n")
+    assert not plan.ok and batch is None
+    assert len(plan.rows) == 3  # the good rows were staged, and still not written
+    assert observations(store) == [] and batches(store) == []
+    assert store.data_version() == 0
+
+
+def test_committing_a_plan_with_errors_is_refused(plan_of, store):
+    plan = plan_of(EVERY_PROBLEM)
+    with pytest.raises(LoadError, match="upload.csv 有 8 处错误，未写入任何数据") as caught:
+        commit_plan(store, plan)
+    assert len(caught.value.problems) == 8
+    assert observations(store) == [] and batches(store) == []
+
+
+def test_loading_the_same_file_again_changes_nothing_and_names_the_earlier_batch(load, store):
+    load(FIRST)
+    before = observations(store)
+    plan, second = load(FIRST)
+    assert plan.duplicate_of == 1
+    assert plan.counts()["unchanged"] == 3 and plan.counts()["new"] == plan.counts()["changed"] == 0
+    assert observations(store) == before  # same values, still from batch 1
+    assert batches(store)[1] == (second, "upload.csv", "upload", "测试员", 3, 0, 0, 3, "committed")
+
+
+def test_loading_a_corrected_file_updates_exactly_the_changed_values(load, store):
+    load(FIRST)
+    plan, second = load(CORRECTED, name="upload_v2.csv")
+    assert plan.duplicate_of is None
+    assert observations(store) == [
+        ("140500", "invention_patents", "2024-05", 600.0, "upload", 1),
+        ("140500", "invention_patents", "2024-06", 615.0, "upload", second),
+        ("140500", "trademarks", "2024-06", 13000.0, "upload", 1),
+        ("140500", "trademarks", "2024-07", 13100.0, "upload", second),
+    ]
+    assert batches(store)[1] == (second, "upload_v2.csv", "upload", "测试员", 4, 1, 1, 2, "committed")

@@ -1,0 +1,280 @@
+"""Every page of the dashboard through streamlit.testing.v1.AppTest, against the demo store.
+
+The app is started from dashboard.py, as `streamlit run` starts it, and pages are switched the way
+the navigation does. Assertions are on what a person sees: titles, target cards (name, status
+badge, explanation), tables, charts and messages, in Chinese.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
+
+from monitor.config import MilestoneTarget
+from monitor.evaluation import Status
+from monitor.milestones import TaskStatus, read_updates
+from monitor.store import Store
+
+ROOT = Path(__file__).parent.parent
+STATUSES = {s.value for s in Status}
+TASK_STATUSES = [s.value for s in TaskStatus]
+
+JINCHENG_INDICATORS = ["有效发明专利拥有量", "每万人口发明专利拥有量", "有效注册商标量", "地理标志商标", "地理标志保护产品",
+                       "农产品地理标志登记", "作品著作权登记量"]
+SHANXI_CITIES = {"太原市", "大同市", "阳泉市", "长治市", "晋城市", "朔州市", "晋中市", "运城市", "忻州市", "临汾市", "吕梁市"}
+
+
+@dataclass(frozen=True)
+class TargetCard:
+    """One bordered card of the 总览 page, as read off the screen."""
+
+    name: str
+    status: str
+    target: str
+    explanation: str
+    metrics: dict[str, str]
+    captions: list[str]
+
+
+def target_cards(at: AppTest) -> list[TargetCard]:
+    cards = []
+    for node in at.main.children.values():
+        if not (isinstance(node, Block) and node.proto.flex_container.border):
+            continue
+        heading = re.fullmatch(r"\*\*(.+)\*\*\u3000<span [^>]*>(.+)</span>", node.markdown[0].value)
+        assert heading, f"card heading not understood: {node.markdown[0].value}"
+        captions = [c.value for c in node.caption]
+        cards.append(TargetCard(name=heading[1], status=heading[2], target=captions[0],
+                                explanation=node.markdown[1].value,
+                                metrics={m.label: m.value for m in node.metric}, captions=captions))
+    return cards
+
+
+def current_values(at: AppTest) -> dict[str, str]:
+    return {card.name: card.metrics.get("当前值") for card in target_cards(at)}
+
+
+def shown(at: AppTest) -> AppTest:
+    """The app after a run, insisting that the page raised nothing."""
+    assert not at.exception, "\n".join(e.message + "\n" + "\n".join(e.stack_trace) for e in at.exception)
+    return at
+
+
+def on_page(at: AppTest, page: str) -> AppTest:
+    return shown(at.switch_page(f"pages/{page}.py").run())
+
+
+def widget(elements, label: str):
+    """The widget among ``elements`` (e.g. at.text_input) with this label."""
+    found = [w for w in elements if w.label == label]
+    assert len(found) == 1, f"expected one widget labelled {label!r}, found {[w.label for w in elements]}"
+    return found[0]
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def status_counts(at: AppTest) -> dict[str, int]:
+    """The row of metrics above the cards: how many targets have each status."""
+    return {m.label: int(m.value) for m in at.metric if m.label in STATUSES}
+
+
+def new_app() -> AppTest:
+    return shown(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run())
+
+
+@pytest.fixture
+def app(dashboard_store, fresh_streamlit_caches) -> AppTest:
+    """The dashboard as first opened: 总览 of 晋城市 (jincheng_2025), data as of 2026-10."""
+    return new_app()
+
+
+@pytest.fixture
+def writable_app(copy_demo_store, fresh_streamlit_caches, monkeypatch) -> tuple[AppTest, Store]:
+    """The dashboard on a private copy of the demo store, for tests that record something."""
+    path = copy_demo_store("writable_store")
+    monkeypatch.setenv("IPMON_DB", str(path))
+    return new_app(), Store(path)
+
+
+# --------------------------------------------------------------------------- 总览
+
+
+def test_overview_of_jincheng_shows_its_seven_targets_with_status_and_explanation(app):
+    assert texts(app.title) == ["晋城市 · 晋城市知识产权强市建设（2025年目标）", "知识产权指标监测"]
+    assert "数据截至2026年10月" in app.caption[0].value
+    cards = target_cards(app)
+    assert [c.name for c in cards] == JINCHENG_INDICATORS
+    for card in cards:
+        assert card.status in STATUSES, card
+        assert card.target.startswith("目标：达到 "), card
+        # Evaluated after the 2025 deadline: each says what was reached at the deadline.
+        assert card.explanation.startswith("2025年12月"), card
+        assert "目标" in card.explanation, card
+        assert card.metrics["当前值"] != "无数据", card
+    assert sum(status_counts(app).values()) == 7
+    assert any("示例数据" in w and "虚构" in w for w in texts(app.warning))
+
+
+def test_overview_of_shaanxi_2022_shows_every_target_of_the_document(app, config):
+    shown(app.selectbox(key="target_set").set_value("shaanxi_2022").run())
+    tset = config.target_set("shaanxi_2022")
+    expected = [t.title if isinstance(t, MilestoneTarget) else config.indicator(t.indicator).name for t in tset.targets]
+    assert len(expected) == 13
+    assert app.title[0].value == "陕西省 · 陕西省知识产权高质量发展（2022年度目标）"
+    assert app.selectbox(key="region").value == "610000"  # the region follows the document
+    cards = target_cards(app)
+    assert [c.name for c in cards] == expected
+    assert all(c.status in STATUSES and c.explanation for c in cards)
+    assert [c.explanation for c in cards if c.name.startswith("书面报送")] == ["任务状态：已完成（示例：已书面报送）"]
+    clauses = [e.markdown[0].value for e in app.expander]
+    assert clauses == [f"「{t.clause}」" for t in tset.targets]
+
+
+def test_an_earlier_as_of_month_changes_the_numbers_and_explanations(app):
+    late_values, late_counts = current_values(app), status_counts(app)
+    shown(app.select_slider(key="as_of").set_value("2024-06").run())
+    assert "数据截至2024年6月" in app.caption[0].value
+    early = target_cards(app)
+    assert [c.name for c in early] == JINCHENG_INDICATORS
+    assert all(c.explanation.startswith("截至2024年6月") for c in early)
+    early_values = current_values(app)
+    for name in ("有效发明专利拥有量", "有效注册商标量", "作品著作权登记量"):
+        assert early_values[name] != late_values[name], name
+    assert status_counts(app) != late_counts
+
+
+def test_another_city_changes_the_numbers_and_explains_the_per_capita_targets(app):
+    jincheng_values = current_values(app)
+    shown(app.selectbox(key="region").set_value("140100").run())
+    assert app.title[0].value == "太原市 · 晋城市知识产权强市建设（2025年目标）"
+    assert any("绝对数量目标按人口比例折算" in i for i in texts(app.info))
+    cards = {c.name: c for c in target_cards(app)}
+    assert list(cards) == JINCHENG_INDICATORS
+    # 700 件 for 晋城市 becomes 700 × (太原市 population / 晋城市 population) for 太原市.
+    assert re.fullmatch(r"目标：达到 [\d.]+件（2025年底）\u3000· 按人口比例折算（×\d\.\d{3}）", cards["有效发明专利拥有量"].target)
+    assert cards["有效发明专利拥有量"].target != "目标：达到 700件（2025年底）"
+    per_10k = cards["每万人口发明专利拥有量"]
+    assert per_10k.target.endswith("目标为相对值，按原文直接适用")
+    assert any(re.fullmatch(r"人口取 \d{4} 年常住人口", c) for c in per_10k.captions)
+    taiyuan_values = current_values(app)
+    for name in ("有效发明专利拥有量", "每万人口发明专利拥有量", "有效注册商标量"):
+        assert taiyuan_values[name] != jincheng_values[name], name
+
+
+def test_sidebar_choices_carry_over_to_another_page(app):
+    shown(app.selectbox(key="region").set_value("140100").run())
+    shown(app.select_slider(key="as_of").set_value("2024-06").run())
+    on_page(app, "indicator")
+    assert app.title[0].value == "太原市 · 指标详情"
+    assert (app.selectbox(key="region").value, app.select_slider(key="as_of").value) == ("140100", "2024-06")
+    title = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
+    assert title.startswith("太原市 · 有效发明专利拥有量") and "数据截至2024年6月" in title
+
+
+# --------------------------------------------------------------------------- 指标详情
+
+
+def test_detail_page_draws_the_indicator_against_its_target(app):
+    on_page(app, "indicator")
+    assert app.title[0].value == "晋城市 · 指标详情"
+    assert app.selectbox(key="detail_choice").value == ("target", "jc_invention_patents")
+    charts = app.get("plotly_chart")
+    assert len(charts) == 1
+    figure = json.loads(charts[0].proto.spec)
+    assert figure["layout"]["title"]["text"].startswith("晋城市 · 有效发明专利拥有量")
+    traces = {t.get("name"): t for t in figure["data"]}
+    assert traces["目标"]["y"] == [700] and traces["目标"]["x"] == ["2025-12"]
+    assert len(traces["有效发明专利拥有量"]["x"]) > 60  # months since the demo's start, drawn as a line
+    assert traces["有效发明专利拥有量"]["x"][-1] == "2026-10"
+    observations = app.dataframe[0].value
+    assert list(observations.columns[:3]) == ["月份", "数值", "类型"]
+    assert observations["月份"].iloc[0] == "2026-10"
+    assert any("示例数据" in w for w in texts(app.warning))
+
+
+# --------------------------------------------------------------------------- 地区对比
+
+
+def test_compare_page_ranks_the_eleven_cities_of_shanxi(app):
+    on_page(app, "compare")
+    assert app.title[0].value == "山西省各市 · 有效发明专利拥有量"
+    table = app.dataframe[0].value
+    ranked = table[table["排名"].notna()]
+    assert set(ranked["地区"]) == SHANXI_CITIES and len(ranked) == 11
+    assert ranked["排名"].tolist() == list(range(1, 12))
+    assert ranked["当前值"].is_monotonic_decreasing
+    assert table[table["排名"].isna()]["当前值"].isna().all()  # a zone without data is listed unranked
+    jincheng = ranked[ranked["地区"] == "晋城市"].iloc[0]
+    assert jincheng["目标"] == 700 and jincheng["状态"] in STATUSES
+    ranking_chart = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert set(ranking_chart["data"][0]["y"]) == SHANXI_CITIES
+
+
+# --------------------------------------------------------------------------- 任务进度
+
+
+def test_tasks_page_lists_the_eighteen_tasks_of_the_shanxi_work_plan(app, config):
+    on_page(app, "tasks")
+    assert app.title[0].value == "任务进度 · 山西省共建知识产权强省工作要点（2022—2023年）"
+    table = app.dataframe[0].value
+    tasks = config.target_set("shanxi_tasks_2022_2023").targets
+    assert table["序号"].tolist() == list(range(1, 19))
+    assert table["任务"].tolist() == [t.title for t in tasks]
+    assert all(s.split("（")[0] in TASK_STATUSES for s in table["状态"])
+    by_number = table.set_index("序号")
+    assert by_number.loc[2, "状态"] == "已完成"  # done 2022-12-16, deadline 2022-12-31
+    assert by_number.loc[2, "最近进展"] == "2022-12-16：示例：万柏林区、盐湖区入选强县建设试点"
+    assert by_number.loc[11, ["状态", "完成时限", "最近进展"]].tolist() == ["未开始", "持续推进", "—"]
+    assert by_number.loc[18, "状态"] == "逾期"  # in progress since 2023-04-20, deadline 2023-12-31
+    assert sum(int(m.value) for m in app.metric) == 18
+
+
+def test_a_task_update_needs_a_note_and_then_shows_in_the_table(writable_app):
+    app, store = writable_app
+    on_page(app, "tasks")
+    before = len(read_updates(store))
+
+    def submit(note: str) -> None:
+        widget(app.selectbox, "任务").set_value("sxt_11")
+        widget(app.radio, "状态").set_value("in_progress")
+        widget(app.date_input, "生效日期").set_value(date(2026, 10, 15))
+        widget(app.text_input, "进展说明").input(note)
+        widget(app.text_input, "登记人").input("测试员")
+        shown(widget(app.button, "保存").click().run())
+
+    submit("   ")
+    assert texts(app.error) == ["请填写进度说明（例如完成了什么、依据哪份文件）"]
+    assert len(read_updates(store)) == before
+
+    submit("已向国家局报送示范区申报材料")
+    assert not app.error
+    assert texts(app.success) == ["已保存：争创国家地理标志产品保护示范区 → 进行中（2026-10-15）。"]
+    updates = read_updates(store)
+    assert len(updates) == before + 1
+    recorded = updates.iloc[-1]
+    assert (recorded["target_id"], recorded["status"], recorded["note"], recorded["recorded_by"]) == (
+        "sxt_11", "in_progress", "已向国家局报送示范区申报材料", "测试员")
+    row = app.dataframe[0].value.set_index("序号").loc[11]
+    assert (row["状态"], row["最近进展"]) == ("进行中", "2026-10-15：已向国家局报送示范区申报材料")
+
+
+def test_a_task_update_dated_after_the_as_of_month_says_when_it_will_count(writable_app):
+    app, store = writable_app
+    on_page(app, "tasks")
+    today = date.today()  # the form's default date; the newest as-of month is the last full month
+    widget(app.text_input, "进展说明").input("示范区申报材料已报送")
+    shown(widget(app.button, "保存").click().run())
+    assert texts(app.success) == [
+        f"已保存：强化知识产权顶层设计与区域协同，高标准建设知识产权强省 → 未开始（{today:%Y-%m-%d}）。"
+        f"表中状态截至2026年10月底，这条进展自{today.year}年{today.month}月起计入。"
+    ]
+    assert read_updates(store)["note"].iloc[-1] == "示范区申报材料已报送"
