@@ -59,8 +59,9 @@ class Store:
             try:
                 con = duckdb.connect(str(self.path))
                 break
-            except duckdb.IOException as e:
-                if not any(m in str(e) for m in _LOCK_MARKERS):
+            except (duckdb.IOException, duckdb.ResourceInUseException) as e:
+                # ResourceInUse: another thread of this process is opening the same file right now
+                if isinstance(e, duckdb.IOException) and not any(m in str(e) for m in _LOCK_MARKERS):
                     raise StoreError(f"无法打开数据库 {self.path}：{e}") from e
                 if time.monotonic() >= deadline:
                     raise StoreBusyError(
