@@ -143,13 +143,8 @@ def evaluate_target(
         return _evaluate_reference(target, indicator, view, ref_view, as_of)
     if isinstance(target, SteadyTarget):
         return _evaluate_steady(target, indicator, view, as_of)
-    if isinstance(target, LevelTarget):
-        plan = _level_plan(target, indicator, view, as_of)
-    elif isinstance(target, IncreaseTarget):
-        plan = _increase_plan(target, indicator, view, as_of)
-    elif isinstance(target, GrowthTarget):
-        plan = _growth_plan(target, indicator, view, as_of)
-    else:
+    plan = _line_plan(target, indicator, view, as_of)
+    if plan is None:
         raise TypeError(f"cannot evaluate target type {type(target).__name__}")
     if isinstance(plan, Evaluation):
         return plan
@@ -919,13 +914,7 @@ def measure_path(target: IndicatorTarget, indicator: Indicator, series: pd.Serie
     """The same measure ``evaluate_target`` judges, as a series for drawing."""
     as_of = parse_month(as_of)
     view = _as_of_view(series, as_of)
-    plan: _Plan | Evaluation | None = None
-    if isinstance(target, LevelTarget):
-        plan = _level_plan(target, indicator, view, as_of)
-    elif isinstance(target, IncreaseTarget):
-        plan = _increase_plan(target, indicator, view, as_of)
-    elif isinstance(target, GrowthTarget):
-        plan = _growth_plan(target, indicator, view, as_of)
+    plan = _line_plan(target, indicator, view, as_of)
     if isinstance(plan, _Plan):
         return MeasurePath(plan.measure, plan.points, plan.t0, plan.baseline, plan.deadline, plan.target)
     points = _level_points(indicator, view)
@@ -938,3 +927,14 @@ def measure_path(target: IndicatorTarget, indicator: Indicator, series: pd.Serie
         target.deadline,
         getattr(target, "value", None) if isinstance(target, LevelTarget) else None,
     )
+
+
+def _line_plan(target, indicator: Indicator, view: pd.Series, as_of: str) -> _Plan | Evaluation | None:
+    """The straight-line plan of a level, increase or growth target; None for other types."""
+    if isinstance(target, LevelTarget):
+        return _level_plan(target, indicator, view, as_of)
+    if isinstance(target, IncreaseTarget):
+        return _increase_plan(target, indicator, view, as_of)
+    if isinstance(target, GrowthTarget):
+        return _growth_plan(target, indicator, view, as_of)
+    return None
