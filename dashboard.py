@@ -10,6 +10,11 @@ pages = [
     st.Page("pages/compare.py", title="地区对比", icon=":material/bar_chart:", url_path="compare"),
     st.Page("pages/tasks.py", title="任务进度", icon=":material/task_alt:", url_path="tasks"),
 ]
-navigation = st.navigation(pages)
+data_pages = [
+    st.Page("pages/upload.py", title="数据导入", icon=":material/upload_file:", url_path="upload"),
+    st.Page("pages/history.py", title="导入记录", icon=":material/history:", url_path="history"),
+    st.Page("pages/completeness.py", title="报送情况", icon=":material/fact_check:", url_path="completeness"),
+]
+navigation = st.navigation({"监测": pages, "数据管理": data_pages})
 st.sidebar.title("知识产权指标监测")
 navigation.run()

@@ -9,6 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+from etl.loader import current_user
 from monitor.errors import ConfigError, LoadError, MonitorError
 
 
@@ -39,9 +42,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     ctx = open_context(args.config, args.db)
     if args.reset_demo:
-        with ctx.store.transaction() as con:
-            con.execute("DELETE FROM observations")
-            con.execute("DELETE FROM load_batches")
+        ctx.store.clear_observations()
         written = load_demo_data(ctx)
     elif args.demo:
         written = ensure_demo_data(ctx)
@@ -53,7 +54,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from etl.loader import load_file
+    from etl.loader import commit_plan, plan_upload
+    from etl.preview import diff_table, duplicate_text, summary_text
     from etl.problems import problems_frame
     from monitor.context import open_context
 
@@ -63,29 +65,109 @@ def cmd_load(args: argparse.Namespace) -> int:
         return 2
     ctx = open_context(args.config, args.db)
     try:
-        plan, batch = load_file(ctx.store, ctx.config, ctx.regions, path, commit=args.commit,
-                                loaded_by=args.user)
+        plan = plan_upload(ctx.store, ctx.config, ctx.regions, path.read_bytes(), path.name,
+                           population=ctx.population, sheet=args.sheet, period=args.period,
+                           within=ctx.regions.resolve(args.within) if args.within else None)
     except LoadError as e:
-        print(e, file=sys.stderr)
+        print(f"无法导入：{e}", file=sys.stderr)
         return 1
-    c = plan.counts()
-    print(f"{path.name}：有效行 {c['total']}，新增 {c['new']}，修改 {c['changed']}，未变 {c['unchanged']}；"
-          f"错误 {c['errors']}，警告 {c['warnings']}")
-    if plan.duplicate_of is not None:
-        print(f"注意：内容完全相同的文件已于批次 {plan.duplicate_of} 导入过")
+    print(f"文件格式：{plan.source}；{plan.layout.description}")
+    print(summary_text(plan))
+    if (dup := duplicate_text(plan)) is not None:
+        print(f"注意：{dup}")
     if plan.problems:
-        _print_table(problems_frame(plan.problems))
+        _print_table(problems_frame(plan.problems).drop(columns=["文件"]))
     if not plan.ok:
         print("有错误，未写入任何数据。请按上表修改后重新导入。", file=sys.stderr)
         return 1
-    changed = plan.diff[plan.diff["change"] == "changed"]
+    changed = diff_table(plan, ctx.config, ctx.regions, change="changed")
     if not changed.empty:
-        print("将被修改的值（旧 → 新）：")
-        _print_table(changed[["region_code", "indicator_id", "month", "old_value", "value"]])
-    if batch is None:
-        print("预检完成（未写入）。确认无误后加 --commit 写入。")
+        print("将被修改的值（原值 → 新值）：")
+        _print_table(changed)
+    if not args.commit:
+        hint = "加 --commit 写入" + ("（有警告，还需加 --accept-warnings 确认）" if plan.warnings else "")
+        print(f"预检完成，未写入。确认无误后{hint}。")
+        return 0
+    if plan.warnings and not args.accept_warnings:
+        print(f"有 {len(plan.warnings)} 条警告，未写入。核对无误后加 --accept-warnings 确认写入。", file=sys.stderr)
+        return 1
+    batch = commit_plan(ctx.store, plan, loaded_by=args.user, accept_warnings=args.accept_warnings)
+    print("数据无变化，未创建新批次。" if batch is None else f"已写入，批次号 {batch}")
+    return 0
+
+
+def cmd_batches(args: argparse.Namespace) -> int:
+    from monitor.context import open_context
+    from monitor.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, list_batches
+
+    ctx = open_context(args.config, args.db)
+    frame = list_batches(ctx.store, limit=args.limit)
+    if frame.empty:
+        print("还没有任何导入批次")
+        return 0
+    table = pd.DataFrame({
+        "批次": frame["id"], "类型": frame["kind"].map(BATCH_KIND_LABELS), "时间": frame["loaded_at"].astype(str).str[:19],
+        "操作人": frame["loaded_by"], "文件": frame["file_name"], "新增": frame["rows_inserted"],
+        "修改": frame["rows_updated"], "未变": frame["rows_unchanged"], "状态": frame["status"].map(BATCH_STATUS_LABELS),
+    })
+    _print_table(table, limit=args.limit)
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from monitor.context import open_context
+    from monitor.history import batch, batch_rows, stored_file
+
+    ctx = open_context(args.config, args.db)
+    info = batch(ctx.store, args.id)
+    rows = batch_rows(ctx.store, args.id)
+    print(f"批次 {info['id']}：{info['file_name']}，{str(info['loaded_at'])[:19]}，{info['loaded_by']}；写入 {len(rows)} 个值")
+    _print_table(rows, limit=args.limit)
+    if args.save_file:
+        kept = stored_file(ctx.store, info["file_hash"])
+        if kept is None:
+            print("该批次没有保存原文件（例如示例数据）", file=sys.stderr)
+            return 1
+        Path(args.save_file).write_bytes(kept[1])
+        print(f"原文件已保存到 {args.save_file}")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from monitor.context import open_context
+    from monitor.history import rollback_batch
+
+    ctx = open_context(args.config, args.db)
+    rollback_id = rollback_batch(ctx.store, args.id, by=args.user or current_user())
+    print(f"批次 {args.id} 已回滚（回滚记录为批次 {rollback_id}），被它替换的数值已恢复")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from etl.templates import template_csv, template_frame, template_title, template_xlsx
+    from monitor.context import open_context
+
+    ctx = open_context(args.config, args.db)
+    scope = ctx.regions.resolve(args.region)
+    frame = template_frame(ctx.config, ctx.regions, scope, args.month, args.form)
+    out = Path(args.out)
+    if out.suffix.lower() == ".xlsx":
+        out.write_bytes(template_xlsx(frame, ctx.config, title=template_title(ctx.regions, scope, args.month)))
     else:
-        print(f"已写入，批次号 {batch}")
+        out.write_bytes(template_csv(frame))
+    print(f"模板已写入 {out}（{len(frame)} 行）")
+    return 0
+
+
+def cmd_completeness(args: argparse.Namespace) -> int:
+    from monitor.context import open_context
+    from monitor.history import completeness
+
+    ctx = open_context(args.config, args.db)
+    scope = ctx.regions.resolve(args.region)
+    result = completeness(ctx.store, ctx.config, ctx.regions, scope, args.month)
+    print(f"{ctx.regions[scope].name} {args.month} 报送情况（截止 {result.due:%Y-%m-%d}）：")
+    _print_table(result.summary.drop(columns=["region_code"]), limit=200)
     return 0
 
 
@@ -117,11 +199,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reset-demo", action="store_true", help="清空观测值并重新载入示例数据")
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("load", help="导入长表 CSV（地区,指标,期间,数值）；默认只预检")
+    p = sub.add_parser("load", help="导入 CSV 或 Excel（长表或宽表）；默认只预检，加 --commit 写入")
     p.add_argument("file")
+    p.add_argument("--sheet", help="Excel 工作表名称或序号（默认第一个）")
+    p.add_argument("--period", help="文件中没有期间列时使用的月份 YYYY-MM（优先于标题中的月份）")
+    p.add_argument("--within", help="地区简称按此地区范围解析（代码或名称，如 140000）")
     p.add_argument("--commit", action="store_true", help="预检无错误时写入数据库")
+    p.add_argument("--accept-warnings", action="store_true", help="确认警告（异常波动等）后仍写入")
     p.add_argument("--user", help="记录在批次中的操作人（默认当前系统用户）")
     p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("batches", help="列出导入批次")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_batches)
+
+    p = sub.add_parser("batch", help="显示一个批次写入的数值")
+    p.add_argument("id", type=int)
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--save-file", help="把该批次的原文件保存到此路径")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("rollback", help="回滚一个批次，恢复被它替换的数值")
+    p.add_argument("id", type=int)
+    p.add_argument("--user", help="记录在回滚批次中的操作人")
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("template", help="生成空白报送模板（.csv 或 .xlsx）")
+    p.add_argument("--region", required=True, help="省或市（代码或名称），模板列出它和下一级地区")
+    p.add_argument("--month", required=True, help="月份 YYYY-MM")
+    p.add_argument("--form", choices=["long", "wide"], default="wide", help="长表或宽表（默认宽表）")
+    p.add_argument("--out", required=True, help="输出文件，扩展名 .csv 或 .xlsx")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("completeness", help="某月各地区报送情况")
+    p.add_argument("--region", required=True, help="省或市（代码或名称）")
+    p.add_argument("--month", required=True, help="月份 YYYY-MM")
+    p.set_defaults(func=cmd_completeness)
 
     p = sub.add_parser("evaluate", help="在终端输出一个目标集的评估结果")
     p.add_argument("--target-set", required=True)

@@ -1,10 +1,13 @@
 """The loader: file → staged rows (resolved, cast, checked) → a plan (diff against the store) → commit.
 
-Layers (see STYLE.md): raw table as read → staged rows with region codes, indicator ids,
-months and floats → observations in the store. Every reader (this canonical long CSV today;
-Excel, GBK, wide tables in the upload module) produces the same *raw long frame* with the
-columns region, indicator, period, value and a ``line`` number, so validation, preview and
-commit are one engine for every file shape and for both the page and the CLI.
+Layers (see STYLE.md): the file as received (kept, content-addressed) → a grid of cell texts
+(etl/readers.py) → the raw long frame (etl/layout.py: header, title, long or wide shape) →
+staged rows with region codes, indicator ids, months and values in the indicator's unit (this
+module) → observations in the store. The upload page and ``python -m etl load`` both call
+``plan_upload`` and ``commit_plan``: one engine, two doors.
+
+Problems are collected, never raised one at a time: errors block the commit, warnings need an
+explicit confirmation, info lines are said and need nothing.
 """
 
 from __future__ import annotations
@@ -14,32 +17,27 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from etl.layout import Layout, is_total, period_from_title, similar_indicators, to_raw
 from etl.problems import Problem
+from etl.readers import read_grid
+from etl.units import UnitError, conversion_factor, is_unit
 from monitor.config import Config
 from monitor.errors import LoadError, PeriodError, RegionError
-from monitor.periods import last_full_month, parse_month
+from monitor.periods import add_months, last_full_month, parse_month
 from monitor.store import Store
 
-# Canonical column -> accepted header spellings (matched case-insensitively, spaces ignored).
-CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "region": ("region", "region_code", "地区", "地区代码", "区划代码", "地区名称", "行政区划"),
-    "indicator": ("indicator", "indicator_id", "指标", "指标名称", "指标代码"),
-    "period": ("period", "month", "期间", "月份", "统计期", "时间"),
-    "value": ("value", "数值", "值", "指标值"),
-    "origin": ("origin", "来源类型"),
-    "source_url": ("source_url", "来源", "来源链接"),
-    "note": ("note", "备注"),
-}
-REQUIRED = ("region", "indicator", "period", "value")
-REQUIRED_LABELS = {"region": "地区", "indicator": "指标", "period": "期间", "value": "数值"}
-MISSING_MARKERS = {"", "—", "-", "--", "－", "——", "/", "nan", "NaN", "None", "无"}
+MISSING_MARKERS = {"", "—", "-", "--", "－", "——", "/", "nan", "NaN", "None", "无", "…", "...", "N/A", "NA", "null"}
 COUNT_UNITS = {"件", "家", "项", "个", "人", "户", "次"}
 ORIGINS = ("published", "demo", "upload")
+KEY = ["region_code", "indicator_id", "month"]
+STAGED_COLUMNS = ["region_code", "indicator_id", "month", "value", "line", "column", "origin", "source_url", "note",
+                  "cumulative"]
+# a totals row may differ from the sum of its rows by rounding: 0.5 % or half a unit
+TOTAL_TOLERANCE = (0.005, 0.5)
 
 
 @dataclass
@@ -48,10 +46,16 @@ class LoadPlan:
 
     file_name: str
     file_hash: str
-    rows: pd.DataFrame  # staged: region_code, indicator_id, month, value, line, origin, source_url, note
+    rows: pd.DataFrame  # staged: region_code, indicator_id, month, value, line, column, origin, source_url, note
     problems: list[Problem]
     diff: pd.DataFrame = field(default_factory=pd.DataFrame)  # rows + old_value + change
-    duplicate_of: int | None = None  # batch id of an identical file loaded before
+    duplicate_of: int | None = None  # a committed batch of an identical file
+    duplicate_status: str | None = None  # that batch's status (committed / rolled_back)
+    layout: Layout | None = None
+    source: str | None = None  # e.g. "CSV 文本，编码 GBK/GB18030，逗号分隔"
+    data: bytes | None = field(default=None, repr=False)  # the file as received, kept with the batch
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -65,6 +69,10 @@ class LoadPlan:
     def ok(self) -> bool:
         return not self.errors
 
+    def changes(self) -> pd.DataFrame:
+        """The rows a commit would write (new and changed)."""
+        return self.diff[self.diff["change"] != "unchanged"] if not self.diff.empty else self.diff
+
     def counts(self) -> dict[str, int]:
         change = self.diff["change"] if not self.diff.empty else pd.Series(dtype=str)
         return {
@@ -77,170 +85,269 @@ class LoadPlan:
         }
 
 
-# --------------------------------------------------------------------------- reading
+# --------------------------------------------------------------------------- numbers
+
+_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９．－＋，％"}
+_NUMBER_WITH_UNIT = re.compile(r"^(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?P<unit>[^\d.%]{1,6})$")
 
 
 def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_canonical_csv(data: bytes, file_name: str) -> pd.DataFrame:
-    """A long CSV (UTF-8, with or without BOM) into a raw frame of strings with a ``line`` column."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise LoadError(f"{file_name} 不是 UTF-8 编码；请另存为 UTF-8 CSV 后再导入") from None
-    from io import StringIO
+def parse_number(text: str) -> float | None:
+    """'1,234.5', '１２３４', '12%' -> float; missing markers -> None; raises ValueError otherwise."""
+    s = _clean_number(str(text))
+    if s in MISSING_MARKERS:
+        return None
+    return float(s.removesuffix("%"))
 
-    raw = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
-    rename: dict[str, str] = {}
-    folded = {re.sub(r"\s+", "", str(c)).lower(): c for c in raw.columns}
-    for canonical, spellings in CANONICAL_COLUMNS.items():
-        for s in spellings:
-            if s.lower() in folded:
-                rename[folded[s.lower()]] = canonical
+
+def _clean_number(s: str) -> str:
+    return re.sub(r"[,\s\u3000]", "", s.translate(_FULLWIDTH))
+
+
+def parse_values(texts: pd.Series) -> pd.DataFrame:
+    """Vectorised parse of value cells: value (float or NaN), missing, percent, unit (a unit
+    written into the cell, '3.5亿元'), bad (not a number)."""
+    s = texts.astype(str).map(_clean_number)
+    missing = s.isin(MISSING_MARKERS)
+    percent = s.str.endswith("%")
+    number = pd.to_numeric(s.str.removesuffix("%").where(~missing), errors="coerce")
+    unit = pd.Series("", index=s.index, dtype=object)
+    bad = ~missing & number.isna()
+    if bad.any():
+        parts = s[bad].str.extract(_NUMBER_WITH_UNIT)
+        ok = parts["num"].notna() & parts["unit"].map(lambda u: isinstance(u, str) and is_unit(u))
+        number.loc[ok[ok].index] = parts.loc[ok, "num"].astype(float)
+        unit.loc[ok[ok].index] = parts.loc[ok, "unit"]
+        bad = ~missing & number.isna()
+    return pd.DataFrame({"value": number.astype("float64"), "missing": missing, "percent": percent, "unit": unit,
+                         "bad": bad})
+
+
+# --------------------------------------------------------------------------- regions
+
+
+def resolve_regions(texts, regions, *, within: str | None = None, title: str | None = None) -> dict[str, str | Exception]:
+    """Each region text to a code, or the error to report.
+
+    Short names are often ambiguous nationally (西安 is a city of Shaanxi and a county of 辽源);
+    a file is nearly always about one province or city, so ambiguous names are resolved again
+    within the deepest region that contains every unambiguous row (or one named in the title).
+    """
+    resolved: dict[str, str | Exception] = {}
+    for text in texts:
+        try:
+            resolved[text] = regions.resolve(text, within)
+        except RegionError as e:
+            resolved[text] = e
+    ambiguous = [t for t, r in resolved.items() if isinstance(r, RegionError) and getattr(r, "candidates", None)]
+    if not ambiguous:
+        return resolved
+    scopes = _context_scopes([r for r in resolved.values() if isinstance(r, str)], regions, title)
+    for text in ambiguous:
+        for scope in scopes:
+            try:
+                resolved[text] = regions.resolve(text, scope)
                 break
-    missing = [c for c in REQUIRED if c not in rename.values()]
-    if missing:
-        wanted = "、".join(f"{c}（{REQUIRED_LABELS[c]}）" for c in missing)
-        raise LoadError(
-            f"{file_name} 缺少必需的列：{wanted}；表头应为 region,indicator,period,value"
-            f"（或 地区,指标,期间,数值），现有列：{'、'.join(map(str, raw.columns))}"
-        )
-    raw = raw.rename(columns=rename)[[c for c in CANONICAL_COLUMNS if c in rename.values()]]
-    raw["line"] = np.arange(len(raw)) + 2  # header is line 1
-    blank = raw[list(REQUIRED)].apply(lambda col: col.str.strip() == "").all(axis=1)
-    return raw[~blank].reset_index(drop=True)
+            except RegionError:
+                continue
+    return resolved
+
+
+def _context_scopes(codes: list[str], regions, title: str | None) -> list[str]:
+    """Candidate scopes, deepest first: the common ancestor of the file's rows and its parents."""
+    scopes: list[str] = []
+    if codes:
+        chains = [[c, *(a.code for a in regions.ancestors(c))] for c in set(codes)]
+        common = [c for c in chains[0] if all(c in chain for chain in chains)]
+        scopes.extend(c for c in common if c != "100000")
+    if title:
+        for province in regions.children("100000"):
+            if province.name in title or province.short_name in title:
+                scopes.append(province.code)
+    return list(dict.fromkeys(scopes))
+
+
+def _parse_period(text: str) -> tuple[str, bool]:
+    """A period cell: '2024-06', '2024年6月', or a year-to-date range '2024年1-6月' (cumulative)."""
+    try:
+        return parse_month(text), False
+    except PeriodError:
+        found = period_from_title(text)
+        if found:
+            return found
+        raise
 
 
 # --------------------------------------------------------------------------- staging
 
-_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９．－＋，％"}
-
-
-def parse_number(text: str) -> float | None:
-    """'1,234.5', '１２３４', '12%' -> float; missing markers -> None; raises ValueError otherwise."""
-    s = str(text).translate(_FULLWIDTH).strip().replace(",", "").replace("\u3000", "")
-    if s in MISSING_MARKERS:
-        return None
-    s = s.removesuffix("%")
-    return float(s)
-
 
 def stage(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: date | None = None,
-          allowed_regions: set[str] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
-    """Resolve, cast and check every row; return the good rows and every problem found."""
+          allowed_regions: set[str] | None = None, within: str | None = None,
+          title: str | None = None) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
+    """Resolve, cast and check every row. Returns the good rows, every problem found, and the
+    totals rows (parsed like any row, kept apart for the totals check, never loaded)."""
     problems: list[Problem] = []
+    add = problems.append
     latest_allowed = last_full_month(today)
+    raw = raw.copy()
+    for name, default in (("unit", ""), ("column", None), ("cumulative", False), ("is_total", None),
+                          ("origin", ""), ("source_url", ""), ("note", "")):
+        if name not in raw.columns:
+            raw[name] = raw["region"].map(is_total) if name == "is_total" else default
+    raw["column"] = raw["column"].fillna("数值")
 
-    region_cache: dict[str, str | Exception] = {}
-    for text in raw["region"].unique():
-        try:
-            region_cache[text] = regions.resolve(text)
-        except RegionError as e:
-            region_cache[text] = e
-    indicator_cache = {text: config.resolve_indicator(text) for text in raw["indicator"].unique()}
-    period_cache: dict[str, str | Exception] = {}
+    region_of = resolve_regions([t for t in raw.loc[~raw["is_total"], "region"].unique()], regions, within=within,
+                                title=title)
+    indicator_of = {t: config.resolve_indicator(t) for t in raw["indicator"].unique()}
+    period_of: dict[str, tuple[str, bool] | Exception] = {}
     for text in raw["period"].unique():
         try:
-            period_cache[text] = parse_month(text)
+            period_of[text] = _parse_period(text)
         except PeriodError as e:
-            period_cache[text] = e
+            period_of[text] = e
 
-    out = {k: [] for k in ("region_code", "indicator_id", "month", "value", "line", "origin", "source_url", "note")}
-    has = {c: c in raw.columns for c in ("origin", "source_url", "note")}
-    for rec in raw.itertuples(index=False):
+    parsed = parse_values(raw["value"])
+    raw["unit"] = raw["unit"].where(parsed["unit"] == "", parsed["unit"])
+    unit_factor: dict[tuple[str, str], float | Exception] = {}
+
+    out = {k: [] for k in STAGED_COLUMNS}
+    totals = {k: [] for k in ("indicator_id", "month", "value", "line", "column", "region")}
+    for rec, value, missing, percent in zip(raw.itertuples(index=False), parsed["value"], parsed["missing"],
+                                            parsed["percent"]):
         line = int(rec.line)
-        row_ok = True
-        region = region_cache[rec.region]
-        if isinstance(region, Exception):
-            problems.append(Problem(file_name, line, "地区", "region", rec.region,
-                                    f"第 {line} 行「地区」列：{region}"))
-            row_ok = False
-        elif allowed_regions is not None and region not in allowed_regions:
-            problems.append(Problem(file_name, line, "地区", "region", rec.region,
-                                    f"第 {line} 行「地区」列的「{rec.region}」不在您可导入的地区范围内"))
-            row_ok = False
-        indicator = indicator_cache[rec.indicator]
+        ok = True
+        indicator = indicator_of[rec.indicator]
         if indicator is None:
-            problems.append(Problem(file_name, line, "指标", "indicator", rec.indicator,
-                                    f"第 {line} 行「指标」列的「{rec.indicator}」不是已知指标；"
-                                    "请使用 indicators.yaml 中的指标名称、别名或代码"))
-            row_ok = False
-        month = period_cache[rec.period]
-        if isinstance(month, Exception):
-            problems.append(Problem(file_name, line, "期间", "period", rec.period,
-                                    f"第 {line} 行「期间」列：{month}"))
-            row_ok = False
-        elif month > latest_allowed:
-            problems.append(Problem(file_name, line, "期间", "future", rec.period,
-                                    f"第 {line} 行的期间 {month} 尚未结束（最近可报送的月份是 {latest_allowed}）；请检查年份和月份"))
-            row_ok = False
-        try:
-            value = parse_number(rec.value)
-        except ValueError:
-            problems.append(Problem(file_name, line, "数值", "value", rec.value,
-                                    f"第 {line} 行「数值」列的「{rec.value}」不是数字；请只填数字（可带千分位逗号），缺失请留空"))
+            close = similar_indicators(config, rec.indicator)
+            hint = f"是否是：{'、'.join(close)}？" if close else ""
+            add(Problem(file_name, line, "指标", "indicator", rec.indicator,
+                        f"第 {line} 行「指标」列的「{rec.indicator}」不是已知指标；{hint}请使用 indicators.yaml 中的指标名称、别名或代码"))
+            ok = False
+        if rec.is_total:
+            region = None
+        else:
+            region = region_of[rec.region]
+            if isinstance(region, Exception):
+                hint = "请写全称（如「晋城市」）或 6 位区划代码" if getattr(region, "candidates", None) else "请核对地区名称，或改用 6 位区划代码"
+                add(Problem(file_name, line, "地区", "region", rec.region, f"第 {line} 行「地区」列：{region}；{hint}"))
+                ok = False
+            elif allowed_regions is not None and region not in allowed_regions:
+                add(Problem(file_name, line, "地区", "scope", rec.region,
+                            f"第 {line} 行的地区「{rec.region}」不在您可导入的地区范围内；请删除该行，或联系管理员调整权限"))
+                ok = False
+        period = period_of[rec.period]
+        month, cumulative = None, False
+        if isinstance(period, Exception):
+            add(Problem(file_name, line, "期间", "period", rec.period, f"第 {line} 行「期间」列：{period}"))
+            ok = False
+        else:
+            month, cumulative = period
+            cumulative = cumulative or bool(rec.cumulative)
+            if month > latest_allowed:
+                add(Problem(file_name, line, "期间", "future", rec.period,
+                            f"第 {line} 行的期间 {month} 尚未结束（最近可报送的月份是 {latest_allowed}）；请检查年份和月份"))
+                ok = False
+        column = rec.column
+        if missing:
+            add(Problem(file_name, line, column, "value", rec.value,
+                        f"第 {line} 行「{column}」列为空或「{rec.value}」，按缺失处理（不按 0 计），该值不导入", "info"))
             continue
-        if value is None:
-            problems.append(Problem(file_name, line, "数值", "value", rec.value,
-                                    f"第 {line} 行数值为空，视为缺失（不按 0 处理），该行不导入", "warning"))
+        if value != value:  # NaN: not a number
+            add(Problem(file_name, line, column, "value", rec.value,
+                        f"第 {line} 行「{column}」列的「{rec.value}」不是数字；请只填数字（可带千分位逗号），缺失请留空或填「—」"))
             continue
-        if row_ok and value < 0 and config.indicator(indicator).unit in COUNT_UNITS:
-            problems.append(Problem(file_name, line, "数值", "negative", rec.value,
-                                    f"第 {line} 行「{config.indicator(indicator).name}」为负数 {value:g}；计数不能为负，请核对"))
-            row_ok = False
-        if not row_ok:
+        if not ok:
             continue
-        origin = getattr(rec, "origin", "") if has["origin"] else ""
+        ind = config.indicator(indicator)
+        if percent and ind.unit != "%":
+            add(Problem(file_name, line, column, "unit", rec.value,
+                        f"第 {line} 行「{ind.name}」的单位是{ind.unit}，不是百分比，但数值「{rec.value}」带 %；请去掉 % 或核对指标"))
+            continue
+        if rec.unit:
+            key = (rec.unit, ind.unit)
+            if key not in unit_factor:
+                try:
+                    unit_factor[key] = conversion_factor(rec.unit, ind.unit)
+                except UnitError as e:
+                    unit_factor[key] = e
+            factor = unit_factor[key]
+            if isinstance(factor, Exception):
+                add(Problem(file_name, line, column, "unit", rec.unit,
+                            f"第 {line} 行「{ind.name}」的单位「{rec.unit}」无法换算为指标单位「{ind.unit}」；请按{ind.unit}填报或改正单位"))
+                continue
+            value = value * factor
+        if value < 0 and ind.unit in COUNT_UNITS:
+            add(Problem(file_name, line, column, "negative", rec.value,
+                        f"第 {line} 行「{ind.name}」为负数 {value:g}；计数不能为负，请核对"))
+            continue
+        if rec.is_total:
+            for k, v in (("indicator_id", indicator), ("month", month), ("value", value), ("line", line),
+                         ("column", column), ("region", rec.region)):
+                totals[k].append(v)
+            continue
+        origin = rec.origin or ""
         if origin and origin not in ORIGINS:
-            problems.append(Problem(file_name, line, "origin", "value", origin,
-                                    f"第 {line} 行 origin 应为 {'/'.join(ORIGINS)} 之一"))
+            add(Problem(file_name, line, "origin", "value", origin, f"第 {line} 行 origin 应为 {'/'.join(ORIGINS)} 之一"))
             continue
-        out["region_code"].append(region)
-        out["indicator_id"].append(indicator)
-        out["month"].append(month)
-        out["value"].append(value)
-        out["line"].append(line)
-        out["origin"].append(origin or None)
-        out["source_url"].append((getattr(rec, "source_url", "") if has["source_url"] else "") or None)
-        out["note"].append((getattr(rec, "note", "") if has["note"] else "") or None)
-    staged = pd.DataFrame(out).astype({"value": "float64", "line": "int64"})
+        for k, v in (("region_code", region), ("indicator_id", indicator), ("month", month), ("value", value),
+                     ("line", line), ("column", column), ("origin", origin or None),
+                     ("source_url", rec.source_url or None), ("note", rec.note or None), ("cumulative", cumulative)):
+            out[k].append(v)
+    staged = pd.DataFrame(out, columns=STAGED_COLUMNS, dtype=object).astype(
+        {"value": "float64", "line": "int64", "cumulative": bool})
+    staged = _drop_duplicates(staged, file_name, problems)
+    totals_frame = pd.DataFrame(totals).astype({"value": "float64"}) if totals["line"] else pd.DataFrame(columns=list(totals))
+    return staged.reset_index(drop=True), problems, totals_frame
 
-    # the same key twice: an error when the values differ, loaded once when they agree
-    key = ["region_code", "indicator_id", "month"]
-    dup_mask = staged.duplicated(key, keep=False)
-    if dup_mask.any():
-        for _, group in staged[dup_mask].groupby(key, sort=False):
-            lines = "、".join(str(x) for x in group["line"])
-            if group["value"].nunique() > 1:
-                for rec in group.itertuples():
-                    problems.append(Problem(file_name, int(rec.line), "数值", "duplicate", f"{rec.value:g}",
-                                            f"第 {lines} 行是同一地区、指标和期间，但数值不同；请只保留正确的一行"))
-            else:
-                problems.append(Problem(file_name, int(group["line"].iloc[-1]), None, "duplicate", None,
-                                        f"第 {lines} 行重复（数值相同），只导入一次", "warning"))
-        conflicting = staged[dup_mask].groupby(key)["value"].transform("nunique") > 1
-        staged = staged.drop(index=staged[dup_mask][conflicting].index)
-        staged = staged.drop_duplicates(key, keep="first")
-    problems.sort(key=lambda p: (p.row or 0, p.column or ""))
-    return staged.reset_index(drop=True), problems
+
+def _drop_duplicates(staged: pd.DataFrame, file_name: str, problems: list[Problem]) -> pd.DataFrame:
+    """The same key twice: an error when the values differ, loaded once when they agree."""
+    dup_mask = staged.duplicated(KEY, keep=False)
+    if not dup_mask.any():
+        return staged
+    for _, group in staged[dup_mask].groupby(KEY, sort=False):
+        lines = "、".join(str(x) for x in group["line"])
+        if group["value"].nunique() > 1:
+            for rec in group.itertuples():
+                problems.append(Problem(file_name, int(rec.line), rec.column, "duplicate", f"{rec.value:g}",
+                                        f"第 {lines} 行是同一地区、指标和期间，但数值不同；请只保留正确的一行"))
+        else:
+            problems.append(Problem(file_name, int(group["line"].iloc[-1]), None, "duplicate", None,
+                                    f"第 {lines} 行重复（数值相同），只导入一次", "info"))
+    conflicting = staged[dup_mask].groupby(KEY)["value"].transform("nunique") > 1
+    staged = staged.drop(index=staged[dup_mask][conflicting].index)
+    return staged.drop_duplicates(KEY, keep="first")
 
 
 # --------------------------------------------------------------------------- plan and commit
 
 
-def diff_against_store(store: Store, staged: pd.DataFrame) -> pd.DataFrame:
+def diff_against_store(store_or_con, staged: pd.DataFrame) -> pd.DataFrame:
     """Each staged row with the value it would replace: change is new / changed / unchanged."""
     if staged.empty:
-        return staged.assign(old_value=pd.Series(dtype="float64"), change=pd.Series(dtype=str))
-    with store.connect() as con:
-        con.register("staged", staged[["region_code", "indicator_id", "month"]])
-        old = con.execute(
-            "SELECT s.region_code, s.indicator_id, s.month, o.value AS old_value "
-            "FROM staged s JOIN observations o USING (region_code, indicator_id, month)"
-        ).df()
-    merged = staged.merge(old, on=["region_code", "indicator_id", "month"], how="left")
+        return staged.assign(old_value=pd.Series(dtype="float64"), old_origin=pd.Series(dtype=object),
+                             change=pd.Series(dtype=str))
+    keys = staged[KEY]
+
+    def fetch(con) -> pd.DataFrame:
+        con.register("staged_keys", keys)
+        try:
+            return con.execute(
+                "SELECT s.region_code, s.indicator_id, s.month, o.value AS old_value, o.origin AS old_origin "
+                "FROM staged_keys s JOIN observations o USING (region_code, indicator_id, month)"
+            ).df()
+        finally:
+            con.unregister("staged_keys")
+
+    if isinstance(store_or_con, Store):
+        with store_or_con.connect() as con:
+            old = fetch(con)
+    else:
+        old = fetch(store_or_con)
+    merged = staged.merge(old, on=KEY, how="left")
     merged["old_value"] = merged["old_value"].astype("float64")
     same = np.isclose(merged["value"], merged["old_value"], rtol=0, atol=1e-9)
     merged["change"] = np.where(merged["old_value"].isna(), "new", np.where(same, "unchanged", "changed"))
@@ -248,53 +355,100 @@ def diff_against_store(store: Store, staged: pd.DataFrame) -> pd.DataFrame:
 
 
 def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_name: str, file_hash: str,
-              today: date | None = None, allowed_regions: set[str] | None = None) -> LoadPlan:
-    staged, problems = stage(raw, file_name, config, regions, today=today, allowed_regions=allowed_regions)
-    plan = LoadPlan(file_name, file_hash, staged, problems)
+              today: date | None = None, allowed_regions: set[str] | None = None, within: str | None = None,
+              population=None, layout: Layout | None = None, notes: list[Problem] | None = None) -> LoadPlan:
+    """Stage a raw long frame and check it against the store: the preview, nothing written."""
+    from etl import checks
+
+    title = layout.title if layout else None
+    staged, problems, totals = stage(raw, file_name, config, regions, today=today, allowed_regions=allowed_regions,
+                                     within=within, title=title)
+    problems = [*(notes or []), *problems]
+    if staged.empty and not any(p.severity == "error" for p in problems):
+        problems.append(Problem(file_name, None, None, "file", None,
+                                f"{file_name} 中没有可导入的数值（所有数值单元格都为空）；请填写数值后再导入"))
+    problems += checks.totals_problems(config, regions, staged, totals, file_name)  # totals are year-to-date too
+    staged = checks.decumulate_flows(store, config, staged, file_name, problems)
+    problems += checks.store_problems(store, config, staged, file_name, population)
+    order = {"error": 0, "warning": 1, "info": 2}
+    problems.sort(key=lambda p: (order[p.severity], p.row or 0, p.column or ""))
+    plan = LoadPlan(file_name, file_hash, staged, problems, layout=layout)
     plan.diff = diff_against_store(store, staged)
     found = store.query(
-        "SELECT id FROM load_batches WHERE file_hash = ? AND status = 'committed' ORDER BY id DESC LIMIT 1",
+        "SELECT id, status FROM load_batches WHERE file_hash = ? AND kind = 'load' ORDER BY id DESC LIMIT 1",
         [file_hash],
     )
-    plan.duplicate_of = int(found["id"].iloc[0]) if not found.empty else None
+    if not found.empty:
+        plan.duplicate_of, plan.duplicate_status = int(found["id"].iloc[0]), str(found["status"].iloc[0])
+    return plan
+
+
+def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: str, *, population=None,
+                sheet: str | None = None, period: str | None = None, today: date | None = None,
+                allowed_regions: set[str] | None = None, within: str | None = None,
+                max_bytes: int | None = None) -> LoadPlan:
+    """The one engine behind the upload page and ``python -m etl load``: any supported file → a plan.
+
+    Raises LoadError for a file that cannot be read at all (size, format, no header); row-level
+    problems are collected in the plan instead."""
+    grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes)
+    raw, layout, notes = to_raw(grid, config, period=period)
+    plan = plan_load(store, config, regions, raw, file_name=file_name, file_hash=file_digest(data), today=today,
+                     allowed_regions=allowed_regions, within=within, population=population, layout=layout,
+                     notes=notes)
+    plan.source, plan.data, plan.sheet, plan.sheets = grid.description, data, grid.sheet, grid.sheets
     return plan
 
 
 def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_by: str | None = None,
-                note: str | None = None) -> int:
-    """Write a plan in one transaction: all rows or none. Returns the new batch id."""
+                note: str | None = None, accept_warnings: bool = False) -> int | None:
+    """Write a plan in one transaction: all rows or none. Returns the new batch id, or None when
+    nothing would change (an identical re-upload writes nothing).
+
+    The diff is computed again inside the transaction, so a commit made by someone else between
+    preview and commit is neither overwritten blindly nor miscounted."""
     if not plan.ok:
         raise LoadError(f"{plan.file_name} 有 {len(plan.errors)} 处错误，未写入任何数据", plan.errors)
-    counts = plan.counts()
-    rows = plan.diff[plan.diff["change"] != "unchanged"].copy()
-    rows["origin"] = rows["origin"].fillna(origin)
+    if plan.warnings and not accept_warnings:
+        raise LoadError(f"{plan.file_name} 有 {len(plan.warnings)} 条警告，需确认后才能写入", plan.warnings)
+    loaded_at = datetime.now()
     with store.transaction() as con:
+        diff = diff_against_store(con, plan.rows)
+        rows = diff[diff["change"] != "unchanged"].copy()
+        if rows.empty:
+            return None  # the transaction still commits, harmlessly; nothing was written
+        rows["origin"] = rows["origin"].fillna(origin)
+        if plan.data is not None:
+            con.execute("INSERT OR IGNORE INTO upload_files VALUES (?, ?, ?, ?, ?)",
+                        [plan.file_hash, plan.file_name, len(plan.data), plan.data, loaded_at])
+        layout = plan.layout
         batch_id = con.execute(
-            "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, "
-            "rows_inserted, rows_updated, rows_unchanged, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            [plan.file_name, plan.file_hash, datetime.now(), loaded_by or _current_user(), origin,
-             counts["total"], counts["new"], counts["changed"], counts["unchanged"], note],
+            "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
+            "rows_updated, rows_unchanged, note, kind, rows_warnings, sheet, period, file_format) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'load', ?, ?, ?, ?) RETURNING id",
+            [plan.file_name, plan.file_hash, loaded_at, loaded_by or current_user(), origin, len(diff),
+             int((diff["change"] == "new").sum()), int((diff["change"] == "changed").sum()),
+             int((diff["change"] == "unchanged").sum()), note, len(plan.warnings), plan.sheet,
+             layout.period if layout else None, plan.source],
         ).fetchone()[0]
-        if not rows.empty:
-            rows["batch_id"] = batch_id
-            con.register("incoming", rows[["region_code", "indicator_id", "month", "value", "origin", "batch_id",
-                                           "source_url", "note"]])
-            con.execute("INSERT OR REPLACE INTO observations BY NAME SELECT * FROM incoming")
-            con.unregister("incoming")
+        rows["batch_id"] = batch_id
+        rows["recorded_at"] = loaded_at
+        con.register("incoming", rows[["region_code", "indicator_id", "month", "value", "origin", "batch_id",
+                                       "source_url", "note", "recorded_at"]])
+        con.execute("INSERT OR REPLACE INTO observations BY NAME "
+                    "SELECT region_code, indicator_id, month, value, origin, batch_id, source_url, note FROM incoming")
+        con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
+                    "source_batch, source_url, note, recorded_at) SELECT batch_id, region_code, indicator_id, month, "
+                    "value, origin, batch_id, source_url, note, recorded_at FROM incoming")
+        con.unregister("incoming")
     return int(batch_id)
 
 
-def load_file(store: Store, config: Config, regions, path: Path, *, commit: bool = False,
-              origin: str = "upload", loaded_by: str | None = None, today: date | None = None) -> tuple[LoadPlan, int | None]:
-    """The CLI door: read, plan, and commit when asked and clean."""
-    data = path.read_bytes()
-    raw = read_canonical_csv(data, path.name)
-    plan = plan_load(store, config, regions, raw, file_name=path.name, file_hash=file_digest(data), today=today)
-    batch = commit_plan(store, plan, origin=origin, loaded_by=loaded_by) if commit and plan.ok else None
-    return plan, batch
+def previous_month(month: str) -> str:
+    return add_months(month, -1)
 
 
-def _current_user() -> str:
+def current_user() -> str:
     try:
         return getpass.getuser()
     except Exception:  # no user name in some containers

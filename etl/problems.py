@@ -7,7 +7,9 @@ from typing import Literal
 
 import pandas as pd
 
-Severity = Literal["error", "warning"]
+# error: blocks the upload; warning: needs an explicit confirmation; info: said, nothing to confirm
+Severity = Literal["error", "warning", "info"]
+SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 
 # check id -> Chinese name shown in the problems table
 CHECK_LABELS = {
@@ -20,6 +22,14 @@ CHECK_LABELS = {
     "negative": "负数",
     "duplicate": "重复",
     "future": "未来期间",
+    "unit": "单位",
+    "footnote": "注释行",
+    "total": "合计行",
+    "outlier": "异常波动",
+    "stock_falls": "存量下降",
+    "per_capita": "人均值核对",
+    "cumulative": "累计值换算",
+    "scope": "权限范围",
 }
 
 
@@ -34,10 +44,7 @@ class Problem:
     severity: Severity = "error"
 
     def __str__(self) -> str:
-        where = f"第 {self.row} 行" if self.row else ""
-        if self.column:
-            where += f"「{self.column}」列"
-        return f"{where}：{self.message}" if where else self.message
+        return self.message  # every message already says where (第 N 行「列」……)
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
@@ -45,6 +52,8 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     columns = ["file", "row", "column", "check", "value", "message", "severity"]
     frame = pd.DataFrame([asdict(p) for p in problems], columns=columns)
     frame["check"] = frame["check"].map(lambda c: CHECK_LABELS.get(c, c))
+    frame["severity"] = frame["severity"].map(lambda s: SEVERITY_LABELS.get(s, s))
+    frame["row"] = frame["row"].astype("Int64")
     return frame.rename(
         columns={"file": "文件", "row": "行", "column": "列", "check": "检查", "value": "值",
                  "message": "说明", "severity": "级别"}

@@ -258,8 +258,15 @@ class TargetSet(StrictModel):
         return target.region or self.region
 
 
+class Reporting(StrictModel):
+    """When monthly figures are due: by ``due_day`` of the following month (completeness view)."""
+
+    due_day: int = Field(ge=1, le=28, description="day of the following month by which a month is due")
+
+
 class Config(StrictModel):
     version: Literal[1]
+    reporting: Reporting = Field(default_factory=lambda: Reporting(due_day=15))
     indicators: list[Indicator] = Field(min_length=1)
     target_sets: list[TargetSet] = Field(min_length=1)
 

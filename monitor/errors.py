@@ -73,3 +73,7 @@ class LoadError(MonitorError):
     def __init__(self, message: str, problems: list | None = None):
         self.problems = problems or []
         super().__init__(message)
+
+
+class HistoryError(MonitorError):
+    """A batch cannot be shown or rolled back (unknown, already rolled back, superseded)."""

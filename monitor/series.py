@@ -26,17 +26,27 @@ def read_observations(
     *,
     until: str | None = None,
 ) -> pd.DataFrame:
-    """Stored observations of some indicators (and regions), optionally up to a month."""
-    sql = "SELECT region_code, indicator_id, month, value, origin, source_url, note FROM observations WHERE indicator_id IN (SELECT unnest(?))"
+    """Stored observations of some indicators (and regions), optionally up to a month.
+
+    A store opened ``as_published`` at a moment reads the observations as they stood then."""
     params: list = [list(indicator_ids)]
     if region_codes is not None:
-        sql += " AND region_code IN (SELECT unnest(?))"
         params.append(list(region_codes))
     if until is not None:
-        sql += " AND month <= ?"
         params.append(until)
-    sql += " ORDER BY region_code, indicator_id, month"
-    frame = store.query(sql, params)
+    if store.published_at is not None:
+        from monitor.history import as_published_sql
+
+        sql = as_published_sql(region_codes is not None, until is not None)
+        params.insert(0, store.published_at)
+    else:
+        sql = ("SELECT region_code, indicator_id, month, value, origin, source_url, note FROM observations "
+               "WHERE indicator_id IN (SELECT unnest(?))")
+        if region_codes is not None:
+            sql += " AND region_code IN (SELECT unnest(?))"
+        if until is not None:
+            sql += " AND month <= ?"
+    frame = store.query(sql + " ORDER BY region_code, indicator_id, month", params)
     return frame.astype({"value": "float64"}) if not frame.empty else pd.DataFrame(columns=VALUE_COLUMNS)
 
 

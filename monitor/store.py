@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -44,9 +45,17 @@ SCHEMA_VERSION = max(v for v, _ in _migrations())
 
 
 class Store:
-    def __init__(self, path: Path | str | None = None, *, timeout: float = 15.0):
+    def __init__(self, path: Path | str | None = None, *, timeout: float = 15.0,
+                 published_at: datetime | None = None):
         self.path = Path(path) if path else default_store_path()
         self.timeout = timeout
+        # When set, reads of observations see the store as it was published at that moment
+        # (monitor/history.py); writes are refused.
+        self.published_at = published_at
+
+    def as_published(self, moment: datetime | None) -> Store:
+        """The same file, read as it stood at ``moment`` (None: as it is now)."""
+        return Store(self.path, timeout=self.timeout, published_at=moment)
 
     # ------------------------------------------------------------------ connections
     @contextmanager
@@ -78,6 +87,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: commits on success, rolls back on any exception, bumps data_version."""
+        if self.published_at is not None:
+            raise StoreError("历史版本视图是只读的，不能写入")
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -172,6 +183,12 @@ class Store:
                 con.register("frame", frame)
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
                 con.unregister("frame")
+
+    def clear_observations(self) -> None:
+        """Remove every observation, batch, history entry and kept file (a demo reset)."""
+        with self.transaction() as con:
+            for table in ("observations", "observation_log", "load_batches", "upload_files"):
+                con.execute(f"DELETE FROM {table}")  # constant table names
 
     def observation_count(self) -> int:
         with self.connect() as con:

@@ -6,12 +6,16 @@ CLI) shows up on the next rerun without a restart.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
 from monitor.context import Context, open_context
 from monitor.errors import ConfigError, StoreError
 from monitor.evaluation import STATUS_COLORS, Status
+from monitor.history import end_of_day, publication_dates
 from monitor.overview import evaluate_target_set
 from monitor.periods import format_month_cn, last_full_month, month_range
 from monitor.series import indicator_values
@@ -36,12 +40,30 @@ def context_or_stop() -> Context:
         st.stop()
 
 
-def data_version() -> int:
-    return context_or_stop().store.data_version()
+@dataclass(frozen=True)
+class DataView:
+    """The cache key of everything a page reads: the store's version, and the day whose published
+    state is shown (None: the latest data). A commit anywhere bumps the version, so open pages
+    show new data on their next run without a restart."""
+
+    version: int
+    published_on: date | None = None
+
+
+def data_version() -> DataView:
+    return DataView(context_or_stop().store.data_version(), st.session_state.get("_kept_published_on"))
+
+
+def view_context(view: DataView | int) -> Context:
+    """The context whose store reads as published at the end of ``view.published_on``."""
+    ctx = get_context()
+    if isinstance(view, DataView) and view.published_on is not None:
+        return replace(ctx, store=ctx.store.as_published(end_of_day(view.published_on)))
+    return ctx
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def data_months(version: int) -> list[str]:
+def data_months(version: DataView) -> list[str]:
     ctx = get_context()
     frame = ctx.store.query("SELECT min(month) AS first, max(month) AS last FROM observations")
     first, last = frame["first"].iloc[0], frame["last"].iloc[0]
@@ -51,13 +73,13 @@ def data_months(version: int) -> list[str]:
 
 
 @st.cache_data(show_spinner="正在评估目标……", max_entries=512)
-def overview(version: int, set_id: str, as_of: str, region: str) -> pd.DataFrame:
-    return evaluate_target_set(get_context(), set_id, as_of, region)
+def overview(version: DataView, set_id: str, as_of: str, region: str) -> pd.DataFrame:
+    return evaluate_target_set(view_context(version), set_id, as_of, region)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def values(version: int, indicator_id: str, regions: tuple[str, ...], as_of: str) -> pd.DataFrame:
-    ctx = get_context()
+def values(version: DataView, indicator_id: str, regions: tuple[str, ...], as_of: str) -> pd.DataFrame:
+    ctx = view_context(version)
     return indicator_values(ctx.store, ctx.config, indicator_id, list(regions), ctx.population, until=as_of)
 
 
@@ -110,7 +132,28 @@ def sidebar() -> tuple[Context, str, str, str]:
     as_of = st.sidebar.select_slider("截至月份", options=months, key="as_of", format_func=format_month_cn)
     st.session_state.update({"_kept_target_set": set_id, "_kept_region": region, "_kept_as_of": as_of})
     st.sidebar.caption(f"{tset.issuer}　{tset.doc_number or '（无文号）'}")
+    published_view(ctx)
     return ctx, set_id, region, as_of
+
+
+def published_view(ctx: Context) -> None:
+    """"As published on day X": show what the dashboard showed then (values later corrected or
+    rolled back appear as they were)."""
+    days = publication_dates(ctx.store)
+    with st.sidebar.expander("历史版本", icon=":material/history:",
+                             expanded=st.session_state.get("_kept_published_on") is not None):
+        st.session_state.setdefault("published_toggle", st.session_state.get("_kept_published_on") is not None)
+        on = st.toggle("按某日已发布的数据显示", key="published_toggle", disabled=not days)
+        day = None
+        if on and days:
+            if st.session_state.get("published_on") is None:
+                st.session_state["published_on"] = st.session_state.get("_kept_published_on") or days[-1]
+            day = st.date_input("发布日期（当日结束时）", key="published_on", min_value=days[0], max_value=date.today())
+            st.caption("数据库在这些日期有变动：" + "、".join(f"{d:%Y-%m-%d}" for d in days[-5:]))
+    st.session_state["_kept_published_on"] = day  # read by data_version(), after the sidebar is drawn
+    if day is not None:
+        st.info(f"正在查看 {day:%Y年%-m月%-d日} 结束时已发布的数据（历史版本），不是最新数据；之后的导入、修改和回滚不在其中。",
+                icon=":material/history:")
 
 
 def status_badge(status: str) -> str:
@@ -126,15 +169,15 @@ def fmt(value, decimals: int = 2) -> str:
 
 
 @st.cache_data(show_spinner="正在绘图……", max_entries=256)
-def cached_detail(version: int, indicator_id: str, region: str, as_of: str, set_id: str | None,
+def cached_detail(version: DataView, indicator_id: str, region: str, as_of: str, set_id: str | None,
                   target_id: str | None):
     from monitor.detail import indicator_detail
 
-    return indicator_detail(get_context(), indicator_id, region, as_of, set_id=set_id, target_id=target_id)
+    return indicator_detail(view_context(version), indicator_id, region, as_of, set_id=set_id, target_id=target_id)
 
 
 @st.cache_data(show_spinner="正在比较各地区……", max_entries=256)
-def cached_comparison(version: int, indicator_id: str, province: str, as_of: str, set_id: str):
+def cached_comparison(version: DataView, indicator_id: str, province: str, as_of: str, set_id: str):
     from monitor.comparison import compare_regions
 
-    return compare_regions(get_context(), indicator_id, province, as_of, set_id)
+    return compare_regions(view_context(version), indicator_id, province, as_of, set_id)

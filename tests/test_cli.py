@@ -86,8 +86,8 @@ def test_check_config_checks_the_file_given_with_the_global_config_option(tmp_pa
 def test_load_without_commit_is_a_dry_run_that_writes_nothing(tmp_path, db):
     code, out, err = run("--db", db, "load", write(tmp_path, "a.csv", GOOD))
     assert code == 0, err
-    assert "a.csv：有效行 2，新增 2，修改 0，未变 0；错误 0，警告 0" in out
-    assert "预检完成（未写入）。确认无误后加 --commit 写入。" in out
+    assert "a.csv：有效值 2 个，新增 2，修改 0，未变 0；错误 0，警告 0" in out
+    assert "预检完成，未写入。确认无误后加 --commit 写入。" in out
     assert Store(db).observation_count() == 0
 
 
@@ -100,8 +100,8 @@ def test_load_with_commit_writes_and_a_corrected_file_shows_old_and_new(tmp_path
     corrected = GOOD.replace("2024-05,600", "2024-05,612")
     code, out, _ = run("--db", db, "load", write(tmp_path, "b.csv", corrected), "--commit")
     assert code == 0
-    assert "b.csv：有效行 2，新增 0，修改 1，未变 1" in out
-    assert "将被修改的值（旧 → 新）：" in out and "600.0" in out and "612.0" in out
+    assert "b.csv：有效值 2 个，新增 0，修改 1，未变 1" in out
+    assert "将被修改的值（原值 → 新值）：" in out and "600.0" in out and "612.0" in out
     assert "已写入，批次号 2" in out
     stored = Store(db).query("SELECT value FROM observations WHERE indicator_id = 'invention_patents'")
     assert stored["value"].tolist() == [612.0]
@@ -112,7 +112,7 @@ def test_load_of_the_same_file_again_says_when_it_was_loaded_before(tmp_path, db
     run("--db", db, "load", path, "--commit")
     code, out, _ = run("--db", db, "load", path)
     assert code == 0
-    assert "注意：内容完全相同的文件已于批次 1 导入过" in out
+    assert "注意：内容完全相同的文件已作为批次 1 导入过；本次没有任何变化，无需再次导入" in out
 
 
 def test_load_of_a_file_with_errors_exits_1_shows_the_problems_and_writes_nothing(tmp_path, db):
@@ -130,7 +130,7 @@ def test_load_of_a_file_with_errors_exits_1_shows_the_problems_and_writes_nothin
 def test_load_of_a_file_without_the_required_columns_exits_1(tmp_path, db):
     code, _, err = run("--db", db, "load", write(tmp_path, "cols.csv", "地区,指标\n晋城,有效发明专利拥有量\n"))
     assert code == 1
-    assert "cols.csv 缺少必需的列：period（期间）、value（数值）" in err
+    assert "cols.csv 第 1 行像是表头，但缺少必需的列：数值" in err
 
 
 def test_load_of_a_missing_file_exits_2(tmp_path, db):

@@ -135,7 +135,7 @@ def test_overview_of_shaanxi_2022_shows_every_target_of_the_document(app, config
     assert [c.name for c in cards] == expected
     assert all(c.status in STATUSES and c.explanation for c in cards)
     assert [c.explanation for c in cards if c.name.startswith("书面报送")] == ["任务状态：已完成（示例：已书面报送）"]
-    clauses = [e.markdown[0].value for e in app.expander]
+    clauses = [e.markdown[0].value for e in app.main.expander]
     assert clauses == [f"「{t.clause}」" for t in tset.targets]
 
 

@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 MINIMAL = HERE / "data" / "config_minimal.yaml"
 
 TABLES = {"schema_version", "regions", "population", "indicators", "target_sets", "targets", "load_batches",
-          "observations", "milestone_updates", "store_meta"}
+          "observations", "milestone_updates", "observation_log", "upload_files", "store_meta"}
 
 
 def table_names(store: Store) -> set[str]:

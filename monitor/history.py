@@ -1,0 +1,231 @@
+"""History of the store: the batches, the rows of a batch, rollback, the store "as published" at a
+moment, and who has reported what for a month (completeness).
+
+Every write appends to ``observation_log`` (schema 002), so:
+- rolling back batch B writes, for each key B changed, the entry that preceded B's; it is refused
+  when a later batch has changed one of those keys since (roll that one back first), so a
+  rollback never silently undoes someone else's correction;
+- the store as published at time T is, per key, the last log entry recorded at or before T.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import pandas as pd
+
+from monitor.config import Config
+from monitor.errors import HistoryError
+from monitor.periods import add_months, parse_month
+from monitor.store import Store
+
+BATCH_STATUS_LABELS = {"committed": "已生效", "rolled_back": "已回滚"}
+BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
+
+
+def list_batches(store: Store, *, limit: int | None = None) -> pd.DataFrame:
+    """Every batch, newest first: id, kind, file_name, loaded_at, loaded_by, origin, counts, status."""
+    sql = ("SELECT id, kind, file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
+           "rows_updated, rows_unchanged, rows_warnings, status, rolls_back, rolled_back_by, sheet, period, "
+           "file_format, note FROM load_batches ORDER BY id DESC")
+    params: list = []
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return store.query(sql, params)
+
+
+def batch(store: Store, batch_id: int) -> dict:
+    found = store.query("SELECT * FROM load_batches WHERE id = ?", [int(batch_id)])
+    if found.empty:
+        raise HistoryError(f"没有批次 {batch_id}")
+    return found.iloc[0].to_dict()
+
+
+def batch_rows(store: Store, batch_id: int) -> pd.DataFrame:
+    """What a batch wrote, each with the value it replaced: region_code, indicator_id, month,
+    old_value, value (NaN for a key a rollback removed), origin, still_current."""
+    batch(store, batch_id)
+    return store.query(
+        """
+        SELECT l.region_code, l.indicator_id, l.month,
+               p.value AS old_value, l.value, l.origin,
+               (o.batch_id IS NOT NULL AND latest.seq = l.seq) AS still_current
+        FROM observation_log l
+        LEFT JOIN LATERAL (
+            SELECT value FROM observation_log p
+            WHERE p.region_code = l.region_code AND p.indicator_id = l.indicator_id AND p.month = l.month
+              AND p.seq < l.seq ORDER BY p.seq DESC LIMIT 1) p ON true
+        LEFT JOIN (SELECT region_code, indicator_id, month, max(seq) AS seq FROM observation_log
+                   GROUP BY ALL) latest USING (region_code, indicator_id, month)
+        LEFT JOIN observations o USING (region_code, indicator_id, month)
+        WHERE l.batch_id = ?
+        ORDER BY l.region_code, l.indicator_id, l.month
+        """,
+        [int(batch_id)],
+    ).astype({"old_value": "float64", "value": "float64"})
+
+
+def stored_file(store: Store, file_hash: str) -> tuple[str, bytes] | None:
+    """The file a batch was loaded from, as received: (name, bytes), or None (generated data)."""
+    found = store.query("SELECT file_name, content FROM upload_files WHERE file_hash = ?", [file_hash])
+    if found.empty:
+        return None
+    return str(found["file_name"].iloc[0]), bytes(found["content"].iloc[0])
+
+
+def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = None) -> int:
+    """Restore exactly the values batch ``batch_id`` replaced (removing the keys it added).
+
+    One transaction; returns the id of the rollback batch. Raises HistoryError when the batch
+    cannot be rolled back (unknown, already rolled back, itself a rollback, or superseded)."""
+    with store.transaction() as con:
+        found = con.execute("SELECT id, kind, status, file_name, file_hash, origin, rolled_back_by "
+                            "FROM load_batches WHERE id = ?", [int(batch_id)]).fetchone()
+        if found is None:
+            raise HistoryError(f"没有批次 {batch_id}")
+        _, kind, status, file_name, file_hash, origin, rolled_back_by = found
+        if kind == "rollback":
+            raise HistoryError(f"批次 {batch_id} 本身是一次回滚，不能再回滚；如需恢复，请重新导入原文件")
+        if status == "rolled_back":
+            raise HistoryError(f"批次 {batch_id} 已被回滚（回滚批次 {rolled_back_by}）")
+        later = con.execute(
+            """
+            SELECT DISTINCT later.batch_id
+            FROM observation_log mine JOIN observation_log later
+              ON later.region_code = mine.region_code AND later.indicator_id = mine.indicator_id
+             AND later.month = mine.month AND later.seq > mine.seq
+            WHERE mine.batch_id = ? ORDER BY 1
+            """,
+            [int(batch_id)],
+        ).fetchall()
+        if later:
+            ids = "、".join(str(b) for (b,) in later)
+            raise HistoryError(f"批次 {batch_id} 写入的部分数值之后又被批次 {ids} 修改；请先回滚这些较新的批次，再回滚批次 {batch_id}")
+        restored = con.execute(
+            """
+            SELECT mine.region_code, mine.indicator_id, mine.month, prev.value, prev.origin, prev.source_batch,
+                   prev.source_url, prev.note
+            FROM observation_log mine
+            LEFT JOIN LATERAL (
+                SELECT value, origin, source_batch, source_url, note FROM observation_log p
+                WHERE p.region_code = mine.region_code AND p.indicator_id = mine.indicator_id
+                  AND p.month = mine.month AND p.seq < mine.seq ORDER BY p.seq DESC LIMIT 1) prev ON true
+            WHERE mine.batch_id = ?
+            """,
+            [int(batch_id)],
+        ).df()
+        now = datetime.now()
+        restored_count = int(restored["value"].notna().sum())
+        rollback_id = con.execute(
+            "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
+            "rows_updated, rows_unchanged, note, kind, rolls_back) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, ?, 'rollback', ?) "
+            "RETURNING id",
+            [file_name, file_hash, now, by, origin, len(restored), restored_count,
+             note or f"回滚批次 {batch_id}", int(batch_id)],
+        ).fetchone()[0]
+        restored["batch_id"] = rollback_id
+        restored["recorded_at"] = now
+        con.register("restored", restored)
+        con.execute("DELETE FROM observations WHERE (region_code, indicator_id, month) IN "
+                    "(SELECT (region_code, indicator_id, month) FROM restored)")
+        con.execute("INSERT INTO observations (region_code, indicator_id, month, value, origin, batch_id, source_url, note) "
+                    "SELECT region_code, indicator_id, month, value, origin, source_batch, source_url, note "
+                    "FROM restored WHERE value IS NOT NULL")
+        con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, source_batch, "
+                    "source_url, note, recorded_at) SELECT batch_id, region_code, indicator_id, month, value, origin, "
+                    "source_batch, source_url, note, recorded_at FROM restored")
+        con.unregister("restored")
+        con.execute("UPDATE load_batches SET status = 'rolled_back', rolled_back_by = ? WHERE id = ?",
+                    [rollback_id, int(batch_id)])
+    return int(rollback_id)
+
+
+# --------------------------------------------------------------------------- as published
+
+
+def as_published_sql(region_filter: bool, until: bool) -> str:
+    """The observations as they stood at a moment (parameter 1), for indicators (parameter 2),
+    optionally regions and a last month: the same columns as ``observations``."""
+    sql = ("SELECT region_code, indicator_id, month, value, origin, source_url, note FROM observation_log "
+           "WHERE recorded_at <= ? AND indicator_id IN (SELECT unnest(?))")
+    if region_filter:
+        sql += " AND region_code IN (SELECT unnest(?))"
+    if until:
+        sql += " AND month <= ?"
+    sql += " QUALIFY row_number() OVER (PARTITION BY region_code, indicator_id, month ORDER BY seq DESC) = 1"
+    return f"SELECT * FROM ({sql}) WHERE value IS NOT NULL"
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.max)
+
+
+def publication_dates(store: Store) -> list[date]:
+    """The days on which the store changed, oldest first (for a date picker)."""
+    frame = store.query("SELECT DISTINCT CAST(loaded_at AS DATE) AS day FROM load_batches ORDER BY 1")
+    return [d.date() if hasattr(d, "date") else d for d in frame["day"]]
+
+
+# --------------------------------------------------------------------------- completeness
+
+
+@dataclass(frozen=True)
+class Completeness:
+    month: str
+    due: datetime
+    cells: pd.DataFrame  # region_code, region_name, indicator_id, indicator_name, state, first_reported, batch_id
+    summary: pd.DataFrame  # per region: 应报, 已报, 逾期, 未报, 示例/公布
+
+    STATES = ("按时报送", "逾期报送", "未报送", "示例/公布数据")
+
+
+def expected_indicators(config: Config, month: str) -> list[str]:
+    """The stored indicators due for a month: monthly ones every month, annual ones in December."""
+    december = parse_month(month).endswith("-12")
+    return [i.id for i in config.indicators
+            if i.kind != "derived" and (i.frequency == "monthly" or december)]
+
+
+def completeness(store: Store, config: Config, regions, scope: str, month: str) -> Completeness:
+    """Who has reported what for ``month`` in ``scope`` (the region itself and the regions directly
+    below it): reported on time, late (after the due day of the following month), or missing."""
+    month = parse_month(month)
+    due_month = add_months(month, 1)
+    due = datetime(int(due_month[:4]), int(due_month[5:7]), config.reporting.due_day, 23, 59, 59)
+    region_list = [regions[scope], *(r for r in regions.children(scope) if not r.is_grouping)]
+    indicators = expected_indicators(config, month)
+    grid = pd.DataFrame([(r.code, r.name, i, config.indicator(i).name) for r in region_list for i in indicators],
+                        columns=["region_code", "region_name", "indicator_id", "indicator_name"])
+    # the first upload of each value that still stands (a rolled-back upload does not count)
+    first = store.query(
+        """
+        SELECT l.region_code, l.indicator_id,
+               min(l.recorded_at) FILTER (WHERE l.origin = 'upload' AND b.status = 'committed') AS first_reported,
+               arg_min(l.batch_id, l.seq) FILTER (WHERE l.origin = 'upload' AND b.status = 'committed') AS batch_id
+        FROM observation_log l JOIN load_batches b ON b.id = l.batch_id
+        WHERE l.month = ? AND l.value IS NOT NULL AND b.kind = 'load' AND l.region_code IN (SELECT unnest(?))
+        GROUP BY l.region_code, l.indicator_id
+        """,
+        [month, [r.code for r in region_list]],
+    )
+    current = store.query("SELECT region_code, indicator_id, origin AS current_origin FROM observations "
+                          "WHERE month = ? AND region_code IN (SELECT unnest(?))", [month, [r.code for r in region_list]])
+    cells = grid.merge(first, on=["region_code", "indicator_id"], how="left").merge(
+        current, on=["region_code", "indicator_id"], how="left")
+    present = cells["current_origin"].notna()
+    uploaded = cells["first_reported"].notna()
+    late = uploaded & (pd.to_datetime(cells["first_reported"]) > due)
+    cells["state"] = "未报送"
+    cells.loc[present & ~uploaded, "state"] = "示例/公布数据"
+    cells.loc[present & uploaded & ~late, "state"] = "按时报送"
+    cells.loc[present & uploaded & late, "state"] = "逾期报送"
+    cells = cells.drop(columns=["current_origin"])
+    summary = (cells.assign(n=1).pivot_table(index=["region_code", "region_name"], columns="state", values="n",
+                                             aggfunc="sum", fill_value=0)
+               .reindex(columns=list(Completeness.STATES), fill_value=0).reset_index())
+    summary.columns.name = None
+    summary.insert(2, "应报", len(indicators))
+    summary = summary.sort_values(["未报送", "逾期报送", "region_code"], ascending=[False, False, True])
+    return Completeness(month, due, cells, summary.reset_index(drop=True))

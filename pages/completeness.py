@@ -1,0 +1,40 @@
+"""报送情况: for a month, which regions have reported which indicators, which are late or missing."""
+
+import streamlit as st
+
+from monitor.history import Completeness, completeness
+from monitor.periods import format_month_cn, last_full_month, month_range
+from pages._shared import context_or_stop, region_label
+
+STATE_COLORS = {"按时报送": "#d4edda", "逾期报送": "#fff3cd", "未报送": "#f8d7da", "示例/公布数据": "#e2e3e5"}
+
+ctx = context_or_stop()
+st.title("报送情况")
+provinces = ["140000", "610000"]
+scopes = provinces + [c.code for p in provinces for c in ctx.regions.cities_of(p, include_groupings=False)]
+left, right = st.columns(2)
+scope = left.selectbox("地区（显示它和下一级地区）", scopes, format_func=lambda c: region_label(ctx, c),
+                       key="completeness_scope")
+months = month_range("2019-01", last_full_month())[::-1]
+month = right.selectbox("月份", months, format_func=format_month_cn, key="completeness_month")
+result: Completeness = completeness(ctx.store, ctx.config, ctx.regions, scope, month)
+st.caption(f"{format_month_cn(month)}的数据应于 {result.due:%Y年%-m月%-d日} 前报送（indicators.yaml 中 reporting.due_day）；"
+           "「逾期」指首次上传晚于该日；被回滚的上传不算已报送。示例/公布数据不是报送的数据。")
+
+summary = result.summary
+owing = summary[summary["未报送"] > 0]
+counts = {state: int(summary[state].sum()) for state in Completeness.STATES}
+for col, (state, n) in zip(st.columns(4), counts.items()):
+    col.metric(state, n)
+if owing.empty:
+    st.success("所有地区均已报送本月全部指标。")
+else:
+    st.warning("尚未报送完整：" + "、".join(f"{r.region_name}（缺 {r.未报送} 项）" for r in owing.itertuples()))
+st.dataframe(summary.drop(columns=["region_code"]).rename(columns={"region_name": "地区"}), hide_index=True,
+             key="completeness_summary")
+
+st.subheader("明细：地区 × 指标")
+matrix = result.cells.pivot(index="region_name", columns="indicator_name", values="state")
+matrix = matrix.reindex(index=summary["region_name"]).rename_axis(index="地区", columns=None)
+styled = matrix.style.map(lambda s: f"background-color: {STATE_COLORS.get(s, 'white')}")
+st.dataframe(styled, key="completeness_matrix")

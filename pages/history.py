@@ -1,0 +1,73 @@
+"""导入记录: every batch, what it wrote (old → new), its original file, and rollback."""
+
+import pandas as pd
+import streamlit as st
+
+from etl.loader import current_user
+from monitor.errors import HistoryError
+from monitor.history import (
+    BATCH_KIND_LABELS,
+    BATCH_STATUS_LABELS,
+    batch_rows,
+    list_batches,
+    rollback_batch,
+    stored_file,
+)
+from pages._shared import context_or_stop
+
+ctx = context_or_stop()
+st.title("导入记录")
+st.caption("每次导入或回滚都是一个批次。回滚会恢复该批次替换掉的原值（它新增的数值则删除），并另记一个回滚批次。")
+if done := st.session_state.pop("history_done", None):
+    st.success(done)
+
+batches = list_batches(ctx.store)
+if batches.empty:
+    st.info("还没有任何导入批次。")
+    st.stop()
+table = pd.DataFrame({
+    "批次": batches["id"], "类型": batches["kind"].map(BATCH_KIND_LABELS),
+    "时间": batches["loaded_at"].astype(str).str[:19], "操作人": batches["loaded_by"], "文件": batches["file_name"],
+    "新增": batches["rows_inserted"], "修改": batches["rows_updated"], "未变": batches["rows_unchanged"],
+    "警告": batches["rows_warnings"].fillna(0).astype(int), "状态": batches["status"].map(BATCH_STATUS_LABELS),
+    "说明": batches["note"].fillna(""),
+})
+st.dataframe(table, hide_index=True, key="history_batches")
+
+chosen = st.selectbox("查看批次", batches["id"].tolist(), key="history_batch",
+                      format_func=lambda i: f"批次 {i}：{table.set_index('批次').loc[i, '文件']}（{table.set_index('批次').loc[i, '时间']}）")
+info = batches.set_index("id").loc[chosen]
+rows = batch_rows(ctx.store, chosen)
+st.subheader(f"批次 {chosen} 写入的数值（{len(rows)} 个）")
+details = [f"{BATCH_KIND_LABELS.get(info['kind'], info['kind'])}　{info['loaded_by']}　{str(info['loaded_at'])[:19]}"]
+if isinstance(info["file_format"], str):
+    details.append(info["file_format"])
+if isinstance(info["period"], str):
+    details.append(f"期间 {info['period']}")
+st.caption("；".join(details))
+shown = pd.DataFrame({
+    "地区": [ctx.regions[c].name for c in rows["region_code"]], "指标": [ctx.config.indicator(i).name for i in rows["indicator_id"]],
+    "期间": rows["month"], "原值": rows["old_value"], "新值": rows["value"],
+    "当前仍有效": rows["still_current"].map({True: "是", False: "否"}),
+})
+st.dataframe(shown, hide_index=True, key="history_rows")
+
+kept = stored_file(ctx.store, info["file_hash"]) if info["kind"] == "load" else None
+if kept is not None:
+    st.download_button("下载原文件", kept[1], file_name=kept[0], key="history_file")
+
+if info["kind"] == "load" and info["status"] == "committed":
+    with st.container(border=True):
+        st.markdown(f"**回滚批次 {chosen}**：恢复它替换掉的 {int(rows['old_value'].notna().sum())} 个原值，删除它新增的 "
+                    f"{int(rows['old_value'].isna().sum())} 个数值。")
+        sure = st.checkbox("我确认要回滚这个批次", key="history_confirm")
+        if st.button("回滚", type="primary", disabled=not sure, key="history_rollback"):
+            try:
+                rollback_id = rollback_batch(ctx.store, int(chosen), by=current_user())
+            except HistoryError as e:
+                st.error(str(e))
+            else:
+                st.session_state["history_done"] = f"批次 {chosen} 已回滚（回滚记录为批次 {rollback_id}）。"
+                st.rerun()
+elif info["status"] == "rolled_back":
+    st.info(f"该批次已回滚（回滚批次 {int(info['rolled_back_by'])}）。如需恢复，请在「数据导入」重新上传原文件。")

@@ -1,0 +1,114 @@
+"""数据导入: upload a CSV or Excel file, see every row's verdict and the diff, then commit as one batch."""
+
+import streamlit as st
+
+from etl.loader import LoadPlan, commit_plan, current_user, plan_upload
+from etl.preview import diff_table, duplicate_text
+from etl.problems import problems_frame
+from etl.readers import max_upload_bytes
+from etl.templates import template_csv, template_frame, template_title, template_xlsx
+from monitor.errors import LoadError, MonitorError
+from monitor.periods import last_full_month
+from pages._shared import context_or_stop, region_label
+
+ctx = context_or_stop()
+st.title("数据导入")
+st.caption("支持 CSV（UTF-8 / GBK，逗号或制表符分隔）和 Excel .xlsx；长表（地区、指标、期间、数值）或宽表（每行一个地区、"
+           f"每列一个指标，如「有效发明专利（件）」）。文件不超过 {max_upload_bytes() / 1048576:.0f} MB。先预检，确认后整批写入。")
+
+if done := st.session_state.pop("upload_done", None):
+    st.success(done)
+
+uploaded = st.file_uploader("选择文件", type=["csv", "txt", "tsv", "xlsx"], key="upload_file")
+left, right = st.columns(2)
+period = left.text_input("期间（仅当文件没有期间列、标题中也没有月份时填写）", placeholder="例如 2026-10",
+                         key="upload_period").strip() or None
+sheet = None
+if uploaded is not None and uploaded.name.lower().endswith(".xlsx"):
+    sheets = st.session_state.get("upload_sheets") or []
+    sheet = right.selectbox("工作表", sheets, key="upload_sheet") if len(sheets) > 1 else None
+
+
+def current_plan(data: bytes, name: str) -> LoadPlan:
+    """The plan for this file and these options, computed once per store version."""
+    key = (hash(data), name, sheet, period, ctx.store.data_version())
+    if st.session_state.get("upload_plan_key") != key:
+        st.session_state["upload_plan"] = plan_upload(ctx.store, ctx.config, ctx.regions, data, name,
+                                                      population=ctx.population, sheet=sheet, period=period)
+        st.session_state["upload_plan_key"] = key
+    return st.session_state["upload_plan"]
+
+
+if uploaded is not None:
+    try:
+        plan = current_plan(uploaded.getvalue(), uploaded.name)
+    except LoadError as e:
+        st.error(f"无法导入：{e}")
+        st.stop()
+    if plan.sheets and st.session_state.get("upload_sheets") != plan.sheets:
+        st.session_state["upload_sheets"] = plan.sheets  # draw the sheet choice on the next run
+        if len(plan.sheets) > 1:
+            st.rerun()
+    st.caption(f"{plan.source}；{plan.layout.description}")
+    c = plan.counts()
+    for col, (label, n) in zip(st.columns(6), [("有效值", c["total"]), ("新增", c["new"]), ("修改", c["changed"]),
+                                               ("未变", c["unchanged"]), ("错误", c["errors"]), ("警告", c["warnings"])]):
+        col.metric(label, n)
+    if (dup := duplicate_text(plan)) is not None:
+        st.info(dup, icon=":material/content_copy:")
+    if plan.problems:
+        st.subheader("检查结果")
+        shown = problems_frame(plan.problems).drop(columns=["文件"])
+        st.dataframe(shown, hide_index=True, key="upload_problems",
+                     column_config={"说明": st.column_config.TextColumn(width="large")})
+    st.subheader("与数据库比较")
+    tabs = st.tabs([f"修改 {c['changed']}", f"新增 {c['new']}", f"未变 {c['unchanged']}"])
+    for tab, change in zip(tabs, ["changed", "new", "unchanged"]):
+        with tab:
+            table = diff_table(plan, ctx.config, ctx.regions, change=change)
+            if change != "changed":
+                table = table.drop(columns=["原值"])
+            st.dataframe(table, hide_index=True)
+
+    if not plan.ok:
+        st.error(f"有 {c['errors']} 处错误，未写入任何数据。请按「检查结果」表修改文件后重新上传。")
+    elif c["new"] + c["changed"] == 0:
+        st.info("文件中的数值与数据库完全一致，无需导入。")
+    else:
+        confirmed = True
+        if plan.warnings:
+            confirmed = st.checkbox(f"我已核对以上 {c['warnings']} 条警告，确认数值无误", key="upload_confirm")
+        by = st.text_input("导入人", value=current_user(), key="upload_by")
+        if st.button(f"确认导入（新增 {c['new']}，修改 {c['changed']}）", type="primary", disabled=not confirmed):
+            try:
+                batch = commit_plan(ctx.store, plan, loaded_by=by.strip() or current_user(),
+                                    accept_warnings=confirmed)
+            except MonitorError as e:
+                st.error(f"导入失败，数据库未改变：{e}")
+            else:
+                st.session_state["upload_done"] = (f"已导入 {uploaded.name}：批次 {batch}，新增 {c['new']}，修改 {c['changed']}。"
+                                                   "各页面已显示新数据；如需撤销，请到「导入记录」回滚该批次。")
+                st.session_state.pop("upload_plan_key", None)
+                st.rerun()
+
+with st.expander("下载空白模板", icon=":material/download:"):
+    provinces = [r.code for r in ctx.regions.children("100000") if r.code in {"140000", "610000"}] or ["140000"]
+    options = provinces + [c.code for p in provinces for c in ctx.regions.cities_of(p, include_groupings=False)]
+    t1, t2, t3 = st.columns(3)
+    scope = t1.selectbox("地区（列出其下一级地区）", options, format_func=lambda c: region_label(ctx, c),
+                         key="template_scope")
+    month = t2.text_input("月份", value=last_full_month(), key="template_month")
+    form = t3.radio("形式", ["wide", "long"], format_func={"wide": "宽表", "long": "长表"}.get, horizontal=True,
+                    key="template_form")
+    try:
+        frame = template_frame(ctx.config, ctx.regions, scope, month, form)
+    except MonitorError as e:
+        st.error(str(e))
+    else:
+        name = f"报送模板_{ctx.regions[scope].name}_{month}_{'宽表' if form == 'wide' else '长表'}"
+        d1, d2 = st.columns(2)
+        d1.download_button("CSV（带 BOM，Excel 可直接打开）", template_csv(frame), f"{name}.csv", "text/csv",
+                           key="template_csv")
+        d2.download_button("Excel .xlsx", template_xlsx(frame, ctx.config, title=template_title(ctx.regions, scope, month)),
+                           f"{name}.xlsx", key="template_xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
