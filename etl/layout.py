@@ -30,11 +30,11 @@ from monitor.periods import parse_month
 # Canonical column -> accepted header spellings (compared after normalise_name).
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "region": ("region", "region_code", "地区", "地区代码", "区划代码", "地区名称", "行政区划", "行政区划代码",
-               "地市", "市", "城市", "设区市", "县区", "区县", "县市区", "单位", "单位名称", "地方", "名称"),
+               "地市", "市", "城市", "设区市", "县区", "区县", "县市区", "单位名称", "地方", "名称"),
     "indicator": ("indicator", "indicator_id", "指标", "指标名称", "指标代码", "项目"),
     "period": ("period", "month", "期间", "月份", "统计期", "时间", "统计时间", "报告期", "年月"),
     "value": ("value", "数值", "值", "指标值", "数量", "本期", "本月", "本期数"),
-    "unit": ("unit", "单位名", "计量单位", "指标单位"),
+    "unit": ("unit", "单位", "计量单位", "指标单位"),
     "origin": ("origin", "来源类型"),
     "source_url": ("source_url", "来源", "来源链接", "数据来源"),
     "note": ("note", "备注", "说明"),
@@ -43,7 +43,6 @@ REQUIRED_LONG = ("region", "indicator", "value")
 LABELS = {"region": "地区", "indicator": "指标", "period": "期间", "value": "数值", "unit": "单位"}
 # columns of wide tables that are not indicators and are dropped without a word
 IGNORED_HEADERS = {normalise_name(h) for h in ("序号", "编号", "排名", "排序", "名次", "备注", "说明", "注", "合计行")}
-TOTAL_NAMES = ("合计", "总计", "小计", "汇总", "全省", "全市", "全区", "全国", "全县", "总数")
 FOOTNOTE = re.compile(r"^\s*(注|备注|说明|数据来源|资料来源|来源|填报|制表|审核|单位负责人|统计负责人)\s*[:：\d、]")
 HEADER_SCAN_ROWS = 25
 
@@ -91,9 +90,16 @@ def similar_indicators(config: Config, text: str, limit: int = 3) -> list[str]:
     return list(dict.fromkeys(names[n] for n in close))[:limit]
 
 
+_TOTAL_WORDS = ("合计", "总计", "小计", "汇总", "总数")
+_TOTAL_SCOPES = ("全省", "全市", "全区", "全国", "全县", "全州", "全盟")
+
+
 def is_total(text: str) -> bool:
+    """合计, 总计, 全省, 全省合计, 全市总计 … but not a county that merely ends in 全区 (万全区)."""
     cleaned = re.sub(r"[\s\u3000]", "", str(text))
-    return any(cleaned == t or cleaned.startswith(t) or cleaned.endswith(t) for t in TOTAL_NAMES) and len(cleaned) <= 8
+    if cleaned in _TOTAL_WORDS or cleaned in _TOTAL_SCOPES:
+        return True
+    return any(cleaned.startswith(scope) and cleaned[len(scope):] in _TOTAL_WORDS for scope in _TOTAL_SCOPES)
 
 
 # --------------------------------------------------------------------------- periods in titles

@@ -157,10 +157,14 @@ def resolve_regions(texts, regions, *, within: str | None = None, title: str | N
 
 
 def _context_scopes(codes: list[str], regions, title: str | None) -> list[str]:
-    """Candidate scopes, deepest first: the common ancestor of the file's rows and its parents."""
-    scopes: list[str] = []
-    if codes:
-        chains = [[c, *(a.code for a in regions.ancestors(c))] for c in set(codes)]
+    """Candidate scopes, deepest first: a region of the file that other rows of the file lie
+    within (晋城市 beside 泽州县), then the common parents of all rows, then a province named in
+    the title. A lone 晋城 row does not make 城区 mean 晋城's 城区; 晋城 with its counties does."""
+    unique = sorted(set(codes))
+    containers = [c for c in unique if any(o != c and regions.is_within(o, c) for o in unique)]
+    scopes = sorted(containers, key=lambda c: -len(regions.ancestors(c)))
+    if unique:
+        chains = [[a.code for a in regions.ancestors(c)] for c in unique]
         common = [c for c in chains[0] if all(c in chain for chain in chains)]
         scopes.extend(c for c in common if c != "100000")
     if title:
@@ -190,7 +194,16 @@ def stage(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: 
     """Resolve, cast and check every row. Returns the good rows, every problem found, and the
     totals rows (parsed like any row, kept apart for the totals check, never loaded)."""
     problems: list[Problem] = []
-    add = problems.append
+    said: set[tuple[int, str]] = set()
+
+    def add(problem: Problem) -> None:
+        # a wide row carries several values: its region or period problem is said once per row
+        if problem.check in ("region", "scope", "period", "future", "indicator"):
+            if (problem.row, problem.check) in said:
+                return
+            said.add((problem.row, problem.check))
+        problems.append(problem)
+
     latest_allowed = last_full_month(today)
     raw = raw.copy()
     for name, default in (("unit", ""), ("column", None), ("cumulative", False), ("is_total", None),
@@ -231,8 +244,8 @@ def stage(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: 
         else:
             region = region_of[rec.region]
             if isinstance(region, Exception):
-                hint = "请写全称（如「晋城市」）或 6 位区划代码" if getattr(region, "candidates", None) else "请核对地区名称，或改用 6 位区划代码"
-                add(Problem(file_name, line, "地区", "region", rec.region, f"第 {line} 行「地区」列：{region}；{hint}"))
+                hint = "" if getattr(region, "candidates", None) else "；请核对地区名称，或改用 6 位区划代码"
+                add(Problem(file_name, line, "地区", "region", rec.region, f"第 {line} 行「地区」列：{region}{hint}"))
                 ok = False
             elif allowed_regions is not None and region not in allowed_regions:
                 add(Problem(file_name, line, "地区", "scope", rec.region,
@@ -392,7 +405,13 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
     Raises LoadError for a file that cannot be read at all (size, format, no header); row-level
     problems are collected in the plan instead."""
     grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes)
-    raw, layout, notes = to_raw(grid, config, period=period)
+    try:
+        raw, layout, notes = to_raw(grid, config, period=period)
+    except LoadError as e:
+        if grid.kind == "xlsx" and len(grid.sheets) > 1:
+            others = "、".join(f"「{s}」" for s in grid.sheets if s != grid.sheet)
+            raise LoadError(f"{e}（读取的是工作表「{grid.sheet}」；工作簿中还有 {others}，请选择数据所在的工作表）") from e
+        raise
     plan = plan_load(store, config, regions, raw, file_name=file_name, file_hash=file_digest(data), today=today,
                      allowed_regions=allowed_regions, within=within, population=population, layout=layout,
                      notes=notes)
@@ -401,17 +420,18 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
 
 
 def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_by: str | None = None,
-                note: str | None = None, accept_warnings: bool = False) -> int | None:
+                note: str | None = None, accept_warnings: bool = False, at: datetime | None = None) -> int | None:
     """Write a plan in one transaction: all rows or none. Returns the new batch id, or None when
     nothing would change (an identical re-upload writes nothing).
 
     The diff is computed again inside the transaction, so a commit made by someone else between
-    preview and commit is neither overwritten blindly nor miscounted."""
+    preview and commit is neither overwritten blindly nor miscounted. ``at`` is the time recorded
+    (now, unless a test or an import of historical batches says otherwise)."""
     if not plan.ok:
         raise LoadError(f"{plan.file_name} 有 {len(plan.errors)} 处错误，未写入任何数据", plan.errors)
     if plan.warnings and not accept_warnings:
         raise LoadError(f"{plan.file_name} 有 {len(plan.warnings)} 条警告，需确认后才能写入", plan.warnings)
-    loaded_at = datetime.now()
+    loaded_at = at or datetime.now()
     with store.transaction() as con:
         diff = diff_against_store(con, plan.rows)
         rows = diff[diff["change"] != "unchanged"].copy()

@@ -60,7 +60,7 @@ def read_grid(data: bytes, file_name: str, *, sheet: str | None = None, max_byte
     limit = max_upload_bytes() if max_bytes is None else max_bytes
     if len(data) > limit:
         raise LoadError(
-            f"文件 {file_name} 大小为 {len(data) / 1048576:.1f} MB，超过上限 {limit / 1048576:.0f} MB；"
+            f"文件 {file_name} 大小为 {len(data) / 1048576:.1f} MB，超过上限 {round(limit / 1048576, 3):g} MB；"
             "请按月份或地区拆分后分别导入"
         )
     if not data.strip():
@@ -77,10 +77,13 @@ def read_grid(data: bytes, file_name: str, *, sheet: str | None = None, max_byte
 
 def decode(data: bytes, file_name: str) -> tuple[str, str]:
     """Detect the encoding (never ask): BOMs first, then strict UTF-8, then GB18030 (⊃ GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+    try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16"), "utf-16"
+    except UnicodeDecodeError:
+        raise LoadError(f"{file_name} 开头标明了编码（BOM），但内容不是该编码的文字；请用 Excel 重新“另存为” CSV UTF-8 后再导入") from None
     for encoding in ("utf-8", "gb18030"):
         try:
             return data.decode(encoding), encoding
@@ -122,6 +125,20 @@ def cell_text(value) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value).strip()
+
+
+def sheet_names(data: bytes) -> list[str]:
+    """The sheets of an .xlsx workbook (empty for anything that is not one)."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return []
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
 
 
 def _read_xlsx(data: bytes, file_name: str, sheet: str | None) -> Grid:

@@ -24,12 +24,23 @@ def template_regions(regions, scope: str) -> list:
     return [regions[scope], *(r for r in regions.children(scope) if not r.is_grouping and r.level != "country")]
 
 
+def unambiguous_name(regions, region) -> str:
+    """The region's name if it resolves to itself alone, else its parent's name before it
+    (城区 → 晋城市城区), so a template row filled in on its own still loads."""
+    try:
+        if regions.resolve(region.name) == region.code:
+            return region.name
+    except Exception:  # ambiguous (or unknown) on its own
+        pass
+    return f"{regions[region.parent].name}{region.name}" if region.parent else region.name
+
+
 def template_frame(config: Config, regions, scope: str, month: str, form: str = "wide") -> pd.DataFrame:
     if form not in FORMS:
         raise ValueError(f"form must be one of {FORMS}")
     month = parse_month(month)
     indicators = [config.indicator(i) for i in expected_indicators(config, month)]
-    names = [r.name for r in template_regions(regions, scope)]
+    names = [unambiguous_name(regions, r) for r in template_regions(regions, scope)]
     if form == "long":
         return pd.DataFrame(
             [(name, ind.name, month, "", ind.unit) for name in names for ind in indicators],

@@ -51,7 +51,7 @@ def batch_rows(store: Store, batch_id: int) -> pd.DataFrame:
         """
         SELECT l.region_code, l.indicator_id, l.month,
                p.value AS old_value, l.value, l.origin,
-               (o.batch_id IS NOT NULL AND latest.seq = l.seq) AS still_current
+               (latest.seq = l.seq) AS still_current
         FROM observation_log l
         LEFT JOIN LATERAL (
             SELECT value FROM observation_log p
@@ -59,7 +59,6 @@ def batch_rows(store: Store, batch_id: int) -> pd.DataFrame:
               AND p.seq < l.seq ORDER BY p.seq DESC LIMIT 1) p ON true
         LEFT JOIN (SELECT region_code, indicator_id, month, max(seq) AS seq FROM observation_log
                    GROUP BY ALL) latest USING (region_code, indicator_id, month)
-        LEFT JOIN observations o USING (region_code, indicator_id, month)
         WHERE l.batch_id = ?
         ORDER BY l.region_code, l.indicator_id, l.month
         """,
@@ -75,7 +74,8 @@ def stored_file(store: Store, file_hash: str) -> tuple[str, bytes] | None:
     return str(found["file_name"].iloc[0]), bytes(found["content"].iloc[0])
 
 
-def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = None) -> int:
+def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = None,
+                   at: datetime | None = None) -> int:
     """Restore exactly the values batch ``batch_id`` replaced (removing the keys it added).
 
     One transaction; returns the id of the rollback batch. Raises HistoryError when the batch
@@ -90,18 +90,19 @@ def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = N
             raise HistoryError(f"批次 {batch_id} 本身是一次回滚，不能再回滚；如需恢复，请重新导入原文件")
         if status == "rolled_back":
             raise HistoryError(f"批次 {batch_id} 已被回滚（回滚批次 {rolled_back_by}）")
+        # every value the batch wrote must still be the current one (a later batch that changed
+        # it and was itself rolled back restores it, with this batch as its source)
         later = con.execute(
             """
-            SELECT DISTINCT later.batch_id
-            FROM observation_log mine JOIN observation_log later
-              ON later.region_code = mine.region_code AND later.indicator_id = mine.indicator_id
-             AND later.month = mine.month AND later.seq > mine.seq
-            WHERE mine.batch_id = ? ORDER BY 1
+            SELECT DISTINCT o.batch_id
+            FROM observation_log mine
+            LEFT JOIN observations o USING (region_code, indicator_id, month)
+            WHERE mine.batch_id = ? AND o.batch_id IS DISTINCT FROM mine.batch_id ORDER BY 1
             """,
             [int(batch_id)],
         ).fetchall()
         if later:
-            ids = "、".join(str(b) for (b,) in later)
+            ids = "、".join(str(b) for (b,) in later if b is not None) or "其他批次"
             raise HistoryError(f"批次 {batch_id} 写入的部分数值之后又被批次 {ids} 修改；请先回滚这些较新的批次，再回滚批次 {batch_id}")
         restored = con.execute(
             """
@@ -116,7 +117,7 @@ def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = N
             """,
             [int(batch_id)],
         ).df()
-        now = datetime.now()
+        now = at or datetime.now()
         restored_count = int(restored["value"].notna().sum())
         rollback_id = con.execute(
             "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "

@@ -136,19 +136,26 @@ def sidebar() -> tuple[Context, str, str, str]:
     return ctx, set_id, region, as_of
 
 
+def _keep(key: str) -> None:
+    """on_change: remember a sidebar widget's value under a key no widget owns (see _hand_back)."""
+    st.session_state[f"_kept_{key}"] = st.session_state[key]
+
+
 def published_view(ctx: Context) -> None:
     """"As published on day X": show what the dashboard showed then (values later corrected or
-    rolled back appear as they were)."""
+    rolled back appear as they were). The choice holds across pages: the widgets are handed
+    their kept values before they are drawn, and callbacks keep what the user changes."""
     days = publication_dates(ctx.store)
     with st.sidebar.expander("历史版本", icon=":material/history:",
-                             expanded=st.session_state.get("_kept_published_on") is not None):
-        st.session_state.setdefault("published_toggle", st.session_state.get("_kept_published_on") is not None)
-        on = st.toggle("按某日已发布的数据显示", key="published_toggle", disabled=not days)
+                             expanded=bool(st.session_state.get("_kept_published_toggle"))):
+        st.session_state["published_toggle"] = bool(st.session_state.get("_kept_published_toggle")) and bool(days)
+        on = st.toggle("按某日已发布的数据显示", key="published_toggle", disabled=not days,
+                       on_change=_keep, args=("published_toggle",))
         day = None
-        if on and days:
-            if st.session_state.get("published_on") is None:
-                st.session_state["published_on"] = st.session_state.get("_kept_published_on") or days[-1]
-            day = st.date_input("发布日期（当日结束时）", key="published_on", min_value=days[0], max_value=date.today())
+        if on:
+            st.session_state["published_day"] = st.session_state.get("_kept_published_day") or days[-1]
+            day = st.date_input("发布日期（当日结束时）", key="published_day", min_value=days[0],
+                                max_value=date.today(), on_change=_keep, args=("published_day",))
             st.caption("数据库在这些日期有变动：" + "、".join(f"{d:%Y-%m-%d}" for d in days[-5:]))
     st.session_state["_kept_published_on"] = day  # read by data_version(), after the sidebar is drawn
     if day is not None:

@@ -5,7 +5,7 @@ import streamlit as st
 from etl.loader import LoadPlan, commit_plan, current_user, plan_upload
 from etl.preview import diff_table, duplicate_text
 from etl.problems import problems_frame
-from etl.readers import max_upload_bytes
+from etl.readers import max_upload_bytes, sheet_names
 from etl.templates import template_csv, template_frame, template_title, template_xlsx
 from monitor.errors import LoadError, MonitorError
 from monitor.periods import last_full_month
@@ -25,7 +25,7 @@ period = left.text_input("期间（仅当文件没有期间列、标题中也没
                          key="upload_period").strip() or None
 sheet = None
 if uploaded is not None and uploaded.name.lower().endswith(".xlsx"):
-    sheets = st.session_state.get("upload_sheets") or []
+    sheets = sheet_names(uploaded.getvalue())
     sheet = right.selectbox("工作表", sheets, key="upload_sheet") if len(sheets) > 1 else None
 
 
@@ -45,10 +45,6 @@ if uploaded is not None:
     except LoadError as e:
         st.error(f"无法导入：{e}")
         st.stop()
-    if plan.sheets and st.session_state.get("upload_sheets") != plan.sheets:
-        st.session_state["upload_sheets"] = plan.sheets  # draw the sheet choice on the next run
-        if len(plan.sheets) > 1:
-            st.rerun()
     st.caption(f"{plan.source}；{plan.layout.description}")
     c = plan.counts()
     for col, (label, n) in zip(st.columns(6), [("有效值", c["total"]), ("新增", c["new"]), ("修改", c["changed"]),

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
+from etl.loader import commit_plan, plan_upload
 from monitor.config import MilestoneTarget
 from monitor.evaluation import Status
 from monitor.milestones import TaskStatus, read_updates
@@ -278,3 +279,109 @@ def test_a_task_update_dated_after_the_as_of_month_says_when_it_will_count(writa
         f"表中状态截至2026年10月底，这条进展自{today.year}年{today.month}月起计入。"
     ]
     assert read_updates(store)["note"].iloc[-1] == "示范区申报材料已报送"
+
+
+# --------------------------------------------------------------------------- 数据导入 / 导入记录 / 报送情况
+
+
+def demo_value(store: Store, region: str, indicator: str, month: str = "2026-10") -> float:
+    return float(store.query("SELECT value FROM observations WHERE region_code = ? AND indicator_id = ? AND month = ?",
+                             [region, indicator, month])["value"].iloc[0])
+
+
+def wide_gbk_file(taiyuan: float, jincheng: float, region: str = "晋城") -> bytes:
+    """A wide GBK CSV as a city office exports it: title row, short names, a 合计 row."""
+    total = taiyuan + jincheng
+    return (f"2026年10月山西省知识产权主要指标,\n地区,有效发明专利（件）\n太原,{taiyuan:.0f}\n{region},{jincheng:.0f}\n"
+            f"合计,{total:.0f}\n").encode("gbk")
+
+
+def test_upload_page_previews_a_gbk_wide_file_then_commits_it_and_history_rolls_it_back(writable_app):
+    app, store = writable_app
+    taiyuan, jincheng = demo_value(store, "140100", "invention_patents"), demo_value(store, "140500", "invention_patents")
+    on_page(app, "upload")
+    assert app.title[0].value == "数据导入"
+    app.file_uploader[0].upload("10月.csv", wide_gbk_file(taiyuan + 3, jincheng + 2), "text/csv")
+    shown(app.run())
+    assert "GBK/GB18030" in app.caption[1].value and "宽表" in app.caption[1].value
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics == {"有效值": "2", "新增": "0", "修改": "2", "未变": "0", "错误": "0", "警告": "0"}
+    changed = app.dataframe[1].value
+    assert changed[["地区", "原值", "新值"]].values.tolist() == [["太原市", taiyuan, taiyuan + 3],
+                                                             ["晋城市", jincheng, jincheng + 2]]
+    shown(widget(app.button, "确认导入（新增 0，修改 2）").click().run())
+    assert texts(app.success)[0].startswith("已导入 10月.csv：批次 3，新增 0，修改 2。")
+    assert demo_value(store, "140500", "invention_patents") == jincheng + 2
+
+    on_page(app, "history")
+    assert app.dataframe[0].value["文件"].tolist()[0] == "10月.csv"
+    assert app.selectbox(key="history_batch").value == 3
+    shown(app.checkbox(key="history_confirm").check().run())
+    shown(app.button(key="history_rollback").click().run())
+    assert texts(app.success) == ["批次 3 已回滚（回滚记录为批次 4）。"]
+    assert demo_value(store, "140500", "invention_patents") == jincheng
+
+
+def test_upload_page_rejects_a_file_with_an_unknown_region_naming_the_row_and_writes_nothing(writable_app):
+    app, store = writable_app
+    version = store.data_version()
+    on_page(app, "upload")
+    app.file_uploader[0].upload("10月.csv", wide_gbk_file(1, 2, region="晋阳"), "text/csv")
+    shown(app.run())
+    problems = app.dataframe[0].value
+    assert problems.iloc[0][["行", "检查", "级别"]].tolist() == [4, "地区", "错误"]
+    assert problems.iloc[0]["说明"].startswith("第 4 行「地区」列：「晋阳」不是已知地区")
+    assert texts(app.error) == ["有 1 处错误，未写入任何数据。请按「检查结果」表修改文件后重新上传。"]
+    assert not [b for b in app.button if b.label.startswith("确认导入")]
+    assert store.data_version() == version
+
+
+def test_upload_page_needs_a_confirmation_of_warnings_before_it_commits(writable_app):
+    app, store = writable_app
+    jincheng = demo_value(store, "140500", "invention_patents")
+    on_page(app, "upload")
+    app.file_uploader[0].upload("10月.csv", wide_gbk_file(demo_value(store, "140100", "invention_patents"),
+                                                          jincheng * 3), "text/csv")
+    shown(app.run())
+    assert {m.label: m.value for m in app.metric}["警告"] == "1"  # Jincheng tripled: an outlier
+    button = [b for b in app.button if b.label.startswith("确认导入")][0]
+    assert button.disabled
+    shown(app.checkbox(key="upload_confirm").check().run())
+    shown([b for b in app.button if b.label.startswith("确认导入")][0].click().run())
+    assert demo_value(store, "140500", "invention_patents") == jincheng * 3
+
+
+def test_upload_page_offers_templates_that_load_back(writable_app):
+    app, _ = writable_app
+    on_page(app, "upload")
+    assert {b.label for b in app.get("download_button")} >= {"CSV（带 BOM，Excel 可直接打开）", "Excel .xlsx"}
+
+
+def test_completeness_page_says_which_cities_still_owe_data(app):
+    on_page(app, "completeness")
+    assert app.title[0].value == "报送情况"
+    metrics = {m.label: int(m.value) for m in app.metric}
+    assert metrics["按时报送"] == metrics["逾期报送"] == 0  # the demo has no uploads
+    assert metrics["示例/公布数据"] > 0
+    assert any(w.startswith("尚未报送完整：") for w in texts(app.warning))
+    matrix = app.dataframe[1].value
+    assert "晋城市" in matrix.index and "有效发明专利拥有量" in matrix.columns
+
+
+def test_the_sidebar_shows_the_overview_as_published_on_an_earlier_day(writable_app, config, regions):
+    app, store = writable_app
+    with store.transaction() as con:  # the demo was "published" on 2026-11-01
+        con.execute("UPDATE load_batches SET loaded_at = TIMESTAMP '2026-11-01 09:00:00'")
+        con.execute("UPDATE observation_log SET recorded_at = TIMESTAMP '2026-11-01 09:00:00'")
+    before = demo_value(store, "140500", "invention_patents", "2025-12")  # the overview judges the 2025 deadline
+    plan = plan_upload(store, config, regions, f"地区,指标,期间,数值\n晋城,有效发明专利拥有量,2025-12,{before + 50:.0f}\n"
+                       .encode(), "更正.csv")
+    commit_plan(store, plan, accept_warnings=True, at=datetime(2026, 11, 20, 10, 0))
+    shown(app.run())
+    assert current_values(app)["有效发明专利拥有量"] == f"{before + 50:,.0f}件"
+    shown(app.toggle(key="published_toggle").set_value(True).run())
+    shown(app.date_input(key="published_day").set_value(date(2026, 11, 1)).run())
+    assert current_values(app)["有效发明专利拥有量"] == f"{before:,.0f}件"
+    assert any("2026年11月1日 结束时已发布的数据" in i for i in texts(app.info)), texts(app.info)
+    on_page(app, "indicator")  # the choice holds on other pages
+    assert any("历史版本" in i for i in texts(app.info)), texts(app.info)

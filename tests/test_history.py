@@ -1,0 +1,214 @@
+"""History: batches and their rows, rollback that restores exactly, the store as published at a
+moment, completeness of reporting, and commits that fail halfway leaving nothing behind."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime
+from importlib import resources
+
+import duckdb
+import pytest
+
+from etl.loader import commit_plan, plan_upload
+from monitor.errors import HistoryError, StoreError
+from monitor.history import (
+    batch_rows,
+    completeness,
+    list_batches,
+    publication_dates,
+    rollback_batch,
+    stored_file,
+)
+from monitor.series import read_observations
+from monitor.store import Store
+
+TODAY = date(2025, 1, 15)
+HEADER = "地区,指标,期间,数值\n"
+A = HEADER + "晋城,有效发明专利拥有量,2024-05,600\n晋城,有效发明专利拥有量,2024-06,612\n"
+B = HEADER + "晋城,有效发明专利拥有量,2024-06,615\n晋城,有效注册商标量,2024-06,13000\n"  # corrects one, adds one
+C = HEADER + "晋城,有效注册商标量,2024-06,13100\n"  # corrects B's new value
+
+
+@pytest.fixture
+def load(store, config, regions):
+    def run(text: str, name: str = "f.csv", *, at: datetime | None = None, by: str = "测试员") -> int | None:
+        plan = plan_upload(store, config, regions, text.encode(), name, today=TODAY)
+        assert plan.ok, [p.message for p in plan.errors]
+        return commit_plan(store, plan, loaded_by=by, at=at, accept_warnings=True)
+
+    return run
+
+
+def current(store: Store) -> list[tuple]:
+    frame = store.query("SELECT region_code, indicator_id, month, value, origin, batch_id FROM observations "
+                        "ORDER BY ALL")
+    return [tuple(r) for r in frame.itertuples(index=False)]
+
+
+def test_a_batch_lists_what_it_wrote_with_the_values_it_replaced(load, store):
+    load(A)
+    second = load(B)
+    rows = batch_rows(store, second)
+    assert rows[["indicator_id", "month", "old_value", "value", "still_current"]].fillna(-1).values.tolist() == [
+        ["invention_patents", "2024-06", 612.0, 615.0, True],
+        ["trademarks", "2024-06", -1, 13000.0, True],
+    ]
+    batches = list_batches(store)
+    assert batches["id"].tolist() == [2, 1]
+    assert batches.iloc[0][["rows_inserted", "rows_updated", "rows_unchanged", "status", "kind"]].tolist() == [
+        1, 1, 0, "committed", "load"]
+
+
+def test_the_uploaded_file_is_kept_with_its_batch_by_content(load, store):
+    load(A, "五月.csv")
+    file_hash = list_batches(store)["file_hash"].iloc[0]
+    assert stored_file(store, file_hash) == ("五月.csv", A.encode())
+
+
+def test_rollback_restores_exactly_the_values_a_batch_replaced_and_removes_what_it_added(load, store):
+    load(A)
+    before = current(store)
+    second = load(B)
+    rollback = rollback_batch(store, second, by="管理员")
+    assert current(store) == before  # same values, origins and the batch they came from
+    assert rollback == 3
+    info = list_batches(store).set_index("id")
+    assert info.loc[second, "status"] == "rolled_back" and info.loc[second, "rolled_back_by"] == rollback
+    assert (info.loc[rollback, "kind"], info.loc[rollback, "rolls_back"], info.loc[rollback, "loaded_by"]) == (
+        "rollback", second, "管理员")
+    assert info.loc[rollback, "rows_updated"] == 1  # one value restored, one removed
+
+
+def test_a_batch_superseded_by_a_later_one_cannot_be_rolled_back_first(load, store):
+    load(A)
+    second = load(B)
+    third = load(C)
+    with pytest.raises(HistoryError, match=f"之后又被批次 {third} 修改；请先回滚这些较新的批次"):
+        rollback_batch(store, second, by="管理员")
+    rollback_batch(store, third, by="管理员")
+    assert ("140500", "trademarks", "2024-06", 13000.0, "upload", second) in current(store)
+    rollback_batch(store, second, by="管理员")
+    assert [r[:4] for r in current(store)] == [("140500", "invention_patents", "2024-05", 600.0),
+                                              ("140500", "invention_patents", "2024-06", 612.0)]
+
+
+def test_a_rollback_is_refused_twice_and_for_a_rollback_and_for_an_unknown_batch(load, store):
+    load(A)
+    rollback = rollback_batch(store, 1, by="x")
+    with pytest.raises(HistoryError, match="批次 1 已被回滚"):
+        rollback_batch(store, 1, by="x")
+    with pytest.raises(HistoryError, match="本身是一次回滚，不能再回滚"):
+        rollback_batch(store, rollback, by="x")
+    with pytest.raises(HistoryError, match="没有批次 99"):
+        rollback_batch(store, 99, by="x")
+    assert current(store) == []
+
+
+def test_a_rolled_back_file_can_be_loaded_again(load, store):
+    load(A)
+    rollback_batch(store, 1, by="x")
+    again = load(A)
+    assert again == 3 and len(current(store)) == 2
+
+
+def test_the_store_as_published_at_a_moment_shows_what_was_there_then(load, store):
+    load(A, at=datetime(2024, 7, 10, 9, 0))
+    load(B, at=datetime(2024, 7, 20, 9, 0))
+    rollback_batch(store, 2, by="x", at=datetime(2024, 7, 25, 9, 0))
+
+    def values_at(moment):
+        frame = read_observations(store.as_published(moment), ["invention_patents", "trademarks"])
+        return frame[["indicator_id", "month", "value"]].values.tolist()
+
+    assert values_at(datetime(2024, 7, 1)) == []
+    assert values_at(datetime(2024, 7, 15)) == [["invention_patents", "2024-05", 600.0],
+                                                ["invention_patents", "2024-06", 612.0]]
+    assert values_at(datetime(2024, 7, 21)) == [["invention_patents", "2024-05", 600.0],
+                                                ["invention_patents", "2024-06", 615.0],
+                                                ["trademarks", "2024-06", 13000.0]]
+    assert values_at(datetime(2024, 7, 26)) == values_at(datetime(2024, 7, 15))
+    assert publication_dates(store) == [date(2024, 7, 10), date(2024, 7, 20), date(2024, 7, 25)]
+
+
+def test_a_store_read_as_published_refuses_writes(store):
+    with pytest.raises(StoreError, match="历史版本视图是只读的"), store.as_published(datetime(2024, 1, 1)).transaction():
+        pass
+
+
+def test_an_exception_inside_the_commit_leaves_the_store_exactly_as_it_was(load, store, config, regions):
+    load(A)
+    snapshot = (current(store), store.query("SELECT * FROM load_batches").values.tolist(),
+                store.query("SELECT count(*) FROM observation_log").values.tolist(),
+                store.query("SELECT count(*) FROM upload_files").values.tolist(), store.data_version())
+    plan = plan_upload(store, config, regions, B.encode(), "broken.csv", today=TODAY)
+    plan.rows.loc[1, "region_code"] = None  # violates NOT NULL in the middle of the write
+    with pytest.raises(duckdb.ConstraintException):
+        commit_plan(store, plan)
+    assert (current(store), store.query("SELECT * FROM load_batches").values.tolist(),
+            store.query("SELECT count(*) FROM observation_log").values.tolist(),
+            store.query("SELECT count(*) FROM upload_files").values.tolist(), store.data_version()) == snapshot
+
+
+def test_a_version_1_store_with_data_is_upgraded_and_its_values_become_the_start_of_history(tmp_path):
+    path = tmp_path / "v1.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    con.execute(resources.files("monitor.sql").joinpath("001_initial.sql").read_text(encoding="utf-8"))
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    con.execute("INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, "
+                "rows_inserted, rows_updated, rows_unchanged) VALUES ('old.csv', 'h', '2024-07-01', 'x', 'upload', 1, 1, 0, 0)")
+    con.execute("INSERT INTO observations VALUES ('140500', 'invention_patents', '2024-06', 612, 'upload', 1, NULL, NULL)")
+    con.close()
+    store = Store(path)
+    assert store.migrate() == 2
+    log = store.query("SELECT batch_id, region_code, month, value, recorded_at FROM observation_log")
+    assert log.values.tolist() == [[1, "140500", "2024-06", 612.0, datetime(2024, 7, 1)]]
+    assert list_batches(store)["kind"].tolist() == ["load"]
+
+
+# --------------------------------------------------------------------------- completeness
+
+
+def test_completeness_says_who_reported_on_time_late_or_not_at_all(load, store, config, regions):
+    # June 2024 is due by 2024-07-15 (reporting.due_day in indicators.yaml)
+    load(HEADER + "晋城,有效发明专利拥有量,2024-06,612\n", at=datetime(2024, 7, 10))
+    load(HEADER + "太原,有效发明专利拥有量,2024-06,12000\n", at=datetime(2024, 7, 20))
+    late_then_undone = load(HEADER + "大同市,有效发明专利拥有量,2024-06,1500\n", at=datetime(2024, 7, 12))
+    rollback_batch(store, late_then_undone, by="x", at=datetime(2024, 7, 13))
+    result = completeness(store, config, regions, "140000", "2024-06")
+    assert result.due == datetime(2024, 7, 15, 23, 59, 59)
+    cells = result.cells.set_index(["region_code", "indicator_id"])["state"]
+    assert cells[("140500", "invention_patents")] == "按时报送"
+    assert cells[("140100", "invention_patents")] == "逾期报送"
+    assert cells[("140200", "invention_patents")] == "未报送"  # a rolled-back upload is not a report
+    assert cells[("140500", "trademarks")] == "未报送"
+    summary = result.summary.set_index("region_code")
+    assert summary.loc["140500", ["按时报送", "逾期报送"]].tolist() == [1, 0]
+    assert summary.loc["140500", "未报送"] == summary.loc["140500", "应报"] - 1
+    assert "140000" in summary.index and "140500" in summary.index and "140502" not in summary.index
+
+
+def test_completeness_marks_demo_values_as_such_not_as_reports(copy_demo_store, config, regions):
+    store = Store(copy_demo_store("completeness"))
+    result = completeness(store, config, regions, "140000", "2024-06")
+    states = set(result.cells.loc[result.cells["region_code"] == "140500", "state"])
+    assert states <= {"示例/公布数据", "未报送"} and "示例/公布数据" in states
+
+
+def test_annual_indicators_are_expected_only_in_december(store, config, regions):
+    june = completeness(store, config, regions, "140500", "2024-06")
+    december = completeness(store, config, regions, "140500", "2024-12")
+    annual = {i.id for i in config.indicators if i.frequency == "annual" and i.kind != "derived"}
+    assert annual and not annual & set(june.cells["indicator_id"])
+    assert annual <= set(december.cells["indicator_id"])
+
+
+def test_reset_demo_clears_history_too(copy_demo_store):
+    path = copy_demo_store("reset")
+    store = Store(path)
+    assert store.query("SELECT count(*) AS n FROM observation_log")["n"].iloc[0] > 0
+    store.clear_observations()
+    assert [store.query(f"SELECT count(*) AS n FROM {t}")["n"].iloc[0]
+            for t in ("observations", "observation_log", "load_batches", "upload_files")] == [0, 0, 0, 0]
+    shutil.rmtree(path.parent)

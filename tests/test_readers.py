@@ -1,0 +1,265 @@
+"""Files as received → a grid of cell texts: encodings, delimiters, workbooks and the refusals.
+
+Files are written to tmp_path and read back as bytes, as the upload page and the CLI receive them.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from etl.readers import cell_text, max_upload_bytes, read_grid, sheet_names
+from monitor.errors import LoadError
+
+TABLE = "地区,指标,期间,数值\n晋城,有效发明专利拥有量,2024-06,612\n"
+ROWS = [["地区", "指标", "期间", "数值"], ["晋城", "有效发明专利拥有量", "2024-06", "612"]]
+
+
+def saved(tmp_path: Path, name: str, data: bytes) -> bytes:
+    """Write the bytes to a real file and read them back, as an upload would arrive."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path.read_bytes()
+
+
+def workbook(sheets: dict[str, list[list]]) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "label"),
+    [
+        (TABLE.encode("utf-8"), "utf-8", "UTF-8"),
+        (TABLE.encode("utf-8-sig"), "utf-8-sig", "UTF-8（带 BOM）"),
+        (TABLE.encode("gbk"), "gb18030", "GBK/GB18030"),
+        (TABLE.encode("utf-16"), "utf-16", "UTF-16"),
+    ],
+    ids=["utf-8", "utf-8 with BOM", "gbk", "utf-16"],
+)
+def test_a_csv_is_read_in_whatever_encoding_it_was_saved(tmp_path, data, encoding, label):
+    grid = read_grid(saved(tmp_path, "表.csv", data), "表.csv")
+    assert grid.rows == ROWS
+    assert (grid.kind, grid.encoding) == ("csv", encoding)
+    assert grid.description == f"CSV 文本，编码 {label}，逗号分隔"
+
+
+def test_the_byte_order_mark_does_not_end_up_in_the_first_header(tmp_path):
+    grid = read_grid(saved(tmp_path, "bom.csv", TABLE.encode("utf-8-sig")), "bom.csv")
+    assert grid.rows[0][0] == "地区"
+
+
+def test_a_big_endian_utf16_file_is_read_too(tmp_path):
+    data = b"\xfe\xff" + TABLE.encode("utf-16-be")
+    assert read_grid(saved(tmp_path, "be.txt", data), "be.txt").rows == ROWS
+
+
+def test_gb18030_characters_outside_gbk_are_kept(tmp_path):
+    text = "地区,备注\n晋城,𠀀字\n"  # U+20000 exists in GB18030 only
+    grid = read_grid(saved(tmp_path, "gb.csv", text.encode("gb18030")), "gb.csv")
+    assert grid.rows[1] == ["晋城", "𠀀字"]
+
+
+def test_bytes_that_are_neither_utf8_nor_gbk_are_refused_with_advice(tmp_path):
+    data = saved(tmp_path, "乱码.csv", b"a,b\n\xff\xff,1\n")
+    with pytest.raises(LoadError) as caught:
+        read_grid(data, "乱码.csv")
+    assert str(caught.value) == "无法识别 乱码.csv 的文字编码（既不是 UTF-8 也不是 GBK）；请在 Excel 中另存为“CSV UTF-8”后再导入"
+
+
+def test_a_gbk_file_behind_a_utf8_byte_order_mark_is_refused_with_a_load_error(tmp_path):
+    # read_grid promises a LoadError a person can act on, never a bare UnicodeDecodeError
+    data = saved(tmp_path, "混合.csv", b"\xef\xbb\xbf" + TABLE.encode("gbk"))
+    with pytest.raises(LoadError, match="混合.csv"):
+        read_grid(data, "混合.csv")
+
+
+# --------------------------------------------------------------------------- delimiters
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter", "label"),
+    [
+        ("地区\t数值\n晋城\t1,234\n阳泉\t567\n", "\t", "制表符"),
+        ("地区;数值\n晋城;1,234\n阳泉;567\n", ";", "分号"),
+        ('地区,数值\n晋城,"1;234"\n阳泉,567\n', ",", "逗号"),
+    ],
+    ids=["tab", "semicolon", "comma"],
+)
+def test_the_delimiter_is_the_one_on_every_line_even_when_numbers_carry_another(text, delimiter, label):
+    grid = read_grid(text.encode("utf-8"), "表.csv")
+    assert grid.delimiter == delimiter
+    assert grid.rows[1][0] == "晋城" and len(grid.rows[1]) == 2
+    assert grid.description.endswith(f"{label}分隔")
+
+
+def test_a_title_line_above_the_table_does_not_confuse_the_delimiter(tmp_path):
+    text = "2024年6月晋城市知识产权主要指标\n地区\t数值\n晋城\t612\n"
+    grid = read_grid(saved(tmp_path, "表.txt", text.encode("gbk")), "表.txt")
+    assert grid.rows == [["2024年6月晋城市知识产权主要指标"], ["地区", "数值"], ["晋城", "612"]]
+
+
+def test_cells_are_stripped_and_blank_lines_keep_their_place():
+    grid = read_grid("地区 , 数值\n\n 晋城 ,  612 \n".encode(), "表.csv")
+    assert grid.rows == [["地区", "数值"], [], ["晋城", "612"]]
+
+
+def test_a_quoted_cell_with_a_comma_and_a_line_break_is_one_cell():
+    grid = read_grid('地区,备注\n晋城,"含城区,\n沁水县"\n'.encode(), "表.csv")
+    assert grid.rows[1] == ["晋城", "含城区,\n沁水县"]
+
+
+# --------------------------------------------------------------------------- workbooks
+
+
+def test_the_first_sheet_of_a_workbook_is_read_by_default(tmp_path):
+    data = saved(tmp_path, "表.xlsx", workbook({"报送表": ROWS, "指标说明": [["指标", "单位"]]}))
+    grid = read_grid(data, "表.xlsx")
+    assert (grid.kind, grid.sheet, grid.sheets) == ("xlsx", "报送表", ["报送表", "指标说明"])
+    assert grid.rows == ROWS
+    assert grid.description == "Excel 工作簿，工作表「报送表」（共 2 个工作表）"
+
+
+def test_a_workbook_with_one_sheet_does_not_count_its_sheets():
+    grid = read_grid(workbook({"Sheet1": ROWS}), "表.xlsx")
+    assert grid.description == "Excel 工作簿，工作表「Sheet1」"
+
+
+@pytest.mark.parametrize("sheet", ["数据", "2"])
+def test_a_sheet_is_chosen_by_name_or_by_its_number_counting_from_one(sheet):
+    data = workbook({"说明": [["本表说明"]], "数据": ROWS})
+    grid = read_grid(data, "表.xlsx", sheet=sheet)
+    assert grid.sheet == "数据" and grid.rows == ROWS
+
+
+def test_a_sheet_named_with_a_number_wins_over_the_sheet_in_that_position():
+    data = workbook({"说明": [["本表说明"]], "1": ROWS})
+    assert read_grid(data, "表.xlsx", sheet="1").sheet == "1"
+
+
+@pytest.mark.parametrize("sheet", ["汇总", "3", "0"])
+def test_a_sheet_that_is_not_there_is_refused_naming_the_sheets_that_are(sheet):
+    data = workbook({"说明": [["本表说明"]], "数据": ROWS})
+    with pytest.raises(LoadError) as caught:
+        read_grid(data, "表.xlsx", sheet=sheet)
+    assert str(caught.value) == f"表.xlsx 中没有工作表「{sheet}」；现有工作表：说明、数据"
+
+
+def test_excel_values_read_as_the_text_a_person_sees():
+    data = workbook({"数据": [
+        ["地区", "期间", "数值", "占比"],
+        ["晋城", datetime(2024, 6, 1), 612.0, 1.5],
+        ["阳泉", date(2024, 7, 31), 13000, None],
+    ]})
+    assert read_grid(data, "表.xlsx").rows[1:] == [["晋城", "2024-06", "612", "1.5"], ["阳泉", "2024-07", "13000", ""]]
+
+
+def test_short_rows_of_a_sheet_are_padded_to_the_widest_row():
+    data = workbook({"数据": [["2024年6月"], ["地区", "数值"], ["晋城", 612]]})
+    assert read_grid(data, "表.xlsx").rows == [["2024年6月", ""], ["地区", "数值"], ["晋城", "612"]]
+
+
+def test_a_workbook_saved_without_its_suffix_is_recognised_by_its_content():
+    assert read_grid(workbook({"数据": ROWS}), "download").kind == "xlsx"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),
+        (612.0, "612"),
+        (-3.0, "-3"),
+        (0.25, "0.25"),
+        (13000, "13000"),
+        (datetime(2024, 12, 31, 23, 59), "2024-12"),
+        (date(2024, 1, 1), "2024-01"),
+        ("  晋城 ", "晋城"),
+        (True, "True"),
+    ],
+)
+def test_cell_text_shows_dates_as_months_and_whole_numbers_without_a_decimal_point(value, text):
+    assert cell_text(value) == text
+
+
+def test_sheet_names_lists_the_sheets_of_a_workbook_and_nothing_for_other_files():
+    assert sheet_names(workbook({"报送表": ROWS, "指标说明": []})) == ["报送表", "指标说明"]
+    assert sheet_names(TABLE.encode()) == []
+    assert sheet_names(b"PK\x03\x04 not really a zip") == []
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_an_old_xls_workbook_is_refused_with_how_to_convert_it(tmp_path):
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
+    for name in ("旧表.xls", "旧表.csv"):  # by name, and by content whatever the name says
+        with pytest.raises(LoadError) as caught:
+            read_grid(saved(tmp_path, name, ole), name)
+        assert str(caught.value) == f"{name} 是旧版 Excel（.xls）文件；请在 Excel 中“另存为” .xlsx 或 CSV 后再导入"
+
+
+def test_a_file_named_xlsx_that_is_not_a_workbook_is_refused(tmp_path):
+    data = saved(tmp_path, "假的.xlsx", TABLE.encode())
+    with pytest.raises(LoadError) as caught:
+        read_grid(data, "假的.xlsx")
+    assert str(caught.value) == "假的.xlsx 不是有效的 Excel（.xlsx）文件（BadZipFile）；请用 Excel 重新保存后再导入"
+
+
+@pytest.mark.parametrize("data", [b"", b"  \n\r\n\t"])
+def test_an_empty_file_is_refused(tmp_path, data):
+    with pytest.raises(LoadError) as caught:
+        read_grid(saved(tmp_path, "空.csv", data), "空.csv")
+    assert str(caught.value) == "文件 空.csv 是空的"
+
+
+def test_a_csv_file_with_a_sheet_asked_for_is_refused():
+    with pytest.raises(LoadError, match="^表.csv 是 CSV 文件，没有工作表；请去掉工作表参数$"):
+        read_grid(TABLE.encode(), "表.csv", sheet="2")
+
+
+def test_a_file_over_the_size_limit_is_refused_with_its_size_and_the_limit(monkeypatch, tmp_path):
+    monkeypatch.setenv("IPMON_MAX_UPLOAD_MB", "1")
+    data = saved(tmp_path, "大.csv", TABLE.encode() + b"0" * (3 * 1048576 // 2))
+    with pytest.raises(LoadError) as caught:
+        read_grid(data, "大.csv")
+    assert str(caught.value) == "文件 大.csv 大小为 1.5 MB，超过上限 1 MB；请按月份或地区拆分后分别导入"
+
+
+def test_a_file_just_at_the_size_limit_is_read():
+    data = TABLE.encode()
+    assert read_grid(data, "表.csv", max_bytes=len(data)).rows == ROWS
+    with pytest.raises(LoadError, match="超过上限"):
+        read_grid(data, "表.csv", max_bytes=len(data) - 1)
+
+
+def test_the_refusal_states_a_fractional_limit_as_it_was_set(monkeypatch):
+    monkeypatch.setenv("IPMON_MAX_UPLOAD_MB", "0.5")
+    with pytest.raises(LoadError) as caught:
+        read_grid(b"0" * 1048576, "大.csv")
+    assert "超过上限 0.5 MB" in str(caught.value)
+
+
+def test_the_size_limit_is_50_mb_unless_the_environment_says_otherwise(monkeypatch):
+    monkeypatch.delenv("IPMON_MAX_UPLOAD_MB", raising=False)
+    assert max_upload_bytes() == 50 * 1048576
+    monkeypatch.setenv("IPMON_MAX_UPLOAD_MB", "2.5")
+    assert max_upload_bytes() == 2621440
+
+
+def test_a_size_limit_that_is_not_a_number_falls_back_to_50_mb(monkeypatch):
+    monkeypatch.setenv("IPMON_MAX_UPLOAD_MB", "fifty")
+    assert max_upload_bytes() == 50 * 1048576
