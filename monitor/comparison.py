@@ -12,8 +12,11 @@ from monitor.series import as_series, indicator_values
 
 
 def province_of(ctx, region: str) -> str:
+    """The province of a city, county or zone (a province or 全国 itself)."""
     r = ctx.regions[region]
-    return region if r.level in ("province", "country") else r.parent
+    if r.level in ("province", "country"):
+        return region
+    return next(a.code for a in ctx.regions.ancestors(region) if a.level == "province")
 
 
 def compare_regions(ctx, indicator_id: str, province: str, as_of: str, set_id: str | None = None) -> pd.DataFrame:

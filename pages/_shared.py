@@ -128,6 +128,7 @@ def sidebar() -> tuple[Context, str, str, str]:
     options = region_options(ctx, tset.region)
     _hand_back("region", options, tset.region)
     region = st.sidebar.selectbox("地区", options, key="region", format_func=lambda c: region_label(ctx, c))
+    region = _county_drill(ctx, region)
     _hand_back("as_of", months, months[-1])
     as_of = st.sidebar.select_slider("截至月份", options=months, key="as_of", format_func=format_month_cn)
     st.session_state.update({"_kept_target_set": set_id, "_kept_region": region, "_kept_as_of": as_of})
@@ -188,3 +189,91 @@ def cached_comparison(version: DataView, indicator_id: str, province: str, as_of
     from monitor.comparison import compare_regions
 
     return compare_regions(view_context(version), indicator_id, province, as_of, set_id)
+
+
+# --------------------------------------------------------------------------- regional views (issue 5)
+
+
+def _county_drill(ctx: Context, region: str) -> str:
+    """Province → city → county: with a city chosen, the sidebar offers its counties too."""
+    if ctx.regions[region].level != "city" or not ctx.regions.children(region):
+        return region
+    options = [region, *(r.code for r in ctx.regions.children(region))]
+    _hand_back("county", options, region)
+    chosen = st.sidebar.selectbox("区县", options, key="county",
+                                  format_func=lambda c: "（全市）" if c == region else ctx.regions[c].name)
+    st.session_state["_kept_county"] = chosen
+    return chosen
+
+
+def open_detail(ctx: Context, region: str, choice: tuple[str, str]) -> None:
+    """Open 指标详情 for ``region`` (a city or a county) on ``choice`` (("target", id) or
+    ("indicator", id)): the choices are handed over through the keys the sidebar hands back."""
+    r = ctx.regions[region]
+    city, county = (r.parent, region) if r.level == "county" else (region, region)
+    for key in ("region", "county"):
+        st.session_state.pop(key, None)  # the widgets of this page must not win over the hand-over
+    st.session_state.update({"_kept_region": city, "_kept_county": county, "detail_choice": choice})
+    st.switch_page("pages/indicator.py")
+
+
+def detail_choice_for(tset, indicator_id: str) -> tuple[str, str]:
+    """The 指标详情 choice showing ``indicator_id``: its target in the set, else its bare trend."""
+    from monitor.config import MilestoneTarget
+
+    target = next((t for t in tset.targets if not isinstance(t, MilestoneTarget) and t.indicator == indicator_id), None)
+    return ("target", target.id) if target is not None else ("indicator", indicator_id)
+
+
+def map_parent(ctx: Context, region: str) -> str | None:
+    """The region whose children a regional view shows for the sidebar's region: a province shows
+    its cities, a city its counties, a county its city's counties; None for 全国."""
+    r = ctx.regions[region]
+    if r.level in ("province", "city"):
+        return region
+    return r.parent if r.level in ("county", "zone") else None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_shapes(parent: str):
+    from monitor.geo import region_shapes
+
+    return region_shapes(get_context().regions, parent)
+
+
+@st.cache_data(show_spinner="正在评估各地区目标……", max_entries=128)
+def cached_grid(version: DataView, set_id: str, parent: str, as_of: str, sort: str = "behind"):
+    from monitor.grid import status_grid
+
+    return status_grid(view_context(version), set_id, parent, as_of, sort=sort)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_value_map(version: DataView, indicator_id: str, parent: str, as_of: str, per_capita: bool):
+    from monitor.mapdata import value_map_frame
+
+    return value_map_frame(view_context(version), indicator_id, parent, as_of, per_capita=per_capita)
+
+
+@st.cache_data(show_spinner="正在排名……", max_entries=256)
+def cached_rankings(version: DataView, indicator_id: str, parent: str, as_of: str):
+    from monitor.rankings import region_rankings
+
+    return region_rankings(view_context(version), indicator_id, parent, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_rollup(version: DataView, indicator_id: str, parent: str, as_of: str):
+    from monitor.rollup import rollup
+
+    return rollup(view_context(version), indicator_id, parent, until=as_of)
+
+
+def selected_customdata(event) -> list | None:
+    """The customdata of the point or cell clicked in a chart drawn with on_select, or None."""
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    for point in points:
+        data = point.get("customdata")
+        if data:
+            return list(data)
+    return None

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from monitor.charts import comparison_figure, gap_figure
+from monitor.comparison import province_of
 from monitor.config import MilestoneTarget
 from pages._shared import DEMO_NOTICE, cached_comparison, data_version, sidebar
 
@@ -13,7 +14,7 @@ options = list(dict.fromkeys(set_indicators + [i.id for i in ctx.config.indicato
 indicator_id = st.selectbox("指标", options, key="compare_indicator",
                             format_func=lambda i: ctx.config.indicator(i).name)
 ind = ctx.config.indicator(indicator_id)
-province = region if ctx.regions[region].level == "province" else ctx.regions[region].parent
+province = province_of(ctx, region)
 if ctx.regions[region].level == "country":
     st.info("请在侧边栏选择一个省或市：地区对比比较一个省内各市。")
     st.stop()

@@ -1,0 +1,91 @@
+"""状态矩阵: every region below a parent × every indicator target of a set, each cell a status.
+
+A target set is written for one region. Evaluated for each city of a province, the set's targets
+apply as ``overview.scale_for_region`` applies them: relative targets as written, absolute counts
+per resident. ``StatusGrid.scaled_note`` says so, for the page to show. Task (milestone) targets
+are the document region's own work and are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from monitor.config import MilestoneTarget
+from monitor.evaluation import STATUS_ORDER, Status
+from monitor.geo import map_children
+from monitor.overview import evaluate_target_set
+
+# "Behind" for sorting: the target will not be met at the current pace, or was not met.
+BEHIND_STATUSES = frozenset({Status.BEHIND.value, Status.MISSED.value})
+
+GRID_COLUMNS = ["region_code", "region_name", "target_id", "indicator", "indicator_name", "unit", "status",
+                "progress", "current", "current_period", "target_value", "target_text", "explanation", "adjusted",
+                "has_demo"]
+
+
+@dataclass(frozen=True)
+class StatusGrid:
+    cells: pd.DataFrame  # one row per (region, target): GRID_COLUMNS
+    regions: list[str]  # row order (codes)
+    targets: list[str]  # column order (target ids, the set's order)
+    target_labels: dict[str, str]  # target id → column label (indicator name)
+    set_region: str
+    scaled_note: str  # what the cells are compared against (own targets, or the set's applied per capita)
+
+    def behind_counts(self) -> pd.Series:
+        """Targets behind (滞后 or 未达成) per region code, in row order."""
+        behind = self.cells[self.cells["status"].isin(BEHIND_STATUSES)].groupby("region_code").size()
+        return behind.reindex(self.regions, fill_value=0)
+
+    def matrix(self, column: str = "status") -> pd.DataFrame:
+        """One column of the cells as regions × targets, in display order."""
+        table = self.cells.pivot(index="region_code", columns="target_id", values=column)
+        return table.reindex(index=self.regions, columns=self.targets)
+
+
+def status_grid(ctx, set_id: str, parent: str, as_of: str, *,
+                sort: Literal["behind", "code"] = "behind") -> StatusGrid:
+    """The set's indicator targets evaluated for every region below ``parent`` (a province's cities,
+    a city's counties). ``sort="behind"``: most targets behind first (then most 需加快, then code)."""
+    tset = ctx.config.target_set(set_id)
+    targets = [t for t in tset.targets if not isinstance(t, MilestoneTarget)]
+    codes = map_children(ctx.regions, parent)
+    frames = []
+    for code in codes:
+        frame = evaluate_target_set(ctx, set_id, as_of, code)
+        frame = frame[frame["type"] != "milestone"].copy()
+        frame["region_code"] = code
+        frame["region_name"] = ctx.regions[code].name
+        frames.append(frame)
+    cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=GRID_COLUMNS)
+    for col in GRID_COLUMNS:
+        if col not in cells.columns:
+            cells[col] = None
+    cells = cells[GRID_COLUMNS].reset_index(drop=True)
+    cells["has_demo"] = cells["has_demo"].fillna(False).astype(bool)
+
+    order = list(codes)
+    if sort == "behind" and not cells.empty:
+        behind = cells["status"].isin(BEHIND_STATUSES).groupby(cells["region_code"]).sum()
+        slower = (cells["status"] == Status.NEEDS_ACCELERATION.value).groupby(cells["region_code"]).sum()
+        order.sort(key=lambda c: (-int(behind.get(c, 0)), -int(slower.get(c, 0)), c))
+
+    own = {tset.region_of(t) for t in targets} & set(codes)
+    applied = ("绝对数量目标按常住人口比例折算，相对目标（增速、比值、稳步提升）按原文直接适用")
+    set_name = ctx.regions[tset.region].name
+    if not own:
+        scaled_note = f"各地区没有本目标集的自有目标：矩阵比较的是{set_name}的目标适用于各地区的结果——{applied}。"
+    else:
+        names = "、".join(ctx.regions[c].name for c in sorted(own))
+        scaled_note = f"{names}按本地区目标评估；其他地区比较的是{set_name}的目标适用于该地区的结果——{applied}。"
+    labels = {t.id: ctx.config.indicator(t.indicator).name for t in targets}
+    return StatusGrid(cells, order, [t.id for t in targets], labels, tset.region, scaled_note)
+
+
+def status_rank(status: str | None) -> int:
+    """Position of a status in STATUS_ORDER (good → bad → nothing to judge); unknown last."""
+    values = [s.value for s in STATUS_ORDER]
+    return values.index(status) if status in values else len(values)

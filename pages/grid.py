@@ -1,0 +1,41 @@
+"""状态矩阵: regions × targets of the chosen set, each cell a status; click a cell for its detail."""
+
+import streamlit as st
+
+from monitor.charts import status_grid_figure
+from pages._shared import DEMO_NOTICE, cached_grid, data_version, map_parent, open_detail, selected_customdata, sidebar
+
+ctx, set_id, region, as_of = sidebar()
+tset = ctx.config.target_set(set_id)
+parent = map_parent(ctx, region)
+if parent is None:
+    st.info("请在侧边栏选择一个省或市：状态矩阵比较一个省的各市，或一个市的各区县。")
+    st.stop()
+parent_name = ctx.regions[parent].name
+level_name = "各市" if ctx.regions[parent].level == "province" else "各区县"
+order = st.segmented_control("排序", ["behind", "code"], key="grid_sort", default="behind",
+                             format_func={"behind": "按滞后目标数", "code": "按区划代码"}.get) or "behind"
+grid = cached_grid(data_version(), set_id, parent, as_of, order)
+if not grid.targets:
+    st.info("该目标集只有任务节点，没有可按地区比较的指标目标；请在「任务进度」页查看。")
+    st.stop()
+
+st.title(f"{parent_name}{level_name} · {tset.short_title}")
+st.info(grid.scaled_note, icon=":material/info:")
+has_demo = bool(grid.cells["has_demo"].any())
+if has_demo:
+    st.warning(DEMO_NOTICE, icon=":material/science:")
+figure = status_grid_figure(grid, title=f"{parent_name}{level_name}目标状态矩阵", as_of=as_of, has_demo=has_demo)
+event = st.plotly_chart(figure, key="status_grid", on_select="rerun", selection_mode="points",
+                        config={"displayModeBar": False})
+st.caption("点击格子，打开该地区该指标的详情。行名括号内为滞后（含未达成）目标数。")
+clicked = selected_customdata(event)
+if clicked:
+    open_detail(ctx, clicked[0], ("target", clicked[1]))
+
+behind = grid.behind_counts()
+summary = grid.cells.pivot_table(index="region_code", columns="status", values="target_id", aggfunc="count",
+                                 fill_value=0).reindex(grid.regions, fill_value=0)
+summary.insert(0, "地区", [ctx.regions[c].name for c in grid.regions])
+summary.insert(1, "滞后目标数", behind.to_numpy())
+st.dataframe(summary.reset_index(drop=True), hide_index=True)

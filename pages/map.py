@@ -1,0 +1,78 @@
+"""地图: the cities of a province (or counties of a city) coloured by status, value or per-capita value."""
+
+import streamlit as st
+
+from monitor.charts import region_map_figure
+from monitor.config import MilestoneTarget
+from monitor.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
+from pages._shared import (
+    DEMO_NOTICE,
+    cached_grid,
+    cached_shapes,
+    cached_value_map,
+    data_version,
+    detail_choice_for,
+    map_parent,
+    open_detail,
+    selected_customdata,
+    sidebar,
+)
+
+ctx, set_id, region, as_of = sidebar()
+tset = ctx.config.target_set(set_id)
+parent = map_parent(ctx, region)
+if parent is None:
+    st.info("请在侧边栏选择一个省或市：地图显示一个省的各市，或一个市的各区县。")
+    st.stop()
+parent_name = ctx.regions[parent].name
+level_name = "各市" if ctx.regions[parent].level == "province" else "各区县"
+targets = [t for t in tset.targets if not isinstance(t, MilestoneTarget)]
+
+mode = st.segmented_control("着色方式", list(MAP_MODE_LABELS) if targets else ["value", "per_capita"],
+                            format_func=MAP_MODE_LABELS.get, default="status" if targets else "value",
+                            key="map_mode") or "value"
+if mode == "status":
+    by_id = {t.id: t for t in targets}
+    target_id = st.selectbox("目标", list(by_id), key="map_target",
+                             format_func=lambda i: ctx.config.indicator(by_id[i].indicator).name)
+    target = by_id[target_id]
+    ind = ctx.config.indicator(target.indicator)
+    grid = cached_grid(data_version(), set_id, parent, as_of)
+    frame = status_map_frame(grid, target_id)
+    choice = ("target", target_id)
+    note = grid.scaled_note
+else:
+    options = [i.id for i in ctx.config.indicators if mode == "value" or per_capita_allowed(i)]
+    indicator_id = st.selectbox("指标", options, key="map_indicator", format_func=lambda i: ctx.config.indicator(i).name)
+    ind = ctx.config.indicator(indicator_id)
+    frame = cached_value_map(data_version(), indicator_id, parent, as_of, mode == "per_capita")
+    choice = detail_choice_for(tset, indicator_id)
+    note = "每万人口值 = 指标值 ÷ 常住人口 × 10000（人口取数据当年或之前最近一年）" if mode == "per_capita" else None
+
+unit = f"{ind.unit}/万人" if mode == "per_capita" else ind.unit
+shapes = cached_shapes(parent)
+has_demo = bool(frame["has_demo"].any())
+st.title(f"{parent_name}{level_name} · {ind.name}")
+if note:
+    st.caption(note)
+if has_demo:
+    st.warning(DEMO_NOTICE, icon=":material/science:")
+figure = region_map_figure(shapes, frame, color_by="status" if mode == "status" else "value",
+                           title=f"{parent_name}{level_name}{ind.name}（{MAP_MODE_LABELS[mode]}）", unit=unit,
+                           as_of=as_of, outline_name=parent_name, has_demo=has_demo)
+event = st.plotly_chart(figure, key="region_map", on_select="rerun", selection_mode="points",
+                        config={"scrollZoom": False})
+st.caption("点击地图上的地区，打开该地区的指标详情。")
+clicked = selected_customdata(event)
+if clicked:
+    open_detail(ctx, clicked[0], choice)
+
+if shapes.missing:
+    st.info("以下地区没有独立的行政区划边界，未画在地图上（数据见下表）：\n"
+            + "\n".join(f"- {m.name}（{m.code}）：{m.reason}" for m in shapes.missing))
+no_data = frame[frame["value"].isna() & frame["region_code"].isin(shapes.codes)]
+if len(no_data):
+    st.caption(f"无数据（灰色）：{'、'.join(no_data['region_name'])}")
+table = frame.rename(columns={"region_name": "地区", "value": "数值", "period": "月份", "status": "状态",
+                              "target": "目标", "explanation": "说明"})
+st.dataframe(table[["地区", "数值", "月份", "目标", "状态", "说明"]], hide_index=True)

@@ -1,0 +1,51 @@
+"""The status grid: every city of a province × every indicator target of a set, sorted by behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.context import Context
+from monitor.evaluation import Status
+from monitor.grid import BEHIND_STATUSES, status_grid
+
+STATUSES = {s.value for s in Status}
+
+
+@pytest.fixture(scope="module")
+def demo_ctx(demo_store_file, config, regions, population) -> Context:
+    from monitor.store import Store
+
+    return Context(config, regions, population, Store(demo_store_file))
+
+
+def test_the_shanxi_plan_is_evaluated_for_every_city_and_says_it_is_applied_per_capita(demo_ctx, regions):
+    grid = status_grid(demo_ctx, "shanxi_14th_plan", "140000", "2026-10")
+    cities = [r.code for r in regions.cities_of("140000", include_groupings=False)]
+    assert sorted(grid.regions) == sorted(cities)
+    assert grid.targets == ["sx14_invention_per_10k", "sx14_patent_intensive_share"]
+    assert len(grid.cells) == len(cities) * 2
+    assert set(grid.cells["status"]) <= STATUSES
+    assert grid.scaled_note.startswith("各地区没有本目标集的自有目标：矩阵比较的是山西省的目标适用于各地区的结果")
+    assert "按常住人口比例折算" in grid.scaled_note
+    assert grid.matrix().shape == (len(cities), 2)
+
+
+def test_rows_are_sorted_by_the_number_of_targets_behind(demo_ctx):
+    grid = status_grid(demo_ctx, "shaanxi_2022", "610000", "2022-10")
+    behind = grid.behind_counts().tolist()
+    assert behind == sorted(behind, reverse=True) and behind[0] > behind[-1]
+    counted = grid.cells[grid.cells["status"].isin(BEHIND_STATUSES)].groupby("region_code").size()
+    assert counted.reindex(grid.regions, fill_value=0).tolist() == behind
+    assert "sn22_strong_province_outline" not in grid.targets  # tasks are the province's own work
+
+
+def test_sorting_by_code_keeps_the_division_order(demo_ctx):
+    grid = status_grid(demo_ctx, "shanxi_14th_plan", "140000", "2026-10", sort="code")
+    assert grid.regions == sorted(grid.regions)
+
+
+def test_a_city_set_names_the_city_judged_on_its_own_targets(demo_ctx):
+    grid = status_grid(demo_ctx, "jincheng_2025", "140000", "2026-10")
+    assert grid.scaled_note.startswith("晋城市按本地区目标评估；其他地区比较的是晋城市的目标")
+    jincheng = grid.cells[(grid.cells["region_code"] == "140500") & (grid.cells["target_id"] == "jc_invention_patents")]
+    assert jincheng["target_value"].iloc[0] == 700 and jincheng["adjusted"].isna().all()

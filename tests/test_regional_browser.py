@@ -1,0 +1,77 @@
+"""地图 in a real browser: the choropleth drawn (a WebGL canvas inside the plotly chart), with no
+request leaving the machine, and a click on 晋城市 opening its 指标详情."""
+
+from __future__ import annotations
+
+import pytest
+import test_browser as served
+from playwright.sync_api import Page, expect
+from shapely.geometry import shape
+
+from monitor.geo import region_shapes
+
+pytestmark = pytest.mark.browser
+IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS
+# The served dashboard and the chromium launch arguments of test_browser.py, used here too.
+dashboard_url = served.dashboard_url
+browser_type_launch_args = served.browser_type_launch_args
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has=page.get_by_text(label, exact=True))
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+
+
+def test_the_shanxi_map_is_drawn_offline_and_a_click_on_jincheng_opens_its_detail(page: Page, dashboard_url,
+                                                                                   regions, tmp_path):
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+        (dashboard_url, "data:", "blob:", "ws://127.0.0.1")) else None)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{dashboard_url}/map")
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    choose(page, "地区", "山西省")
+    expect(page.locator(f"{MAIN} h1")).to_have_text("山西省各市 · 有效发明专利拥有量", timeout=RENDER_TIMEOUT_MS)
+    chart = page.locator('[data-testid="stPlotlyChart"]')
+    canvas = chart.locator("canvas").first
+    expect(canvas).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    expect(chart.locator(".gtitle")).to_contain_text("山西省各市有效发明专利拥有量（目标状态）")
+    assert chart.locator(".legend .traces").count() >= 2  # a legend entry per status shown
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot');"
+        " const m = gd && gd._fullLayout.map && gd._fullLayout.map._subplot.map; return m && m.loaded(); }",
+        timeout=RENDER_TIMEOUT_MS)
+    page.screenshot(path=tmp_path / "map.png", full_page=True)
+
+    inside = shape(next(f for f in region_shapes(regions, "140000").geojson["features"]
+                        if f["id"] == "140500")["geometry"]).representative_point()
+    x, y = page.evaluate(
+        "([lon, lat]) => { const gd = document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot');"
+        " const m = gd._fullLayout.map._subplot.map; const p = m.project([lon, lat]);"
+        " const r = m.getCanvas().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }",
+        [inside.x, inside.y])
+    page.mouse.click(x, y)
+    page.wait_for_url("**/indicator", timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(f"{MAIN} h1")).to_have_text("晋城市 · 指标详情", timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    assert outside == [], f"requests left the machine: {outside}"
+
+
+@pytest.mark.parametrize(("path", "heading"), [("grid", "山西省各市 · 晋城市知识产权强市建设（2025年目标）"),
+                                               ("rankings", "山西省各市排名 · 有效发明专利拥有量")])
+def test_grid_and_rankings_pages_render_in_the_browser(page: Page, dashboard_url, tmp_path, path, heading):
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{dashboard_url}/{path}")
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    choose(page, "地区", "山西省")
+    expect(page.locator(f"{MAIN} h1")).to_have_text(heading, timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    if path == "grid":
+        expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+        expect(page.locator('[data-testid="stPlotlyChart"] .heatmaplayer image, '
+                            '[data-testid="stPlotlyChart"] .hm image').first).to_be_attached()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    page.screenshot(path=tmp_path / f"{path}.png", full_page=True)

@@ -1,0 +1,150 @@
+"""地图, 状态矩阵 and 排名 through AppTest against the demo store, asserting on what a person sees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from monitor.evaluation import Status
+
+ROOT = Path(__file__).parent.parent
+STATUSES = {s.value for s in Status}
+SHANXI_CITIES = {"太原市", "大同市", "阳泉市", "长治市", "晋城市", "朔州市", "晋中市", "运城市", "忻州市", "临汾市", "吕梁市"}
+JINCHENG_COUNTIES = {"城区", "沁水县", "阳城县", "陵川县", "泽州县", "高平市"}
+
+
+def shown(at: AppTest) -> AppTest:
+    assert not at.exception, "\n".join(e.message + "\n" + "\n".join(e.stack_trace) for e in at.exception)
+    return at
+
+
+@pytest.fixture
+def app(dashboard_store, fresh_streamlit_caches) -> AppTest:
+    """The dashboard with 山西省 chosen in the sidebar (target set 晋城市 2025, as of 2026-10)."""
+    at = shown(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run())
+    return shown(at.selectbox(key="region").set_value("140000").run())
+
+
+def on_page(at: AppTest, page: str) -> AppTest:
+    return shown(at.switch_page(f"pages/{page}.py").run())
+
+
+def figure(at: AppTest, index: int = 0) -> dict:
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def map_regions(fig: dict) -> dict[str, str]:
+    """Region name → legend entry of the choropleth trace that draws it."""
+    drawn = {}
+    for trace in fig["data"]:
+        if trace["type"] == "choroplethmap":
+            for row in trace["customdata"]:
+                drawn[row[1]] = trace["name"]
+    return drawn
+
+
+# --------------------------------------------------------------------------- 地图
+
+
+def test_map_of_shanxi_colours_its_eleven_cities_by_target_status(app):
+    on_page(app, "map")
+    assert app.title[0].value == "山西省各市 · 有效发明专利拥有量"
+    fig = figure(app)
+    drawn = map_regions(fig)
+    assert set(drawn) == SHANXI_CITIES
+    assert {name.split("（")[0] for name in drawn.values()} <= STATUSES
+    assert fig["layout"]["map"]["style"] == "white-bg"  # no tiles: nothing to fetch
+    assert any(t["type"] == "scattermap" and t["name"] == "山西省边界" for t in fig["data"])
+    assert "晋城市按本地区目标评估" in app.caption[0].value
+    # Hover: region, value, target, status and the explanation sentence.
+    jincheng = next(row for t in fig["data"] if t["type"] == "choroplethmap" for row in t["customdata"]
+                    if row[1] == "晋城市")
+    assert jincheng[0] == "140500" and jincheng[3] == "700件" and jincheng[4] in STATUSES and jincheng[5]
+    assert any("山西转型综合改革示范区（149900）" in i.value for i in app.info)  # reported, not dropped
+
+
+def test_map_by_value_per_capita_uses_a_colour_scale_in_units_per_10k(app):
+    on_page(app, "map")
+    shown(app.get("button_group")[0].set_value("per_capita").run())
+    fig = figure(app)
+    scale = [t for t in fig["data"] if t["type"] == "choroplethmap" and "z" in t and t.get("name") == "数值"]
+    assert len(scale) == 1 and len(scale[0]["customdata"]) == 11
+    assert scale[0]["colorbar"]["title"]["text"] == "件/万人"
+    assert "每万人口值 = 指标值 ÷ 常住人口 × 10000" in app.caption[0].value
+
+
+def test_map_of_a_city_draws_every_county_grey_as_no_data(app):
+    shown(app.selectbox(key="region").set_value("140500").run())
+    on_page(app, "map")
+    shown(app.get("button_group")[0].set_value("value").run())
+    assert app.title[0].value == "晋城市各区县 · 有效发明专利拥有量"
+    drawn = map_regions(figure(app))
+    assert set(drawn) == JINCHENG_COUNTIES
+    assert set(drawn.values()) == {"无数据（6）"}  # never coloured as zero
+    table = app.dataframe[0].value
+    assert table["数值"].isna().all()
+
+
+def test_the_county_choice_appears_under_a_city(app):
+    assert "county" not in [s.key for s in app.selectbox]  # 山西省: no county list
+    shown(app.selectbox(key="region").set_value("140500").run())
+    county = app.selectbox(key="county")
+    assert county.value == "140500" and len(county.options) == 7
+    shown(county.set_value("140502").run())
+    on_page(app, "map")
+    assert app.title[0].value.startswith("晋城市各区县")  # a county shows its city's counties
+
+
+# --------------------------------------------------------------------------- 状态矩阵
+
+
+def test_grid_shows_the_cities_of_shanxi_against_the_shanxi_plan_applied_per_capita(app):
+    shown(app.selectbox(key="target_set").set_value("shanxi_14th_plan").run())
+    on_page(app, "grid")
+    assert app.title[0].value == "山西省各市 · 山西省“十四五”知识产权规划（基数跟踪）"
+    assert "按常住人口比例折算" in app.info[0].value and "山西省的目标" in app.info[0].value
+    heatmap = figure(app)["data"][0]
+    assert heatmap["type"] == "heatmap"
+    rows = [label.split("（")[0] for label in heatmap["y"]]
+    assert set(rows) >= SHANXI_CITIES
+    assert [x.replace("<br>", "") for x in heatmap["x"]] == ["每万人口发明专利拥有量", "专利密集型产业增加值占GDP比重"]
+    behind = [int(label.split("滞后")[1].rstrip("）")) for label in heatmap["y"]]
+    assert behind == sorted(behind, reverse=True)
+    summary = app.dataframe[0].value
+    assert summary["滞后目标数"].tolist() == behind
+
+
+# --------------------------------------------------------------------------- 排名
+
+
+def test_rankings_rank_the_eleven_cities_with_change_growth_and_share(app):
+    on_page(app, "rankings")
+    assert app.title[0].value == "山西省各市排名 · 有效发明专利拥有量"
+    table = app.dataframe[0].value
+    assert set(table["地区"]) == SHANXI_CITIES and table["排名"].tolist() == list(range(1, 12))
+    assert table["数值"].is_monotonic_decreasing
+    assert table["占山西省%"].sum() == pytest.approx(100)
+    assert table["同比%"].notna().all() and table["环比%"].notna().all()
+    assert table["排名变化（12个月）"].notna().all()
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["由各市汇总（各市数值相加）"] == metrics["山西省直接报送值"] == "43,633件"
+    assert not [w for w in app.warning if "汇总值与直接报送值相差" in w.value]
+
+
+def test_a_ratio_is_rolled_up_from_its_parts_and_a_disagreement_is_warned_about(app):
+    on_page(app, "rankings")
+    shown(app.selectbox(key="rank_indicator").set_value("invention_patents_per_10k").run())
+    metrics = {m.label: m.value for m in app.metric}
+    assert "由各市汇总（各市分子、分母分别加总后重算比值）" in metrics
+    # The province's population is not the sum of its cities' in the reference data: flagged.
+    assert any("汇总值与直接报送值相差" in w.value and "容差" in w.value for w in app.warning)
+    assert "占比" in app.caption[1].value or "不可加总" in app.caption[1].value
+
+
+def test_a_not_additive_indicator_says_it_cannot_be_rolled_up(app):
+    on_page(app, "rankings")
+    shown(app.selectbox(key="rank_indicator").set_value("patent_intensive_share").run())
+    assert any("不可由下级地区加总" in i.value for i in app.info)
