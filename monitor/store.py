@@ -45,10 +45,11 @@ SCHEMA_VERSION = max(v for v, _ in _migrations())
 
 
 class Store:
-    def __init__(self, path: Path | str | None = None, *, timeout: float = 15.0,
+    def __init__(self, path: Path | str | None = None, *, timeout: float | None = None,
                  published_at: datetime | None = None):
         self.path = Path(path) if path else default_store_path()
-        self.timeout = timeout
+        # how long to wait for another writer before giving up (IPMON_STORE_TIMEOUT, seconds)
+        self.timeout = timeout if timeout is not None else float(os.environ.get("IPMON_STORE_TIMEOUT", "15"))
         # When set, reads of observations see the store as it was published at that moment
         # (monitor/history.py); writes are refused.
         self.published_at = published_at

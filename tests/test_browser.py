@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,12 +64,9 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"streamlit did not answer within {SERVER_START_TIMEOUT_S} s:\n{log.read_text(encoding='utf-8')}")
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(copy_demo_store, tmp_path_factory) -> Iterator[str]:
-    """The dashboard served by its own process, on its own copy of the demo store: DuckDB lets
-    only one process open a file, and the in-process page tests use the shared one."""
-    store = copy_demo_store("served_store")
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+@contextmanager
+def serve(store: Path, log: Path) -> Iterator[str]:
+    """`streamlit run dashboard.py` on a free port, reading ``store``; yields its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
@@ -88,6 +86,14 @@ def dashboard_url(copy_demo_store, tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(copy_demo_store, tmp_path_factory) -> Iterator[str]:
+    """The dashboard served by its own process, on its own copy of the demo store: DuckDB lets
+    only one process open a file, and the in-process page tests use the shared one."""
+    with serve(copy_demo_store("served_store"), tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
+        yield url
 
 
 def open_overview(page: Page, url: str) -> None:

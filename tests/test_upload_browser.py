@@ -1,0 +1,65 @@
+"""数据导入 in a real browser: a GBK wide CSV chosen in the file dialog is previewed with the right
+values, committed, and listed on 导入记录, on a served dashboard with its own store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import test_browser as served
+from playwright.sync_api import Page, expect
+
+from monitor.store import Store
+
+pytestmark = pytest.mark.browser
+IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS
+browser_type_launch_args = served.browser_type_launch_args
+
+
+@pytest.fixture(scope="module")
+def upload_store(copy_demo_store):
+    return copy_demo_store("upload_served")
+
+
+@pytest.fixture(scope="module")
+def upload_url(upload_store, tmp_path_factory) -> Iterator[str]:
+    with served.serve(upload_store, tmp_path_factory.mktemp("upload_streamlit") / "streamlit.log") as url:
+        yield url
+
+
+def open_page(page: Page, url: str, title: str) -> None:
+    page.goto(url)
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+    expect(page.locator(f"{MAIN} h1")).to_have_text(title, timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+
+
+def test_a_gbk_wide_file_is_previewed_committed_and_listed(page: Page, upload_url, upload_store, tmp_path):
+    page.set_viewport_size({"width": 1400, "height": 1100})
+    file = tmp_path / "2026年10月报表.csv"
+    # the served process holds the store only while it reads: a short-lived connection reads it here
+    before = Store(upload_store).query("SELECT value FROM observations WHERE region_code = '140500' AND "
+                                       "indicator_id = 'invention_patents' AND month = '2026-10'")["value"].iloc[0]
+    file.write_bytes(f"2026年10月山西省知识产权主要指标,\n地区,有效发明专利（件）\n晋城,{before + 4:.0f}\n".encode("gbk"))
+
+    open_page(page, upload_url, "数据导入")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(file))
+    expect(page.locator(MAIN).get_by_text("与数据库比较")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(MAIN).get_by_text("编码 GBK/GB18030", exact=False)).to_be_visible()
+    metrics = {m.locator('[data-testid="stMetricLabel"]').inner_text(): m.locator('[data-testid="stMetricValue"]').inner_text()
+               for m in page.locator('[data-testid="stMetric"]').all()}
+    assert metrics == {"有效值": "1", "新增": "0", "修改": "1", "未变": "0", "错误": "0", "警告": "0"}
+    page.screenshot(path=tmp_path / "preview.png", full_page=True)
+
+    page.get_by_role("button", name="确认导入（新增 0，修改 1）").click()
+    expect(page.locator(MAIN).get_by_text("已导入 2026年10月报表.csv：批次 3")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    after = Store(upload_store).query("SELECT value, origin FROM observations WHERE region_code = '140500' AND "
+                                      "indicator_id = 'invention_patents' AND month = '2026-10'")
+    assert after.values.tolist() == [[before + 4, "upload"]]
+
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="导入记录").click()
+    expect(page.locator(f"{MAIN} h1")).to_have_text("导入记录", timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(MAIN).get_by_text("批次 3 写入的数值（1 个）")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
