@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from etl import briefing_cli
 from monitor.errors import ConfigError, LoadError, MonitorError
 
 
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-set", required=True)
     p.add_argument("--as-of", required=True, help="截至月份 YYYY-MM")
     p.set_defaults(func=cmd_evaluate)
+    briefing_cli.add_parser(sub)
     return parser
 
 

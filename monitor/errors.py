@@ -73,3 +73,11 @@ class LoadError(MonitorError):
     def __init__(self, message: str, problems: list | None = None):
         self.problems = problems or []
         super().__init__(message)
+
+
+class ExportError(MonitorError):
+    """A chart, table or briefing could not be exported (PNG, PDF, CSV, xlsx)."""
+
+
+class ExportSetupError(ExportError):
+    """What exports need on the machine is missing: the CJK font or the chromium browser."""

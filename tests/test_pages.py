@@ -278,3 +278,22 @@ def test_a_task_update_dated_after_the_as_of_month_says_when_it_will_count(writa
         f"表中状态截至2026年10月底，这条进展自{today.year}年{today.month}月起计入。"
     ]
     assert read_updates(store)["note"].iloc[-1] == "示范区申报材料已报送"
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def download_labels(at: AppTest) -> list[str]:
+    return [b.proto.label for b in at.get("download_button")]
+
+
+def test_every_chart_and_table_offers_its_downloads_and_the_overview_its_briefing(app):
+    labels = download_labels(app)
+    assert labels[0] == "下载监测简报（PDF）"
+    assert labels[1:] == ["目标表 CSV", "目标表 Excel", "PNG", "PDF"]  # the target table, the status chart
+    on_page(app, "indicator")
+    assert download_labels(app) == ["PNG", "PDF", "CSV", "Excel"]  # the chart, the observations
+    on_page(app, "compare")
+    assert download_labels(app) == ["PNG", "PDF", "PNG", "PDF", "CSV", "Excel"]  # ranking, gaps, table
+    on_page(app, "tasks")
+    assert download_labels(app) == ["CSV", "Excel"]

@@ -1,0 +1,1 @@
+"""Benchmarks, each a module runnable on its own: `python -m bench.exports`."""
