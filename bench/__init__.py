@@ -1,1 +1,2 @@
-"""Benchmarks: `python -m bench.<name>` prints measurements; timings live here, never in test asserts."""
+"""Benchmarks, each a module runnable on its own (`python -m bench.upload`, `bench.exports`, `bench.maps`):
+they print measurements; timings live here, never in test asserts."""

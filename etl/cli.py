@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from etl import briefing_cli
 from etl.loader import current_user
 from monitor.errors import ConfigError, LoadError, MonitorError
 
@@ -240,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-set", required=True)
     p.add_argument("--as-of", required=True, help="截至月份 YYYY-MM")
     p.set_defaults(func=cmd_evaluate)
+    briefing_cli.add_parser(sub)
     return parser
 
 

@@ -22,17 +22,21 @@ ORIGIN_STYLE = {
 
 
 def _layout(fig: go.Figure, title: str, subtitle: str, source: str, *, height: int = 420) -> go.Figure:
+    # Legend and source line sit a fixed number of pixels below the plot, whatever its height, so
+    # the source line is never cut off in an export.
+    margin = {"l": 60, "r": 30, "t": 80, "b": 110}
+    plot_height = max(height - margin["t"] - margin["b"], 40)
     fig.update_layout(
         title={"text": f"{title}<br><sup>{subtitle}</sup>", "x": 0.01, "xanchor": "left"},
         font={"family": FONT_FAMILY, "size": 13},
         height=height,
-        margin={"l": 60, "r": 30, "t": 80, "b": 80},
+        margin=margin,
         plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.18, "x": 0},
+        legend={"orientation": "h", "y": -44 / plot_height, "yanchor": "top", "x": 0},
         hoverlabel={"font": {"family": FONT_FAMILY}},
     )
-    fig.add_annotation(text=source, xref="paper", yref="paper", x=0, y=-0.32, showarrow=False,
-                       font={"size": 10, "color": "#666"}, xanchor="left", yanchor="top")
+    fig.add_annotation(text=source, xref="paper", yref="paper", x=0, y=0, yshift=-(margin["b"] - 26),
+                       showarrow=False, font={"size": 10, "color": "#666"}, xanchor="left", yanchor="top")
     fig.update_xaxes(gridcolor="#eee")
     fig.update_yaxes(gridcolor="#eee", zerolinecolor="#ccc")
     return fig
@@ -92,7 +96,7 @@ def trajectory_figure(
     if target:
         fig.add_trace(go.Scatter(x=[target[0]], y=[target[1]], mode="markers+text", name="目标",
                                  marker={"color": "#c0392b", "size": 14, "symbol": "star"},
-                                 text=[f"目标 {target[1]:g}"], textposition="top center"))
+                                 text=[f"目标 {target[1]:g}"], textposition="top center", cliponaxis=False))
     if projection and not measure.empty:
         last = measure.iloc[-1]
         fig.add_trace(go.Scatter(x=[last["month"], projection[0]], y=[last["value"], projection[1]],
@@ -123,6 +127,10 @@ def comparison_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str,
         fig.add_trace(go.Scatter(x=data["target"], y=data["region_name"], mode="markers", name="目标",
                                  marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": "#c0392b"}}))
     fig.update_xaxes(title_text=unit)
+    values = pd.to_numeric(pd.concat([data["value"], data.get("target", pd.Series(dtype="float64"))]),
+                           errors="coerce").dropna()
+    if not values.empty and values.min() >= 0:
+        fig.update_xaxes(range=[0, values.max() * 1.15])  # room for the value printed after the longest bar
     height = max(360, 34 * len(data) + 160)
     return _layout(fig, title, f"单位：{unit}　数据截至{format_month_cn(as_of)}{subtitle_extra}",
                    source_line(has_demo), height=height)

@@ -77,3 +77,11 @@ class LoadError(MonitorError):
 
 class HistoryError(MonitorError):
     """A batch cannot be shown or rolled back (unknown, already rolled back, superseded)."""
+
+
+class ExportError(MonitorError):
+    """A chart, table or briefing could not be exported (PNG, PDF, CSV, xlsx)."""
+
+
+class ExportSetupError(ExportError):
+    """What exports need on the machine is missing: the CJK font or the chromium browser."""

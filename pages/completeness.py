@@ -4,6 +4,7 @@ import streamlit as st
 
 from monitor.history import Completeness, completeness
 from monitor.periods import format_month_cn, last_full_month, month_range
+from pages._downloads import table_downloads
 from pages._shared import context_or_stop, region_label
 
 STATE_COLORS = {"按时报送": "#d4edda", "逾期报送": "#fff3cd", "未报送": "#f8d7da", "示例/公布数据": "#e2e3e5"}
@@ -32,9 +33,12 @@ else:
     st.warning("尚未报送完整：" + "、".join(f"{r.region_name}（缺 {r.未报送} 项）" for r in owing.itertuples()))
 st.dataframe(summary.drop(columns=["region_code"]).rename(columns={"region_name": "地区"}), hide_index=True,
              key="completeness_summary")
+table_downloads(summary.drop(columns=["region_code"]).rename(columns={"region_name": "地区"}),
+                f"报送情况_{ctx.regions[scope].name}_{month}", key="completeness_summary_table")
 
 st.subheader("明细：地区 × 指标")
 matrix = result.cells.pivot(index="region_name", columns="indicator_name", values="state")
 matrix = matrix.reindex(index=summary["region_name"]).rename_axis(index="地区", columns=None)
 styled = matrix.style.map(lambda s: f"background-color: {STATE_COLORS.get(s, 'white')}")
 st.dataframe(styled, key="completeness_matrix")
+table_downloads(matrix.reset_index(), f"报送明细_{ctx.regions[scope].name}_{month}", key="completeness_matrix_table")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from monitor.charts import status_grid_figure
+from pages._downloads import chart_downloads, table_downloads
 from pages._shared import DEMO_NOTICE, cached_grid, data_version, map_parent, open_detail, selected_customdata, sidebar
 
 ctx, set_id, region, as_of = sidebar()
@@ -28,6 +29,7 @@ if has_demo:
 figure = status_grid_figure(grid, title=f"{parent_name}{level_name}目标状态矩阵", as_of=as_of, has_demo=has_demo)
 event = st.plotly_chart(figure, key="status_grid", on_select="rerun", selection_mode="points",
                         config={"displayModeBar": False})
+chart_downloads(figure, f"状态矩阵_{parent_name}_{set_id}_{as_of}", key="grid_chart")
 st.caption("点击格子，打开该地区该指标的详情。行名括号内为滞后（含未达成）目标数。")
 clicked = selected_customdata(event)
 if clicked:
@@ -39,3 +41,4 @@ summary = grid.cells.pivot_table(index="region_code", columns="status", values="
 summary.insert(0, "地区", [ctx.regions[c].name for c in grid.regions])
 summary.insert(1, "滞后目标数", behind.to_numpy())
 st.dataframe(summary.reset_index(drop=True), hide_index=True)
+table_downloads(summary.reset_index(drop=True), f"状态汇总_{parent_name}_{set_id}_{as_of}", key="grid_table")

@@ -13,6 +13,7 @@ from monitor.history import (
     rollback_batch,
     stored_file,
 )
+from pages._downloads import table_downloads
 from pages._shared import context_or_stop
 
 ctx = context_or_stop()
@@ -33,6 +34,7 @@ table = pd.DataFrame({
     "说明": batches["note"].fillna(""),
 })
 st.dataframe(table, hide_index=True, key="history_batches")
+table_downloads(table, "导入批次", key="history_batches_table")
 
 chosen = st.selectbox("查看批次", batches["id"].tolist(), key="history_batch",
                       format_func=lambda i: f"批次 {i}：{table.set_index('批次').loc[i, '文件']}（{table.set_index('批次').loc[i, '时间']}）")
@@ -51,6 +53,7 @@ shown = pd.DataFrame({
     "当前仍有效": rows["still_current"].map({True: "是", False: "否"}),
 })
 st.dataframe(shown, hide_index=True, key="history_rows")
+table_downloads(shown, f"批次{chosen}_数值", key="history_rows_table")
 
 kept = stored_file(ctx.store, info["file_hash"]) if info["kind"] == "load" else None
 if kept is not None:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from monitor.config import MilestoneTarget
+from pages._downloads import chart_downloads, table_downloads
 from pages._shared import DEMO_NOTICE, cached_detail, data_version, sidebar, status_badge
 
 ctx, set_id, region, as_of = sidebar()
@@ -38,6 +39,8 @@ if detail.evaluation is not None:
     if detail.adjusted:
         st.caption(detail.adjusted)
 st.plotly_chart(detail.figure, key="detail_chart")
+stem = f"{ctx.regions[region].name}_{label((kind, ident)).split('（')[0]}_{as_of}"
+chart_downloads(detail.figure, stem, key="detail_chart")
 if (detail.observations["类型"] == "示例数据").any():
     st.warning(DEMO_NOTICE, icon=":material/science:")
 if detail.population_note:
@@ -45,3 +48,4 @@ if detail.population_note:
 st.subheader("观测值")
 st.dataframe(detail.observations, hide_index=True,
              column_config={"来源": st.column_config.LinkColumn("来源", display_text="链接")})
+table_downloads(detail.observations, f"观测值_{stem}", key="detail_observations")

@@ -5,6 +5,7 @@ import streamlit as st
 from monitor.charts import region_map_figure
 from monitor.config import MilestoneTarget
 from monitor.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
+from pages._downloads import chart_downloads, table_downloads
 from pages._shared import (
     DEMO_NOTICE,
     cached_grid,
@@ -62,6 +63,7 @@ figure = region_map_figure(shapes, frame, color_by="status" if mode == "status" 
                            as_of=as_of, outline_name=parent_name, has_demo=has_demo)
 event = st.plotly_chart(figure, key="region_map", on_select="rerun", selection_mode="points",
                         config={"scrollZoom": False})
+chart_downloads(figure, f"地图_{parent_name}_{ind.name}_{as_of}", key="map_chart")
 st.caption("点击地图上的地区，打开该地区的指标详情。")
 clicked = selected_customdata(event)
 if clicked:
@@ -76,3 +78,5 @@ if len(no_data):
 table = frame.rename(columns={"region_name": "地区", "value": "数值", "period": "月份", "status": "状态",
                               "target": "目标", "explanation": "说明"})
 st.dataframe(table[["地区", "数值", "月份", "目标", "状态", "说明"]], hide_index=True)
+table_downloads(table[["地区", "数值", "月份", "目标", "状态", "说明"]], f"地图数据_{parent_name}_{ind.name}_{as_of}",
+                key="map_table")

@@ -5,7 +5,9 @@ import streamlit as st
 from monitor.charts import status_figure
 from monitor.overview import status_counts
 from monitor.periods import format_month_cn
-from pages._shared import DEMO_NOTICE, data_version, fmt, overview, sidebar, status_badge
+from monitor.tables import target_table
+from pages._downloads import briefing_download, chart_downloads, table_downloads
+from pages._shared import DEMO_NOTICE, data_version, fmt, overview, sidebar, status_badge, view_context
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
@@ -20,12 +22,17 @@ if frame["has_demo"].fillna(False).any():
     st.warning(DEMO_NOTICE, icon=":material/science:")
 if tset.note:
     st.caption(f"说明：{tset.note}")
+briefing_download(view_context(data_version()), set_id, region, as_of)
+table_downloads(target_table(frame), f"目标评估_{ctx.regions[region].name}_{set_id}_{as_of}", key="overview_targets",
+                what="目标表 ")
 
 counts = status_counts(frame)
 cols = st.columns(len(counts))
 for col, (label, n) in zip(cols, counts.items()):
     col.metric(label, n)
-st.plotly_chart(status_figure(counts, title="目标状态分布", as_of=as_of), config={"displayModeBar": False})
+status_chart = status_figure(counts, title="目标状态分布", as_of=as_of)
+st.plotly_chart(status_chart, config={"displayModeBar": False})
+chart_downloads(status_chart, f"目标状态分布_{ctx.regions[region].name}_{as_of}", key="overview_status")
 
 view = st.segmented_control("视图", ["进度与状态", "进度比（实际/所需）"], default="进度与状态", key="overview_view")
 indicator_rows = frame[frame["type"] != "milestone"]
@@ -34,6 +41,7 @@ if view == "进度比（实际/所需）":
         columns={"indicator_name": "指标", "target_text": "目标", "pace_ratio": "进度比", "pace_band": "区间",
                  "status": "状态"})
     st.dataframe(table, hide_index=True, column_config={"进度比": st.column_config.NumberColumn(format="%.2f")})
+    table_downloads(table, f"进度比_{ctx.regions[region].name}_{set_id}_{as_of}", key="overview_pace")
     st.caption("进度比 = 实际月均进展 ÷ 按期完成所需月均进展；≥1 按期或超前，0.5–1 偏慢，0–0.5 明显滞后，<0 倒退。")
 
 for row in frame.itertuples():

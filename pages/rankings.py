@@ -5,6 +5,7 @@ import streamlit as st
 
 from monitor.periods import format_month_cn
 from monitor.rollup import RollupError
+from pages._downloads import table_downloads
 from pages._shared import DEMO_NOTICE, cached_rankings, cached_rollup, data_version, fmt, map_parent, sidebar
 
 ctx, set_id, region, as_of = sidebar()
@@ -32,6 +33,8 @@ table = ranks.frame.rename(columns={
 st.dataframe(table[["排名", "地区", "数值", "排名变化（12个月）", "12个月前排名", "同比%", "环比%", f"占{parent_name}%"]],
              hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.1f")
                                              for c in ("同比%", "环比%", f"占{parent_name}%")})
+table_downloads(table[["排名", "地区", "数值", "排名变化（12个月）", "12个月前排名", "同比%", "环比%", f"占{parent_name}%"]],
+                f"排名_{parent_name}_{ind.name}_{as_of}", key="rank_table")
 if ranks.share_note:
     st.caption(ranks.share_note)
 elif ind.aggregation == "sum":
@@ -64,3 +67,5 @@ history = rolled.frame[rolled.frame["month"] <= as_of].iloc[::-1].rename(columns
     "disagrees": "不一致", "missing_regions": "缺数据地区"})
 st.dataframe(history[["月份", "汇总值", "报送值", "差额", "相对差", "不一致", "缺数据地区"]], hide_index=True,
              column_config={"相对差": st.column_config.NumberColumn(format="percent")})
+table_downloads(history[["月份", "汇总值", "报送值", "差额", "相对差", "不一致", "缺数据地区"]],
+                f"汇总核对_{parent_name}_{ind.name}_{as_of}", key="rollup_table")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from monitor.milestones import UPDATE_STATUSES, MilestoneError, month_end, read_updates, record_update, task_table
 from monitor.periods import format_month_cn
+from pages._downloads import table_downloads
 from pages._shared import context_or_stop, sidebar
 
 ctx, set_id, region, as_of = sidebar()
@@ -43,6 +44,7 @@ for col, name in zip(cols, ["未开始", "进行中", "已完成", "逾期"]):
 if frame["最近进展"].str.contains("示例").any():
     st.warning("任务进展记录为**示例数据**（虚构，仅供演示）。", icon=":material/science:")
 st.dataframe(shown.drop(columns=["_id", "_lead"]), hide_index=True)
+table_downloads(shown.drop(columns=["_id", "_lead"]), f"任务进度_{tset.short_title}_{as_of}", key="tasks_table")
 
 with st.form("task_update"):
     st.subheader("登记进展")

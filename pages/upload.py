@@ -9,6 +9,7 @@ from etl.readers import max_upload_bytes, sheet_names
 from etl.templates import template_csv, template_frame, template_title, template_xlsx
 from monitor.errors import LoadError, MonitorError
 from monitor.periods import last_full_month
+from pages._downloads import table_downloads
 from pages._shared import context_or_stop, region_label
 
 ctx = context_or_stop()
@@ -57,6 +58,7 @@ if uploaded is not None:
         shown = problems_frame(plan.problems).drop(columns=["文件"])
         st.dataframe(shown, hide_index=True, key="upload_problems",
                      column_config={"说明": st.column_config.TextColumn(width="large")})
+        table_downloads(shown, f"检查结果_{uploaded.name}", key="upload_problems_table")
     st.subheader("与数据库比较")
     tabs = st.tabs([f"修改 {c['changed']}", f"新增 {c['new']}", f"未变 {c['unchanged']}"])
     for tab, change in zip(tabs, ["changed", "new", "unchanged"]):

@@ -137,3 +137,32 @@ def test_indicator_page_draws_its_plotly_chart(page: Page, dashboard_url):
     expect(chart.locator(".scatterlayer .trace").first).to_be_attached()
     assert chart.locator(".scatterlayer .trace").count() >= 3  # the series, its markers and the target
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_the_chart_png_button_downloads_a_2x_image_of_the_chart(page: Page, dashboard_url, tmp_path):
+    open_overview(page, dashboard_url)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="指标详情").click()
+    page.wait_for_url("**/indicator")
+    expect(page.locator(f"{MAIN} h1")).to_have_text("晋城市 · 指标详情", timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    with page.expect_download(timeout=RENDER_TIMEOUT_MS) as download_info:
+        page.locator(".st-key-detail_chart_png").get_by_role("button", name="PNG").click()
+    download = download_info.value
+    assert download.suggested_filename == "晋城市_有效发明专利拥有量_2026-10.png"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert png_size(saved) == (2000, 840)  # EXPORT_WIDTH 1000 and the chart's 420 px, twice
+    assert saved.stat().st_size > 50_000
+
+
+def test_the_overview_briefing_button_downloads_the_a4_pdf_briefing(page: Page, dashboard_url, tmp_path):
+    open_overview(page, dashboard_url)
+    with page.expect_download(timeout=90_000) as download_info:  # a whole briefing: seconds, not ms
+        page.locator(".st-key-briefing_pdf").get_by_role("button", name="下载监测简报（PDF）").click()
+    download = download_info.value
+    assert download.suggested_filename == "简报_晋城市_jincheng_2025_2026-10.pdf"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    text = subprocess.run(["pdftotext", str(saved), "-"], capture_output=True, text=True, check=True).stdout
+    assert "晋城市知识产权强市建设目标监测简报（数据截至2026年10月）" in "".join(text.split())
+    assert "有效发明专利拥有量" in text

@@ -385,3 +385,22 @@ def test_the_sidebar_shows_the_overview_as_published_on_an_earlier_day(writable_
     assert any("2026年11月1日 结束时已发布的数据" in i for i in texts(app.info)), texts(app.info)
     on_page(app, "indicator")  # the choice holds on other pages
     assert any("历史版本" in i for i in texts(app.info)), texts(app.info)
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def download_labels(at: AppTest) -> list[str]:
+    return [b.proto.label for b in at.get("download_button")]
+
+
+def test_every_chart_and_table_offers_its_downloads_and_the_overview_its_briefing(app):
+    labels = download_labels(app)
+    assert labels[0] == "下载监测简报（PDF）"
+    assert labels[1:] == ["目标表 CSV", "目标表 Excel", "PNG", "PDF"]  # the target table, the status chart
+    on_page(app, "indicator")
+    assert download_labels(app) == ["PNG", "PDF", "CSV", "Excel"]  # the chart, the observations
+    on_page(app, "compare")
+    assert download_labels(app) == ["PNG", "PDF", "PNG", "PDF", "CSV", "Excel"]  # ranking, gaps, table
+    on_page(app, "tasks")
+    assert download_labels(app) == ["CSV", "Excel"]

@@ -1,0 +1,263 @@
+"""简报: an A4 PDF briefing of one target set for one region and as-of month.
+
+The content comes from the same core calls the pages make (``evaluate_target_set``,
+``indicator_detail``, ``compare_regions``, ``task_table``) and the charts from the same builders
+(``monitor.charts``), rendered through the shared export server (``monitor.export``). The
+document is HTML + CSS (``templates/briefing.html.j2``) laid out by WeasyPrint, which embeds the
+CJK font and numbers the pages (RECIPES, "Chinese PDF documents").
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from monitor.charts import comparison_figure
+from monitor.comparison import compare_regions
+from monitor.config import MilestoneTarget, TargetSet
+from monitor.detail import indicator_detail
+from monitor.errors import ExportError
+from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
+from monitor.export import cjk_font, figure_svg
+from monitor.milestones import TaskStatus, read_updates, task_table
+from monitor.overview import evaluate_target_set, status_counts
+from monitor.periods import format_month_cn
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Charts are drawn this wide (CSS px) and scaled to the 178 mm text width: 13 px text prints at
+# about 8 pt.
+CHART_WIDTH = 820
+DEMO_NOTICE = ("本简报含示例数据：标注「示例数据」的数值为系统生成的虚构数值，仅供演示，不得作为工作依据；"
+               "标注「公布值」的数值引自公开报道，来源见文末。")
+
+
+@dataclass(frozen=True)
+class Briefing:
+    title: str
+    file_name: str
+    pdf: bytes
+    html: str
+    chart_count: int
+    seconds: dict[str, float] = field(default_factory=dict)  # time spent per step, for the benchmark
+
+
+def format_value(value, decimals: int = 2) -> str:
+    """690.0 -> "690", 3.1843 -> "3.18", 14300 -> "14,300"; missing -> "—"."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _ink(status: str) -> str:
+    """Text colour on a status colour: dark on the pale ones."""
+    return "#333" if status in (Status.NOT_STARTED.value, Status.NO_DATA.value) else "white"
+
+
+def _present(value) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value))
+
+
+def briefing_topic(tset: TargetSet, set_region_name: str) -> str:
+    """「知识产权强市建设」 from 「晋城市知识产权强市建设（2025年目标）」: the short title without its
+    region and its bracketed period."""
+    topic = re.sub(r"（[^）]*）$", "", tset.short_title).strip()
+    return topic[len(set_region_name):] if topic.startswith(set_region_name) and topic != set_region_name else topic
+
+
+def briefing_title(ctx, set_id: str, region: str, as_of: str) -> str:
+    """「晋城市知识产权强市建设目标监测简报（数据截至2025年12月）」."""
+    tset = ctx.config.target_set(set_id)
+    topic = briefing_topic(tset, ctx.regions[tset.region].name)
+    return f"{ctx.regions[region].name}{topic}目标监测简报（数据截至{format_month_cn(as_of)}）"
+
+
+def briefing_file_name(ctx, set_id: str, region: str, as_of: str) -> str:
+    return f"简报_{ctx.regions[region].name}_{set_id}_{as_of}.pdf"
+
+
+def _chart_uri(fig) -> str:
+    """The figure as an SVG data URI: vector on paper, its text searchable, and quicker to render
+    and lay out than a PNG sharp enough for print."""
+    data = figure_svg(fig, width=CHART_WIDTH)
+    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _province_for_comparison(ctx, region: str) -> str | None:
+    r = ctx.regions[region]
+    if r.level == "province":
+        return region
+    if r.level in ("city", "zone") and r.parent and ctx.regions[r.parent].level == "province":
+        return r.parent
+    return None  # 全国: no cities to compare
+
+
+def _target_rows(frame: pd.DataFrame) -> list[dict]:
+    rows = []
+    for number, row in enumerate(frame.itertuples(), start=1):
+        milestone = row.type == "milestone"
+        current = "—"
+        if not milestone and _present(row.current):
+            current = f"{format_value(row.current)}{row.unit}"
+        progress = f"{row.progress:.0%}" if not milestone and _present(row.progress) else "—"
+        rows.append({
+            "number": number, "name": row.indicator_name, "target": row.target_text or "—",
+            "adjusted": row.adjusted, "current": current,
+            "period": format_month_cn(row.current_period) if not milestone and _present(row.current_period) else None, "progress": progress, "status": row.status,
+            "color": STATUS_COLORS.get(Status(row.status), "#999"), "ink": _ink(row.status),
+            "explanation": row.explanation or "",
+            "has_demo": bool(row.has_demo) if _present(row.has_demo) else False, "clause": row.clause,
+        })
+    return rows
+
+
+def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: datetime | None = None,
+                  with_charts: bool = True) -> tuple[dict, int, dict[str, float]]:
+    """Everything the template shows; returns (template variables, number of charts, seconds per step)."""
+    seconds: dict[str, float] = {"evaluate": 0.0}
+    started = time.perf_counter()
+    config = ctx.config
+    tset = config.target_set(set_id)
+    region_name = ctx.regions[region].name
+    frame = evaluate_target_set(ctx, set_id, as_of, region)
+    counts = status_counts(frame)
+    province = _province_for_comparison(ctx, region)
+    seconds["evaluate"] += time.perf_counter() - started
+
+    renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-charts")
+    render_seconds: list[float] = []
+
+    def timed_chart_uri(fig) -> str:
+        step = time.perf_counter()
+        uri = _chart_uri(fig)
+        render_seconds.append(time.perf_counter() - step)
+        return uri
+
+    sections = []
+    sources: set[str] = set()
+    indicators = []
+    charts = 0
+    has_demo = bool(frame["has_demo"].fillna(False).astype(bool).any())
+    has_published = bool(frame["has_published"].fillna(False).astype(bool).any())
+    compared: set[str] = set()
+    try:
+        for row in frame.itertuples():
+            if row.type == "milestone":
+                continue
+            step = time.perf_counter()
+            target = next(t for t in tset.targets if t.id == row.target_id)
+            ind = config.indicator(target.indicator)
+            if ind not in indicators:
+                indicators.append(ind)
+            detail = indicator_detail(ctx, ind.id, region, as_of, set_id=set_id, target_id=target.id)
+            published = detail.observations[detail.observations["类型"] == "公布值"]
+            sources.update(u for u in published["来源"].dropna() if str(u).startswith("http"))
+            has_demo = has_demo or bool((detail.observations["类型"] == "示例数据").any())
+            comparison = None
+            if province is not None and ind.id not in compared:
+                compared.add(ind.id)
+                cities = compare_regions(ctx, ind.id, province, as_of, set_id)
+                data = cities.dropna(subset=["value"])
+                if not data.empty:
+                    # As the 地区对比 page draws it (pages/compare.py).
+                    comparison = comparison_figure(
+                        data, title=f"{ctx.regions[province].name}各市{ind.name}排名", unit=ind.unit, as_of=as_of,
+                        has_demo=bool(cities["has_demo"].any()))
+            seconds["evaluate"] += time.perf_counter() - step
+            # The browser draws this target's charts while the next target is evaluated.
+            trajectory_uri = renderer.submit(timed_chart_uri, detail.figure) if with_charts else None
+            comparison_uri = renderer.submit(timed_chart_uri, comparison) if with_charts and comparison is not None else None
+            charts += 1 + (comparison is not None)
+            sections.append({
+                "name": row.indicator_name, "status": row.status, "color": STATUS_COLORS.get(Status(row.status), "#999"),
+                "ink": _ink(row.status),
+                "target": row.target_text, "adjusted": row.adjusted, "explanation": row.explanation,
+                "clause": row.clause, "trajectory": trajectory_uri, "comparison": comparison_uri,
+                "population_note": detail.population_note,
+            })
+        step = time.perf_counter()
+        for section in sections:
+            for key in ("trajectory", "comparison"):
+                section[key] = section[key].result() if section[key] is not None else None
+    finally:
+        renderer.shutdown(cancel_futures=True)
+    seconds["charts"] = sum(render_seconds)
+    seconds["charts_waited"] = time.perf_counter() - step
+
+    overdue = []
+    milestones = [t for t in tset.targets if isinstance(t, MilestoneTarget)]
+    if milestones:
+        for view in task_table(tset, read_updates(ctx.store), as_of):
+            if view.status is TaskStatus.OVERDUE:
+                overdue.append({
+                    "number": view.number or "", "title": view.title, "lead": list(view.lead),
+                    "cooperating": "、".join(view.cooperating) or "—",
+                    "deadline": f"{view.deadline:%Y年%m月%d日}" if view.deadline else "持续推进",
+                    "last": f"{view.last_update:%Y-%m-%d}：{view.last_note}" if view.last_update else "无进展记录",
+                })
+        has_demo = has_demo or any("示例" in str(t["last"]) for t in overdue)
+
+    generated_at = generated_at or datetime.now()
+    set_region_name = ctx.regions[tset.region].name
+    document = {
+        "title": tset.title, "doc_number": tset.doc_number or "（无文号）", "issuer": tset.issuer,
+        "date": f"{tset.date:%Y年%m月%d日}" if tset.date else None,
+        "source": tset.source.url or (f"data/policies/{tset.source.seed}" if tset.source.seed else None),
+    }
+    variables = {
+        "title": briefing_title(ctx, set_id, region, as_of),
+        "region_name": region_name, "set_region_name": set_region_name, "is_other_region": region != tset.region,
+        "as_of_cn": format_month_cn(as_of), "generated_at": f"{generated_at:%Y年%m月%d日 %H:%M}",
+        "document": document, "note": tset.note, "font": cjk_font(),
+        "counts": [{"label": s.value, "n": counts.get(s.value, 0), "color": STATUS_COLORS[s], "ink": _ink(s.value)}
+                   for s in STATUS_ORDER],
+        "only_milestones": bool((frame["type"] == "milestone").all()),
+        "total": len(frame), "rows": _target_rows(frame), "sections": sections,
+        "province_name": ctx.regions[province].name if province else None,
+        "has_milestones": bool(milestones), "milestone_count": len(milestones), "overdue": overdue,
+        "indicators": [{"name": i.name, "unit": i.unit, "description": i.description} for i in indicators],
+        "sources": sorted(sources), "has_demo": has_demo, "has_published": has_published,
+        "demo_notice": DEMO_NOTICE,
+    }
+    return variables, charts, seconds
+
+
+def _css_string(text: str) -> Markup:
+    """Text for a CSS string inside <style>: HTML escaping does not apply there, CSS escaping does."""
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
+    return Markup(escaped)
+
+
+def render_html(variables: dict) -> str:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["css"] = _css_string
+    return env.get_template("briefing.html.j2").render(**variables)
+
+
+def html_to_pdf(html: str) -> bytes:
+    try:
+        from weasyprint import HTML
+    except OSError as e:  # pango / harfbuzz libraries missing
+        raise ExportError(f"PDF 排版组件 WeasyPrint 无法加载：{e}。请运行 scripts/setup.sh 安装所需系统库。") from e
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+
+
+def build_briefing(ctx, set_id: str, region: str, as_of: str, *, generated_at: datetime | None = None) -> Briefing:
+    """The briefing as a PDF. Raises ``ExportSetupError`` when the CJK font or chromium is missing."""
+    cjk_font()  # fail before any work when the font is missing
+    variables, charts, seconds = build_context(ctx, set_id, region, as_of, generated_at=generated_at)
+    step = time.perf_counter()
+    html = render_html(variables)
+    pdf = html_to_pdf(html)
+    seconds["pdf"] = time.perf_counter() - step
+    return Briefing(variables["title"], briefing_file_name(ctx, set_id, region, as_of), pdf, html, charts, seconds)

@@ -1,0 +1,71 @@
+"""Download buttons under every chart (PNG, PDF) and table (CSV, xlsx) of the pages.
+
+Files are made only when a button is clicked: Streamlit calls the ``data`` callable then, on a
+thread of its own (st.download_button, "deferred generation"), so drawing a page costs nothing.
+Chart exports share one browser behind a lock (monitor.export), whichever session asks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from monitor.errors import ExportSetupError
+from monitor.export import check_export_setup, figure_pdf, figure_png
+from monitor.tables import CSV_MIME, XLSX_MIME, csv_bytes, xlsx_bytes
+
+
+@st.cache_resource(show_spinner=False)
+def export_problem() -> str | None:
+    """Why charts cannot be exported on this machine (no CJK font, no browser), or None."""
+    try:
+        check_export_setup()
+    except ExportSetupError as e:
+        return str(e)
+    return None
+
+
+def file_stem(name: str) -> str:
+    """A file name from a title: no path separators or characters Windows refuses."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("_.") or "导出"
+
+
+def chart_downloads(fig: go.Figure, name: str, key: str) -> None:
+    """PNG (2×, for slides) and PDF (vector) of ``fig``, as drawn on the page."""
+    problem = export_problem()
+    stem = file_stem(name)
+    with st.container(horizontal=True, gap="small", key=f"{key}_downloads"):
+        st.download_button("PNG", data=lambda: figure_png(fig), file_name=f"{stem}.png", mime="image/png",
+                           key=f"{key}_png", on_click="ignore", icon=":material/image:", disabled=problem is not None,
+                           help=problem or "下载图片（2 倍分辨率，适合幻灯片）")
+        st.download_button("PDF", data=lambda: figure_pdf(fig), file_name=f"{stem}.pdf", mime="application/pdf",
+                           key=f"{key}_pdf", on_click="ignore", icon=":material/picture_as_pdf:",
+                           disabled=problem is not None, help=problem or "下载矢量 PDF（适合打印）")
+    if problem:
+        st.caption(f"图表导出不可用：{problem}")
+
+
+def table_downloads(frame: pd.DataFrame, name: str, key: str, *, what: str = "") -> None:
+    """CSV (UTF-8 with BOM, opens in Excel) and xlsx of ``frame``; ``what`` prefixes the labels."""
+    stem = file_stem(name)
+    with st.container(horizontal=True, gap="small", key=f"{key}_downloads"):
+        st.download_button(f"{what}CSV", data=lambda: csv_bytes(frame), file_name=f"{stem}.csv", mime=CSV_MIME,
+                           key=f"{key}_csv", on_click="ignore", icon=":material/table_view:",
+                           help="下载 CSV（UTF-8，Excel 可直接打开）")
+        st.download_button(f"{what}Excel", data=lambda: xlsx_bytes(frame), file_name=f"{stem}.xlsx", mime=XLSX_MIME,
+                           key=f"{key}_xlsx", on_click="ignore", icon=":material/grid_on:", help="下载 Excel（xlsx）")
+
+
+def briefing_download(ctx, set_id: str, region: str, as_of: str) -> None:
+    """One button: the A4 PDF briefing of this target set, region and month (takes some seconds)."""
+    from monitor.briefing import briefing_file_name, build_briefing
+
+    problem = export_problem()
+    st.download_button(
+        "下载监测简报（PDF）", data=lambda: build_briefing(ctx, set_id, region, as_of).pdf,
+        file_name=briefing_file_name(ctx, set_id, region, as_of), mime="application/pdf", key="briefing_pdf",
+        on_click="ignore", type="primary", icon=":material/summarize:", disabled=problem is not None,
+        help=problem or "A4 简报：全部目标的状态、说明与走势图，各市对比，逾期任务，数据来源与政策文件；生成约需十几秒")

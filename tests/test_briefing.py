@@ -1,0 +1,173 @@
+"""monitor.briefing and ``python -m etl briefing``: real PDFs from the demo store, read back with
+poppler (pdftotext, pdffonts, pdfinfo) as a person or a search would read them."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from etl.cli import main
+from monitor.briefing import Briefing, build_briefing, format_value
+from monitor.context import open_context
+from monitor.milestones import TaskStatus, read_updates, task_table
+from monitor.overview import evaluate_target_set
+
+JINCHENG_TITLE = "晋城市知识产权强市建设目标监测简报（数据截至2025年12月）"
+
+
+def poppler(tool: str, path: Path, *args: str) -> str:
+    return subprocess.run([tool, *args, str(path)] + (["-"] if tool == "pdftotext" else []), capture_output=True,
+                          text=True, check=True).stdout
+
+
+def flat(text: str) -> str:
+    """pdftotext's text without whitespace (table cells wrap anywhere), compatibility forms folded."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+@pytest.fixture(scope="module")
+def ctx(copy_demo_store):
+    return open_context(store_path=copy_demo_store("briefing_store"))
+
+
+@pytest.fixture(scope="module")
+def jincheng(ctx, tmp_path_factory) -> tuple[Briefing, Path]:
+    briefing = build_briefing(ctx, "jincheng_2025", "140500", "2025-12", generated_at=datetime(2026, 1, 5, 9, 30))
+    path = tmp_path_factory.mktemp("briefing") / briefing.file_name
+    path.write_bytes(briefing.pdf)
+    return briefing, path
+
+
+def test_the_briefing_is_an_a4_pdf_titled_for_jincheng_and_the_month(jincheng):
+    briefing, path = jincheng
+    assert briefing.title == JINCHENG_TITLE
+    info = poppler("pdfinfo", path)
+    assert "(A4)" in info
+    text = flat(poppler("pdftotext", path))
+    assert flat(JINCHENG_TITLE) in text
+    assert "生成时间:2026年01月05日09:30" in text
+    assert "晋市政办〔2020〕47号" in text
+
+
+def test_every_jincheng_target_is_listed_with_its_target_current_value_and_explanation(ctx, jincheng):
+    _, path = jincheng
+    text = flat(poppler("pdftotext", path))
+    frame = evaluate_target_set(ctx, "jincheng_2025", "2025-12", "140500")
+    assert len(frame) == 7
+    for row in frame.itertuples():
+        for expected in (row.indicator_name, row.target_text, f"{format_value(row.current)}{row.unit}",
+                         row.explanation, row.status):
+            assert flat(expected) in text, expected
+
+
+def test_the_summary_counts_targets_by_status(ctx, jincheng):
+    _, path = jincheng
+    text = flat(poppler("pdftotext", path))
+    counts = evaluate_target_set(ctx, "jincheng_2025", "2025-12", "140500")["status"].value_counts()
+    sentence = "；".join(f"{status}{n}项" for status, n in counts.items() if n)
+    assert "共7项目标" in text
+    for status, n in counts.items():
+        assert f"{status}{n}项" in text, sentence
+
+
+def test_each_target_has_its_trajectory_and_the_cities_of_shanxi_compared(jincheng):
+    briefing, path = jincheng
+    assert briefing.chart_count == 14  # 7 trajectories + 7 rankings of the 11 cities
+    text = flat(poppler("pdftotext", path))
+    assert text.count("晋城市·有效发明专利拥有量") >= 1  # the trajectory's own title, as on the page
+    assert "山西省各市有效发明专利拥有量排名" in text
+    for city in ("太原市", "大同市", "运城市", "吕梁市"):
+        assert city in text
+
+
+def test_the_briefing_embeds_the_cjk_font_and_numbers_its_pages(jincheng):
+    _, path = jincheng
+    fonts = poppler("pdffonts", path).splitlines()[2:]
+    cjk = [line for line in fonts if "Noto-Sans-CJK" in line]
+    assert cjk and all(line.split()[-5] == "yes" for line in cjk)  # emb
+    pages = int(next(line.split()[-1] for line in poppler("pdfinfo", path).splitlines() if line.startswith("Pages:")))
+    assert pages >= 8
+    text = flat(poppler("pdftotext", path))
+    assert "第1页/共" + str(pages) + "页" in text and f"第{pages}页/共{pages}页" in text
+
+
+def test_demo_values_sources_and_the_policy_document_are_footnoted(jincheng):
+    _, path = jincheng
+    text = flat(poppler("pdftotext", path))
+    assert "示例数据提示" in text and "虚构" in text
+    assert "含示例数据(虚构,仅供演示)" in text  # in the page footer too
+    assert "数据来源与口径" in text and "政策文件" in text
+    assert "《晋城市全面推进知识产权强市建设行动方案》" in text
+
+
+def test_a_task_set_lists_its_overdue_tasks_with_their_lead_departments(ctx, tmp_path):
+    tset = ctx.config.target_set("shanxi_tasks_2022_2023")
+    briefing = build_briefing(ctx, tset.id, "140000", "2024-06")
+    path = tmp_path / "tasks.pdf"
+    path.write_bytes(briefing.pdf)
+    text = flat(poppler("pdftotext", path))
+    overdue = [v for v in task_table(tset, read_updates(ctx.store), "2024-06") if v.status is TaskStatus.OVERDUE]
+    assert overdue
+    assert f"有{len(overdue)}项已过完成时限仍未完成" in text
+    for task in overdue:
+        # Table cells wrap and pdftotext interleaves neighbouring cells line by line: compare the
+        # start of each title and each department on its own.
+        assert flat(task.title)[:10] in text, task.title
+        for department in task.lead:
+            assert department in text, department
+    assert briefing.chart_count == 0
+
+
+# --------------------------------------------------------------------------- python -m etl briefing
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def db(copy_demo_store) -> str:
+    return str(copy_demo_store("briefing_cli_store"))
+
+
+def test_cli_writes_the_briefing_of_a_region(db, tmp_path):
+    out = tmp_path / "briefing.pdf"
+    code, stdout, stderr = run("--db", db, "briefing", "--region", "140500", "--target-set", "jincheng_2025",
+                               "--as-of", "2025-12", "--out", str(out))
+    assert code == 0, stderr
+    assert f"已生成 {out}" in stdout and JINCHENG_TITLE in stdout
+    assert flat(JINCHENG_TITLE) in flat(poppler("pdftotext", out))
+
+
+def test_cli_batch_mode_writes_one_briefing_per_city_of_the_province(db, tmp_path):
+    code, stdout, stderr = run("--db", db, "briefing", "--all-cities-of", "山西省", "--target-set",
+                               "shanxi_tasks_2022_2023", "--as-of", "2024-06", "--out-dir", str(tmp_path / "out"))
+    assert code == 0, stderr
+    written = sorted((tmp_path / "out").glob("*.pdf"))
+    cities = ["太原市", "大同市", "阳泉市", "长治市", "晋城市", "朔州市", "晋中市", "运城市", "忻州市", "临汾市", "吕梁市"]
+    assert len(written) == stdout.count("已生成") >= len(cities)
+    for city in cities:
+        [path] = [p for p in written if f"_{city}_" in p.name]
+        assert f"{city}共建知识产权强省工作要点目标监测简报" in flat(poppler("pdftotext", path, "-l", "1"))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--region", "999999", "--target-set", "jincheng_2025"), "「999999」不是已知地区"),
+    (("--region", "晋城", "--target-set", "no_such_set"), "没有目标集「no_such_set」"),
+    (("--all-cities-of", "火星省", "--target-set", "jincheng_2025"), "「火星省」不是已知地区"),
+])
+def test_cli_refuses_an_unknown_region_or_target_set_with_exit_code_2(db, tmp_path, args, message):
+    code, _, stderr = run("--db", db, "briefing", *args, "--as-of", "2025-12", "--out-dir" if "--all-cities-of" in args
+                          else "--out", str(tmp_path / "x"))
+    assert code == 2
+    assert message in stderr
+    assert not (tmp_path / "x").exists()

@@ -1,0 +1,140 @@
+"""monitor.export: charts rendered by the real chromium with the real CJK font, no mocks.
+
+The PNG is a real image of twice the export size with drawn content; the PDF holds the Chinese
+text with its font embedded; several threads exporting at once each get their own figure back.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import threading
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from monitor.charts import comparison_figure, trajectory_figure
+from monitor.export import EXPORT_WIDTH, PNG_SCALE, figure_pdf, figure_png, figure_svg, render
+
+ROOT = Path(__file__).parent.parent
+
+
+def jincheng_figure(height: int = 420, title: str = "有效发明专利拥有量"):
+    months = pd.date_range("2020-09", "2025-12", freq="MS").strftime("%Y-%m")
+    measure = pd.DataFrame({"month": months, "value": [400 + 4.6 * i for i in range(len(months))],
+                            "origin": ["demo"] * len(months)})
+    fig = trajectory_figure(measure, title=title, region_name="晋城市", unit="件", as_of="2025-12",
+                            baseline=("2020-09", 400.0), target=("2025-12", 700.0))
+    fig.update_layout(height=height)
+    return fig
+
+
+def pdf_text(data: bytes, tmp_path: Path) -> str:
+    """The PDF's text without whitespace. Chromium maps some glyphs to the look-alike Kangxi radicals
+    (⽬ U+2F6C for 目); NFKC folds them back."""
+    path = tmp_path / "chart.pdf"
+    path.write_bytes(data)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def test_png_is_a_2x_image_of_the_export_size_with_drawn_content():
+    data = figure_png(jincheng_figure())
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    assert image.size == (EXPORT_WIDTH * PNG_SCALE, 420 * PNG_SCALE)
+    colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+    assert len(colours) > 200  # lines, markers, anti-aliased CJK text; a blank chart has a handful
+
+
+def test_pdf_is_vector_with_the_chinese_title_unit_and_month_as_text(tmp_path):
+    data = figure_pdf(jincheng_figure())
+    assert data.startswith(b"%PDF")
+    text = pdf_text(data, tmp_path)
+    for expected in ("晋城市", "有效发明专利拥有量", "单位:件", "数据截至2025年12月", "目标700", "示例数据"):  # NFKC: ：→:
+        assert expected in text, expected
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "chart.pdf")], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # emb: every font embedded
+
+
+def test_svg_keeps_the_chinese_text_and_names_the_cjk_font():
+    svg = figure_svg(jincheng_figure()).decode("utf-8")
+    assert "有效发明专利拥有量" in svg and "Noto Sans CJK SC" in svg
+
+
+def test_threads_exporting_at_once_each_get_their_own_figure():
+    # Each figure has its own height (so its own PNG size) and its own title (in its SVG).
+    figures = {i: jincheng_figure(height=300 + 40 * i, title=f"图{i}号") for i in range(4)}
+    results: dict[int, list] = {i: [] for i in figures}
+    errors = []
+
+    def export(i: int) -> None:
+        try:
+            for _ in range(3):
+                results[i].append(Image.open(io.BytesIO(figure_png(figures[i]))).size)
+                results[i].append(figure_svg(figures[i]).decode("utf-8"))
+        except Exception as e:  # surfaced below: an exception in a thread would otherwise vanish
+            errors.append(e)
+
+    threads = [threading.Thread(target=export, args=(i,)) for i in figures]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for i, got in results.items():
+        sizes, svgs = got[0::2], got[1::2]
+        assert sizes == [(EXPORT_WIDTH * PNG_SCALE, (300 + 40 * i) * PNG_SCALE)] * 3, i
+        assert all(f"图{i}号" in svg and all(f"图{j}号" not in svg for j in figures if j != i) for svg in svgs), i
+
+
+def test_comparison_chart_exports_with_every_city_name(tmp_path):
+    frame = pd.DataFrame({"region_name": ["太原市", "晋城市", "大同市"], "value": [2750.0, 690.0, 1357.0],
+                          "target": [None, 700.0, None], "status": [None, "未达成", None]})
+    fig = comparison_figure(frame, title="山西省各市有效发明专利拥有量排名", unit="件", as_of="2025-12", has_demo=True)
+    text = pdf_text(figure_pdf(fig), tmp_path)
+    for city in ("太原市", "晋城市", "大同市"):
+        assert city in text, city
+
+
+def test_unknown_format_is_refused():
+    from monitor.errors import ExportError
+
+    with pytest.raises(ExportError, match="不支持的导出格式"):
+        render(jincheng_figure(), "gif")
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **env}, capture_output=True,
+                          text=True, timeout=120)
+
+
+CHECK = ("from monitor.errors import ExportSetupError\n"
+         "from monitor.export import check_export_setup\n"
+         "try:\n    check_export_setup()\nexcept ExportSetupError as e:\n    print('REFUSED', e)\n"
+         "else:\n    print('OK')\n")
+
+
+def test_without_a_cjk_font_exports_fail_loudly_instead_of_drawing_boxes(tmp_path):
+    # A fontconfig configuration that knows no font directory: what a machine without fonts sees.
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f'<?xml version="1.0"?><fontconfig><cachedir>{tmp_path}/cache</cachedir></fontconfig>')
+    result = run_python(CHECK, {"FONTCONFIG_FILE": str(conf)})
+    assert result.stdout.startswith("REFUSED"), result.stdout + result.stderr
+    assert "未找到中文字体" in result.stdout and "fonts-noto-cjk" in result.stdout
+
+
+def test_without_the_browser_exports_fail_loudly():
+    result = run_python(CHECK, {"BROWSER_PATH": "/nonexistent/chromium"})
+    assert result.stdout.startswith("REFUSED"), result.stdout + result.stderr
+    assert "/nonexistent/chromium" in result.stdout
+
+
+def test_with_font_and_browser_the_setup_check_passes():
+    assert run_python(CHECK, {}).stdout.strip() == "OK"
