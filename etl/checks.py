@@ -146,7 +146,7 @@ def _month_on_month(store: Store, config: Config, staged: pd.DataFrame, file_nam
     rows = staged[staged["indicator_id"].isin(set(thresholds) | stocks)].copy()
     if rows.empty:
         return []
-    rows["prev_month"] = [add_months(m, -1) for m in rows["month"]]
+    rows["prev_month"] = rows["month"].map({m: add_months(m, -1) for m in rows["month"].unique()})
     prev_keys = rows[["region_code", "indicator_id", "prev_month"]].rename(columns={"prev_month": "month"})
     in_file = staged[["region_code", "indicator_id", "month", "value"]]
     from_store = _store_values(store, prev_keys)

@@ -267,12 +267,15 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
     if layout.shape == "long":
         raw = base.assign(indicator=text_of("indicator"), value=text_of("value"), unit=text_of("unit"),
                           column=header[int(col["value"][1:])])
-        # an indicator cell may carry its unit in brackets: 「专利质押融资额（万元）」
-        split = raw["indicator"].map(split_header)
-        bracket_unit = split.map(lambda t: t[1] or "")
-        raw["unit"] = raw["unit"].where(raw["unit"] != "", bracket_unit)
-        raw["indicator"] = [name if unit and not config.resolve_indicator(full) else full
-                            for full, (name, unit) in zip(raw["indicator"], split)]
+        # an indicator cell may carry its unit in brackets: 「专利质押融资额（万元）」 (worked out
+        # once per distinct text: a long file repeats a few dozen indicator names)
+        names, units = {}, {}
+        for full in raw["indicator"].unique():
+            name, unit = split_header(full)
+            names[full] = name if unit and not config.resolve_indicator(full) else full
+            units[full] = unit or ""
+        raw["unit"] = raw["unit"].where(raw["unit"] != "", raw["indicator"].map(units))
+        raw["indicator"] = raw["indicator"].map(names)
     else:
         parts = []
         for i, ind in indicators.items():
@@ -295,5 +298,5 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
         raw = pd.concat(parts, ignore_index=True) if parts else base.assign(indicator="", value="", unit="", column="")
         # a wide table leaves cells of indicators a region does not report blank: nothing to load
         raw = raw[raw["value"] != ""]
-    raw["is_total"] = raw["region"].map(is_total).astype(bool)
+    raw["is_total"] = raw["region"].map({t: is_total(t) for t in raw["region"].unique()}).astype(bool)
     return raw[RAW_COLUMNS].reset_index(drop=True), layout, notes

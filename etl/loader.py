@@ -17,6 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,23 @@ STAGED_COLUMNS = ["region_code", "indicator_id", "month", "value", "line", "colu
                   "cumulative"]
 # a totals row may differ from the sum of its rows by rounding: 0.5 % or half a unit
 TOTAL_TOLERANCE = (0.005, 0.5)
+
+
+class RawRecord(NamedTuple):
+    """One row of the raw long frame (etl/layout.py RAW_COLUMNS)."""
+
+    region: str
+    indicator: str
+    period: str
+    value: str
+    unit: str
+    line: int
+    column: str
+    cumulative: bool
+    is_total: bool
+    origin: str
+    source_url: str
+    note: str
 
 
 @dataclass
@@ -228,8 +246,12 @@ def stage(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: 
 
     out = {k: [] for k in STAGED_COLUMNS}
     totals = {k: [] for k in ("indicator_id", "month", "value", "line", "column", "region")}
-    for rec, value, missing, percent in zip(raw.itertuples(index=False), parsed["value"], parsed["missing"],
-                                            parsed["percent"]):
+    # plain Python lists: iterating Arrow-backed columns row by row is several times slower
+    fields = ["region", "indicator", "period", "value", "unit", "line", "column", "cumulative", "is_total", "origin",
+              "source_url", "note"]
+    records = (RawRecord(*values) for values in zip(*(raw[f].tolist() for f in fields)))
+    for rec, value, missing, percent in zip(records, parsed["value"].tolist(), parsed["missing"].tolist(),
+                                            parsed["percent"].tolist()):
         line = int(rec.line)
         ok = True
         indicator = indicator_of[rec.indicator]
