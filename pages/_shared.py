@@ -20,6 +20,22 @@ from monitor.overview import evaluate_target_set
 from monitor.periods import format_month_cn, last_full_month, month_range
 from monitor.series import indicator_values
 
+
+def _leave_pages_directory_mode() -> None:
+    """Streamlit runs an app in its old "pages directory" mode (every file of pages/ listed by its
+    file name, dashboard.py never run) when the first visit after a server start is a deep link
+    such as /map, because st.navigation, which switches that mode off, lives in dashboard.py.
+    A page that finds itself in that mode switches it off and reruns, so dashboard.py's
+    navigation (Chinese titles, sections) takes over for this and every later session."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_pages_directory_mode()
+
 DEMO_NOTICE = "本页包含**示例数据**（虚构数值，仅供演示，标记为「示例数据」）；标记为「公布值」的数据引自公开报道，来源见数据表。"
 
 

@@ -27,12 +27,16 @@ def upload_url(upload_store, tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-def open_page(page: Page, url: str, title: str) -> None:
-    page.goto(url)
-    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+def open_deep_link(page: Page, url: str, path: str, title: str) -> None:
+    """The first visit of this fresh server is a deep link: Streamlit would fall back to listing
+    pages/ by file name unless the app leaves that mode (pages/_shared.py)."""
+    page.goto(f"{url}/{path}")
     expect(page.locator(f"{MAIN} h1")).to_have_text(title, timeout=RENDER_TIMEOUT_MS)
     expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    expect(nav.get_by_role("link", name="总览")).to_be_visible()
+    expect(nav.get_by_text("数据管理", exact=True)).to_be_visible()
+    expect(nav.get_by_role("link", name="shared")).to_have_count(0)
 
 
 def test_a_gbk_wide_file_is_previewed_committed_and_listed(page: Page, upload_url, upload_store, tmp_path):
@@ -43,7 +47,7 @@ def test_a_gbk_wide_file_is_previewed_committed_and_listed(page: Page, upload_ur
                                        "indicator_id = 'invention_patents' AND month = '2026-10'")["value"].iloc[0]
     file.write_bytes(f"2026年10月山西省知识产权主要指标,\n地区,有效发明专利（件）\n晋城,{before + 4:.0f}\n".encode("gbk"))
 
-    open_page(page, upload_url, "数据导入")
+    open_deep_link(page, upload_url, "upload", "数据导入")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(file))
     expect(page.locator(MAIN).get_by_text("与数据库比较")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
