@@ -217,3 +217,87 @@ def test_python_m_etl_runs_as_a_program_with_its_exit_codes(tmp_path):
     missing = python_m_etl("load", str(tmp_path / "nowhere.csv"), tmp_path=tmp_path)
     assert missing.returncode == 2
     assert "找不到文件" in missing.stderr
+
+
+# --------------------------------------------------------------------------- uploads: shapes, history, templates
+
+UPLOADS = ROOT / "tests" / "data" / "uploads"
+
+
+def test_load_reads_a_gbk_wide_file_with_a_title_row_and_says_what_it_found(db):
+    code, out, err = run("--db", db, "load", str(UPLOADS / "good_wide_gbk_title.csv"), "--commit")
+    assert code == 0, err
+    assert out.startswith("文件格式：CSV 文本，编码 GBK/GB18030，逗号分隔；宽表（每行一个地区，2 个指标列）；表头在第 2 行；"
+                          "标题「2024年6月山西省知识产权主要指标」；期间 2024-06（来自标题）")
+    assert "good_wide_gbk_title.csv：有效值 5 个，新增 5" in out
+    assert "合计行" in out and "已写入，批次号 1" in out
+    assert Store(db).observation_count() == 5
+
+
+def test_load_takes_a_sheet_and_a_period(tmp_path, db):
+    code, out, err = run("--db", db, "load", str(UPLOADS / "good_wide.xlsx"), "--sheet", "6月")
+    assert code == 0, err
+    assert "Excel 工作簿，工作表「6月」（共 2 个工作表）" in out
+    code, _, err = run("--db", db, "load", str(UPLOADS / "good_wide.xlsx"))
+    assert code == 1 and "工作簿中还有 「6月」，请选择数据所在的工作表" in err
+    code, out, err = run("--db", db, "load", str(UPLOADS / "bad_no_period.csv"), "--period", "2024-06", "--commit")
+    assert code == 0, err
+    assert "期间 2024-06（由导入参数指定）" in out
+
+
+def test_load_with_warnings_needs_accept_warnings_to_commit(db):
+    path = str(UPLOADS / "warn_outlier.csv")
+    code, out, err = run("--db", db, "load", path)
+    assert code == 0 and "（有警告，还需加 --accept-warnings 确认）" in out
+    code, _, err = run("--db", db, "load", path, "--commit")
+    assert code == 1 and "有 1 条警告，未写入。核对无误后加 --accept-warnings 确认写入。" in err
+    assert Store(db).observation_count() == 0
+    code, out, _ = run("--db", db, "load", path, "--commit", "--accept-warnings")
+    assert code == 0 and "已写入，批次号 1" in out
+
+
+def test_load_of_an_unreadable_file_exits_1_with_the_reason(db):
+    code, _, err = run("--db", db, "load", str(UPLOADS / "bad_old_excel.xls"))
+    assert code == 1
+    assert err.startswith("无法导入：bad_old_excel.xls 是旧版 Excel（.xls）文件")
+
+
+def test_batches_batch_and_rollback_from_the_command_line(tmp_path, db):
+    run("--db", db, "load", write(tmp_path, "a.csv", GOOD), "--commit", "--user", "张三")
+    corrected = GOOD.replace("2024-05,600", "2024-05,612")
+    run("--db", db, "load", write(tmp_path, "b.csv", corrected), "--commit", "--user", "李四")
+    code, out, _ = run("--db", db, "batches")
+    assert code == 0
+    lines = out.splitlines()
+    assert "批次" in lines[0] and "操作人" in lines[0]
+    assert "b.csv" in lines[1] and "李四" in lines[1] and "已生效" in lines[1]
+    code, out, _ = run("--db", db, "batch", "2", "--save-file", str(tmp_path / "kept.csv"))
+    assert code == 0 and "批次 2：b.csv" in out and "写入 1 个值" in out
+    assert (tmp_path / "kept.csv").read_text(encoding="utf-8") == corrected
+    code, out, _ = run("--db", db, "rollback", "2", "--user", "管理员")
+    assert code == 0 and out.strip() == "批次 2 已回滚（回滚记录为批次 3），被它替换的数值已恢复"
+    assert Store(db).query("SELECT value FROM observations WHERE indicator_id = 'invention_patents'")[
+        "value"].tolist() == [600.0]
+    code, _, err = run("--db", db, "rollback", "2")
+    assert code == 1 and "批次 2 已被回滚" in err
+
+
+def test_template_writes_csv_and_xlsx_that_the_loader_reads(tmp_path, db):
+    csv_path, xlsx_path = tmp_path / "t.csv", tmp_path / "t.xlsx"
+    code, out, _ = run("--db", db, "template", "--region", "晋城", "--month", "2024-06", "--out", str(csv_path))
+    assert code == 0 and "模板已写入" in out and "（7 行）" in out
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")
+    code, _, _ = run("--db", db, "template", "--region", "140500", "--month", "2024-06", "--form", "long",
+                     "--out", str(xlsx_path))
+    assert code == 0
+    code, out, err = run("--db", db, "load", str(xlsx_path))  # an unfilled template: nothing to load
+    assert code == 1 and "t.xlsx 中没有可导入的数值（所有数值单元格都为空）" in out
+    assert "有错误，未写入任何数据" in err
+
+
+def test_completeness_prints_each_region_of_the_province(tmp_path, db):
+    run("--db", db, "load", write(tmp_path, "a.csv", GOOD), "--commit")
+    code, out, _ = run("--db", db, "completeness", "--region", "山西", "--month", "2024-05")
+    assert code == 0
+    assert out.startswith("山西省 2024-05 报送情况（截止 2024-06-15）：")
+    assert "晋城市" in out and "太原市" in out and "逾期报送" in out
