@@ -285,7 +285,8 @@ def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Fi
 
     def label(p, s) -> str:
         if isinstance(p, (int, float)) and p == p:
-            return f"{p:.0%}"
+            # beyond the target the exact share (4303 %) says nothing a reader needs
+            return ">100%" if p > 1 else f"{p:.0%}"
         return s if isinstance(s, str) else "—"
 
     text = [[label(progress.iat[r, c], status.iat[r, c]) for c in range(status.shape[1])]

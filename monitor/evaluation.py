@@ -617,13 +617,17 @@ def _evaluate_line(plan: _Plan, target: IndicatorTarget, indicator: Indicator, a
     elapsed = months_between(t0, month)
     share = min(max(elapsed / span, 0.0), 1.0) if span > 0 else 1.0
     expected = baseline + (goal - baseline) * share
-    progress = (value - baseline) / (goal - baseline) if goal != baseline else None
+    # progress along baseline → target only means something when the target lies ahead of the
+    # baseline; a region that started beyond it (common when a city target is applied per
+    # capita to another city) has no distance to cover: no progress figure, not -186 %.
+    ahead = sign * (goal - baseline) > 0
+    progress = (value - baseline) / (goal - baseline) if ahead else None
     gap = sign * (goal - value)
     months_left = 0 if final else max(0, months_between(month, deadline))
     needed = gap / months_left if gap > 0 and months_left > 0 else None
 
     pace_ratio = None
-    if elapsed > 0 and span > 0 and goal != baseline:
+    if elapsed > 0 and span > 0 and ahead:
         pace_ratio = ((value - baseline) / elapsed) / ((goal - baseline) / span)
 
     projection, method, line = None, None, None

@@ -206,6 +206,15 @@ def test_a_target_reached_before_its_deadline_is_achieved():
     assert result.explanation == "截至2024年6月为712件，已达到2025年底目标700件"
 
 
+def test_a_region_that_started_beyond_its_target_has_no_progress_or_pace_figure():
+    # 城市 B judged on 城市 A's target scaled per capita: its baseline 800 is already above 700
+    result = evaluate_target(level(baseline=(800, "2020-12")), STOCK, points(m2024_06=820), "2024-06")
+    assert result.status is Status.ACHIEVED
+    assert result.progress is None  # (820 − 800) / (700 − 800) = −0.2 would read as "behind"
+    assert result.pace_ratio is None
+    assert result.gap == pytest.approx(-120)  # 700 − 820: reached
+
+
 def test_after_the_deadline_the_value_at_the_deadline_decides_even_if_it_falls_later():
     series = points(m2025_06=690, m2025_12=712, m2026_02=650)
     result = evaluate_target(level(), STOCK, series, "2026-03")
