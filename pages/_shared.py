@@ -250,6 +250,17 @@ def map_parent(ctx: Context, region: str) -> str | None:
     return r.parent if r.level in ("county", "zone") else None
 
 
+def regional_scope(ctx: Context, region: str, view: str) -> tuple[str, str, str]:
+    """(parent code, parent name, "各市" or "各区县") of a regional view (地图, 状态矩阵, 排名);
+    stops the page with a hint when the sidebar region has no children to compare (全国)."""
+    parent = map_parent(ctx, region)
+    if parent is None:
+        st.info(f"请在侧边栏选择一个省或市：{view}比较一个省的各市，或一个市的各区县。")
+        st.stop()
+    level_name = "各市" if ctx.regions[parent].level == "province" else "各区县"
+    return parent, ctx.regions[parent].name, level_name
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_shapes(parent: str):
     from monitor.geo import region_shapes

@@ -4,16 +4,19 @@ import streamlit as st
 
 from monitor.charts import status_grid_figure
 from pages._downloads import chart_downloads, table_downloads
-from pages._shared import DEMO_NOTICE, cached_grid, data_version, map_parent, open_detail, selected_customdata, sidebar
+from pages._shared import (
+    DEMO_NOTICE,
+    cached_grid,
+    data_version,
+    open_detail,
+    regional_scope,
+    selected_customdata,
+    sidebar,
+)
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
-parent = map_parent(ctx, region)
-if parent is None:
-    st.info("请在侧边栏选择一个省或市：状态矩阵比较一个省的各市，或一个市的各区县。")
-    st.stop()
-parent_name = ctx.regions[parent].name
-level_name = "各市" if ctx.regions[parent].level == "province" else "各区县"
+parent, parent_name, level_name = regional_scope(ctx, region, "状态矩阵")
 order = st.segmented_control("排序", ["behind", "code"], key="grid_sort", default="behind",
                              format_func={"behind": "按滞后目标数", "code": "按区划代码"}.get) or "behind"
 grid = cached_grid(data_version(), set_id, parent, as_of, order)

@@ -13,20 +13,15 @@ from pages._shared import (
     cached_value_map,
     data_version,
     detail_choice_for,
-    map_parent,
     open_detail,
+    regional_scope,
     selected_customdata,
     sidebar,
 )
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
-parent = map_parent(ctx, region)
-if parent is None:
-    st.info("请在侧边栏选择一个省或市：地图显示一个省的各市，或一个市的各区县。")
-    st.stop()
-parent_name = ctx.regions[parent].name
-level_name = "各市" if ctx.regions[parent].level == "province" else "各区县"
+parent, parent_name, level_name = regional_scope(ctx, region, "地图")
 targets = [t for t in tset.targets if not isinstance(t, MilestoneTarget)]
 
 mode = st.segmented_control("着色方式", list(MAP_MODE_LABELS) if targets else ["value", "per_capita"],

@@ -6,15 +6,10 @@ import streamlit as st
 from monitor.periods import format_month_cn
 from monitor.rollup import RollupError
 from pages._downloads import table_downloads
-from pages._shared import DEMO_NOTICE, cached_rankings, cached_rollup, data_version, fmt, map_parent, sidebar
+from pages._shared import DEMO_NOTICE, cached_rankings, cached_rollup, data_version, fmt, regional_scope, sidebar
 
 ctx, set_id, region, as_of = sidebar()
-parent = map_parent(ctx, region)
-if parent is None:
-    st.info("请在侧边栏选择一个省或市：排名比较一个省的各市，或一个市的各区县。")
-    st.stop()
-parent_name = ctx.regions[parent].name
-level_name = "各市" if ctx.regions[parent].level == "province" else "各区县"
+parent, parent_name, level_name = regional_scope(ctx, region, "排名")
 indicator_id = st.selectbox("指标", [i.id for i in ctx.config.indicators], key="rank_indicator",
                             format_func=lambda i: ctx.config.indicator(i).name)
 ind = ctx.config.indicator(indicator_id)
