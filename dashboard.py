@@ -1,8 +1,13 @@
 """知识产权指标监测 — entry point: `streamlit run dashboard.py`."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="知识产权指标监测", page_icon=":material/insights:", layout="wide")
+# A local icon: a Material-icon favicon is fetched from fonts.gstatic.com, and the app must make
+# no request outside the intranet.
+ICON = Path(__file__).parent / "assets" / "icon.png"
+st.set_page_config(page_title="知识产权指标监测", page_icon=str(ICON), layout="wide")
 
 pages = [
     st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", default=True),

@@ -40,6 +40,9 @@ def open_deep_link(page: Page, url: str, path: str, title: str) -> None:
 
 
 def test_a_gbk_wide_file_is_previewed_committed_and_listed(page: Page, upload_url, upload_store, tmp_path):
+    outside = []  # the app must work on an intranet: nothing may be fetched from elsewhere
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+        (upload_url, "data:", "blob:", "ws://127.0.0.1")) else None)
     page.set_viewport_size({"width": 1400, "height": 1100})
     file = tmp_path / "2026年10月报表.csv"
     # the served process holds the store only while it reads: a short-lived connection reads it here
@@ -67,3 +70,4 @@ def test_a_gbk_wide_file_is_previewed_committed_and_listed(page: Page, upload_ur
     expect(page.locator(f"{MAIN} h1")).to_have_text("导入记录", timeout=RENDER_TIMEOUT_MS)
     expect(page.locator(MAIN).get_by_text("批次 3 写入的数值（1 个）")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    assert outside == [], f"requests left the machine: {outside}"
