@@ -55,8 +55,11 @@ def test_a_gbk_wide_file_is_previewed_committed_and_listed(page: Page, upload_ur
     expect(page.locator(MAIN).get_by_text("与数据库比较")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
     expect(page.locator(MAIN).get_by_text("编码 GBK/GB18030", exact=False)).to_be_visible()
+    cards = page.locator('[data-testid="stMetric"]')
+    expect(cards).to_have_count(6, timeout=RENDER_TIMEOUT_MS)  # a loaded machine may still be drawing them
+    expect(cards.filter(has_text="修改").locator('[data-testid="stMetricValue"]')).to_have_text("1")
     metrics = {m.locator('[data-testid="stMetricLabel"]').inner_text(): m.locator('[data-testid="stMetricValue"]').inner_text()
-               for m in page.locator('[data-testid="stMetric"]').all()}
+               for m in cards.all()}
     assert metrics == {"有效值": "1", "新增": "0", "修改": "1", "未变": "0", "错误": "0", "警告": "0"}
     page.screenshot(path=tmp_path / "preview.png", full_page=True)
 
