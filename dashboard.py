@@ -4,25 +4,45 @@ from pathlib import Path
 
 import streamlit as st
 
+from monitor.accounts import Action
+from pages import _auth as auth
+
 # A local icon: a Material-icon favicon is fetched from fonts.gstatic.com, and the app must make
 # no request outside the intranet.
 ICON = Path(__file__).parent / "assets" / "icon.png"
 st.set_page_config(page_title="知识产权指标监测", page_icon=str(ICON), layout="wide")
 
+# Every page stays routable (a deep link to /upload asks for a login instead of "page not found");
+# the menu shows only what this session may use, and each page checks again (pages/_auth.py).
+session = auth.current_session()
+can_view, can_upload, is_admin = (auth.can(a, session) for a in (Action.VIEW, Action.UPLOAD, Action.ADMIN))
+
+
+def page(path: str, title: str, icon: str, url_path: str | None = None, *, shown: bool = True, **kwargs) -> st.Page:
+    return st.Page(path, title=title, icon=icon, url_path=url_path, visibility="visible" if shown else "hidden",
+                   **kwargs)
+
+
 pages = [
-    st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", default=True),
-    st.Page("pages/indicator.py", title="指标详情", icon=":material/show_chart:", url_path="indicator"),
-    st.Page("pages/compare.py", title="地区对比", icon=":material/bar_chart:", url_path="compare"),
-    st.Page("pages/map.py", title="地图", icon=":material/map:", url_path="map"),
-    st.Page("pages/grid.py", title="状态矩阵", icon=":material/grid_on:", url_path="grid"),
-    st.Page("pages/rankings.py", title="排名", icon=":material/leaderboard:", url_path="rankings"),
-    st.Page("pages/tasks.py", title="任务进度", icon=":material/task_alt:", url_path="tasks"),
+    page("pages/overview.py", "总览", ":material/dashboard:", default=True),
+    page("pages/indicator.py", "指标详情", ":material/show_chart:", "indicator", shown=can_view),
+    page("pages/compare.py", "地区对比", ":material/bar_chart:", "compare", shown=can_view),
+    page("pages/map.py", "地图", ":material/map:", "map", shown=can_view),
+    page("pages/grid.py", "状态矩阵", ":material/grid_on:", "grid", shown=can_view),
+    page("pages/rankings.py", "排名", ":material/leaderboard:", "rankings", shown=can_view),
+    page("pages/tasks.py", "任务进度", ":material/task_alt:", "tasks", shown=can_view),
 ]
 data_pages = [
-    st.Page("pages/upload.py", title="数据导入", icon=":material/upload_file:", url_path="upload"),
-    st.Page("pages/history.py", title="导入记录", icon=":material/history:", url_path="history"),
-    st.Page("pages/completeness.py", title="报送情况", icon=":material/fact_check:", url_path="completeness"),
+    page("pages/upload.py", "数据导入", ":material/upload_file:", "upload", shown=can_upload),
+    page("pages/history.py", "导入记录", ":material/history:", "history", shown=session is not None),
+    page("pages/completeness.py", "报送情况", ":material/fact_check:", "completeness", shown=can_view),
 ]
-navigation = st.navigation({"监测": pages, "数据管理": data_pages})
+admin_pages = [
+    page("pages/accounts.py", "账户管理", ":material/manage_accounts:", "accounts", shown=is_admin),
+    page("pages/audit.py", "审计记录", ":material/policy:", "audit", shown=is_admin),
+    page("pages/login.py", "登录" if session is None else "我的账户", ":material/login:", "login"),
+]
+navigation = st.navigation({"监测": pages, "数据管理": data_pages, "账户": admin_pages}, expanded=True)
 st.sidebar.title("知识产权指标监测")
+auth.sidebar_status(session)
 navigation.run()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import briefing_cli
+from etl import briefing_cli, users_cli
 from etl.loader import current_user
 from monitor.errors import ConfigError, LoadError, MonitorError
 
@@ -22,6 +22,13 @@ def _print_table(frame, *, limit: int = 50) -> None:
     print(frame.head(limit).to_string(index=False))
     if len(frame) > limit:
         print(f"……（共 {len(frame)} 行，仅显示前 {limit} 行）")
+
+
+def _audit(action: str, *, target: str | None, detail: str) -> None:
+    """CLI writes are audited as the operating-system user (monitor/audit.py)."""
+    from monitor.audit import AuditLog, cli_actor
+
+    AuditLog().record(action, actor=cli_actor(), target=target, detail=detail, client="cli", via="cli")
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -93,6 +100,8 @@ def cmd_load(args: argparse.Namespace) -> int:
         print(f"有 {len(plan.warnings)} 条警告，未写入。核对无误后加 --accept-warnings 确认写入。", file=sys.stderr)
         return 1
     batch = commit_plan(ctx.store, plan, loaded_by=args.user, accept_warnings=args.accept_warnings)
+    _audit("commit", target=None if batch is None else f"批次 {batch}",
+           detail=summary_text(plan) + (f"；记录的操作人 {args.user}" if args.user else ""))
     print("数据无变化，未创建新批次。" if batch is None else f"已写入，批次号 {batch}")
     return 0
 
@@ -140,6 +149,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
     ctx = open_context(args.config, args.db)
     rollback_id = rollback_batch(ctx.store, args.id, by=args.user or current_user())
+    _audit("rollback", target=f"批次 {args.id}", detail=f"回滚记录为批次 {rollback_id}")
     print(f"批次 {args.id} 已回滚（回滚记录为批次 {rollback_id}），被它替换的数值已恢复")
     return 0
 
@@ -242,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", required=True, help="截至月份 YYYY-MM")
     p.set_defaults(func=cmd_evaluate)
     briefing_cli.add_parser(sub)
+    users_cli.add_parser(sub)
     return parser
 
 

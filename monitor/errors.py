@@ -85,3 +85,21 @@ class ExportError(MonitorError):
 
 class ExportSetupError(ExportError):
     """What exports need on the machine is missing: the CJK font or the chromium browser."""
+
+
+class AccountError(MonitorError):
+    """An account could not be created, changed or found (bad name, unknown user, bad role or scope)."""
+
+
+class LoginError(AccountError):
+    """A login was refused: wrong user name or password, a disabled account, or too many failures.
+
+    ``retry_after`` is the number of seconds to wait when the refusal is a throttle, else None."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PermissionDenied(AccountError):
+    """The session's role or region scope does not allow the action."""

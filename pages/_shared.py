@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from monitor.accounts import Action
 from monitor.context import Context, open_context
 from monitor.errors import ConfigError, StoreError
 from monitor.evaluation import STATUS_COLORS, Status
@@ -19,6 +20,7 @@ from monitor.history import end_of_day, publication_dates
 from monitor.overview import evaluate_target_set
 from monitor.periods import format_month_cn, last_full_month, month_range
 from monitor.series import indicator_values
+from pages import _auth
 
 
 def _leave_pages_directory_mode() -> None:
@@ -45,6 +47,8 @@ def get_context() -> Context:
 
 
 def context_or_stop() -> Context:
+    """The opened context, once this session may view (pages/_auth.py); else the page stops."""
+    _auth.require(Action.VIEW)
     try:
         return get_context()
     except ConfigError as e:

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from etl.loader import current_user
-from monitor.errors import HistoryError
+from monitor.accounts import Action, allowed_regions
+from monitor.errors import MonitorError
 from monitor.history import (
     BATCH_KIND_LABELS,
     BATCH_STATUS_LABELS,
@@ -13,11 +13,14 @@ from monitor.history import (
     rollback_batch,
     stored_file,
 )
-from pages._downloads import table_downloads
+from pages import _auth as auth
+from pages._downloads import file_stem, table_downloads
 from pages._shared import context_or_stop
 
 ctx = context_or_stop()
 st.title("导入记录")
+session = auth.require(Action.VIEW, logged_in=True)  # who loaded what is for logged-in staff
+may_roll_back = auth.can(Action.UPLOAD, session)
 st.caption("每次导入或回滚都是一个批次。回滚会恢复该批次替换掉的原值（它新增的数值则删除），并另记一个回滚批次。")
 if done := st.session_state.pop("history_done", None):
     st.success(done)
@@ -55,21 +58,34 @@ shown = pd.DataFrame({
 st.dataframe(shown, hide_index=True, key="history_rows")
 table_downloads(shown, f"批次{chosen}_数值", key="history_rows_table")
 
-kept = stored_file(ctx.store, info["file_hash"]) if info["kind"] == "load" else None
+kept = stored_file(ctx.store, info["file_hash"]) if info["kind"] == "load" and may_roll_back else None
 if kept is not None:
-    st.download_button("下载原文件", kept[1], file_name=kept[0], key="history_file")
+    # the name came with the upload: offered as a download name only, cleaned of path characters
+    st.download_button("下载原文件", kept[1], file_name=file_stem(kept[0]), key="history_file")
 
-if info["kind"] == "load" and info["status"] == "committed":
+outside = sorted(set(rows["region_code"]) - allowed) if (allowed := allowed_regions(session.scope, ctx.regions)) else []
+if info["kind"] == "load" and info["status"] == "committed" and not may_roll_back:
+    st.caption("回滚批次需要数据上传员或管理员账户。")
+elif info["kind"] == "load" and info["status"] == "committed" and outside:
+    st.info(f"批次 {chosen} 包含您可导入范围以外的地区（{'、'.join(ctx.regions[c].name for c in outside[:10])}），"
+            "不能由您回滚；请联系管理员。", icon=":material/location_off:")
+elif info["kind"] == "load" and info["status"] == "committed":
     with st.container(border=True):
         st.markdown(f"**回滚批次 {chosen}**：恢复它替换掉的 {int(rows['old_value'].notna().sum())} 个原值，删除它新增的 "
                     f"{int(rows['old_value'].isna().sum())} 个数值。")
         sure = st.checkbox("我确认要回滚这个批次", key="history_confirm")
         if st.button("回滚", type="primary", disabled=not sure, key="history_rollback"):
             try:
-                rollback_id = rollback_batch(ctx.store, int(chosen), by=current_user())
-            except HistoryError as e:
+                auth.require(Action.UPLOAD)  # checked again at the moment of writing
+                rollback_id = rollback_batch(ctx.store, int(chosen), by=session.username)
+            except MonitorError as e:
+                auth.audit_log().record("rollback", actor=session.username, outcome="failed", target=f"批次 {chosen}",
+                                        client=auth.client_address(), via=session.via, detail=str(e)[:500])
                 st.error(str(e))
             else:
+                auth.audit_log().record("rollback", actor=session.username, target=f"批次 {chosen}",
+                                        client=auth.client_address(), via=session.via,
+                                        detail=f"回滚记录为批次 {rollback_id}")
                 st.session_state["history_done"] = f"批次 {chosen} 已回滚（回滚记录为批次 {rollback_id}）。"
                 st.rerun()
 elif info["status"] == "rolled_back":

@@ -5,8 +5,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from monitor.milestones import UPDATE_STATUSES, MilestoneError, month_end, read_updates, record_update, task_table
+from monitor.accounts import Action
+from monitor.errors import MonitorError
+from monitor.milestones import UPDATE_STATUSES, month_end, read_updates, record_update, task_table
 from monitor.periods import format_month_cn
+from pages import _auth as auth
 from pages._downloads import table_downloads
 from pages._shared import context_or_stop, sidebar
 
@@ -46,21 +49,31 @@ if frame["最近进展"].str.contains("示例").any():
 st.dataframe(shown.drop(columns=["_id", "_lead"]), hide_index=True)
 table_downloads(shown.drop(columns=["_id", "_lead"]), f"任务进度_{tset.short_title}_{as_of}", key="tasks_table")
 
-with st.form("task_update"):
-    st.subheader("登记进展")
-    task_id = st.selectbox("任务", frame["_id"].tolist(),
-                           format_func=lambda i: frame.set_index("_id").loc[i, "任务"])
-    status = st.radio("状态", list(UPDATE_STATUSES), horizontal=True,
-                      format_func=lambda s: UPDATE_STATUSES[s].value)
-    on = st.date_input("生效日期", value=date.today(), max_value=date.today())
-    note = st.text_input("进展说明", placeholder="例如：已印发实施方案（晋知发〔2023〕1号）")
-    by = st.text_input("登记人")
-    if st.form_submit_button("保存"):
+session = st.session_state.get(auth.SESSION_KEY)
+if not auth.can(Action.ADMIN, session):
+    st.caption("登记任务进展需要管理员账户" + ("。" if session else "，请先到「登录」页登录。"))
+else:
+    with st.form("task_update"):
+        st.subheader("登记进展")
+        task_id = st.selectbox("任务", frame["_id"].tolist(),
+                               format_func=lambda i: frame.set_index("_id").loc[i, "任务"])
+        status = st.radio("状态", list(UPDATE_STATUSES), horizontal=True,
+                          format_func=lambda s: UPDATE_STATUSES[s].value)
+        on = st.date_input("生效日期", value=date.today(), max_value=date.today())
+        note = st.text_input("进展说明", placeholder="例如：已印发实施方案（晋知发〔2023〕1号）")
+        st.caption(f"登记人：{session.label}（{session.username}）")
+        submitted = st.form_submit_button("保存")
+    if submitted:
+        auth.require(Action.ADMIN)  # checked again at the moment of writing
         try:
-            record_update(context_or_stop().store, ctx.config, task_id, status, on, note, by.strip() or "未署名")
-        except MilestoneError as e:
+            update_id = record_update(context_or_stop().store, ctx.config, task_id, status, on, note,
+                                      session.username)
+        except MonitorError as e:
             st.error(str(e))
         else:
+            auth.audit_log().record("milestone", actor=session.username, target=f"任务 {task_id}",
+                                    client=auth.client_address(), via=session.via,
+                                    detail=f"{UPDATE_STATUSES[status].value}，生效 {on:%Y-%m-%d}，记录 {update_id}")
             # st.rerun() discards what this run drew, so the confirmation is shown by the next run.
             saved = f"已保存：{frame.set_index('_id').loc[task_id, '任务']} → {UPDATE_STATUSES[status].value}（{on:%Y-%m-%d}）。"
             if on > month_end(as_of):

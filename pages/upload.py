@@ -2,18 +2,24 @@
 
 import streamlit as st
 
-from etl.loader import LoadPlan, commit_plan, current_user, plan_upload
-from etl.preview import diff_table, duplicate_text
+from etl.loader import LoadPlan, commit_plan, plan_upload
+from etl.preview import diff_table, duplicate_text, summary_text
 from etl.problems import problems_frame
 from etl.readers import max_upload_bytes, sheet_names
 from etl.templates import template_csv, template_frame, template_title, template_xlsx
+from monitor.accounts import Action, allowed_regions
 from monitor.errors import LoadError, MonitorError
 from monitor.periods import last_full_month
+from pages import _auth as auth
 from pages._downloads import table_downloads
 from pages._shared import context_or_stop, region_label
 
 ctx = context_or_stop()
 st.title("数据导入")
+session = auth.require(Action.UPLOAD)
+allowed = allowed_regions(session.scope, ctx.regions)  # None: every region
+if session.scope:
+    st.info(auth.scope_caption(session, ctx.regions) + "；文件中其他地区的行会被拒绝。", icon=":material/location_on:")
 st.caption("支持 CSV（UTF-8 / GBK，逗号或制表符分隔）和 Excel .xlsx；长表（地区、指标、期间、数值）或宽表（每行一个地区、"
            f"每列一个指标，如「有效发明专利（件）」）。文件不超过 {max_upload_bytes() / 1048576:.0f} MB。先预检，确认后整批写入。")
 
@@ -32,10 +38,17 @@ if uploaded is not None and uploaded.name.lower().endswith(".xlsx"):
 
 def current_plan(data: bytes, name: str) -> LoadPlan:
     """The plan for this file and these options, computed once per store version."""
-    key = (hash(data), name, sheet, period, ctx.store.data_version())
+    key = (hash(data), name, sheet, period, ctx.store.data_version(), session.username, session.scope)
     if st.session_state.get("upload_plan_key") != key:
-        st.session_state["upload_plan"] = plan_upload(ctx.store, ctx.config, ctx.regions, data, name,
-                                                      population=ctx.population, sheet=sheet, period=period)
+        plan = plan_upload(ctx.store, ctx.config, ctx.regions, data, name, population=ctx.population, sheet=sheet,
+                           period=period, allowed_regions=allowed)
+        outside = [p for p in plan.errors if p.check == "scope"]
+        auth.audit_log().record(
+            "upload", actor=session.username, outcome="ok" if plan.ok else "refused", target=name,
+            client=auth.client_address(), via=session.via,
+            detail=summary_text(plan) + (f"；{len(outside)} 行不在地区范围内（第 {'、'.join(str(p.row) for p in outside[:20])} 行）"
+                                         if outside else ""))
+        st.session_state["upload_plan"] = plan
         st.session_state["upload_plan_key"] = key
     return st.session_state["upload_plan"]
 
@@ -45,6 +58,9 @@ if uploaded is not None:
         plan = current_plan(uploaded.getvalue(), uploaded.name)
     except LoadError as e:
         st.error(f"无法导入：{e}")
+        st.stop()
+    except MonitorError as e:
+        st.error(f"暂时无法预检：{e}")
         st.stop()
     st.caption(f"{plan.source}；{plan.layout.description}")
     c = plan.counts()
@@ -76,14 +92,19 @@ if uploaded is not None:
         confirmed = True
         if plan.warnings:
             confirmed = st.checkbox(f"我已核对以上 {c['warnings']} 条警告，确认数值无误", key="upload_confirm")
-        by = st.text_input("导入人", value=current_user(), key="upload_by")
+        st.caption(f"导入人：{session.label}（{session.username}），记入批次和审计记录。")
         if st.button(f"确认导入（新增 {c['new']}，修改 {c['changed']}）", type="primary", disabled=not confirmed):
             try:
-                batch = commit_plan(ctx.store, plan, loaded_by=by.strip() or current_user(),
-                                    accept_warnings=confirmed)
+                if allowed is not None and not set(plan.rows["region_code"]) <= allowed:  # the plan predates a scope change
+                    raise LoadError("文件中有地区不在您可导入的范围内，未写入；请重新上传文件")
+                batch = commit_plan(ctx.store, plan, loaded_by=session.username, accept_warnings=confirmed)
             except MonitorError as e:
+                auth.audit_log().record("commit", actor=session.username, outcome="failed", target=uploaded.name,
+                                        client=auth.client_address(), via=session.via, detail=str(e)[:500])
                 st.error(f"导入失败，数据库未改变：{e}")
             else:
+                auth.audit_log().record("commit", actor=session.username, target=f"批次 {batch}",
+                                        client=auth.client_address(), via=session.via, detail=summary_text(plan))
                 st.session_state["upload_done"] = (f"已导入 {uploaded.name}：批次 {batch}，新增 {c['new']}，修改 {c['changed']}。"
                                                    "各页面已显示新数据；如需撤销，请到「导入记录」回滚该批次。")
                 st.session_state.pop("upload_plan_key", None)

@@ -100,3 +100,45 @@ def fresh_streamlit_caches() -> Iterator[None]:
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+# --------------------------------------------------------------------------- accounts (issue 6)
+# No test may touch the real accounts file (~/.config/ipmon/accounts.sqlite3): the whole run uses
+# one under its own tmp directory, and tests that look at accounts get a fresh one each.
+
+TEST_PASSWORD = "Kj8#mQ2-wLz9-测试口令"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _accounts_outside_home(tmp_path_factory) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IPMON_ACCOUNTS", str(tmp_path_factory.mktemp("accounts") / "accounts.sqlite3"))
+        patch.delenv("IPMON_ANONYMOUS_VIEW", raising=False)
+        patch.delenv("IPMON_SESSION_IDLE_MINUTES", raising=False)
+        yield
+
+
+@pytest.fixture(scope="session")
+def accounts_template(tmp_path_factory) -> Path:
+    """Four accounts, hashed once per run (argon2 is slow on purpose), all with TEST_PASSWORD:
+    admin, viewer, clerk (uploader, every region) and jc-clerk (uploader limited to 晋城市 140500)."""
+    from monitor.accounts import AccountStore
+
+    path = tmp_path_factory.mktemp("accounts_template") / "accounts.sqlite3"
+    store = AccountStore(path)
+    store.add("admin", TEST_PASSWORD, "admin", actor="test")
+    store.add("viewer", TEST_PASSWORD, "viewer", actor="test")
+    store.add("clerk", TEST_PASSWORD, "uploader", actor="test")
+    store.add("jc-clerk", TEST_PASSWORD, "uploader", scope=("140500",), display_name="晋城市局数据员", actor="test")
+    return path
+
+
+@pytest.fixture
+def accounts(accounts_template, tmp_path, monkeypatch):
+    """A fresh copy of the four test accounts for this test; IPMON_ACCOUNTS points at it."""
+    from monitor.accounts import AccountStore
+
+    path = tmp_path / "accounts.sqlite3"
+    shutil.copyfile(accounts_template, path)
+    monkeypatch.setenv("IPMON_ACCOUNTS", str(path))
+    return AccountStore(path)

@@ -65,8 +65,9 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def serve(store: Path, log: Path) -> Iterator[str]:
-    """`streamlit run dashboard.py` on a free port, reading ``store``; yields its URL."""
+def serve(store: Path, log: Path, accounts: Path | None = None) -> Iterator[str]:
+    """`streamlit run dashboard.py` on a free port, reading ``store`` (and the accounts file
+    ``accounts``, else the run's own: conftest); yields its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
@@ -74,8 +75,8 @@ def serve(store: Path, log: Path) -> Iterator[str]:
                # Other people edit the sources while tests run: the served app must not react to that.
                "--server.fileWatcherType", "none"]
     with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "IPMON_DB": str(store)}, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        env = {**os.environ, "IPMON_DB": str(store), **({"IPMON_ACCOUNTS": str(accounts)} if accounts else {})}
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until_healthy(url, process, log)
         yield url

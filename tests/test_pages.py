@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from conftest import TEST_PASSWORD
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
@@ -90,6 +91,14 @@ def status_counts(at: AppTest) -> dict[str, int]:
 
 def new_app() -> AppTest:
     return shown(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run())
+
+
+def log_in(at: AppTest, username: str, password: str = TEST_PASSWORD) -> AppTest:
+    """Log in through the 登录 page's form, as a person does."""
+    on_page(at, "login")
+    widget(at.text_input, "用户名").input(username)
+    widget(at.text_input, "密码").input(password)
+    return shown(widget(at.button, "登录").click().run())
 
 
 @pytest.fixture
@@ -239,8 +248,9 @@ def test_tasks_page_lists_the_eighteen_tasks_of_the_shanxi_work_plan(app, config
     assert sum(int(m.value) for m in app.metric) == 18
 
 
-def test_a_task_update_needs_a_note_and_then_shows_in_the_table(writable_app):
+def test_a_task_update_needs_a_note_and_then_shows_in_the_table(writable_app, accounts):
     app, store = writable_app
+    log_in(app, "admin")
     on_page(app, "tasks")
     before = len(read_updates(store))
 
@@ -249,7 +259,6 @@ def test_a_task_update_needs_a_note_and_then_shows_in_the_table(writable_app):
         widget(app.radio, "状态").set_value("in_progress")
         widget(app.date_input, "生效日期").set_value(date(2026, 10, 15))
         widget(app.text_input, "进展说明").input(note)
-        widget(app.text_input, "登记人").input("测试员")
         shown(widget(app.button, "保存").click().run())
 
     submit("   ")
@@ -263,13 +272,14 @@ def test_a_task_update_needs_a_note_and_then_shows_in_the_table(writable_app):
     assert len(updates) == before + 1
     recorded = updates.iloc[-1]
     assert (recorded["target_id"], recorded["status"], recorded["note"], recorded["recorded_by"]) == (
-        "sxt_11", "in_progress", "已向国家局报送示范区申报材料", "测试员")
+        "sxt_11", "in_progress", "已向国家局报送示范区申报材料", "admin")  # the logged-in account
     row = app.dataframe[0].value.set_index("序号").loc[11]
     assert (row["状态"], row["最近进展"]) == ("进行中", "2026-10-15：已向国家局报送示范区申报材料")
 
 
-def test_a_task_update_dated_after_the_as_of_month_says_when_it_will_count(writable_app):
+def test_a_task_update_dated_after_the_as_of_month_says_when_it_will_count(writable_app, accounts):
     app, store = writable_app
+    log_in(app, "admin")
     on_page(app, "tasks")
     today = date.today()  # the form's default date; the newest as-of month is the last full month
     widget(app.text_input, "进展说明").input("示范区申报材料已报送")
@@ -296,8 +306,9 @@ def wide_gbk_file(taiyuan: float, jincheng: float, region: str = "晋城") -> by
             f"合计,{total:.0f}\n").encode("gbk")
 
 
-def test_upload_page_previews_a_gbk_wide_file_then_commits_it_and_history_rolls_it_back(writable_app):
+def test_upload_page_previews_a_gbk_wide_file_then_commits_it_and_history_rolls_it_back(writable_app, accounts):
     app, store = writable_app
+    log_in(app, "clerk")
     taiyuan, jincheng = demo_value(store, "140100", "invention_patents"), demo_value(store, "140500", "invention_patents")
     on_page(app, "upload")
     assert app.title[0].value == "数据导入"
@@ -322,8 +333,9 @@ def test_upload_page_previews_a_gbk_wide_file_then_commits_it_and_history_rolls_
     assert demo_value(store, "140500", "invention_patents") == jincheng
 
 
-def test_upload_page_rejects_a_file_with_an_unknown_region_naming_the_row_and_writes_nothing(writable_app):
+def test_upload_page_rejects_a_file_with_an_unknown_region_naming_the_row_and_writes_nothing(writable_app, accounts):
     app, store = writable_app
+    log_in(app, "clerk")
     version = store.data_version()
     on_page(app, "upload")
     app.file_uploader[0].upload("10月.csv", wide_gbk_file(1, 2, region="晋阳"), "text/csv")
@@ -336,8 +348,9 @@ def test_upload_page_rejects_a_file_with_an_unknown_region_naming_the_row_and_wr
     assert store.data_version() == version
 
 
-def test_upload_page_needs_a_confirmation_of_warnings_before_it_commits(writable_app):
+def test_upload_page_needs_a_confirmation_of_warnings_before_it_commits(writable_app, accounts):
     app, store = writable_app
+    log_in(app, "clerk")
     jincheng = demo_value(store, "140500", "invention_patents")
     on_page(app, "upload")
     app.file_uploader[0].upload("10月.csv", wide_gbk_file(demo_value(store, "140100", "invention_patents"),
@@ -351,8 +364,9 @@ def test_upload_page_needs_a_confirmation_of_warnings_before_it_commits(writable
     assert demo_value(store, "140500", "invention_patents") == jincheng * 3
 
 
-def test_upload_page_offers_templates_that_load_back(writable_app):
+def test_upload_page_offers_templates_that_load_back(writable_app, accounts):
     app, _ = writable_app
+    log_in(app, "clerk")
     on_page(app, "upload")
     assert {b.label for b in app.get("download_button")} >= {"CSV（带 BOM，Excel 可直接打开）", "Excel .xlsx"}
 

@@ -3,10 +3,12 @@ values, committed, and listed on 导入记录, on a served dashboard with its ow
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 
 import pytest
 import test_browser as served
+from conftest import TEST_PASSWORD
 from playwright.sync_api import Page, expect
 
 from monitor.store import Store
@@ -22,9 +24,21 @@ def upload_store(copy_demo_store):
 
 
 @pytest.fixture(scope="module")
-def upload_url(upload_store, tmp_path_factory) -> Iterator[str]:
-    with served.serve(upload_store, tmp_path_factory.mktemp("upload_streamlit") / "streamlit.log") as url:
+def upload_url(upload_store, accounts_template, tmp_path_factory) -> Iterator[str]:
+    accounts = tmp_path_factory.mktemp("upload_accounts") / "accounts.sqlite3"
+    shutil.copyfile(accounts_template, accounts)
+    with served.serve(upload_store, tmp_path_factory.mktemp("upload_streamlit") / "streamlit.log", accounts) as url:
         yield url
+
+
+def log_in(page: Page, username: str, password: str = TEST_PASSWORD) -> None:
+    """Fill the login form the page shows and wait for the page to run again."""
+    form = page.locator('[data-testid="stForm"]')
+    form.get_by_label("用户名").fill(username)
+    form.get_by_label("密码").fill(password)
+    form.get_by_role("button", name="登录").click()
+    expect(form).to_have_count(0, timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
 
 
 def open_deep_link(page: Page, url: str, path: str, title: str) -> None:
@@ -51,6 +65,7 @@ def test_a_gbk_wide_file_is_previewed_committed_and_listed(page: Page, upload_ur
     file.write_bytes(f"2026年10月山西省知识产权主要指标,\n地区,有效发明专利（件）\n晋城,{before + 4:.0f}\n".encode("gbk"))
 
     open_deep_link(page, upload_url, "upload", "数据导入")
+    log_in(page, "clerk")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(file))
     expect(page.locator(MAIN).get_by_text("与数据库比较")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)

@@ -1,0 +1,121 @@
+"""Where accounts and the audit trail live, and the access settings.
+
+Both live in one SQLite file outside the repository (default ``~/.config/ipmon/accounts.sqlite3``,
+or the path in ``IPMON_ACCOUNTS``), not in the DuckDB store, because:
+- the store allows one writing process at a time (RECIPES: DuckDB locking), and a long CLI load
+  would then block every login and its audit row; SQLite lets the dashboard and the CLI write
+  the same file by turns within milliseconds (``busy_timeout``);
+- a data reset (``etl init --reset-demo``), a restored or copied store file must not reset who may
+  log in nor erase who did what;
+- password hashes stay out of data/, which is copied for tests, benchmarks and backups.
+
+Settings come from the environment, like ``IPMON_DB`` and ``IPMON_MAX_UPLOAD_MB``: the dashboard
+and the CLI read the same values, and the core does not import streamlit to read secrets.toml
+(which holds only the ``[auth]`` secrets of single sign-on).
+
+| variable | default | meaning |
+|---|---|---|
+| ``IPMON_ACCOUNTS`` | ``~/.config/ipmon/accounts.sqlite3`` | accounts, login failures, audit trail |
+| ``IPMON_ANONYMOUS_VIEW`` | ``1`` | visitors who are not logged in may see the read pages |
+| ``IPMON_SESSION_IDLE_MINUTES`` | ``30`` | a login ends after this many minutes without activity |
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    username      TEXT PRIMARY KEY,          -- lower case: [a-z0-9][a-z0-9_.@-]*
+    password_hash TEXT,                      -- argon2id (salt and parameters inside); NULL: single sign-on only
+    role          TEXT NOT NULL CHECK (role IN ('viewer', 'uploader', 'admin')),
+    scope         TEXT NOT NULL DEFAULT '',  -- region codes separated by commas; '' = every region
+    email         TEXT UNIQUE,               -- lower case; maps a single sign-on user to this account
+    display_name  TEXT,
+    enabled       INTEGER NOT NULL DEFAULT 1,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    last_login    TEXT
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    key           TEXT PRIMARY KEY,          -- 'user:<name>' (known accounts), 'user:*' or 'client:<address>'
+    failures      INTEGER NOT NULL,
+    last_failure  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,                  -- local time, ISO 8601 to the second
+    actor    TEXT NOT NULL,                  -- account name, an e-mail (single sign-on), 'cli:<os user>' or '匿名'
+    action   TEXT NOT NULL,                  -- see monitor/audit.py ACTIONS
+    outcome  TEXT NOT NULL,                  -- ok | refused | failed
+    target   TEXT,                           -- the batch, task, account or file touched
+    detail   TEXT,
+    client   TEXT,                           -- the client address, or 'cli'
+    via      TEXT                            -- password | oidc | cli
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+"""
+
+
+def default_accounts_path() -> Path:
+    """``IPMON_ACCOUNTS``, else ``$XDG_CONFIG_HOME/ipmon/accounts.sqlite3`` (``~/.config`` by default)."""
+    if os.environ.get("IPMON_ACCOUNTS"):
+        return Path(os.environ["IPMON_ACCOUNTS"]).expanduser()
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "ipmon" / "accounts.sqlite3"
+
+
+def _flag(text: str | None, default: bool) -> bool:
+    if text is None or not text.strip():
+        return default
+    return text.strip().lower() not in {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    accounts_path: Path
+    anonymous_view: bool = True
+    idle_minutes: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> AccessSettings:
+        idle = os.environ.get("IPMON_SESSION_IDLE_MINUTES", "").strip()
+        return cls(accounts_path=default_accounts_path(),
+                   anonymous_view=_flag(os.environ.get("IPMON_ANONYMOUS_VIEW"), True),
+                   idle_minutes=float(idle) if idle else 30.0)
+
+
+_SCHEMA_DONE: set[Path] = set()  # files whose schema this process has created or checked
+
+
+@contextmanager
+def connect(path: Path | str, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+    """A short-lived connection to the accounts file (created with its schema on first use).
+
+    One transaction per ``with``: committed on success, rolled back on any exception. ``write``
+    takes the write lock at once, so a read-then-write cannot interleave with another writer."""
+    path = Path(path).absolute()
+    created = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=15, isolation_level=None)
+    try:
+        if created:
+            os.chmod(path, 0o600)  # password hashes: readable by the owner only
+        con.execute("PRAGMA busy_timeout = 15000")
+        if created or path not in _SCHEMA_DONE:
+            con.executescript(SCHEMA)
+            _SCHEMA_DONE.add(path)
+        con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    finally:
+        con.close()

@@ -1,0 +1,117 @@
+"""The audit trail: who did what, when, from where, and which batch, task or account it touched.
+
+Rows are appended to the ``audit`` table of the accounts file (monitor/access.py explains why
+there and not in the store) and never changed. Nothing secret is ever passed in: callers give
+names, ids and counts, never a password, hash or token, and a failed login with a user name that
+is not an account is recorded without the name (people type their password into the wrong box).
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from monitor.access import connect, default_accounts_path
+from monitor.tables import csv_bytes
+
+ACTIONS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "login_throttled": "登录受限（失败次数过多）",
+    "logout": "退出登录",
+    "session_expired": "会话超时",
+    "access_denied": "无权访问",
+    "upload": "上传文件（预检）",
+    "commit": "导入提交",
+    "rollback": "回滚批次",
+    "milestone": "任务进度登记",
+    "config_reload": "重新加载配置",
+    "user_add": "新建账户",
+    "user_set_role": "修改角色或地区范围",
+    "user_reset_password": "重置密码",
+    "user_disable": "停用账户",
+    "user_enable": "启用账户",
+}
+OUTCOMES = {"ok": "成功", "refused": "拒绝", "failed": "失败"}
+COLUMNS = ["id", "at", "actor", "action", "outcome", "target", "detail", "client", "via"]
+ANONYMOUS = "匿名"
+
+
+def cli_actor() -> str:
+    """Who runs a CLI command: the operating-system user (whoever has a shell can open the files)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in some containers
+        return "cli:unknown"
+
+
+class AuditLog:
+    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = datetime.now):
+        self.path = Path(path) if path else default_accounts_path()
+        self.clock = clock
+
+    def record(self, action: str, *, actor: str | None, outcome: str = "ok", target: str | None = None,
+               detail: str | None = None, client: str | None = None, via: str | None = None) -> int:
+        """Append one row; returns its id."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown audit outcome {outcome!r}")
+        at = self.clock().isoformat(sep=" ", timespec="seconds")
+        with connect(self.path) as con:
+            cur = con.execute("INSERT INTO audit (at, actor, action, outcome, target, detail, client, via) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                              [at, actor or ANONYMOUS, action, outcome, target, detail, client, via])
+            return int(cur.lastrowid)
+
+    def query(self, *, since: datetime | None = None, until: datetime | None = None, actor: str | None = None,
+              actions: list[str] | None = None, outcome: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """The rows matching every filter given, newest first."""
+        where, params = ["1 = 1"], []
+        if since is not None:
+            where.append("at >= ?")
+            params.append(since.isoformat(sep=" ", timespec="seconds"))
+        if until is not None:
+            where.append("at <= ?")
+            params.append(until.isoformat(sep=" ", timespec="seconds"))
+        if actor:
+            where.append("actor = ?")
+            params.append(actor)
+        if actions:
+            where.append(f"action IN ({', '.join('?' for _ in actions)})")  # placeholders only
+            params.extend(actions)
+        if outcome:
+            where.append("outcome = ?")
+            params.append(outcome)
+        sql = f"SELECT {', '.join(COLUMNS)} FROM audit WHERE {' AND '.join(where)} ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        with connect(self.path, write=False) as con:
+            rows = con.execute(sql, params).fetchall()
+        return pd.DataFrame(rows, columns=COLUMNS)
+
+    def actors(self) -> list[str]:
+        with connect(self.path, write=False) as con:
+            return [r[0] for r in con.execute("SELECT DISTINCT actor FROM audit ORDER BY actor")]
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The audit rows as people read them (Chinese headers and labels), for the page and the export."""
+    return pd.DataFrame({
+        "序号": frame["id"], "时间": frame["at"], "操作人": frame["actor"],
+        "操作": frame["action"].map(lambda a: ACTIONS.get(a, a)),
+        "结果": frame["outcome"].map(lambda o: OUTCOMES.get(o, o)),
+        "对象": frame["target"].fillna(""), "说明": frame["detail"].fillna(""),
+        "来源地址": frame["client"].fillna(""), "方式": frame["via"].fillna(""),
+    })
+
+
+def audit_csv(frame: pd.DataFrame) -> bytes:
+    """CSV (UTF-8 with BOM) with formula-like cells neutralised (monitor/tables.py): user names and
+    file names in the trail come from outside."""
+    return csv_bytes(readable(frame))

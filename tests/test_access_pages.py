@@ -1,0 +1,193 @@
+"""Who may do what on the pages (AppTest): logged out the upload page asks for a login, a viewer is
+refused, the Jincheng uploader is refused a Taiyuan row (nothing written), an admin sees all of it
+in the audit trail. Real argon2 accounts in a tmp accounts file, the demo store copied per test."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import TEST_PASSWORD
+from streamlit.testing.v1 import AppTest
+from test_pages import demo_value, log_in, new_app, on_page, shown, texts, wide_gbk_file, widget
+
+from monitor.audit import AuditLog
+from monitor.store import Store
+
+SSO_SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                        "client_id": "ipmon", "client_secret": "not-used-here",
+                        "server_metadata_url": "https://sso.example.org/.well-known/openid-configuration"}}
+
+
+@pytest.fixture
+def served(copy_demo_store, fresh_streamlit_caches, monkeypatch, accounts) -> tuple[AppTest, Store, AuditLog]:
+    """A fresh dashboard on a private copy of the demo store, with the test accounts."""
+    path = copy_demo_store("access_store")
+    monkeypatch.setenv("IPMON_DB", str(path))
+    return new_app(), Store(path), AuditLog(accounts.path)
+
+
+def login_form_shown(at: AppTest) -> bool:
+    return [t.label for t in at.text_input] == ["用户名", "密码"] and any(b.label == "登录" for b in at.button)
+
+
+def test_logged_out_the_upload_page_asks_for_a_login_and_offers_no_upload(served):
+    app, _, _ = served
+    on_page(app, "upload")
+    assert app.title[0].value == "数据导入"
+    assert texts(app.warning) == ["此页面需要登录：请登录有权导入和回滚数据的账户。"]
+    assert login_form_shown(app)
+    assert not app.get("file_uploader")
+
+
+def test_logged_out_the_history_page_asks_for_a_login_and_offers_no_rollback(served):
+    app, _, _ = served
+    on_page(app, "history")
+    assert login_form_shown(app)
+    assert not app.dataframe and not [b for b in app.button if b.label == "回滚"]
+
+
+def test_a_viewer_is_refused_upload_and_sees_no_rollback(served):
+    app, _, audit = served
+    log_in(app, "viewer")
+    assert app.title[0].value == "我的账户"
+    on_page(app, "upload")
+    assert texts(app.error) == ["您的账户 viewer（查看者）无权导入和回滚数据。如需此权限，请联系管理员。"]
+    assert not app.get("file_uploader")
+    on_page(app, "history")
+    assert app.dataframe[0].value["批次"].tolist()  # a viewer may read the batches
+    assert not [b for b in app.button if b.label == "回滚"]
+    assert "回滚批次需要数据上传员或管理员账户。" in texts(app.caption)
+    on_page(app, "tasks")  # milestone updates are for admins
+    assert not [b for b in app.button if b.label == "保存"]
+    assert audit.query(actions=["access_denied"])["actor"].tolist() == ["viewer"]
+
+
+def test_the_jincheng_uploader_is_refused_a_taiyuan_row_naming_it_and_nothing_is_written(served):
+    app, store, audit = served
+    version = store.data_version()
+    log_in(app, "jc-clerk")
+    on_page(app, "upload")
+    assert texts(app.info)[0].startswith("您可导入的地区：晋城市（140500）及下辖地区")
+    taiyuan, jincheng = demo_value(store, "140100", "invention_patents"), demo_value(store, "140500", "invention_patents")
+    app.file_uploader[0].upload("10月.csv", wide_gbk_file(taiyuan + 3, jincheng + 2), "text/csv")
+    shown(app.run())
+    problems = app.dataframe[0].value
+    assert problems.iloc[0][["行", "检查", "值", "级别"]].tolist() == [3, "权限范围", "太原", "错误"]
+    assert problems.iloc[0]["说明"] == "第 3 行的地区「太原」不在您可导入的地区范围内；请删除该行，或联系管理员调整权限"
+    assert texts(app.error) == ["有 1 处错误，未写入任何数据。请按「检查结果」表修改文件后重新上传。"]
+    assert not [b for b in app.button if b.label.startswith("确认导入")]
+    assert store.data_version() == version
+    refused = audit.query(actions=["upload"]).iloc[0]
+    assert (refused["actor"], refused["outcome"], refused["target"]) == ("jc-clerk", "refused", "10月.csv")
+    assert refused["detail"].endswith("1 行不在地区范围内（第 3 行）")
+
+
+def test_the_jincheng_uploader_loads_jincheng_and_its_counties_and_rolls_back_only_its_own(served):
+    app, store, audit = served
+    log_in(app, "jc-clerk")
+    on_page(app, "upload")
+    jincheng = demo_value(store, "140500", "invention_patents")
+    app.file_uploader[0].upload("晋城10月.csv", f"地区,指标,期间,数值\n晋城,有效发明专利拥有量,2026-10,{jincheng + 1:.0f}\n"
+                                "晋城市城区,有效发明专利拥有量,2026-10,900\n".encode(), "text/csv")
+    shown(app.run())
+    assert not app.error
+    shown([b for b in app.button if b.label.startswith("确认导入")][0].click().run())
+    assert texts(app.success)[0].startswith("已导入 晋城10月.csv：批次 3")
+    assert store.query("SELECT loaded_by FROM load_batches WHERE id = 3")["loaded_by"].tolist() == ["jc-clerk"]
+    on_page(app, "history")
+    shown(app.selectbox(key="history_batch").set_value(3).run())
+    shown(app.checkbox(key="history_confirm").check().run())
+    shown(app.button(key="history_rollback").click().run())
+    assert texts(app.success) == ["批次 3 已回滚（回滚记录为批次 4）。"]
+    shown(app.selectbox(key="history_batch").set_value(2).run())  # the demo batch covers every region
+    assert not [b for b in app.button if b.label == "回滚"]
+    assert any(i.startswith("批次 2 包含您可导入范围以外的地区") for i in texts(app.info))
+    done = audit.query(actions=["commit", "rollback"])
+    assert done[["action", "actor", "target", "outcome"]].values.tolist() == [
+        ["rollback", "jc-clerk", "批次 3", "ok"], ["commit", "jc-clerk", "批次 3", "ok"]]
+
+
+def test_a_wrong_password_is_refused_then_throttled_on_the_login_page(served):
+    app, _, audit = served
+    for _ in range(5):
+        log_in(app, "clerk", "not the password")
+        assert texts(app.error) == ["用户名或密码错误"]
+    log_in(app, "clerk")  # the right one, too soon
+    assert len(app.error) == 1 and app.error[0].value.startswith("登录失败次数过多，请 ")
+    assert app.title[0].value == "登录"
+    assert audit.query(actions=["login_failed", "login_throttled"])["action"].tolist() == (
+        ["login_throttled"] + ["login_failed"] * 5)
+
+
+def test_an_admin_sees_every_action_in_the_audit_trail_and_no_password_anywhere(served, caplog):
+    app, store, audit = served
+    log_in(app, "jc-clerk", "a wrong password")
+    log_in(app, "jc-clerk")
+    on_page(app, "upload")
+    app.file_uploader[0].upload("10月.csv", wide_gbk_file(1, 2), "text/csv")
+    shown(app.run())
+    on_page(app, "login")  # 我的账户
+    shown(widget(app.button, "退出登录").click().run())
+    log_in(app, "admin")
+    on_page(app, "tasks")
+    widget(app.text_input, "进展说明").input("已报送示范区申报材料")
+    shown(widget(app.button, "保存").click().run())
+    on_page(app, "accounts")
+    assert app.dataframe[0].value["用户名"].tolist() == ["admin", "clerk", "jc-clerk", "viewer"]
+    shown(app.button(key="config_reload").click().run())
+    assert texts(app.success)[0].startswith("配置已重新加载：")
+    on_page(app, "audit")
+    table = app.dataframe[0].value
+    seen = [row for row in zip(table["操作人"], table["操作"], table["结果"]) if row[0] != "test"][::-1]  # not the set-up
+    assert seen == [("jc-clerk", "登录失败", "拒绝"), ("jc-clerk", "登录", "成功"), ("jc-clerk", "上传文件（预检）", "拒绝"),
+                    ("jc-clerk", "退出登录", "成功"), ("admin", "登录", "成功"), ("admin", "任务进度登记", "成功"),
+                    ("admin", "重新加载配置", "成功")]
+    assert table["对象"].tolist()[1] == "任务 sxt_01"
+    shown(app.multiselect(key="audit_actions").set_value(["login_failed"]).run())
+    assert app.dataframe[0].value["操作人"].tolist() == ["jc-clerk"]
+    everything = audit.query().to_csv() + store.path.read_bytes().decode("latin-1") + caplog.text
+    assert TEST_PASSWORD not in everything and "a wrong password" not in everything
+
+
+def test_without_anonymous_viewing_every_page_asks_for_a_login(served, monkeypatch):
+    app, _, _ = served
+    monkeypatch.setenv("IPMON_ANONYMOUS_VIEW", "0")
+    shown(app.run())
+    assert login_form_shown(app) and not app.metric
+    log_in(app, "viewer")
+    on_page(app, "overview")
+    assert app.metric and not login_form_shown(app)
+
+
+def test_an_idle_session_expires_and_asks_for_a_new_login(served, monkeypatch):
+    app, _, audit = served
+    log_in(app, "clerk")
+    monkeypatch.setenv("IPMON_SESSION_IDLE_MINUTES", "0.00001")  # under a millisecond: any next run is too late
+    on_page(app, "upload")
+    assert login_form_shown(app)
+    assert texts(app.info)[0].startswith("已超过 1e-05 分钟没有操作，登录已失效")
+    assert audit.query(limit=1)["action"].tolist() == ["session_expired"]
+
+
+def test_the_single_sign_on_button_appears_only_when_auth_is_configured(served):
+    app, _, _ = served
+    on_page(app, "login")
+    assert not [b for b in app.button if "统一身份认证" in b.label]
+    app.secrets = SSO_SECRETS
+    on_page(app, "login")
+    assert [b.label for b in app.button if "统一身份认证" in b.label] == ["使用统一身份认证登录"]
+
+
+def test_a_single_sign_on_user_gets_the_role_of_the_account_with_that_email(served, accounts):
+    app, _, audit = served
+    accounts.add("wang", None, "admin", email="wang@sxip.gov.cn", actor="test")
+    app.secrets = SSO_SECRETS
+    app.user = {"is_logged_in": True, "email": "Wang@sxip.gov.cn", "name": "王"}
+    on_page(app, "login")
+    assert app.title[0].value == "我的账户"
+    assert "王" in app.markdown[0].value and "管理员" in app.markdown[0].value and "统一身份认证" in app.markdown[0].value
+    last = audit.query(limit=1).iloc[0]
+    assert (last["actor"], last["action"], last["via"]) == ("wang", "login", "oidc")
+    app.user = {"is_logged_in": True, "email": "guest@example.org"}
+    app.session_state["_auth_session"] = None
+    on_page(app, "login")
+    assert "查看者" in app.markdown[0].value
