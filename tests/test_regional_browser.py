@@ -36,6 +36,9 @@ def test_the_shanxi_map_is_drawn_offline_and_a_click_on_jincheng_opens_its_detai
     choose(page, "地区", "山西省")
     expect(page.locator(f"{MAIN} h1")).to_have_text("山西省各市 · 有效发明专利拥有量", timeout=RENDER_TIMEOUT_MS)
     chart = page.locator('[data-testid="stPlotlyChart"]')
+    # the 晋城 county map of the first run stays on screen until the rerun replaces it
+    expect(chart).to_have_count(1, timeout=RENDER_TIMEOUT_MS)
+    expect(chart.locator(".gtitle")).to_contain_text("山西省各市", timeout=RENDER_TIMEOUT_MS)
     canvas = chart.locator("canvas").first
     expect(canvas).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     expect(chart.locator(".gtitle")).to_contain_text("山西省各市有效发明专利拥有量（目标状态）")
