@@ -1,0 +1,166 @@
+"""A national-scale store: every province, prefecture city and county × every stored indicator ×
+monthly history since 2015, from a seeded generator (``python -m bench`` measures against it).
+
+The values are invented and only need to behave like the real thing where the product's speed
+depends on it: stocks that grow, monthly flows with seasonality, annual figures in December,
+rates in percent, series that begin late and a few missing months (so 12-month sums and baseline
+searches take their slow paths). Provinces are not the sum of their cities; nothing here is meant
+to be read as data.
+
+The same ``seed``, ``scale`` and ``end`` always give the same rows (tests/test_bench_national.py).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from monitor.config import Config
+from monitor.demo import PROFILES
+from monitor.periods import month_index, month_range
+from monitor.population import Population, PopulationFigure
+
+START = "2015-01"
+END = "2026-10"  # fixed, so a run next year builds the same store
+SEED = 20150101
+SCALES = ("national", "small")
+# typical resident population by level, where the registry has no census figure
+TYPICAL_POPULATION = {"country": 1.41e9, "province": 4.5e7, "city": 4.0e6, "county": 4.5e5, "zone": 2.0e5}
+RATE_UNITS = ("%", "分")
+
+
+@dataclass(frozen=True)
+class NationalData:
+    observations: pd.DataFrame  # region_code, indicator_id, month, value (the store's key and value)
+    population: Population  # the registry's figures, plus a seeded one for every region without
+
+
+def _rng(seed: int, *parts: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32("/".join(parts).encode())])
+
+
+def scale_regions(regions, scale: str) -> list[str]:
+    """The region codes of a scale: every division (national), or 全国, 山西 and 陕西 with their
+    cities and 山西's counties (small: ~150 regions, enough for every target set)."""
+    if scale == "national":
+        return [r.code for r in regions if not r.is_grouping]
+    if scale != "small":
+        raise ValueError(f"unknown scale {scale!r}; one of {', '.join(SCALES)}")
+    codes = ["100000", "140000", "610000"]
+    codes += [r.code for r in regions.descendants("140000") if not r.is_grouping]
+    codes += [r.code for r in regions.cities_of("610000") if not r.is_grouping]
+    return list(dict.fromkeys(codes))
+
+
+def national_population(regions, population: Population, codes: list[str], *, seed: int = SEED) -> Population:
+    """The registry's population figures, and a seeded 2020 figure for every region without one
+    (so per-resident ratios and per-capita targets apply everywhere, as they would nationally)."""
+    figures = {code: population.series(code) for code in population.codes}
+    for code in codes:
+        if code in population:
+            continue
+        rng = _rng(seed, "population", code)
+        typical = TYPICAL_POPULATION[regions[code].level]
+        value = int(typical * rng.lognormal(0.0, 0.45))
+        figures[code] = [PopulationFigure(value, 2020, "示例人口（基准测试生成）", "")]
+    return Population(figures)
+
+
+def generate_national(config: Config, regions, population: Population, *, scale: str = "national",
+                      end: str = END, seed: int = SEED) -> NationalData:
+    """Observations of every stored (non-derived) indicator for every region of ``scale``, monthly
+    (annual indicators: each December) from 2015-01 to ``end``."""
+    codes = scale_regions(regions, scale)
+    pop = national_population(regions, population, codes, seed=seed)
+    months = np.array(month_range(START, end), dtype=object)
+    t = np.array([month_index(m) for m in months], dtype=float)
+    years_from_2023 = (t - month_index("2023-12")) / 12.0
+    december = np.array([m.endswith("-12") for m in months])
+    size = np.array([pop.lookup(c, "2020-12").value for c in codes], dtype=float)
+    frames = []
+    for ind in config.indicators:
+        if ind.kind == "derived":
+            continue
+        rng = _rng(seed, "indicator", ind.id)
+        profile = PROFILES.get(ind.id)
+        growth = profile.growth if profile else 0.08
+        n, m = len(codes), len(months)
+        if ind.unit in RATE_UNITS:
+            level = (profile.levels[0] or profile.levels[1] or 50.0) if profile and any(profile.levels) else 50.0
+            base = level + rng.normal(0, level * 0.15, size=(n, 1))
+            drift = rng.normal(growth, abs(growth) / 2 + 0.1, size=(n, 1))
+            values = base + drift * years_from_2023 + rng.normal(0, level * 0.01, size=(n, m))
+            values = np.clip(values, 0.0, 100.0)
+        else:
+            china = next((x for x in (profile.levels if profile else ()) if x), None) if profile else None
+            per_person = (china / TYPICAL_POPULATION["country"]) if profile and profile.levels[0] else \
+                ((china or 1000.0) / 3.5e7)
+            level = per_person * size[:, None] * rng.lognormal(0.0, 0.6, size=(n, 1))
+            rate = np.log1p(growth) + rng.normal(0, 0.03, size=(n, 1))
+            trend = level * np.exp(rate * years_from_2023)
+            if ind.kind == "flow":
+                monthly = ind.frequency == "monthly"
+                scale_m = 12.0 if monthly else 1.0
+                season = 1 + 0.25 * np.sin(2 * np.pi * (t % 12) / 12)[None, :]
+                values = trend / scale_m * season * rng.lognormal(0.0, 0.15, size=(n, m))
+            else:
+                # a stock never falls: a noisy path made monotone
+                values = np.maximum.accumulate(trend * rng.lognormal(0.0, 0.01, size=(n, m)), axis=1)
+            values = np.round(values, ind.decimals)
+        present = np.ones((n, m), dtype=bool)
+        if ind.frequency == "annual":
+            present &= december[None, :]
+        # a fifth of the series begin late (2016–2019), and 0.3 % of months are missing
+        late = rng.random(n) < 0.2
+        first = np.where(late, rng.integers(12, 60, size=n), 0)
+        present &= np.arange(m)[None, :] >= first[:, None]
+        present &= rng.random((n, m)) >= 0.003
+        r_idx, m_idx = np.nonzero(present)
+        frames.append(pd.DataFrame({
+            "region_code": pd.Categorical.from_codes(r_idx, categories=codes),
+            "indicator_id": ind.id,
+            "month": pd.Categorical.from_codes(m_idx, categories=list(months)),
+            "value": values[r_idx, m_idx].astype("float64"),
+        }))
+    observations = pd.concat(frames, ignore_index=True)
+    observations["indicator_id"] = observations["indicator_id"].astype("category")
+    return NationalData(observations, pop)
+
+
+def write_history_csv(frame: pd.DataFrame, path: Path) -> int:
+    """A full-history upload as data staff would send it: long, UTF-8, one row per value
+    (地区 as code, 指标 as id, 期间, 数值). Returns the rows written."""
+    frame[["region_code", "indicator_id", "month", "value"]].rename(
+        columns={"region_code": "地区", "indicator_id": "指标", "month": "期间", "value": "数值"}
+    ).to_csv(path, index=False, float_format="%.15g")
+    return len(frame)
+
+
+def bulk_load(store, frame: pd.DataFrame, *, note: str = "全国规模基准测试数据（虚构）") -> int:
+    """Write ``frame`` into the store as one batch with DuckDB's own bulk insert (observations and
+    their history), as the loader's commit would record it; returns the batch id."""
+    with store.transaction() as con:
+        batch_id = con.execute(
+            "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
+            "rows_updated, rows_unchanged, note, kind, rows_warnings) "
+            "VALUES (?, ?, now(), 'bench', 'demo', ?, ?, 0, 0, ?, 'load', 0) RETURNING id",
+            ["national-bench", f"national-{len(frame)}", len(frame), len(frame), note],
+        ).fetchone()[0]
+        for _, part in frame.groupby("indicator_id", observed=True, sort=False):
+            _insert(con, part, batch_id)
+    return int(batch_id)
+
+
+def _insert(con, frame: pd.DataFrame, batch_id: int) -> None:
+    con.register("incoming", frame[["region_code", "indicator_id", "month", "value"]])
+    con.execute("INSERT INTO observations SELECT region_code::VARCHAR, indicator_id::VARCHAR, month::VARCHAR, "
+                "value, 'demo', ?, NULL, ? FROM incoming", [batch_id, "示例数据（基准测试）"])
+    con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
+                "source_batch, source_url, note, recorded_at) SELECT ?, region_code::VARCHAR, "
+                "indicator_id::VARCHAR, month::VARCHAR, value, 'demo', ?, NULL, ?, now() FROM incoming",
+                [batch_id, batch_id, "示例数据（基准测试）"])
+    con.unregister("incoming")

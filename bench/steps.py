@@ -1,0 +1,212 @@
+"""The steps of ``python -m bench``, each run in its own process:
+``python -m bench.steps STEP WORKDIR SCALE OUT.json`` writes that step's measurements as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+from bench.__main__ import AS_OF, GOAL_EVALUATE_S, GOAL_LOAD_RATIO, GOAL_PAGE_S, PAGES, ROOT
+
+PAGE_TIMEOUT_S = 60
+HISTORY_REGION = "140000"  # the full-history file: a province with its cities and counties
+
+
+def _row(step, measure, value, unit, goal="", ok=None, note=""):
+    return {"step": step, "measure": measure, "value": value, "unit": unit, "goal": goal, "ok": ok, "note": note}
+
+
+def _timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - started
+
+
+def build(workdir: Path, scale: str) -> list[dict]:
+    from bench.national import bulk_load, generate_national, write_history_csv
+    from monitor.context import load_demo_data, open_context
+
+    ctx = open_context(store_path=workdir / "national.duckdb")
+    data, t_gen = _timed(generate_national, ctx.config, ctx.regions, ctx.population, scale=scale)
+    obs = data.observations
+    _, t_load = _timed(bulk_load, ctx.store, obs)
+    rows = [
+        _row("build", "generate (seeded)", t_gen, "s", note=f"{len(obs):,} values, {obs['region_code'].nunique():,} "
+             f"regions × {obs['indicator_id'].nunique()} indicators, {min(obs['month'].unique())}–{max(obs['month'].unique())}"),
+        _row("build", "bulk insert into the store (DuckDB, one batch)", t_load, "s",
+             note=f"{len(obs) / t_load:,.0f} values/s incl. history log and key index; "
+                  f"file {(workdir / 'national.duckdb').stat().st_size / 1e6:,.0f} MB"),
+    ]
+    codes = {HISTORY_REGION, *(r.code for r in ctx.regions.descendants(HISTORY_REGION))}
+    history = obs[obs["region_code"].isin(codes)]
+    n = write_history_csv(history, workdir / "history.csv")
+    demo = open_context(store_path=workdir / "demo.duckdb")
+    demo_rows, t_demo = _timed(load_demo_data, demo, end="2026-10")
+    rows.append(_row("build", "full-history file written (山西: province, cities, counties)", float(n), "values",
+                     note=f"{(workdir / 'history.csv').stat().st_size / 1e6:.1f} MB CSV"))
+    rows.append(_row("build", "demo store (demo generator + loader)", t_demo, "s", note=f"{demo_rows:,} values"))
+    return rows
+
+
+def load(workdir: Path, scale: str) -> list[dict]:
+    import duckdb
+
+    from etl.loader import commit_plan, plan_upload
+    from monitor.context import open_context
+
+    path = workdir / "history.csv"
+    data = path.read_bytes()
+    ctx = open_context(store_path=workdir / "loaded.duckdb")
+    plan, t_plan = _timed(plan_upload, ctx.store, ctx.config, ctx.regions, data, path.name,
+                          population=ctx.population, max_bytes=len(data) + 1)
+    assert plan.ok, plan.errors[:3]
+    _, t_commit = _timed(commit_plan, ctx.store, plan, accept_warnings=True)
+    n = len(plan.rows)
+    loader = n / (t_plan + t_commit)
+    con = duckdb.connect(str(workdir / "read_csv.duckdb"))
+    _, t_raw = _timed(con.execute, f"CREATE TABLE raw AS SELECT * FROM read_csv('{path}')")
+    raw_n = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+    con.close()
+    raw = raw_n / t_raw
+    ratio = loader / raw
+    return [
+        _row("load", "loader: validate + preview (plan_upload)", t_plan, "s", note=f"{n:,} values"),
+        _row("load", "loader: commit (one transaction)", t_commit, "s"),
+        _row("load", "loader throughput (plan + commit)", loader, "values/s"),
+        _row("load", "DuckDB read_csv into a table (same file)", raw, "values/s", note=f"{t_raw:.2f} s, {raw_n:,} rows"),
+        _row("load", "loader ÷ DuckDB read_csv", ratio, "ratio", f"≥ {GOAL_LOAD_RATIO}", ratio >= GOAL_LOAD_RATIO),
+    ]
+
+
+def upload(workdir: Path, scale: str) -> list[dict]:
+    from bench.upload import monthly_file
+    from etl.loader import plan_upload
+    from monitor.context import open_context
+
+    ctx = open_context(store_path=workdir / "national.duckdb")
+    n_rows = 100_000 if scale == "national" else 2_000
+    rows = []
+    for shape in ("long", "wide"):
+        data, truth = monthly_file(ctx.config, ctx.regions, n_rows, wide=shape == "wide")
+        plan, t = _timed(plan_upload, ctx.store, ctx.config, ctx.regions, data, "bench.csv",
+                         population=ctx.population)
+        assert plan.ok, plan.errors[:3]
+        c = plan.counts()
+        rows.append(_row("upload", f"{shape}: validate + preview of a monthly file", t, "s",
+                         note=f"{len(truth):,} values against the national store; {c['changed']:,} changed, "
+                              f"{c['new']:,} new, {c['warnings']:,} warnings"))
+    return rows
+
+
+def evaluate(workdir: Path, scale: str) -> list[dict]:
+    from bench.national import national_population, scale_regions
+    from monitor.config import MilestoneTarget, ReferenceTarget
+    from monitor.context import open_context
+    from monitor.evaluation_batch import evaluate_regions, read_panels
+    from monitor.overview import evaluate_target_set
+
+    ctx = open_context(store_path=workdir / "national.duckdb")
+    codes = scale_regions(ctx.regions, scale)
+    ctx = dataclasses.replace(ctx, population=national_population(ctx.regions, ctx.population, codes))
+    sets = [s for s in ctx.config.target_sets if any(not isinstance(t, MilestoneTarget) for t in s.targets)]
+    needed = sorted({t.indicator for s in sets for t in s.targets if not isinstance(t, MilestoneTarget)})
+    refs = {t.reference_region for s in sets for t in s.targets if isinstance(t, ReferenceTarget)}
+    (panel_codes, panels), t_read = _timed(read_panels, ctx.store, ctx.config, needed, None, AS_OF, ctx.population)
+    started = time.perf_counter()
+    frames = [evaluate_regions(ctx, s.id, AS_OF, codes, panels=panels, panel_codes=panel_codes) for s in sets]
+    t_eval = time.perf_counter() - started
+    n = sum(len(f) for f in frames)
+    statuses = {}
+    for f in frames:
+        for k, v in f["status"].value_counts().items():
+            statuses[k] = statuses.get(k, 0) + int(v)
+    total = t_read + t_eval
+    sample = codes[:: max(1, len(codes) // 5)][:5]
+    _, t_ref = _timed(lambda: [evaluate_target_set(ctx, s.id, AS_OF, c) for s in sets for c in sample])
+    per_region = t_ref / len(sample)
+    assert refs <= set(panel_codes)
+    return [
+        _row("evaluate", f"read every indicator, every region (to {AS_OF})", t_read, "s",
+             note=f"{len(needed)} indicators (derived from parts) × {len(panel_codes):,} regions"),
+        _row("evaluate", "evaluate every target of every region (set-based)", t_eval, "s",
+             f"< {GOAL_EVALUATE_S:g} s", t_eval < GOAL_EVALUATE_S,
+             note=f"{n:,} evaluations ({len(sets)} target sets × {len(codes):,} regions); "
+                  + ", ".join(f"{k} {v:,}" for k, v in statuses.items())),
+        _row("evaluate", "read + evaluate, together", total, "s", f"< {GOAL_EVALUATE_S:g} s",
+             total < GOAL_EVALUATE_S),
+        _row("evaluate", "per-target reference path, per region (for scale)", per_region, "s",
+             note=f"{len(sample)} regions × {len(sets)} sets; all regions would take ~{per_region * len(codes):,.0f} s"),
+    ]
+
+
+def pages(workdir: Path, scale: str) -> list[dict]:
+    from streamlit.testing.v1 import AppTest
+
+    rows = []
+    for label, db in (("national", workdir / "national.duckdb"), ("demo", workdir / "demo.duckdb")):
+        rows += _page_times(AppTest, label, db)
+    return rows
+
+
+def _page_times(AppTest, label: str, db: Path) -> list[dict]:
+    import streamlit as st
+
+    os.environ["IPMON_DB"] = str(db)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    rows = []
+    at, t = _timed(lambda: AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run())
+    rows.append(_row("pages", f"{label}: first run (opens the store) + 总览", t, "s", note=_problems(at)))
+    for page in PAGES:
+        try:
+            at, cold = _timed(at.switch_page(f"pages/{page}.py").run, timeout=PAGE_TIMEOUT_S)
+            at, warm = _timed(at.run, timeout=PAGE_TIMEOUT_S)
+        except RuntimeError as e:  # AppTest: the script run did not finish in time
+            rows.append(_row("pages", f"{label}: {page}", None, "s", f"< {GOAL_PAGE_S:g} s", False,
+                             note=f"did not finish within {PAGE_TIMEOUT_S} s ({e!s:.60})"))
+            at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
+            continue
+        rows.append(_row("pages", f"{label}: {page}", cold, "s", f"< {GOAL_PAGE_S:g} s" if label == "national" else "",
+                         cold < GOAL_PAGE_S if label == "national" else None,
+                         note=f"rerun, same inputs {warm:.2f} s" + _problems(at)))
+    return rows
+
+
+def _problems(at) -> str:
+    shown = [e.value for e in at.exception] + [e.value for e in at.error]
+    return f"; shows: {shown[0]!s:.80}" if shown else ""
+
+
+def exports(workdir: Path, scale: str) -> list[dict]:
+    from bench import exports as bench_exports
+    from monitor.export import shutdown
+
+    try:
+        results = bench_exports.run(str(workdir / "national.duckdb"), charts=10 if scale == "national" else 3,
+                                    briefings=[bench_exports.BRIEFINGS[0]])
+    finally:
+        shutdown()
+    keep = [r for r in results if r.name != "pdf_per_chart_warm"]
+    return [_row("exports", r.name, r.seconds, "s", r.goal, r.ok, r.detail + " (national store; chromium's memory "
+                 "is its own process, not counted)") for r in keep]
+
+
+def main(argv: list[str]) -> int:
+    step, workdir, scale, out = argv
+    rows = globals()[step](Path(workdir), scale)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for r in rows:
+        r["peak_mb"] = peak
+    Path(out).write_text(json.dumps(rows, ensure_ascii=False, default=float), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+
+
