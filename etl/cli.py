@@ -126,12 +126,12 @@ def cmd_batches(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from monitor.context import open_context
-    from monitor.history import batch, batch_rows, stored_file
+    from monitor.history import batch, batch_row_count, batch_rows, stored_file
 
     ctx = open_context(args.config, args.db)
     info = batch(ctx.store, args.id)
-    rows = batch_rows(ctx.store, args.id)
-    print(f"批次 {info['id']}：{info['file_name']}，{str(info['loaded_at'])[:19]}，{info['loaded_by']}；写入 {len(rows)} 个值")
+    rows = batch_rows(ctx.store, args.id, limit=args.limit)
+    print(f"批次 {info['id']}：{info['file_name']}，{str(info['loaded_at'])[:19]}，{info['loaded_by']}；写入 {batch_row_count(ctx.store, args.id)} 个值")
     _print_table(rows, limit=args.limit)
     if args.save_file:
         kept = stored_file(ctx.store, info["file_hash"])

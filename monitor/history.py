@@ -43,27 +43,41 @@ def batch(store: Store, batch_id: int) -> dict:
     return found.iloc[0].to_dict()
 
 
-def batch_rows(store: Store, batch_id: int) -> pd.DataFrame:
+def batch_rows(store: Store, batch_id: int, *, limit: int | None = None) -> pd.DataFrame:
     """What a batch wrote, each with the value it replaced: region_code, indicator_id, month,
-    old_value, value (NaN for a key a rollback removed), origin, still_current."""
+    old_value, value (NaN for a key a rollback removed), origin, still_current. ``limit`` keeps
+    the first rows only (a national history batch holds millions): only their keys' history is read."""
     batch(store, batch_id)
+    limit_sql = "LIMIT ?" if limit is not None else ""
+    params: list = [int(batch_id)] + ([int(limit)] if limit is not None else [])
     return store.query(
-        """
-        SELECT l.region_code, l.indicator_id, l.month,
-               p.value AS old_value, l.value, l.origin,
-               (latest.seq = l.seq) AS still_current
-        FROM observation_log l
-        LEFT JOIN LATERAL (
-            SELECT value FROM observation_log p
-            WHERE p.region_code = l.region_code AND p.indicator_id = l.indicator_id AND p.month = l.month
-              AND p.seq < l.seq ORDER BY p.seq DESC LIMIT 1) p ON true
-        LEFT JOIN (SELECT region_code, indicator_id, month, max(seq) AS seq FROM observation_log
-                   GROUP BY ALL) latest USING (region_code, indicator_id, month)
-        WHERE l.batch_id = ?
-        ORDER BY l.region_code, l.indicator_id, l.month
-        """,
-        [int(batch_id)],
+        f"""
+        WITH mine AS (
+            SELECT seq, region_code, indicator_id, month, value, origin FROM observation_log
+            WHERE batch_id = ? ORDER BY region_code, indicator_id, month {limit_sql}),
+        hist AS (
+            SELECT l.seq, lag(l.value) OVER w AS old_value,
+                   max(l.seq) OVER (PARTITION BY l.region_code, l.indicator_id, l.month) AS last_seq
+            FROM observation_log l SEMI JOIN mine USING (region_code, indicator_id, month)
+            WINDOW w AS (PARTITION BY l.region_code, l.indicator_id, l.month ORDER BY l.seq))
+        SELECT m.region_code, m.indicator_id, m.month, h.old_value, m.value, m.origin,
+               (h.last_seq = m.seq) AS still_current
+        FROM mine m JOIN hist h USING (seq)
+        ORDER BY m.region_code, m.indicator_id, m.month
+        """,  # limit_sql is a constant; values go in as parameters
+        params,
     ).astype({"old_value": "float64", "value": "float64"})
+
+
+def batch_row_count(store: Store, batch_id: int) -> int:
+    """How many values a batch wrote (its log entries)."""
+    return int(store.query("SELECT count(*) AS n FROM observation_log WHERE batch_id = ?", [int(batch_id)])["n"].iloc[0])
+
+
+def batch_regions(store: Store, batch_id: int) -> set[str]:
+    """Every region a batch wrote a value for (a scoped uploader may roll back only inside the scope)."""
+    return set(store.query("SELECT DISTINCT region_code FROM observation_log WHERE batch_id = ?",
+                           [int(batch_id)])["region_code"])
 
 
 def stored_file(store: Store, file_hash: str) -> tuple[str, bytes] | None:

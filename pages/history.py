@@ -8,6 +8,8 @@ from monitor.errors import MonitorError
 from monitor.history import (
     BATCH_KIND_LABELS,
     BATCH_STATUS_LABELS,
+    batch_regions,
+    batch_row_count,
     batch_rows,
     list_batches,
     rollback_batch,
@@ -17,6 +19,7 @@ from pages import _auth as auth
 from pages._downloads import file_stem, table_downloads
 from pages._shared import context_or_stop
 
+SHOWN_ROWS = 2000
 ctx = context_or_stop()
 st.title("导入记录")
 session = auth.require(Action.VIEW, logged_in=True)  # who loaded what is for logged-in staff
@@ -42,8 +45,9 @@ table_downloads(table, "导入批次", key="history_batches_table")
 chosen = st.selectbox("查看批次", batches["id"].tolist(), key="history_batch",
                       format_func=lambda i: f"批次 {i}：{table.set_index('批次').loc[i, '文件']}（{table.set_index('批次').loc[i, '时间']}）")
 info = batches.set_index("id").loc[chosen]
-rows = batch_rows(ctx.store, chosen)
-st.subheader(f"批次 {chosen} 写入的数值（{len(rows)} 个）")
+total = batch_row_count(ctx.store, chosen)
+rows = batch_rows(ctx.store, chosen, limit=SHOWN_ROWS)  # a history batch may hold millions
+st.subheader(f"批次 {chosen} 写入的数值（{total:,} 个）")
 details = [f"{BATCH_KIND_LABELS.get(info['kind'], info['kind'])}　{info['loaded_by']}　{str(info['loaded_at'])[:19]}"]
 if isinstance(info["file_format"], str):
     details.append(info["file_format"])
@@ -56,6 +60,8 @@ shown = pd.DataFrame({
     "当前仍有效": rows["still_current"].map({True: "是", False: "否"}),
 })
 st.dataframe(shown, hide_index=True, key="history_rows")
+if total > len(rows):
+    st.caption(f"仅显示前 {len(rows):,} 个；全部数值可用命令行 `python -m etl batch {chosen} --limit {total}` 查看。")
 table_downloads(shown, f"批次{chosen}_数值", key="history_rows_table")
 
 kept = stored_file(ctx.store, info["file_hash"]) if info["kind"] == "load" and may_roll_back else None
@@ -63,7 +69,7 @@ if kept is not None:
     # the name came with the upload: offered as a download name only, cleaned of path characters
     st.download_button("下载原文件", kept[1], file_name=file_stem(kept[0]), key="history_file")
 
-outside = sorted(set(rows["region_code"]) - allowed) if (allowed := allowed_regions(session.scope, ctx.regions)) else []
+outside = sorted(batch_regions(ctx.store, chosen) - allowed) if (allowed := allowed_regions(session.scope, ctx.regions)) else []
 if info["kind"] == "load" and info["status"] == "committed" and not may_roll_back:
     st.caption("回滚批次需要数据上传员或管理员账户。")
 elif info["kind"] == "load" and info["status"] == "committed" and outside:
@@ -71,8 +77,8 @@ elif info["kind"] == "load" and info["status"] == "committed" and outside:
             "不能由您回滚；请联系管理员。", icon=":material/location_off:")
 elif info["kind"] == "load" and info["status"] == "committed":
     with st.container(border=True):
-        st.markdown(f"**回滚批次 {chosen}**：恢复它替换掉的 {int(rows['old_value'].notna().sum())} 个原值，删除它新增的 "
-                    f"{int(rows['old_value'].isna().sum())} 个数值。")
+        st.markdown(f"**回滚批次 {chosen}**：恢复它替换掉的 {int(info['rows_updated'])} 个原值，删除它新增的 "
+                    f"{int(info['rows_inserted'])} 个数值。")
         sure = st.checkbox("我确认要回滚这个批次", key="history_confirm")
         if st.button("回滚", type="primary", disabled=not sure, key="history_rollback"):
             try:

@@ -13,6 +13,8 @@ import pytest
 from etl.loader import commit_plan, plan_upload
 from monitor.errors import HistoryError, StoreError
 from monitor.history import (
+    batch_regions,
+    batch_row_count,
     batch_rows,
     completeness,
     list_batches,
@@ -58,6 +60,16 @@ def test_a_batch_lists_what_it_wrote_with_the_values_it_replaced(load, store):
     assert batches["id"].tolist() == [2, 1]
     assert batches.iloc[0][["rows_inserted", "rows_updated", "rows_unchanged", "status", "kind"]].tolist() == [
         1, 1, 0, "committed", "load"]
+
+
+def test_a_large_batch_is_read_a_page_at_a_time_with_its_count_and_regions(load, store):
+    load(A)
+    second = load(B + "太原,有效发明专利拥有量,2024-06,12000\n")
+    assert batch_row_count(store, second) == 3
+    first_two = batch_rows(store, second, limit=2)
+    assert first_two[["region_code", "indicator_id", "old_value", "value"]].fillna(-1).values.tolist() == [
+        ["140100", "invention_patents", -1, 12000.0], ["140500", "invention_patents", 612.0, 615.0]]
+    assert batch_regions(store, second) == {"140100", "140500"}
 
 
 def test_the_uploaded_file_is_kept_with_its_batch_by_content(load, store):
