@@ -270,6 +270,25 @@ def _tolerance(x):
     return 1e-9 * np.maximum(1.0, np.abs(x))
 
 
+def _not_started(out, document) -> None:
+    """Every region: the target's period has not begun (the document's baseline still shown)."""
+    out.status[:] = Status.NOT_STARTED.value
+    if document is not None:
+        out.set(slice(None), baseline=document.value)
+        out.baseline_period[:] = document.period
+
+
+def _baselines(target, document, points, first: int, n: int):
+    """(has a baseline, baseline column, baseline value) per region: the document's, else the
+    latest value at or before the start month, else the first one after it (as evaluate_target)."""
+    if document is not None:
+        return np.ones(n, dtype=bool), np.full(n, month_index(document.period) - first), np.full(n, document.value)
+    start_col = month_index(target.start) - first
+    before, b_col, b_val = _latest(points, 0, start_col)
+    after, a_col, a_val = _first_after(points, start_col)
+    return before | after, np.where(before, b_col, a_col), np.where(before, b_val, a_val)
+
+
 def _at_or_beyond(sign, value, mark):
     return sign * (value - mark) >= -_tolerance(mark)
 
@@ -345,24 +364,11 @@ def _line_target(out: _Result, target, indicator: Indicator, first: int, values:
         sign = 1 if target.type == "at_least" else -1
         start = min(target.start, _add(document.period, 1)) if document is not None else target.start
         if as_of < start:
-            out.status[:] = Status.NOT_STARTED.value
+            _not_started(out, document)
             out.set(slice(None), target_value=goal)
-            if document is not None:
-                out.set(slice(None), baseline=document.value)
-                out.baseline_period[:] = document.period
             return
         points = level_points(indicator, values)
-        if document is not None:
-            has_base = np.ones(n, dtype=bool)
-            t0 = np.full(n, month_index(document.period) - first)
-            base = np.full(n, document.value)
-        else:
-            start_col = month_index(target.start) - first
-            before, b_col, b_val = _latest(points, 0, start_col)
-            after, a_col, a_val = _first_after(points, start_col)
-            has_base = before | after
-            t0 = np.where(before, b_col, a_col)
-            base = np.where(before, b_val, a_val)
+        has_base, t0, base = _baselines(target, document, points, first, n)
         first_current = t0
         no_base = ~has_base
         out.status[no_base] = Status.NO_DATA.value
@@ -475,21 +481,10 @@ def _steady(out: _Result, target: SteadyTarget, indicator: Indicator, first: int
     document = target.baseline
     start = min(target.start, _add(document.period, 1)) if document is not None else target.start
     if as_of < start:
-        out.status[:] = Status.NOT_STARTED.value
-        if document is not None:
-            out.set(slice(None), baseline=document.value)
-            out.baseline_period[:] = document.period
+        _not_started(out, document)
         return
     points = level_points(indicator, values)
-    if document is not None:
-        has_base = np.ones(n, dtype=bool)
-        t0 = np.full(n, month_index(document.period) - first)
-        base = np.full(n, document.value)
-    else:
-        start_col = month_index(target.start) - first
-        before, b_col, b_val = _latest(points, 0, start_col)
-        after, a_col, a_val = _first_after(points, start_col)
-        has_base, t0, base = before | after, np.where(before, b_col, a_col), np.where(before, b_val, a_val)
+    has_base, t0, base = _baselines(target, document, points, first, n)
     out.status[~has_base] = Status.NO_DATA.value
     deadline_col = month_index(target.deadline) - first
     as_of_col = month_index(as_of) - first
