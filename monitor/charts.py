@@ -158,7 +158,10 @@ def status_figure(counts: dict[str, int], *, title: str, as_of: str) -> go.Figur
     fig.update_layout(barmode="stack", showlegend=False)
     fig.update_yaxes(visible=False)
     fig.update_xaxes(visible=False)
-    return _layout(fig, title, f"数据截至{format_month_cn(as_of)}", "", height=180)
+    fig = _layout(fig, title, f"数据截至{format_month_cn(as_of)}", "", height=180)
+    # no legend and no source line below this one bar: _layout's 110 px bottom margin would leave
+    # it no height at all (it was drawn as a hairline)
+    return fig.update_layout(margin={"b": 20})
 
 
 # --------------------------------------------------------------------------- regional maps and grids

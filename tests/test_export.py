@@ -138,3 +138,11 @@ def test_without_the_browser_exports_fail_loudly():
 
 def test_with_font_and_browser_the_setup_check_passes():
     assert run_python(CHECK, {}).stdout.strip() == "OK"
+
+
+def test_the_status_bar_keeps_a_plot_area_of_its_own():
+    from monitor.charts import status_figure
+
+    fig = status_figure({"已达成": 3, "未达成": 4}, title="目标状态分布", as_of="2026-10")
+    margin = fig.layout.margin
+    assert fig.layout.height - margin.t - margin.b >= 60  # was 180 − 80 − 110 < 0: a hairline
