@@ -58,6 +58,11 @@ def cmd_init(args: argparse.Namespace) -> int:
         written = 0
     rows = ctx.store.observation_count()
     print(f"数据库 {ctx.store.path}：结构已是最新；观测值 {rows} 条" + (f"（本次写入示例数据 {written} 条）" if written else ""))
+    if args.maps:
+        from monitor.geo import prepare_maps
+
+        maps = prepare_maps(ctx.config, ctx.regions)
+        print(f"地图边界已准备（离线缓存）：{'、'.join(ctx.regions[c].name for c in maps)}")
     return 0
 
 
@@ -208,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="创建或升级数据库，同步配置与地区库")
     p.add_argument("--demo", action="store_true", help="数据库为空时载入示例数据")
     p.add_argument("--reset-demo", action="store_true", help="清空观测值并重新载入示例数据")
+    p.add_argument("--maps", action="store_true", help="预先简化并缓存常用地图边界（全国及各目标集所在省市）")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("load", help="导入 CSV 或 Excel（长表或宽表）；默认只预检，加 --commit 写入")

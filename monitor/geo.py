@@ -156,14 +156,16 @@ def _why_missing(regions: RegionRegistry, code: str) -> str:
 
 
 def map_children(regions: RegionRegistry, parent: str) -> list[str]:
-    """The regions a map of ``parent`` shows: a province's cities and zones (not the 市辖区-style
-    groupings), a city's counties."""
+    """The regions a map of ``parent`` shows: the country's provinces, a province's cities and
+    zones (not the 市辖区-style groupings), a city's counties."""
     level = regions[parent].level
+    if level == "country":
+        return [r.code for r in regions.children(parent) if r.level == "province" and not r.is_grouping]
     if level == "province":
         return [r.code for r in regions.cities_of(parent, include_groupings=False)]
     if level == "city":
         return [r.code for r in regions.children(parent)]
-    raise GeometryError(f"{regions[parent].name}（{parent}）下没有可绘制的下级地区：地图只画省内各市或市内各区县")
+    raise GeometryError(f"{regions[parent].name}（{parent}）下没有可绘制的下级地区：地图只画全国各省、省内各市或市内各区县")
 
 
 def region_shapes(regions: RegionRegistry, parent: str, *, use_disk_cache: bool = True) -> RegionShapes:
@@ -189,6 +191,30 @@ def _region_shapes(regions: RegionRegistry, parent: str, use_disk_cache: bool) -
         except OSError:
             pass  # a read-only install still draws maps, it simplifies once per process
     return shapes
+
+
+def map_parents(config, regions: RegionRegistry) -> list[str]:
+    """The parents whose maps the sidebar reaches first: 全国 and each target set's province and city."""
+    parents = ["100000"]
+    for tset in config.target_sets:
+        r = regions[tset.region]
+        parents += [a.code for a in reversed(regions.ancestors(r.code)) if a.level in ("province", "city")]
+        if r.level in ("province", "city"):
+            parents.append(r.code)
+    return list(dict.fromkeys(parents))
+
+
+def prepare_maps(config, regions: RegionRegistry) -> list[str]:
+    """Simplify and cache the shapes of ``map_parents`` now (set-up), so no official waits on the
+    first map of China (~5 s to simplify its 31 provinces). Returns the parents prepared."""
+    done = []
+    for parent in map_parents(config, regions):
+        try:
+            region_shapes(regions, parent)
+        except GeometryError:
+            continue
+        done.append(parent)
+    return done
 
 
 def build_region_shapes(regions: RegionRegistry, parent: str, tolerance: float | None = None) -> RegionShapes:

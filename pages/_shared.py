@@ -16,6 +16,7 @@ from monitor.accounts import Action
 from monitor.context import Context, open_context
 from monitor.errors import ConfigError, StoreError
 from monitor.evaluation import STATUS_COLORS, Status
+from monitor.geo import map_children
 from monitor.history import end_of_day, publication_dates
 from monitor.overview import evaluate_target_set
 from monitor.periods import format_month_cn, last_full_month, month_range
@@ -104,10 +105,11 @@ def values(version: DataView, indicator_id: str, regions: tuple[str, ...], as_of
 
 
 def region_options(ctx: Context, set_region: str) -> list[str]:
-    """The set's own region first, then its province and that province's cities."""
+    """The set's own region first, then its province and that province's cities; for a national
+    set, 全国 and every province (a province's cities and counties are drilled into below)."""
     region = ctx.regions[set_region]
     if region.level == "country":
-        return [set_region]
+        return [set_region, *map_children(ctx.regions, set_region)]
     province = set_region if region.level == "province" else region.parent
     cities = [r.code for r in ctx.regions.cities_of(province) if not r.is_grouping]
     ordered = [set_region, province, *cities]
@@ -148,6 +150,8 @@ def sidebar() -> tuple[Context, str, str, str]:
     options = region_options(ctx, tset.region)
     _hand_back("region", options, tset.region)
     region = st.sidebar.selectbox("地区", options, key="region", format_func=lambda c: region_label(ctx, c))
+    if ctx.regions[tset.region].level == "country":
+        region = _city_drill(ctx, region)
     region = _county_drill(ctx, region)
     _hand_back("as_of", months, months[-1])
     as_of = st.sidebar.select_slider("截至月份", options=months, key="as_of", format_func=format_month_cn)
@@ -214,6 +218,19 @@ def cached_comparison(version: DataView, indicator_id: str, province: str, as_of
 # --------------------------------------------------------------------------- regional views (issue 5)
 
 
+def _city_drill(ctx: Context, region: str) -> str:
+    """全国 → province → city: with a national target set and a province chosen, the sidebar offers
+    the province's cities (then _county_drill their counties)."""
+    if ctx.regions[region].level != "province":
+        return region
+    options = [region, *map_children(ctx.regions, region)]
+    _hand_back("city", options, region)
+    chosen = st.sidebar.selectbox("市", options, key="city",
+                                  format_func=lambda c: "（全省）" if c == region else ctx.regions[c].name)
+    st.session_state["_kept_city"] = chosen
+    return chosen
+
+
 def _county_drill(ctx: Context, region: str) -> str:
     """Province → city → county: with a city chosen, the sidebar offers its counties too."""
     if ctx.regions[region].level != "city" or not ctx.regions.children(region):
@@ -231,9 +248,15 @@ def open_detail(ctx: Context, region: str, choice: tuple[str, str]) -> None:
     ("indicator", id)): the choices are handed over through the keys the sidebar hands back."""
     r = ctx.regions[region]
     city, county = (r.parent, region) if r.level == "county" else (region, region)
-    for key in ("region", "county"):
+    for key in ("region", "city", "county"):
         st.session_state.pop(key, None)  # the widgets of this page must not win over the hand-over
-    st.session_state.update({"_kept_region": city, "_kept_county": county, "detail_choice": choice})
+    # the region box holds the city under a province's or city's set; under a national set it
+    # holds the province, and the 市 box the city
+    set_id = st.session_state.get("_kept_target_set")
+    national = set_id is not None and ctx.regions[ctx.config.target_set(set_id).region].level == "country"
+    province = next((a.code for a in [r, *ctx.regions.ancestors(region)] if a.level == "province"), city)
+    st.session_state.update({"_kept_region": province if national else city, "_kept_city": city,
+                             "_kept_county": county, "detail_choice": choice})
     st.switch_page("pages/indicator.py")
 
 
@@ -246,22 +269,22 @@ def detail_choice_for(tset, indicator_id: str) -> tuple[str, str]:
 
 
 def map_parent(ctx: Context, region: str) -> str | None:
-    """The region whose children a regional view shows for the sidebar's region: a province shows
-    its cities, a city its counties, a county its city's counties; None for 全国."""
+    """The region whose children a regional view shows for the sidebar's region: 全国 shows its
+    provinces, a province its cities, a city its counties, a county its city's counties."""
     r = ctx.regions[region]
-    if r.level in ("province", "city"):
+    if r.level in ("country", "province", "city"):
         return region
     return r.parent if r.level in ("county", "zone") else None
 
 
 def regional_scope(ctx: Context, region: str, view: str) -> tuple[str, str, str]:
-    """(parent code, parent name, "各市" or "各区县") of a regional view (地图, 状态矩阵, 排名);
-    stops the page with a hint when the sidebar region has no children to compare (全国)."""
+    """(parent code, parent name, "各省", "各市" or "各区县") of a regional view (地图, 状态矩阵, 排名);
+    stops the page with a hint when the sidebar region has no children to compare."""
     parent = map_parent(ctx, region)
     if parent is None:
-        st.info(f"请在侧边栏选择一个省或市：{view}比较一个省的各市，或一个市的各区县。")
+        st.info(f"请在侧边栏选择全国、一个省或一个市：{view}比较全国各省、一个省的各市，或一个市的各区县。")
         st.stop()
-    level_name = "各市" if ctx.regions[parent].level == "province" else "各区县"
+    level_name = {"country": "各省", "province": "各市"}.get(ctx.regions[parent].level, "各区县")
     return parent, ctx.regions[parent].name, level_name
 
 

@@ -41,7 +41,7 @@ try:
 except RollupError as e:
     st.info(str(e))
     st.stop()
-how = "各市分子、分母分别加总后重算比值" if rolled.method == "ratio" else f"{level_name}数值相加"
+how = f"{level_name}分子、分母分别加总后重算比值" if rolled.method == "ratio" else f"{level_name}数值相加"
 latest = rolled.latest(as_of)
 if latest is None:
     st.info("没有可核对的数据。")

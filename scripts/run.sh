@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/python -m etl init --demo
+.venv/bin/python -m etl init --demo --maps
 exec .venv/bin/streamlit run dashboard.py --server.port "${PORT:-8501}" --server.headless true \
   --browser.gatherUsageStats false "$@"

@@ -49,7 +49,7 @@ def test_a_statistical_unit_without_a_boundary_is_reported_not_dropped(regions):
 
 
 def test_a_map_below_a_county_is_refused_with_a_message(regions):
-    with pytest.raises(geo.GeometryError, match="地图只画省内各市或市内各区县"):
+    with pytest.raises(geo.GeometryError, match="地图只画全国各省、省内各市或市内各区县"):
         geo.map_children(regions, "140502")
 
 
@@ -87,3 +87,9 @@ def test_the_outline_path_separates_rings_for_a_line_trace():
                                                                             [[[5, 5], [6, 5], [6, 6], [5, 5]]]]})
     assert lons == [0, 1, 1, 0, None, 5, 6, 6, 5, None]
     assert lats == [0, 0, 1, 0, None, 5, 5, 6, 5, None]
+
+
+def test_the_map_of_china_shows_its_31_provinces_and_set_up_prepares_the_maps_the_sidebar_reaches(config, regions):
+    provinces = geo.map_children(regions, "100000")
+    assert len(provinces) == 31 and {"140000", "610000", "650000"} <= set(provinces)
+    assert geo.map_parents(config, regions) == ["100000", "140000", "140500", "610000"]

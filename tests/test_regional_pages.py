@@ -148,3 +148,45 @@ def test_a_not_additive_indicator_says_it_cannot_be_rolled_up(app):
     on_page(app, "rankings")
     shown(app.selectbox(key="rank_indicator").set_value("patent_intensive_share").run())
     assert any("不可由下级地区加总" in i.value for i in app.info)
+
+
+# --------------------------------------------------------------------------- 全国 (a national target set)
+
+
+@pytest.fixture
+def national(dashboard_store, fresh_streamlit_caches) -> AppTest:
+    """The dashboard with the national target set (国发〔2021〕20号) chosen: 全国 in the region box."""
+    at = shown(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run())
+    return shown(at.selectbox(key="target_set").set_value("national_14th_plan").run())
+
+
+def test_a_national_set_offers_every_province_and_drills_to_a_city_and_its_counties(national):
+    assert national.selectbox(key="region").options[:3] == ["全国", "北京市", "天津市"]
+    assert len(national.selectbox(key="region").options) == 32
+    shown(national.selectbox(key="region").set_value("140000").run())
+    cities = national.selectbox(key="city").options
+    assert cities[0] == "（全省）" and set(cities[1:]) == SHANXI_CITIES | {"山西转型综合改革示范区"}
+    shown(national.selectbox(key="city").set_value("140500").run())
+    assert set(national.selectbox(key="county").options) == {"（全市）", *JINCHENG_COUNTIES}
+    on_page(national, "grid")
+    assert national.title[0].value.startswith("晋城市各区县")
+
+
+def test_the_map_of_china_draws_its_31_provinces_with_the_countrys_outline(national):
+    on_page(national, "map")
+    assert national.title[0].value.startswith("全国各省 · ")
+    fig = figure(national)
+    drawn = map_regions(fig)
+    assert len(drawn) == 31 and {"山西省", "陕西省", "新疆维吾尔自治区", "海南省"} <= set(drawn)
+    assert any(t["type"] == "scattermap" and t["name"] == "全国边界" for t in fig["data"])
+    # the demo holds province figures only for 山西 and 陕西: every other province is drawn as no data
+    assert drawn["河北省"].startswith("无数据") and not drawn["山西省"].startswith("无数据")
+
+
+def test_the_status_grid_and_rankings_of_china_compare_the_provinces(national):
+    on_page(national, "grid")
+    assert national.title[0].value.startswith("全国各省 · ")
+    on_page(national, "rankings")
+    assert national.title[0].value.startswith("全国各省排名 · ")
+    ranked = national.dataframe[0].value
+    assert set(ranked["地区"]) >= {"山西省", "陕西省"}
