@@ -331,3 +331,31 @@ def selected_customdata(event) -> list | None:
         if data:
             return list(data)
     return None
+
+
+# --------------------------------------------------------------------------- staff pages: cached per store version
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_completeness(version: int, scope: str, month: str):
+    from monitor.history import completeness
+
+    ctx = get_context()
+    return completeness(ctx.store, ctx.config, ctx.regions, scope, month)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_batches(version: int) -> pd.DataFrame:
+    from monitor.history import list_batches
+
+    return list_batches(get_context().store)
+
+
+@st.cache_data(show_spinner="正在读取批次……", max_entries=32)
+def cached_batch(version: int, batch_id: int, limit: int) -> tuple[int, pd.DataFrame, frozenset[str]]:
+    """A batch's number of values, its first ``limit`` rows (old → new) and the regions it touched."""
+    from monitor.history import batch_regions, batch_row_count, batch_rows
+
+    store = get_context().store
+    return (batch_row_count(store, batch_id), batch_rows(store, batch_id, limit=limit),
+            frozenset(batch_regions(store, batch_id)))

@@ -2,23 +2,26 @@
 
 import streamlit as st
 
-from monitor.history import Completeness, completeness
+from monitor.geo import map_children
+from monitor.history import Completeness
 from monitor.periods import format_month_cn, last_full_month, month_range
 from pages._downloads import table_downloads
-from pages._shared import context_or_stop, region_label
+from pages._shared import cached_completeness, context_or_stop, region_label
 
 STATE_COLORS = {"按时报送": "#d4edda", "逾期报送": "#fff3cd", "未报送": "#f8d7da", "示例/公布数据": "#e2e3e5"}
 
 ctx = context_or_stop()
 st.title("报送情况")
-provinces = ["140000", "610000"]
-scopes = provinces + [c.code for p in provinces for c in ctx.regions.cities_of(p, include_groupings=False)]
+# 全国, then each province followed by its cities; the first target set's province is chosen first
+scopes = ["100000", *(c for p in map_children(ctx.regions, "100000") for c in [p, *map_children(ctx.regions, p)])]
+first = ctx.regions[ctx.config.target_sets[0].region]
+home = next((a.code for a in [first, *ctx.regions.ancestors(first.code)] if a.level == "province"), "100000")
 left, right = st.columns(2)
-scope = left.selectbox("地区（显示它和下一级地区）", scopes, format_func=lambda c: region_label(ctx, c),
-                       key="completeness_scope")
+scope = left.selectbox("地区（显示它和下一级地区）", scopes, index=scopes.index(home),
+                       format_func=lambda c: region_label(ctx, c), key="completeness_scope")
 months = month_range("2019-01", last_full_month())[::-1]
 month = right.selectbox("月份", months, format_func=format_month_cn, key="completeness_month")
-result: Completeness = completeness(ctx.store, ctx.config, ctx.regions, scope, month)
+result: Completeness = cached_completeness(ctx.store.data_version(), scope, month)
 st.caption(f"{format_month_cn(month)}的数据应于 {result.due:%Y年%-m月%-d日} 前报送（indicators.yaml 中 reporting.due_day）；"
            "「逾期」指首次上传晚于该日；被回滚的上传不算已报送。示例/公布数据不是报送的数据。")
 

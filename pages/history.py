@@ -5,19 +5,10 @@ import streamlit as st
 
 from monitor.accounts import Action, allowed_regions
 from monitor.errors import MonitorError
-from monitor.history import (
-    BATCH_KIND_LABELS,
-    BATCH_STATUS_LABELS,
-    batch_regions,
-    batch_row_count,
-    batch_rows,
-    list_batches,
-    rollback_batch,
-    stored_file,
-)
+from monitor.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, rollback_batch, stored_file
 from pages import _auth as auth
 from pages._downloads import file_stem, table_downloads
-from pages._shared import context_or_stop
+from pages._shared import cached_batch, cached_batches, context_or_stop
 
 SHOWN_ROWS = 2000
 ctx = context_or_stop()
@@ -28,7 +19,8 @@ st.caption("每次导入或回滚都是一个批次。回滚会恢复该批次�
 if done := st.session_state.pop("history_done", None):
     st.success(done)
 
-batches = list_batches(ctx.store)
+version = ctx.store.data_version()  # reads below are cached per store version: a rollback shows at once
+batches = cached_batches(version)
 if batches.empty:
     st.info("还没有任何导入批次。")
     st.stop()
@@ -45,8 +37,7 @@ table_downloads(table, "导入批次", key="history_batches_table")
 chosen = st.selectbox("查看批次", batches["id"].tolist(), key="history_batch",
                       format_func=lambda i: f"批次 {i}：{table.set_index('批次').loc[i, '文件']}（{table.set_index('批次').loc[i, '时间']}）")
 info = batches.set_index("id").loc[chosen]
-total = batch_row_count(ctx.store, chosen)
-rows = batch_rows(ctx.store, chosen, limit=SHOWN_ROWS)  # a history batch may hold millions
+total, rows, touched = cached_batch(version, int(chosen), SHOWN_ROWS)  # a history batch may hold millions
 st.subheader(f"批次 {chosen} 写入的数值（{total:,} 个）")
 details = [f"{BATCH_KIND_LABELS.get(info['kind'], info['kind'])}　{info['loaded_by']}　{str(info['loaded_at'])[:19]}"]
 if isinstance(info["file_format"], str):
@@ -69,7 +60,7 @@ if kept is not None:
     # the name came with the upload: offered as a download name only, cleaned of path characters
     st.download_button("下载原文件", kept[1], file_name=file_stem(kept[0]), key="history_file")
 
-outside = sorted(batch_regions(ctx.store, chosen) - allowed) if (allowed := allowed_regions(session.scope, ctx.regions)) else []
+outside = sorted(touched - allowed) if (allowed := allowed_regions(session.scope, ctx.regions)) else []
 if info["kind"] == "load" and info["status"] == "committed" and not may_roll_back:
     st.caption("回滚批次需要数据上传员或管理员账户。")
 elif info["kind"] == "load" and info["status"] == "committed" and outside:

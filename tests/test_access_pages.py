@@ -191,3 +191,25 @@ def test_a_single_sign_on_user_gets_the_role_of_the_account_with_that_email(serv
     app.session_state["_auth_session"] = None
     on_page(app, "login")
     assert "查看者" in app.markdown[0].value
+
+
+def test_ticking_a_box_on_the_history_page_reads_nothing_again_until_the_store_changes(served, monkeypatch, config,
+                                                                                       regions):
+    import monitor.history as history
+    from etl.loader import commit_plan, plan_upload
+
+    app, store, _ = served
+    reads = []
+    real = history.batch_rows
+    monkeypatch.setattr(history, "batch_rows", lambda *a, **k: reads.append(a[1]) or real(*a, **k))
+    log_in(app, "admin")
+    on_page(app, "history")
+    shown(app.checkbox(key="history_confirm").check().run())  # a view-only interaction
+    shown(app.checkbox(key="history_confirm").uncheck().run())
+    assert len(reads) == 1
+    jincheng = demo_value(store, "140500", "invention_patents")
+    plan = plan_upload(store, config, regions, f"地区,指标,期间,数值\n晋城,有效发明专利拥有量,2026-10,{jincheng + 1:.0f}\n"
+                       .encode(), "更正.csv")
+    commit_plan(store, plan, accept_warnings=True)  # elsewhere (another session, the CLI)
+    shown(app.run())
+    assert len(reads) == 2 and app.selectbox(key="history_batch").options[0].startswith("批次 3")

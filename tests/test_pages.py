@@ -374,6 +374,8 @@ def test_upload_page_offers_templates_that_load_back(writable_app, accounts):
 def test_completeness_page_says_which_cities_still_owe_data(app):
     on_page(app, "completeness")
     assert app.title[0].value == "报送情况"
+    scope = app.selectbox(key="completeness_scope")
+    assert scope.value == "140000" and {"全国", "广东省", "广州市", "晋城市"} <= set(scope.options)
     metrics = {m.label: int(m.value) for m in app.metric}
     assert metrics["按时报送"] == metrics["逾期报送"] == 0  # the demo has no uploads
     assert metrics["示例/公布数据"] > 0
