@@ -13,6 +13,7 @@ The same ``seed``, ``scale`` and ``end`` always give the same rows (tests/test_b
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,15 +74,25 @@ def national_population(regions, population: Population, codes: list[str], *, se
 def generate_national(config: Config, regions, population: Population, *, scale: str = "national",
                       end: str = END, seed: int = SEED) -> NationalData:
     """Observations of every stored (non-derived) indicator for every region of ``scale``, monthly
-    (annual indicators: each December) from 2015-01 to ``end``."""
+    (annual indicators: each December) from 2015-01 to ``end``, in one frame (the benchmark's build
+    writes ``national_parts`` as they come instead, to keep its memory low)."""
     codes = scale_regions(regions, scale)
     pop = national_population(regions, population, codes, seed=seed)
+    observations = pd.concat(list(national_parts(config, codes, pop, end=end, seed=seed)), ignore_index=True)
+    observations["indicator_id"] = observations["indicator_id"].astype("category")
+    return NationalData(observations, pop)
+
+
+def national_parts(config: Config, codes: list[str], pop: Population, *, end: str = END,
+                   seed: int = SEED) -> Iterator[pd.DataFrame]:
+    """generate_national's observations one stored indicator at a time, in its row order (about
+    340,000 values a part nationally); ``pop`` is ``national_population`` of ``codes``. Each
+    indicator draws from its own seeded generator, so a part never depends on the parts before it."""
     months = np.array(month_range(START, end), dtype=object)
     t = np.array([month_index(m) for m in months], dtype=float)
     years_from_2023 = (t - month_index("2023-12")) / 12.0
     december = np.array([m.endswith("-12") for m in months])
     size = np.array([pop.lookup(c, "2020-12").value for c in codes], dtype=float)
-    frames = []
     for ind in config.indicators:
         if ind.kind == "derived":
             continue
@@ -120,15 +131,12 @@ def generate_national(config: Config, regions, population: Population, *, scale:
         present &= np.arange(m)[None, :] >= first[:, None]
         present &= rng.random((n, m)) >= 0.003
         r_idx, m_idx = np.nonzero(present)
-        frames.append(pd.DataFrame({
+        yield pd.DataFrame({
             "region_code": pd.Categorical.from_codes(r_idx, categories=codes),
             "indicator_id": ind.id,
             "month": pd.Categorical.from_codes(m_idx, categories=list(months)),
             "value": values[r_idx, m_idx].astype("float64"),
-        }))
-    observations = pd.concat(frames, ignore_index=True)
-    observations["indicator_id"] = observations["indicator_id"].astype("category")
-    return NationalData(observations, pop)
+        })
 
 
 def write_history_csv(frame: pd.DataFrame, path: Path) -> int:
@@ -140,18 +148,31 @@ def write_history_csv(frame: pd.DataFrame, path: Path) -> int:
     return len(frame)
 
 
-def bulk_load(store, frame: pd.DataFrame, *, note: str = "全国规模基准测试数据（虚构）") -> int:
-    """Write ``frame`` into the store as one batch with DuckDB's own bulk insert (observations and
-    their history), as the loader's commit would record it; returns the batch id."""
+def bulk_load(store, observations: pd.DataFrame | Iterable[pd.DataFrame], *,
+              note: str = "全国规模基准测试数据（虚构）") -> int:
+    """Write observations (a frame, or its parts as they are generated: ``national_parts``) into
+    the store as one batch with DuckDB's own bulk insert (observations and their history), as the
+    loader's commit would record them; returns the batch id.
+
+    One transaction, written a part at a time: only the current part is held as a frame (DuckDB
+    writes a large transaction's rows to the file as it goes; the national build peaks near 1 GB).
+    Each key must be new to the store and appear once in ``observations``: the store has no
+    primary key to refuse a duplicate (the benchmark loads a new, empty store)."""
+    if isinstance(observations, pd.DataFrame):
+        observations = (part for _, part in observations.groupby("indicator_id", observed=True, sort=False))
     with store.transaction() as con:
         batch_id = con.execute(
             "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
             "rows_updated, rows_unchanged, note, kind, rows_warnings) "
-            "VALUES (?, ?, now(), 'bench', 'demo', ?, ?, 0, 0, ?, 'load', 0) RETURNING id",
-            ["national-bench", f"national-{len(frame)}", len(frame), len(frame), note],
-        ).fetchone()[0]
-        for _, part in frame.groupby("indicator_id", observed=True, sort=False):
+            "VALUES (?, '', now(), 'bench', 'demo', 0, 0, 0, 0, ?, 'load', 0) RETURNING id",
+            ["national-bench", note],
+        ).fetchall()[0][0]
+        written = 0
+        for part in observations:
             _insert(con, part, batch_id)
+            written += len(part)
+        con.execute("UPDATE load_batches SET file_hash = ?, rows_total = ?, rows_inserted = ? WHERE id = ?",
+                    [f"national-{written}", written, written, batch_id])
     return int(batch_id)
 
 

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from etl.layout import Layout, is_total, period_from_title, similar_indicators, to_raw
 from etl.problems import Problem
@@ -29,7 +30,7 @@ from etl.units import UnitError, conversion_factor, is_unit
 from monitor.config import Config
 from monitor.errors import LoadError, PeriodError, RegionError
 from monitor.periods import add_months, last_full_month, parse_month
-from monitor.store import Store
+from monitor.store import Store, remove_observations
 
 MISSING_MARKERS = {"", "—", "-", "--", "－", "——", "/", "nan", "NaN", "None", "无", "…", "...", "N/A", "NA", "null"}
 COUNT_UNITS = {"件", "家", "项", "个", "人", "户", "次"}
@@ -456,13 +457,15 @@ def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_
     loaded_at = at or datetime.now()
     with store.transaction() as con:
         diff = diff_against_store(con, plan.rows)
-        rows = diff[diff["change"] != "unchanged"].copy()
+        rows = diff[diff["change"] != "unchanged"]
         if rows.empty:
             return None  # the transaction still commits, harmlessly; nothing was written
-        rows["origin"] = rows["origin"].fillna(origin)
         if plan.data is not None:
-            con.execute("INSERT OR IGNORE INTO upload_files VALUES (?, ?, ?, ?, ?)",
-                        [plan.file_hash, plan.file_name, len(plan.data), plan.data, loaded_at])
+            # the file once per content; NOT EXISTS rather than INSERT OR IGNORE, which takes twice
+            # as long with a file of several MB
+            con.execute("INSERT INTO upload_files SELECT ?, ?, ?, ?, ? "
+                        "WHERE NOT EXISTS (SELECT 1 FROM upload_files WHERE file_hash = ?)",
+                        [plan.file_hash, plan.file_name, len(plan.data), plan.data, loaded_at, plan.file_hash])
         layout = plan.layout
         batch_id = con.execute(
             "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
@@ -472,18 +475,41 @@ def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_
              int((diff["change"] == "new").sum()), int((diff["change"] == "changed").sum()),
              int((diff["change"] == "unchanged").sum()), note, len(plan.warnings), plan.sheet,
              layout.period if layout else None, plan.source],
-        ).fetchone()[0]
-        rows["batch_id"] = batch_id
-        rows["recorded_at"] = loaded_at
-        con.register("incoming", rows[["region_code", "indicator_id", "month", "value", "origin", "batch_id",
-                                       "source_url", "note", "recorded_at"]])
-        con.execute("INSERT OR REPLACE INTO observations BY NAME "
-                    "SELECT region_code, indicator_id, month, value, origin, batch_id, source_url, note FROM incoming")
+        ).fetchall()[0][0]
+        incoming = _store_rows(rows, origin)
+        changed = rows["change"].to_numpy() == "changed"
+        # registrations live as long as this short connection (an aborted transaction refuses
+        # even unregister, so none is attempted on failure)
+        con.register("incoming", incoming)
+        # observations has no primary key (schema 3): a changed key's old row goes first, so each
+        # key keeps exactly one row; new keys have no row in this transaction's view of the store
+        if changed.any():
+            con.register("changed_keys", incoming.filter(changed).select(KEY))
+            remove_observations(con, "changed_keys")
+        con.execute("INSERT INTO observations SELECT region_code, indicator_id, month, value, origin, ?, "
+                    "source_url, note FROM incoming", [batch_id])
         con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
-                    "source_batch, source_url, note, recorded_at) SELECT batch_id, region_code, indicator_id, month, "
-                    "value, origin, batch_id, source_url, note, recorded_at FROM incoming")
-        con.unregister("incoming")
+                    "source_batch, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
+                    "origin, ?, source_url, note, ? FROM incoming", [batch_id, batch_id, loaded_at])
     return int(batch_id)
+
+
+def _store_rows(rows: pd.DataFrame, origin: str) -> pa.Table:
+    """The rows to write, typed as the store's columns. DuckDB scans an Arrow table column by
+    column; a pandas object column it has to read one Python object at a time. Missing values
+    (None, NaN) become NULL, so a missing key or value fails the NOT NULL constraints."""
+    def text(column: pd.Series) -> pa.Array:
+        return pa.array(column, pa.string())
+
+    return pa.table({
+        "region_code": text(rows["region_code"]),
+        "indicator_id": text(rows["indicator_id"]),
+        "month": text(rows["month"]),
+        "value": pa.array(rows["value"], pa.float64()),
+        "origin": text(rows["origin"].fillna(origin)),
+        "source_url": text(rows["source_url"]),
+        "note": text(rows["note"]),
+    })
 
 
 def previous_month(month: str) -> str:

@@ -18,7 +18,7 @@ import pandas as pd
 from monitor.config import Config
 from monitor.errors import HistoryError
 from monitor.periods import add_months, parse_month
-from monitor.store import Store
+from monitor.store import Store, remove_observations
 
 BATCH_STATUS_LABELS = {"committed": "已生效", "rolled_back": "已回滚"}
 BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
@@ -143,10 +143,11 @@ def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = N
         restored["batch_id"] = rollback_id
         restored["recorded_at"] = now
         con.register("restored", restored)
-        con.execute("DELETE FROM observations WHERE (region_code, indicator_id, month) IN "
-                    "(SELECT (region_code, indicator_id, month) FROM restored)")
-        con.execute("INSERT INTO observations (region_code, indicator_id, month, value, origin, batch_id, source_url, note) "
-                    "SELECT region_code, indicator_id, month, value, origin, source_batch, source_url, note "
+        # every key the batch wrote loses its row and gets back the one before it, if any (one
+        # row per key: observations has no primary key since schema 3)
+        remove_observations(con, "restored")
+        con.execute("INSERT INTO observations (region_code, indicator_id, month, value, origin, batch_id, source_url, "
+                    "note) SELECT region_code, indicator_id, month, value, origin, source_batch, source_url, note "
                     "FROM restored WHERE value IS NOT NULL")
         con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, source_batch, "
                     "source_url, note, recorded_at) SELECT batch_id, region_code, indicator_id, month, value, origin, "

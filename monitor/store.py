@@ -43,6 +43,18 @@ def _migrations() -> list[tuple[int, str]]:
 
 SCHEMA_VERSION = max(v for v, _ in _migrations())
 
+# --------------------------------------------------------------------------- writing observations
+
+
+def remove_observations(con: duckdb.DuckDBPyConnection, keys: str) -> None:
+    """Delete the observations of every (region_code, indicator_id, month) in relation ``keys``,
+    inside a writer's transaction, before inserting those keys' new rows.
+
+    Since schema 3 observations has no primary key (monitor/sql/003_*.sql says why), so this is
+    what keeps one row per key. ``keys`` is a relation name a caller registered, never user text."""
+    con.execute(f"DELETE FROM observations o USING {keys} k WHERE o.region_code = k.region_code "
+                "AND o.indicator_id = k.indicator_id AND o.month = k.month")
+
 
 class Store:
     def __init__(self, path: Path | str | None = None, *, timeout: float | None = None,
@@ -94,6 +106,9 @@ class Store:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
+                # Every write transaction updates this one row, so DuckDB fails the later of two
+                # overlapping writers ("Conflict on update") and it rolls back: a writer keeping
+                # one row per key (schema 3 has no primary key) never races another.
                 con.execute(
                     "UPDATE store_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS VARCHAR) "
                     "WHERE key = 'data_version'"

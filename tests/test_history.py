@@ -23,7 +23,7 @@ from monitor.history import (
     stored_file,
 )
 from monitor.series import read_observations
-from monitor.store import Store
+from monitor.store import SCHEMA_VERSION, Store
 
 TODAY = date(2025, 1, 15)
 HEADER = "地区,指标,期间,数值\n"
@@ -173,10 +173,81 @@ def test_a_version_1_store_with_data_is_upgraded_and_its_values_become_the_start
     con.execute("INSERT INTO observations VALUES ('140500', 'invention_patents', '2024-06', 612, 'upload', 1, NULL, NULL)")
     con.close()
     store = Store(path)
-    assert store.migrate() == 2
+    assert store.migrate() == SCHEMA_VERSION
     log = store.query("SELECT batch_id, region_code, month, value, recorded_at FROM observation_log")
     assert log.values.tolist() == [[1, "140500", "2024-06", 612.0, datetime(2024, 7, 1)]]
     assert list_batches(store)["kind"].tolist() == ["load"]
+
+
+def test_a_version_2_store_with_history_is_upgraded_with_every_row_and_its_history_still_works(tmp_path):
+    path = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    for version, name in ((1, "001_initial.sql"), (2, "002_history.sql")):
+        con.execute(resources.files("monitor.sql").joinpath(name).read_text(encoding="utf-8"))
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+    # what the version 2 loader wrote for A, then B (corrects 2024-06, adds trademarks)
+    for batch_id, day, rows in ((1, 10, [("invention_patents", "2024-05", 600), ("invention_patents", "2024-06", 612)]),
+                                (2, 20, [("invention_patents", "2024-06", 615), ("trademarks", "2024-06", 13000)])):
+        con.execute("INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, "
+                    "rows_inserted, rows_updated, rows_unchanged) VALUES (?, ?, ?, 'x', 'upload', 2, 1, 1, 0)",
+                    [f"{batch_id}.csv", f"h{batch_id}", datetime(2024, 7, day)])
+        for indicator, month, value in rows:
+            con.execute("INSERT OR REPLACE INTO observations VALUES ('140500', ?, ?, ?, 'upload', ?, NULL, NULL)",
+                        [indicator, month, value, batch_id])
+            con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
+                        "source_batch, recorded_at) VALUES (?, '140500', ?, ?, ?, 'upload', ?, ?)",
+                        [batch_id, indicator, month, value, batch_id, datetime(2024, 7, day)])
+    con.close()
+    store = Store(path)
+    before = (current(store), store.query("SELECT * FROM observation_log ORDER BY seq").values.tolist())
+
+    assert store.migrate() == SCHEMA_VERSION
+    assert (current(store), store.query("SELECT * FROM observation_log ORDER BY seq").values.tolist()) == before
+    assert store.query("SELECT count(*) AS n FROM duckdb_indexes() WHERE table_name IN "
+                       "('observations', 'observation_log')")["n"].iloc[0] == 0  # the point of version 3
+    assert batch_rows(store, 2)[["month", "old_value", "value"]].fillna(-1).values.tolist() == [
+        ["2024-06", 612.0, 615.0], ["2024-06", -1, 13000.0]]
+    rollback = rollback_batch(store, 2, by="x", at=datetime(2024, 7, 25))
+    assert [r[:5] for r in current(store)] == [("140500", "invention_patents", "2024-05", 600.0, "upload"),
+                                               ("140500", "invention_patents", "2024-06", 612.0, "upload")]
+    assert store.query("SELECT seq FROM observation_log WHERE batch_id = ?", [rollback])["seq"].tolist() == [5, 6]
+    assert read_observations(store.as_published(datetime(2024, 7, 21)), ["invention_patents"])["value"].tolist() == [
+        600.0, 615.0]
+
+
+def test_every_key_has_one_row_after_the_demo_loads_corrections_and_rollbacks(copy_demo_store, config, regions):
+    from monitor.context import Context, load_demo_data
+    from monitor.population import load_population
+
+    store = Store(copy_demo_store("one_row_per_key"))
+
+    def load(text: str, name: str) -> int:
+        plan = plan_upload(store, config, regions, text.encode(), name, today=TODAY)
+        return commit_plan(store, plan, accept_warnings=True)
+
+    load(A, "a.csv")  # corrects demo values of 晋城
+    load(B, "b.csv")
+    third = load(C, "c.csv")
+    rollback_batch(store, third, by="x")
+    load(C, "c_again.csv")
+    load_demo_data(Context(config, regions, load_population(), store), end="2026-10")  # the demo values again
+    reload = int(store.query("SELECT max(id) AS id FROM load_batches")["id"].iloc[0])
+    rollback_batch(store, reload, by="x")  # back to the corrections
+    assert ("140500", "trademarks", "2024-06", 13100.0, "upload") in [r[:5] for r in current(store)]
+    counts = store.query("""
+        SELECT count(*) AS n, count(DISTINCT (region_code, indicator_id, month)) AS keys,
+               (SELECT count(*) - count(DISTINCT seq) FROM observation_log) AS repeated_seq
+        FROM observations""").iloc[0]
+    assert counts["n"] == counts["keys"] > 0 and counts["repeated_seq"] == 0
+    # and what is stored is what the log says is current
+    latest = store.query("""
+        SELECT region_code, indicator_id, month, value FROM observation_log
+        QUALIFY row_number() OVER (PARTITION BY region_code, indicator_id, month ORDER BY seq DESC) = 1""")
+    latest = latest[latest["value"].notna()].sort_values(["region_code", "indicator_id", "month"])
+    stored = store.query("SELECT region_code, indicator_id, month, value FROM observations ORDER BY ALL")
+    assert latest.values.tolist() == stored.values.tolist()
+    shutil.rmtree(store.path.parent)
 
 
 # --------------------------------------------------------------------------- completeness

@@ -295,3 +295,54 @@ def test_loading_a_corrected_file_updates_exactly_the_changed_values(load, store
         ("140500", "trademarks", "2024-07", 13100.0, "upload", second),
     ]
     assert batches(store)[1] == (second, "upload_v2.csv", "upload", "测试员", 4, 1, 1, 2, "committed")
+
+
+# --------------------------------------------------------------------------- one row per key
+# observations has no primary key since schema 3: the commit itself keeps one row per key.
+
+
+def duplicate_keys(store: Store) -> int:
+    return int(store.query("SELECT count(*) - count(DISTINCT (region_code, indicator_id, month)) AS n "
+                           "FROM observations")["n"].iloc[0])
+
+
+def test_two_commits_of_overlapping_files_leave_one_row_per_key_with_the_later_value(load, store):
+    load(FIRST)
+    _, second = load(HEADER + "晋城,有效发明专利拥有量,2024-06,615\n晋城,有效注册商标量,2024-06,13050\n"
+                     "晋城,有效注册商标量,2024-07,13100\n", name="overlap.csv")
+    assert observations(store) == [
+        ("140500", "invention_patents", "2024-05", 600.0, "upload", 1),
+        ("140500", "invention_patents", "2024-06", 615.0, "upload", second),
+        ("140500", "trademarks", "2024-06", 13050.0, "upload", second),
+        ("140500", "trademarks", "2024-07", 13100.0, "upload", second),
+    ]
+    _, third = load(FIRST, name="first_again.csv")  # the first file again: its values are the later ones now
+    assert [r[3:] for r in observations(store)] == [(600.0, "upload", 1), (612.0, "upload", third),
+                                                   (13000.0, "upload", third), (13100.0, "upload", second)]
+    assert duplicate_keys(store) == 0
+
+
+def test_a_commit_overlapping_another_writers_commit_fails_and_writes_nothing(store, config, regions, monkeypatch):
+    import duckdb
+
+    import etl.loader
+
+    first = plan_upload(store, config, regions, FIRST.encode(), "first.csv", today=TODAY)
+    other = plan_upload(store, config, regions, CORRECTED.encode(), "other.csv", today=TODAY)
+
+    def another_writer_meanwhile() -> str:
+        # called inside the first commit's transaction, after its diff: the other commit starts
+        # and finishes in between, writing the same keys
+        monkeypatch.setattr(etl.loader, "current_user", lambda: "其他用户")
+        commit_plan(store, other)
+        return "测试员"
+
+    monkeypatch.setattr(etl.loader, "current_user", another_writer_meanwhile)
+    with pytest.raises(duckdb.TransactionException, match="(?i)conflict"):
+        commit_plan(store, first)
+    assert [r[:4] for r in observations(store)] == [
+        ("140500", "invention_patents", "2024-05", 600.0), ("140500", "invention_patents", "2024-06", 615.0),
+        ("140500", "trademarks", "2024-06", 13000.0), ("140500", "trademarks", "2024-07", 13100.0)]
+    assert [b[1] for b in batches(store)] == ["other.csv"]
+    assert store.data_version() == 1
+    assert duplicate_keys(store) == 0

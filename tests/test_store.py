@@ -93,9 +93,9 @@ def test_an_exception_inside_a_transaction_leaves_the_store_unchanged(store):
 
 
 def test_a_failed_statement_rolls_back_the_statements_before_it(store):
-    with pytest.raises(duckdb.ConstraintException, match="(?i)duplicate key"), store.transaction() as con:
+    with pytest.raises(duckdb.ConstraintException, match="(?i)NOT NULL"), store.transaction() as con:
         add_observation(con)
-        add_observation(con)  # same key again: primary key violation
+        add_observation(con, month=None)  # a value without a month: NOT NULL violation
     assert store.observation_count() == 0
     assert store.data_version() == 0
 
