@@ -6,6 +6,10 @@
 - a totals row that disagrees with the sum of its rows (合计行);
 and the conversion of year-to-date flow values (「1-6月」) into the month's own amount, which needs
 the months before it.
+
+Rows are found by their key codes (etl/keys.py) and the store is read once, before these checks,
+for every key they need (``wanted_keys``): a check is a few column operations over all rows, and
+a Python loop only over the rows it has something to say about.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from etl.keys import INDICATOR, MONTH, KeyCodes, StoredValues, combine, look_up, split
 from etl.problems import Problem
 from monitor.config import Config, RatioFormula
 from monitor.periods import add_months, format_month_cn, month_range
-from monitor.store import Store
 
 PER_CAPITA_TOLERANCE = 0.02  # population figures of neighbouring years differ by about 1 %
 
@@ -25,70 +29,137 @@ def _fmt(value: float) -> str:
     return f"{value:,.4f}".rstrip("0").rstrip(".")
 
 
-def _store_values(store: Store, keys: pd.DataFrame) -> pd.DataFrame:
-    """Stored values for (region_code, indicator_id, month) keys: the same keys plus ``value``."""
-    if keys.empty:
-        return keys.assign(value=pd.Series(dtype="float64"))
-    with store.connect() as con:
-        con.register("wanted", keys[["region_code", "indicator_id", "month"]].drop_duplicates())
-        try:
-            found = con.execute("SELECT w.region_code, w.indicator_id, w.month, o.value FROM wanted w "
-                                "JOIN observations o USING (region_code, indicator_id, month)").df()
-        finally:
-            con.unregister("wanted")
-    return found.astype({"value": "float64"})
+def wanted_keys(config: Config, staged: pd.DataFrame, keys: KeyCodes, codes: np.ndarray, *,
+                per_capita: bool) -> np.ndarray:
+    """Every key the checks and the diff look up in the store: the staged rows' own (the diff),
+    the month before each (month on month), the numerator of each per-capita value, and the
+    months before each year-to-date value."""
+    wanted = []
+    watched = _indicators(keys, codes, _watched(config))
+    if watched.any():
+        wanted.append(keys.with_part(codes[watched], MONTH, _month_before))
+    ratios = _ratios(config)
+    if per_capita:
+        rows = _indicators(keys, codes, set(ratios))
+        if rows.any():
+            wanted.append(keys.with_part(codes[rows], INDICATOR, lambda i: ratios[i].formula.numerator))
+    ytd = _year_to_date(config, staged, keys, codes)
+    if ytd.any():
+        wanted.extend(before for _, before in _months_before(keys, codes[ytd]))
+    others = np.concatenate(wanted) if wanted else np.empty(0, dtype="int64")
+    own = pd.Index(codes)
+    if not own.is_unique:
+        own = pd.Index(pd.unique(codes))
+    # each key once: the staged keys (distinct already, as staged) and the others not among them
+    return np.concatenate([own.to_numpy(), pd.unique(others[own.get_indexer(others) < 0])])
+
+
+def _watched(config: Config) -> set[str]:
+    return {i.id for i in config.indicators if i.outlier_threshold or i.kind == "stock"}
+
+
+def _ratios(config: Config) -> dict:
+    return {i.id: i for i in config.indicators
+            if isinstance(i.formula, RatioFormula) and i.formula.denominator == "population"}
+
+
+def _month_before(month: str) -> str:
+    return add_months(month, -1)
+
+
+def _indicators(keys: KeyCodes, codes: np.ndarray, ids: set[str]) -> np.ndarray:
+    """Rows whose indicator is one of ``ids`` (tested once per distinct indicator)."""
+    which, numbers = pd.factorize(split(codes)[INDICATOR])
+    chosen = np.array([keys.text_of(INDICATOR, n) in ids for n in numbers], dtype=bool)
+    return chosen[which] if len(chosen) else np.zeros(len(codes), dtype=bool)
+
+
+def _months_before(keys: KeyCodes, codes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For k = 0, 1, …: the rows (positions in ``codes``) whose year has a k-th month before their
+    own month, and the key codes of that month."""
+    region, indicator, months = split(codes)
+    which, numbers = pd.factorize(months)
+    before = [month_range(m[:4] + "-01", add_months(m, -1)) for m in (keys.text_of(MONTH, n) for n in numbers)]
+    out = []
+    for k in range(max((len(b) for b in before), default=0)):
+        month_k = np.array([keys.number(MONTH, b[k]) if len(b) > k else -1 for b in before], dtype="int64")[which]
+        rows = np.flatnonzero(month_k >= 0)
+        out.append((rows, combine(region[rows], indicator[rows], month_k[rows])))
+    return out
 
 
 # --------------------------------------------------------------------------- year-to-date flows
 
 
-def decumulate_flows(store: Store, config: Config, staged: pd.DataFrame, file_name: str,
-                     problems: list[Problem]) -> pd.DataFrame:
+def _year_to_date(config: Config, staged: pd.DataFrame, keys: KeyCodes, codes: np.ndarray) -> np.ndarray:
+    """Rows of monthly flows given as year-to-date sums, after January."""
+    cumulative = staged["cumulative"].to_numpy(bool)
+    if not cumulative.any():
+        return cumulative
+    flows = {i.id for i in config.indicators if i.kind == "flow" and i.frequency == "monthly"}
+    which, months = pd.factorize(split(codes)[MONTH])
+    after_january = np.array([keys.text_of(MONTH, m)[5:7] != "01" for m in months], dtype=bool)
+    return cumulative & _indicators(keys, codes, flows) & after_january[which]
+
+
+def decumulate_flows(stored: StoredValues, config: Config, staged: pd.DataFrame, file_name: str,
+                     problems: list[Problem], *, keys: KeyCodes, codes: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows of flow indicators given as year-to-date sums (1-6月) become the month's own amount:
     YTD − the months before it in that year (from the file or the store). A month missing makes
-    the row an error: the amount cannot be known."""
-    flows = {i.id for i in config.indicators if i.kind == "flow" and i.frequency == "monthly"}
-    mask = staged["cumulative"] & staged["indicator_id"].isin(flows) & (staged["month"].str[5:7] != "01")
+    the row an error: the amount cannot be known. Returns the rows and their key codes."""
+    mask = _year_to_date(config, staged, keys, codes)
     if not mask.any():
-        return staged
-    rows = staged[mask]
-    wanted = pd.DataFrame(
-        [(r, i, m) for r, i, month in zip(rows["region_code"], rows["indicator_id"], rows["month"])
-         for m in month_range(month[:4] + "-01", add_months(month, -1))],
-        columns=["region_code", "indicator_id", "month"],
-    ).drop_duplicates()
-    known = _store_values(store, wanted)
-    plain = staged[~staged["cumulative"]][["region_code", "indicator_id", "month", "value"]]
-    known = pd.concat([plain.merge(wanted, on=["region_code", "indicator_id", "month"]), known]).drop_duplicates(
-        ["region_code", "indicator_id", "month"])
-    lookup = {(r, i, m): v for r, i, m, v in known.itertuples(index=False)}
+        return staged, codes
+    positions = np.flatnonzero(mask)
+    plain = ~staged["cumulative"].to_numpy(bool)
+    # the months before each row's month: column k is the k-th month of its year
+    before = np.full((len(positions), 11), np.nan)
+    known = np.zeros((len(positions), 11), dtype=bool)
+    length = np.zeros(len(positions), dtype="int64")
+    months = _months_before(keys, codes[positions])
+    if months:  # one look-up for every month of every row
+        found, found_known = look_up(np.concatenate([wanted for _, wanted in months]),
+                                     (codes[plain], staged["value"].to_numpy()[plain]), (stored.codes, stored.values))
+        start = 0
+        for k, (rows, _) in enumerate(months):
+            before[rows, k], known[rows, k] = found[start:start + len(rows)], found_known[start:start + len(rows)]
+            length[rows] = k + 1
+            start += len(rows)
+    rows = staged.iloc[positions]
+    value = staged["value"].to_numpy(copy=True)
     drop = []
-    staged = staged.copy()
-    for idx, rec in rows.iterrows():
-        before = month_range(rec["month"][:4] + "-01", add_months(rec["month"], -1))
-        values = [lookup.get((rec["region_code"], rec["indicator_id"], m)) for m in before]
-        name = config.indicator(rec["indicator_id"]).name
-        span = f"1-{int(rec['month'][5:7])}月"
+    names: dict[str, str] = {}
+    for k, (p, indicator, month, line, column, ytd) in enumerate(zip(
+            positions, rows["indicator_id"], rows["month"], rows["line"], rows["column"], rows["value"])):
+        values = [v if found else None for v, found in zip(before[k, :length[k]].tolist(), known[k, :length[k]])]
+        if indicator not in names:
+            names[indicator] = config.indicator(indicator).name
+        name = names[indicator]
+        span = f"1-{int(month[5:7])}月"
         if any(v is None for v in values):
-            absent = "、".join(f"{int(m[5:7])}月" for m, v in zip(before, values) if v is None)
-            problems.append(Problem(file_name, int(rec["line"]), rec["column"], "cumulative", _fmt(rec["value"]),
-                                    f"第 {rec['line']} 行「{name}」是{rec['month'][:4]}年{span}累计值，但缺少该年{absent}的数据，"
-                                    f"无法换算为{format_month_cn(rec['month'])}当月值；请先导入缺失月份，或改报当月值"))
-            drop.append(idx)
+            months = month_range(month[:4] + "-01", add_months(month, -1))
+            absent = "、".join(f"{int(m[5:7])}月" for m, v in zip(months, values) if v is None)
+            problems.append(Problem(file_name, int(line), column, "cumulative", _fmt(ytd),
+                                    f"第 {line} 行「{name}」是{month[:4]}年{span}累计值，但缺少该年{absent}的数据，"
+                                    f"无法换算为{format_month_cn(month)}当月值；请先导入缺失月份，或改报当月值"))
+            drop.append(p)
             continue
-        monthly = rec["value"] - sum(values)
+        monthly = ytd - sum(values)
         if monthly < -1e-9:
-            problems.append(Problem(file_name, int(rec["line"]), rec["column"], "cumulative", _fmt(rec["value"]),
-                                    f"第 {rec['line']} 行「{name}」{span}累计 {_fmt(rec['value'])} 小于此前各月之和 "
+            problems.append(Problem(file_name, int(line), column, "cumulative", _fmt(ytd),
+                                    f"第 {line} 行「{name}」{span}累计 {_fmt(ytd)} 小于此前各月之和 "
                                     f"{_fmt(sum(values))}，换算出的当月值为负；请核对累计值和单位"))
-            drop.append(idx)
+            drop.append(p)
             continue
-        problems.append(Problem(file_name, int(rec["line"]), rec["column"], "cumulative", _fmt(rec["value"]),
-                                f"第 {rec['line']} 行「{name}」{span}累计 {_fmt(rec['value'])} 换算为"
-                                f"{format_month_cn(rec['month'])}当月值 {_fmt(monthly)}（减去此前各月合计 {_fmt(sum(values))}）",
+        problems.append(Problem(file_name, int(line), column, "cumulative", _fmt(ytd),
+                                f"第 {line} 行「{name}」{span}累计 {_fmt(ytd)} 换算为"
+                                f"{format_month_cn(month)}当月值 {_fmt(monthly)}（减去此前各月合计 {_fmt(sum(values))}）",
                                 "info"))
-        staged.loc[idx, "value"] = monthly
-    return staged.drop(index=drop).reset_index(drop=True)
+        value[p] = monthly
+    staged = staged.assign(value=value)
+    keep = np.ones(len(staged), dtype=bool)
+    keep[drop] = False
+    return staged[keep].reset_index(drop=True), codes[keep]
 
 
 # --------------------------------------------------------------------------- totals rows
@@ -100,6 +171,8 @@ def totals_problems(config: Config, regions, staged: pd.DataFrame, totals: pd.Da
     and is never loaded as a region."""
     problems: list[Problem] = []
     rel, absolute = 0.005, 0.5
+    groups = None  # the staged rows of each (indicator, month), found once for all totals rows
+    leaves_of: dict[tuple[str, str], pd.DataFrame] = {}
     for rec in totals.itertuples(index=False):
         ind = config.indicator(rec.indicator_id)
         line = int(rec.line)
@@ -107,11 +180,17 @@ def totals_problems(config: Config, regions, staged: pd.DataFrame, totals: pd.Da
             problems.append(Problem(file_name, line, rec.column, "total", rec.region,
                                     f"第 {line} 行「{rec.region}」是合计行，不导入（{ind.name}不可加总，未核对）", "info"))
             continue
-        part = staged[(staged["indicator_id"] == rec.indicator_id) & (staged["month"] == rec.month)]
-        codes = set(part["region_code"])
-        # the rows it totals: not a region that contains another row's region (a province row
-        # beside its cities is a value of its own, not a part)
-        leaves = part[[not any(c != o and regions.is_within(o, c) for o in codes) for c in part["region_code"]]]
+        if groups is None:
+            groups = staged.groupby(["indicator_id", "month"], sort=False).indices
+        group = (rec.indicator_id, rec.month)
+        if group not in leaves_of:
+            part = staged.iloc[groups.get(group, [])]
+            codes = set(part["region_code"])
+            # the rows it totals: not a region that contains another row's region (a province row
+            # beside its cities is a value of its own, not a part)
+            containers = {a.code for o in codes for a in regions.ancestors(o)} & codes
+            leaves_of[group] = part[[c not in containers for c in part["region_code"]]]
+        leaves = leaves_of[group]
         if leaves.empty:
             continue
         total = float(leaves["value"].sum())
@@ -129,80 +208,99 @@ def totals_problems(config: Config, regions, staged: pd.DataFrame, totals: pd.Da
 # --------------------------------------------------------------------------- against the store
 
 
-def store_problems(store: Store, config: Config, staged: pd.DataFrame, file_name: str,
-                   population=None) -> list[Problem]:
+def store_problems(stored: StoredValues, config: Config, staged: pd.DataFrame, file_name: str,
+                   population=None, *, keys: KeyCodes, codes: np.ndarray) -> list[Problem]:
     if staged.empty:
         return []
     problems: list[Problem] = []
-    problems += _month_on_month(store, config, staged, file_name)
+    problems += _month_on_month(stored, config, staged, file_name, keys, codes)
     if population is not None:
-        problems += _per_capita(store, config, staged, file_name, population)
+        problems += _per_capita(stored, config, staged, file_name, population, keys, codes)
     return problems
 
 
-def _month_on_month(store: Store, config: Config, staged: pd.DataFrame, file_name: str) -> list[Problem]:
+def _month_on_month(stored: StoredValues, config: Config, staged: pd.DataFrame, file_name: str, keys: KeyCodes,
+                    codes: np.ndarray) -> list[Problem]:
     thresholds = {i.id: i.outlier_threshold for i in config.indicators if i.outlier_threshold}
     stocks = {i.id for i in config.indicators if i.kind == "stock"}
-    rows = staged[staged["indicator_id"].isin(set(thresholds) | stocks)].copy()
-    if rows.empty:
+    positions = np.flatnonzero(_indicators(keys, codes, set(thresholds) | stocks))
+    if not len(positions):
         return []
-    rows["prev_month"] = rows["month"].map({m: add_months(m, -1) for m in rows["month"].unique()})
-    prev_keys = rows[["region_code", "indicator_id", "prev_month"]].rename(columns={"prev_month": "month"})
-    in_file = staged[["region_code", "indicator_id", "month", "value"]]
-    from_store = _store_values(store, prev_keys)
-    previous = pd.concat([in_file, from_store]).drop_duplicates(["region_code", "indicator_id", "month"])
-    previous = previous.rename(columns={"month": "prev_month", "value": "prev_value"})
-    rows = rows.merge(previous, on=["region_code", "indicator_id", "prev_month"], how="left")
-    rows = rows[rows["prev_value"].notna()]
+    values = staged["value"].to_numpy()
+    # the previous month's value: from the file first, else from the store
+    previous, found = look_up(keys.with_part(codes[positions], MONTH, _month_before), (codes, values),
+                              (stored.codes, stored.values))
+    found &= ~np.isnan(previous)
+    positions, previous = positions[found], previous[found]
+    value = values[positions]
+    which, numbers = pd.factorize(split(codes[positions])[INDICATOR])
+    ids = [keys.text_of(INDICATOR, n) for n in numbers]
+    threshold = np.array([thresholds.get(i, np.nan) for i in ids], dtype="float64")[which]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = value / previous - 1
+        outlier = ~np.isnan(threshold) & (previous != 0) & (np.abs(change) > threshold)
+    falls = np.array([i in stocks for i in ids], dtype=bool)[which] & (value < previous - 1e-9)
+    flagged = np.flatnonzero(outlier | falls)
     problems: list[Problem] = []
-    for rec in rows.itertuples(index=False):
-        ind = config.indicator(rec.indicator_id)
-        line = int(rec.line)
+    if not len(flagged):
+        return problems
+    rows = staged.iloc[positions[flagged]]
+    names = {i: config.indicator(i).name for i in ids}
+    months = {m: format_month_cn(m) for m in rows["month"].unique()}
+    for line, column, month, number, now, before, moved, is_outlier, is_falling in zip(
+            rows["line"].tolist(), rows["column"], rows["month"], which[flagged].tolist(), value[flagged].tolist(),
+            previous[flagged].tolist(), change[flagged].tolist(), outlier[flagged].tolist(), falls[flagged].tolist()):
+        indicator = ids[number]
         where = f"第 {line} 行"
-        threshold = thresholds.get(rec.indicator_id)
-        if threshold and rec.prev_value != 0:
-            change = rec.value / rec.prev_value - 1
-            if abs(change) > threshold:
-                problems.append(Problem(
-                    file_name, line, rec.column, "outlier", _fmt(rec.value),
-                    f"{where}「{ind.name}」{format_month_cn(rec.month)}为 {_fmt(rec.value)}，较上月 {_fmt(rec.prev_value)} "
-                    f"变化 {change:+.1%}，超过该指标的波动阈值 ±{threshold:.0%}；请核对单位和数值，确认无误后可继续导入",
-                    "warning"))
-        if rec.indicator_id in stocks and rec.value < rec.prev_value - 1e-9:
+        if is_outlier:
             problems.append(Problem(
-                file_name, line, rec.column, "stock_falls", _fmt(rec.value),
-                f"{where}「{ind.name}」是存量指标，{format_month_cn(rec.month)}为 {_fmt(rec.value)}，低于上月的 "
-                f"{_fmt(rec.prev_value)}；存量通常不减少，请核对（确因失效、注销等减少的，确认后可继续导入）", "warning"))
+                file_name, line, column, "outlier", _fmt(now),
+                f"{where}「{names[indicator]}」{months[month]}为 {_fmt(now)}，较上月 {_fmt(before)} "
+                f"变化 {moved:+.1%}，超过该指标的波动阈值 ±{thresholds[indicator]:.0%}；请核对单位和数值，确认无误后可继续导入",
+                "warning"))
+        if is_falling:
+            problems.append(Problem(
+                file_name, line, column, "stock_falls", _fmt(now),
+                f"{where}「{names[indicator]}」是存量指标，{months[month]}为 {_fmt(now)}，低于上月的 "
+                f"{_fmt(before)}；存量通常不减少，请核对（确因失效、注销等减少的，确认后可继续导入）", "warning"))
     return problems
 
 
-def _per_capita(store: Store, config: Config, staged: pd.DataFrame, file_name: str, population) -> list[Problem]:
-    ratios = {i.id: i for i in config.indicators
-              if isinstance(i.formula, RatioFormula) and i.formula.denominator == "population"}
-    rows = staged[staged["indicator_id"].isin(ratios)].copy()
-    if rows.empty:
+def _per_capita(stored: StoredValues, config: Config, staged: pd.DataFrame, file_name: str, population,
+                keys: KeyCodes, codes: np.ndarray) -> list[Problem]:
+    ratios = _ratios(config)
+    positions = np.flatnonzero(_indicators(keys, codes, set(ratios)))
+    if not len(positions):
         return []
-    rows["numerator_id"] = [ratios[i].formula.numerator for i in rows["indicator_id"]]
-    keys = rows[["region_code", "numerator_id", "month"]].rename(columns={"numerator_id": "indicator_id"})
-    numerators = pd.concat([staged[["region_code", "indicator_id", "month", "value"]], _store_values(store, keys)])
-    numerators = numerators.drop_duplicates(["region_code", "indicator_id", "month"]).rename(
-        columns={"indicator_id": "numerator_id", "value": "numerator"})
-    rows = rows.merge(numerators, on=["region_code", "numerator_id", "month"], how="left")
-    rows = rows[rows["numerator"].notna()]
-    if rows.empty:
+    values = staged["value"].to_numpy()
+    numerator, found = look_up(
+        keys.with_part(codes[positions], INDICATOR, lambda i: ratios[i].formula.numerator),
+        (codes, values), (stored.codes, stored.values))
+    found &= ~np.isnan(numerator)
+    positions, numerator = positions[found], numerator[found]
+    if not len(positions):
         return []
-    figures = population.figures_for(rows["region_code"].tolist(), rows["month"].tolist())
-    rows["population"] = figures["population"].to_numpy(dtype="float64", na_value=np.nan)
-    rows["population_year"] = figures["year"].to_numpy(dtype="float64", na_value=np.nan)
+    figures = population.figures_for(staged["region_code"].to_numpy(object)[positions].tolist(),
+                                     staged["month"].to_numpy(object)[positions].tolist())
+    people = figures["population"].to_numpy(dtype="float64", na_value=np.nan)
+    year = figures["year"].to_numpy(dtype="float64", na_value=np.nan)
+    known = ~np.isnan(people)
+    positions, numerator, people, year = positions[known], numerator[known], people[known], year[known]
+    indicator = staged["indicator_id"].to_numpy(object)[positions]
+    value = values[positions]
+    scale = np.array([ratios[i].formula.scale for i in indicator], dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = numerator / people * scale
+        off = (expected != 0) & (np.abs(value / expected - 1) > PER_CAPITA_TOLERANCE)
     problems: list[Problem] = []
-    for rec in rows[rows["population"].notna()].itertuples(index=False):
-        ind = ratios[rec.indicator_id]
-        expected = rec.numerator / rec.population * ind.formula.scale
-        if expected and abs(rec.value / expected - 1) > PER_CAPITA_TOLERANCE:
-            problems.append(Problem(
-                file_name, int(rec.line), rec.column, "per_capita", _fmt(rec.value),
-                f"第 {rec.line} 行「{ind.name}」为 {_fmt(rec.value)}，而「{config.indicator(rec.numerator_id).name}」"
-                f"{_fmt(rec.numerator)} ÷ 常住人口 {_fmt(rec.population / 1e4)} 万（{int(rec.population_year)} 年）"
-                f"× {ind.formula.scale:g} = {_fmt(expected)}，相差 {rec.value / expected - 1:+.1%}；"
-                "请核对人口口径或数值（系统展示时以分子 ÷ 人口重新计算）", "warning"))
+    flagged = np.flatnonzero(off)
+    rows = staged.iloc[positions[flagged]]
+    for k, line, column in zip(flagged, rows["line"].tolist(), rows["column"]):
+        ind = ratios[indicator[k]]
+        problems.append(Problem(
+            file_name, line, column, "per_capita", _fmt(value[k]),
+            f"第 {line} 行「{ind.name}」为 {_fmt(value[k])}，而「{config.indicator(ind.formula.numerator).name}」"
+            f"{_fmt(numerator[k])} ÷ 常住人口 {_fmt(people[k] / 1e4)} 万（{int(year[k])} 年）"
+            f"× {ind.formula.scale:g} = {_fmt(expected[k])}，相差 {float(value[k] / expected[k] - 1):+.1%}；"
+            "请核对人口口径或数值（系统展示时以分子 ÷ 人口重新计算）", "warning"))
     return problems

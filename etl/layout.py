@@ -22,6 +22,7 @@ import pandas as pd
 
 from etl.problems import Problem
 from etl.readers import Grid
+from etl.texts import distinct
 from etl.units import split_header
 from monitor.config import Config, normalise_name
 from monitor.errors import LoadError, PeriodError
@@ -163,7 +164,8 @@ def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tup
     """The header row, title and shape of a grid; raises LoadError when no header can be found."""
     best = None
     partial = None  # the first row that names some canonical columns: the likely header
-    for index, row in enumerate(grid.rows[:HEADER_SCAN_ROWS]):
+    top = grid.top(HEADER_SCAN_ROWS)
+    for index, row in enumerate(top):
         if not any(row):
             continue
         score, canonical, indicators = _header_score(row, config)
@@ -181,7 +183,7 @@ def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tup
         raise LoadError(
             f"{grid.file_name} 第 {index + 1} 行像是表头，但缺少必需的列：{'、'.join(missing)}。长表需要「地区」「指标」"
             "「数值」列（期间可来自「期间」列或标题），宽表需要「地区」列和以指标名称为列名的若干列。"
-            f"现有列：{'、'.join(c for c in grid.rows[index] if c)}"
+            f"现有列：{'、'.join(c for c in top[index] if c)}"
         )
     if best is None:
         first = next((r for r in grid.rows if any(r)), [])
@@ -191,7 +193,7 @@ def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tup
             f"文件第一行是：{'、'.join(c for c in first if c)[:120] or '（空）'}"
         )
     index, _score, canonical, indicators, shape = best
-    title_cells = [c for row in grid.rows[:index] for c in row if c]
+    title_cells = [c for row in top[:index] for c in row if c]
     title = "　".join(dict.fromkeys(title_cells)) or None
     if shape == "long":
         indicators = {}
@@ -218,11 +220,10 @@ RAW_COLUMNS = ["region", "indicator", "period", "value", "unit", "line", "column
 def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd.DataFrame, Layout, list[Problem]]:
     """The raw long frame of a grid, its layout, and notes about skipped rows and columns."""
     layout, canonical, indicators = find_layout(grid, config, period=period)
-    header = grid.rows[layout.header_row - 1]
-    body = grid.rows[layout.header_row:]
+    header = grid.top(layout.header_row)[-1]
     width = len(header)
-    frame = pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=[f"c{i}" for i in range(width)],
-                         dtype=object)
+    # the body as text columns (Arrow-backed ``str``), short rows padded and long rows cut to the header
+    frame = pd.DataFrame({f"c{i}": column for i, column in enumerate(grid.columns(layout.header_row, width))})
     frame["line"] = np.arange(len(frame), dtype="int64") + layout.header_row + 1
     notes: list[Problem] = []
     col = {c: f"c{i}" for i, c in canonical.items()}
@@ -238,19 +239,25 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
             "请加一列「期间」（如 2024-06），或在标题中写明（如「2024年6月……」），或在导入时指定期间"
         )
 
-    # drop blank rows and footnotes below the table
-    region_cells = frame[col["region"]].astype(str).str.strip()
-    blank = frame.drop(columns="line").apply(lambda c: c.astype(str).str.strip() == "").all(axis=1)
-    footnote = region_cells.str.match(FOOTNOTE) | (
-        (region_cells != "") & frame.drop(columns=["line", col["region"]]).apply(
-            lambda c: c.astype(str).str.strip() == "").all(axis=1) & (len(header) > 1))
+    # drop blank rows and footnotes below the table (cells come stripped from the grid)
+    empty = {name: (frame[name] == "").to_numpy(bool) for name in frame.columns if name != "line"}
+    region_cells = frame[col["region"]]
+    blank = np.logical_and.reduce(list(empty.values()))
+    others_empty = np.logical_and.reduce([e for name, e in empty.items() if name != col["region"]] or
+                                         [np.ones(len(frame), dtype=bool)])
+    regions_found = distinct(region_cells)
+    footnote = regions_found.spread([bool(FOOTNOTE.match(text)) for text in regions_found.texts], bool) | (
+        ~empty[col["region"]] & others_empty & (len(header) > 1))
     for line, text in zip(frame.loc[footnote & ~blank, "line"], region_cells[footnote & ~blank]):
         notes.append(Problem(grid.file_name, int(line), LABELS["region"], "footnote", text[:40],
                              f"第 {line} 行「{text[:20]}」看起来是注释或说明行，已跳过", "info"))
-    frame = frame[~blank & ~footnote]
+    totals = regions_found.spread([is_total(text) for text in regions_found.texts], bool)
+    keep = ~blank & ~footnote
+    if not keep.all():
+        frame, totals = frame[keep], totals[keep]
 
     def text_of(name: str) -> pd.Series:
-        return frame[col[name]].astype(str).str.strip() if name in col else pd.Series("", index=frame.index, dtype=object)
+        return frame[col[name]] if name in col else pd.Series("", index=frame.index, dtype=object)
 
     base = pd.DataFrame({
         "region": text_of("region"),
@@ -259,6 +266,7 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
         "origin": text_of("origin"),
         "source_url": text_of("source_url"),
         "note": text_of("note"),
+        "is_total": totals,
     })
     if period_from_cell and layout.period is not None:
         base["period"] = base["period"].where(base["period"] != "", layout.period)
@@ -269,19 +277,23 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
                           column=header[int(col["value"][1:])])
         # an indicator cell may carry its unit in brackets: 「专利质押融资额（万元）」 (worked out
         # once per distinct text: a long file repeats a few dozen indicator names)
-        names, units = {}, {}
-        for full in raw["indicator"].unique():
+        indicators_found = distinct(raw["indicator"])
+        names, units = [], []
+        for full in indicators_found.texts:
             name, unit = split_header(full)
-            names[full] = name if unit and not config.resolve_indicator(full) else full
-            units[full] = unit or ""
-        raw["unit"] = raw["unit"].where(raw["unit"] != "", raw["indicator"].map(units))
-        raw["indicator"] = raw["indicator"].map(names)
+            names.append(name if unit and not config.resolve_indicator(full) else full)
+            units.append(unit or "")
+        from_name = indicators_found.text_column(units, raw.index)
+        # without a unit column every unit comes from the name (kept as objects, as ``where`` on
+        # the column of "" gives them)
+        raw["unit"] = raw["unit"].where(raw["unit"] != "", from_name) if "unit" in col else from_name.astype(object)
+        raw["indicator"] = indicators_found.text_column(names, raw.index)
     else:
         parts = []
         for i, ind in indicators.items():
             label = header[i]
             _name, unit = split_header(label)
-            parts.append(base.assign(indicator=ind, value=frame[f"c{i}"].astype(str).str.strip(), unit=unit or "",
+            parts.append(base.assign(indicator=ind, value=frame[f"c{i}"], unit=unit or "",
                                      column=label))
             layout.indicator_columns[label] = ind
         used = set(indicators) | set(canonical)
@@ -298,5 +310,4 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
         raw = pd.concat(parts, ignore_index=True) if parts else base.assign(indicator="", value="", unit="", column="")
         # a wide table leaves cells of indicators a region does not report blank: nothing to load
         raw = raw[raw["value"] != ""]
-    raw["is_total"] = raw["region"].map({t: is_total(t) for t in raw["region"].unique()}).astype(bool)
     return raw[RAW_COLUMNS].reset_index(drop=True), layout, notes

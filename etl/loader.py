@@ -8,6 +8,10 @@ module) → observations in the store. The upload page and ``python -m etl load`
 
 Problems are collected, never raised one at a time: errors block the commit, warnings need an
 explicit confirmation, info lines are said and need nothing.
+
+A file of half a million values is planned in about a second: every step works on whole columns,
+once per distinct text (etl/texts.py), rows are looked up by integer key codes (etl/keys.py),
+the store is read once per plan, and a Python loop runs only over the rows that have a problem.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from etl.keys import INDICATOR, KEY, MONTH, REGION, KeyCodes, StoredValues, combine, first_rows
 from etl.layout import Layout, is_total, period_from_title, similar_indicators, to_raw
 from etl.problems import Problem
 from etl.readers import read_grid
+from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
 from monitor.config import Config
 from monitor.errors import LoadError, PeriodError, RegionError
@@ -35,28 +42,10 @@ from monitor.store import Store, remove_observations
 MISSING_MARKERS = {"", "—", "-", "--", "－", "——", "/", "nan", "NaN", "None", "无", "…", "...", "N/A", "NA", "null"}
 COUNT_UNITS = {"件", "家", "项", "个", "人", "户", "次"}
 ORIGINS = ("published", "demo", "upload")
-KEY = ["region_code", "indicator_id", "month"]
 STAGED_COLUMNS = ["region_code", "indicator_id", "month", "value", "line", "column", "origin", "source_url", "note",
                   "cumulative"]
 # a totals row may differ from the sum of its rows by rounding: 0.5 % or half a unit
 TOTAL_TOLERANCE = (0.005, 0.5)
-
-
-class RawRecord(NamedTuple):
-    """One row of the raw long frame (etl/layout.py RAW_COLUMNS)."""
-
-    region: str
-    indicator: str
-    period: str
-    value: str
-    unit: str
-    line: int
-    column: str
-    cumulative: bool
-    is_total: bool
-    origin: str
-    source_url: str
-    note: str
 
 
 @dataclass
@@ -128,11 +117,60 @@ def _clean_number(s: str) -> str:
 
 def parse_values(texts: pd.Series) -> pd.DataFrame:
     """Vectorised parse of value cells: value (float or NaN), missing, percent, unit (a unit
-    written into the cell, '3.5亿元'), bad (not a number)."""
-    s = texts.astype(str).map(_clean_number)
+    written into the cell, '3.5亿元'), bad (not a number).
+
+    Most cells of a large file are plain decimals ('612', '0.35'): pyarrow reads those; only the
+    other cells are cleaned (full-width digits, thousands separators, %, units) and read by
+    pandas, as every cell once was."""
+    s = texts.astype(str)
+    cells = pa.array(s)
+    digits = pc.subtract(pc.binary_length(cells), pc.add(pc.count_substring(cells, "."), pc.count_substring(cells, "-")))
+    plain = pc.fill_null(pc.and_(pc.match_substring_regex(cells, _PLAIN_NUMBER),
+                                 pc.less_equal(digits, _PLAIN_MAX_DIGITS)), False).to_numpy(zero_copy_only=False)
+    value = np.full(len(s), np.nan)
+    value[plain] = pc.cast(cells.filter(pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
+    # pandas reads '-0' as 0 when every cell is a whole number and as -0.0 otherwise: such a cell
+    # is left to pandas with the rest
+    plain &= ~((value == 0) & np.signbit(value))
+    has_fraction = bool(pc.any(pc.match_substring(cells.filter(pa.array(plain)), ".")).as_py()) if plain.any() else False
+    rest = _parse_cells(s[~plain], has_fraction=has_fraction)
+    if rest is None:  # pandas would read these cells otherwise than within the whole column: read it whole
+        plain[:] = False
+        rest = _parse_cells(s, has_fraction=False, whole=True)
+    value[~plain] = rest["value"].to_numpy()
+    parsed = {"value": value}
+    for name, default in {"missing": False, "percent": False, "unit": "", "bad": False}.items():
+        column = np.full(len(s), default, dtype=object if name == "unit" else bool)
+        column[~plain] = rest[name].to_numpy()
+        parsed[name] = pd.Series(column, index=s.index, dtype=column.dtype)  # objects stay objects
+    return pd.DataFrame(parsed)
+
+
+# A plain decimal of at most 15 digits is read exactly, correctly rounded, by pyarrow and by pandas
+# alike: its digits and its power of ten are exact doubles, divided once.
+_PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+_PLAIN_MAX_DIGITS = 15
+
+
+def _parse_cells(texts: pd.Series, *, has_fraction: bool, whole: bool = False) -> pd.DataFrame | None:
+    """Cells cleaned and read by pandas (``parse_values``'s columns).
+
+    pandas reads a column of whole numbers as integers and a column with any fraction or missing
+    cell as floats, which differ for '-0' and beyond 2**53. When the rest of the column holds a
+    fraction (``has_fraction``), one is added here, so that these cells are read as floats too.
+    None when the cells read as neither integers nor floats (beyond 2**63): only the ``whole``
+    column then reads as it always did."""
+    s = texts.map(_clean_number)
     missing = s.isin(MISSING_MARKERS)
     percent = s.str.endswith("%")
-    number = pd.to_numeric(s.str.removesuffix("%").where(~missing), errors="coerce")
+    cells = s.str.removesuffix("%").where(~missing)
+    if has_fraction:
+        number = pd.to_numeric(pd.concat([cells, pd.Series(["0.5"], dtype=cells.dtype)]), errors="coerce")
+        number = pd.Series(number.to_numpy()[:-1], index=s.index)
+    else:
+        number = pd.to_numeric(cells, errors="coerce")
+    if not whole and number.dtype.kind not in "fi":
+        return None
     unit = pd.Series("", index=s.index, dtype=object)
     bad = ~missing & number.isna()
     if bad.any():
@@ -212,139 +250,245 @@ def stage(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: 
           title: str | None = None) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
     """Resolve, cast and check every row. Returns the good rows, every problem found, and the
     totals rows (parsed like any row, kept apart for the totals check, never loaded)."""
-    problems: list[Problem] = []
-    said: set[tuple[int, str]] = set()
+    staged, problems, totals, _codes = _stage(raw, file_name, config, regions, KeyCodes(), today=today,
+                                              allowed_regions=allowed_regions, within=within, title=title)
+    return staged, problems, totals
 
-    def add(problem: Problem) -> None:
-        # a wide row carries several values: its region or period problem is said once per row
-        if problem.check in ("region", "scope", "period", "future", "indicator"):
-            if (problem.row, problem.check) in said:
-                return
-            said.add((problem.row, problem.check))
-        problems.append(problem)
 
+def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: KeyCodes, *, today: date | None,
+           allowed_regions: set[str] | None, within: str | None,
+           title: str | None) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame, np.ndarray]:
+    """``stage``, and the key codes of the good rows (numbered in ``keys``).
+
+    Each check is a mask over all rows, worked out once per distinct region, indicator, period,
+    unit and origin; Problems are written only for the rows that have one. A row's region,
+    indicator and period are checked, then its value, which stops at the first of: missing, not a
+    number, (a region, indicator or period problem: nothing more to say), percent on a non-%
+    indicator, unit, negative count, totals row, origin."""
     latest_allowed = last_full_month(today)
-    raw = raw.copy()
-    for name, default in (("unit", ""), ("column", None), ("cumulative", False), ("is_total", None),
-                          ("origin", ""), ("source_url", ""), ("note", "")):
-        if name not in raw.columns:
-            raw[name] = raw["region"].map(is_total) if name == "is_total" else default
-    raw["column"] = raw["column"].fillna("数值")
+    n = len(raw)
+    given = {name: raw[name] if name in raw.columns else None
+             for name in ("unit", "column", "cumulative", "is_total", "origin", "source_url", "note")}
+    is_total_row = (given["is_total"] if given["is_total"] is not None else raw["region"].map(is_total)).to_numpy(bool)
+    lines = raw["line"].to_numpy()
 
-    region_of = resolve_regions([t for t in raw.loc[~raw["is_total"], "region"].unique()], regions, within=within,
-                                title=title)
-    indicator_of = {t: config.resolve_indicator(t) for t in raw["indicator"].unique()}
-    period_of: dict[str, tuple[str, bool] | Exception] = {}
-    for text in raw["period"].unique():
+    # regions: texts of rows that are not totals, in the order they first appear
+    regions_found = distinct(raw["region"])
+    order = pd.unique(regions_found.codes[~is_total_row])
+    region_of = resolve_regions([regions_found.texts[c] for c in order], regions, within=within, title=title)
+    region_answers = [region_of.get(text) for text in regions_found.texts]
+    region_error = ~is_total_row & regions_found.spread([isinstance(r, Exception) for r in region_answers], bool)
+    out_of_scope = ~is_total_row & regions_found.spread(
+        [allowed_regions is not None and isinstance(r, str) and r not in allowed_regions for r in region_answers], bool)
+
+    indicators_found = distinct(raw["indicator"])
+    indicator_ids = [config.resolve_indicator(t) for t in indicators_found.texts]
+    definitions = [config.indicator(i) if i is not None else None for i in indicator_ids]
+    unknown_indicator = indicators_found.spread([i is None for i in indicator_ids], bool)
+
+    periods_found = distinct(raw["period"])
+    period_answers: list[tuple[str, bool] | Exception] = []
+    for text in periods_found.texts:
         try:
-            period_of[text] = _parse_period(text)
+            period_answers.append(_parse_period(text))
         except PeriodError as e:
-            period_of[text] = e
+            period_answers.append(e)
+    period_error = periods_found.spread([isinstance(p, Exception) for p in period_answers], bool)
+    future = periods_found.spread([not isinstance(p, Exception) and p[0] > latest_allowed for p in period_answers], bool)
 
     parsed = parse_values(raw["value"])
-    raw["unit"] = raw["unit"].where(parsed["unit"] == "", parsed["unit"])
-    unit_factor: dict[tuple[str, str], float | Exception] = {}
+    value = parsed["value"].to_numpy(dtype="float64", copy=True)
+    missing = parsed["missing"].to_numpy(bool)
+    percent = parsed["percent"].to_numpy(bool)
+    units = _units(given["unit"], parsed["unit"].to_numpy(object), n)
 
-    out = {k: [] for k in STAGED_COLUMNS}
-    totals = {k: [] for k in ("indicator_id", "month", "value", "line", "column", "region")}
-    # plain Python lists: iterating Arrow-backed columns row by row is several times slower
-    fields = ["region", "indicator", "period", "value", "unit", "line", "column", "cumulative", "is_total", "origin",
-              "source_url", "note"]
-    records = (RawRecord(*values) for values in zip(*(raw[f].tolist() for f in fields)))
-    for rec, value, missing, percent in zip(records, parsed["value"].tolist(), parsed["missing"].tolist(),
-                                            parsed["percent"].tolist()):
-        line = int(rec.line)
-        ok = True
-        indicator = indicator_of[rec.indicator]
-        if indicator is None:
-            close = similar_indicators(config, rec.indicator)
-            hint = f"是否是：{'、'.join(close)}？" if close else ""
-            add(Problem(file_name, line, "指标", "indicator", rec.indicator,
-                        f"第 {line} 行「指标」列的「{rec.indicator}」不是已知指标；{hint}请使用 indicators.yaml 中的指标名称、别名或代码"))
-            ok = False
-        if rec.is_total:
-            region = None
+    ok = ~(unknown_indicator | region_error | out_of_scope | period_error | future)
+    not_a_number = ~missing & np.isnan(value)
+    going = ok & ~missing & ~not_a_number
+    percent_wrong = going & percent & indicators_found.spread([d is not None and d.unit != "%" for d in definitions], bool)
+    going &= ~percent_wrong
+
+    # units: one conversion factor per (unit written, indicator)
+    unit_wrong = np.zeros(n, dtype=bool)
+    with_unit = np.flatnonzero(going & units.spread([bool(u) for u in units.texts], bool))
+    if len(with_unit):
+        width = len(indicators_found.texts) + 1
+        which, pairs = pd.factorize(units.codes[with_unit] * width + indicators_found.codes[with_unit])
+        factors = []
+        for pair in pairs:
+            unit, indicator = divmod(int(pair), width)
+            try:
+                factors.append(conversion_factor(units.texts[unit], definitions[indicator].unit))
+            except UnitError:
+                factors.append(np.nan)
+        factor = np.array(factors, dtype="float64")[which]
+        failed = np.isnan(factor)
+        unit_wrong[with_unit[failed]] = True
+        value[with_unit[~failed]] = value[with_unit[~failed]] * factor[~failed]
+    going &= ~unit_wrong
+    negative = going & (value < 0) & indicators_found.spread(
+        [d is not None and d.unit in COUNT_UNITS for d in definitions], bool)
+    going &= ~negative
+    totals_rows = going & is_total_row
+    going &= ~is_total_row
+    origins = distinct_or(given["origin"], n, "")
+    origin_wrong = going & origins.spread([bool(o) and o not in ORIGINS for o in origins.texts], bool)
+    good = going & ~origin_wrong
+
+    columns = distinct_or(given["column"], n, None)
+    columns = Distinct(columns.codes, ["数值" if pd.isna(c) else c for c in columns.texts])
+    checks = {"indicator": unknown_indicator, "region": region_error, "scope": out_of_scope,
+              "period": period_error, "future": future, "missing": missing, "not_a_number": not_a_number,
+              "percent": percent_wrong, "unit": unit_wrong, "negative": negative, "origin": origin_wrong}
+    texts = _RowTexts(raw["value"], regions_found, indicators_found, periods_found, columns, units, origins)
+    problems = _stage_problems(file_name, config, checks, lines, texts, region_answers, definitions,
+                               period_answers, value, latest_allowed)
+
+    months = [None if isinstance(p, Exception) else p[0] for p in period_answers]
+    cumulative = periods_found.spread([not isinstance(p, Exception) and p[1] for p in period_answers], bool)
+    if given["cumulative"] is not None:
+        cumulative = cumulative | given["cumulative"].to_numpy(bool)
+    # ``x or None``: an origin, link or note left empty is stored as NULL
+    or_none = {name: distinct_or(given[name], n, "") for name in ("source_url", "note")}
+    objects = {  # as objects (a DataFrame would turn an array of Python strings into pandas text)
+        "region_code": regions_found.spread([r if isinstance(r, str) else None for r in region_answers], rows=good),
+        "indicator_id": indicators_found.spread(indicator_ids, rows=good),
+        "month": periods_found.spread(months, rows=good),
+        "column": columns.spread(columns.texts, rows=good),
+        "origin": origins.spread([o or None for o in origins.texts], rows=good),
+        **{name: found.spread([t or None for t in found.texts], rows=good) for name, found in or_none.items()},
+    }
+    staged = pd.DataFrame({**{name: pd.Series(column, dtype=object) for name, column in objects.items()},
+                           "value": value[good], "line": lines[good].astype("int64"), "cumulative": cumulative[good]},
+                          columns=STAGED_COLUMNS)
+    # the rows' keys, numbered once per distinct region, indicator and period text
+    codes = combine(
+        regions_found.spread([keys.number(REGION, r) if isinstance(r, str) else -1 for r in region_answers], "int64",
+                             rows=good),
+        indicators_found.spread([keys.number(INDICATOR, i) if i is not None else -1 for i in indicator_ids], "int64",
+                                rows=good),
+        periods_found.spread([-1 if m is None else keys.number(MONTH, m) for m in months], "int64", rows=good))
+    staged, codes = _drop_duplicates(staged, codes, file_name, problems)
+    if totals_rows.any():
+        totals_frame = pd.DataFrame({
+            "indicator_id": indicators_found.spread(indicator_ids, rows=totals_rows).tolist(),
+            "month": periods_found.spread(months, rows=totals_rows).tolist(),
+            "value": value[totals_rows].tolist(), "line": [int(x) for x in lines[totals_rows]],
+            "column": columns.spread(columns.texts, rows=totals_rows).tolist(),
+            "region": regions_found.spread(regions_found.texts, rows=totals_rows).tolist(),
+        }).astype({"value": "float64"})
+    else:
+        totals_frame = pd.DataFrame(columns=["indicator_id", "month", "value", "line", "column", "region"])
+    return staged.reset_index(drop=True), problems, totals_frame, codes
+
+
+def _units(column: pd.Series | None, in_cells: np.ndarray, n: int) -> Distinct:
+    """Each row's unit: one written into its value cell ('3.5亿元', rare), else its unit cell."""
+    units = distinct_or(column, n, "")
+    written = np.flatnonzero(in_cells != "")
+    if not len(written):
+        return units
+    codes, texts = units.codes.copy(), list(units.texts)
+    position = {text: k for k, text in enumerate(texts)}
+    for row in written:
+        codes[row] = position.setdefault(in_cells[row], len(texts))
+        if codes[row] == len(texts):
+            texts.append(in_cells[row])
+    return Distinct(codes, texts)
+
+
+class _RowTexts(NamedTuple):
+    """What a problem message quotes of its row."""
+
+    values: pd.Series
+    regions: Distinct
+    indicators: Distinct
+    periods: Distinct
+    columns: Distinct
+    units: Distinct
+    origins: Distinct
+
+
+def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray], lines: np.ndarray,
+                    texts: _RowTexts, region_answers: list, definitions: list, period_answers: list,
+                    value: np.ndarray, latest_allowed: str) -> list[Problem]:
+    """The problems of the rows flagged in ``checks``, in the order a row-by-row pass says them:
+    row by row; within a row indicator, region, period, then the value's problem."""
+    said_once = {"indicator": 0, "region": 1, "scope": 1, "period": 2, "future": 2}
+    found: list[tuple[int, int, str]] = []
+    for check, mask in checks.items():
+        positions = np.flatnonzero(mask)
+        if check in said_once:
+            # a wide row carries several values: its region, period or indicator problem is said once per row
+            _, first = np.unique(lines[positions], return_index=True)
+            positions = positions[np.sort(first)]
+        found.extend((int(p), said_once.get(check, 3), check) for p in positions)
+    if not found:
+        return []
+    found.sort()
+    cells = texts.values.iloc[[p for p, _, _ in found]].tolist()
+    close_to: dict[str, str] = {}
+    problems = []
+    for (p, _, check), cell in zip(found, cells):
+        line = int(lines[p])
+        region = texts.regions.texts[texts.regions.codes[p]]
+        indicator = texts.indicators.texts[texts.indicators.codes[p]]
+        period = texts.periods.texts[texts.periods.codes[p]]
+        column = texts.columns.texts[texts.columns.codes[p]]
+        if check == "indicator":
+            if indicator not in close_to:
+                close = similar_indicators(config, indicator)
+                close_to[indicator] = f"是否是：{'、'.join(close)}？" if close else ""
+            problems.append(Problem(file_name, line, "指标", "indicator", indicator,
+                                    f"第 {line} 行「指标」列的「{indicator}」不是已知指标；{close_to[indicator]}"
+                                    "请使用 indicators.yaml 中的指标名称、别名或代码"))
+        elif check == "region":
+            error = region_answers[texts.regions.codes[p]]
+            hint = "" if getattr(error, "candidates", None) else "；请核对地区名称，或改用 6 位区划代码"
+            problems.append(Problem(file_name, line, "地区", "region", region, f"第 {line} 行「地区」列：{error}{hint}"))
+        elif check == "scope":
+            problems.append(Problem(file_name, line, "地区", "scope", region,
+                                    f"第 {line} 行的地区「{region}」不在您可导入的地区范围内；请删除该行，或联系管理员调整权限"))
+        elif check == "period":
+            error = period_answers[texts.periods.codes[p]]
+            problems.append(Problem(file_name, line, "期间", "period", period, f"第 {line} 行「期间」列：{error}"))
+        elif check == "future":
+            month = period_answers[texts.periods.codes[p]][0]
+            problems.append(Problem(file_name, line, "期间", "future", period,
+                                    f"第 {line} 行的期间 {month} 尚未结束（最近可报送的月份是 {latest_allowed}）；请检查年份和月份"))
+        elif check == "missing":
+            problems.append(Problem(file_name, line, column, "value", cell,
+                                    f"第 {line} 行「{column}」列为空或「{cell}」，按缺失处理（不按 0 计），该值不导入", "info"))
+        elif check == "not_a_number":
+            problems.append(Problem(file_name, line, column, "value", cell,
+                                    f"第 {line} 行「{column}」列的「{cell}」不是数字；请只填数字（可带千分位逗号），缺失请留空或填「—」"))
+        elif check == "origin":
+            origin = texts.origins.texts[texts.origins.codes[p]]
+            problems.append(Problem(file_name, line, "origin", "value", origin,
+                                    f"第 {line} 行 origin 应为 {'/'.join(ORIGINS)} 之一"))
         else:
-            region = region_of[rec.region]
-            if isinstance(region, Exception):
-                hint = "" if getattr(region, "candidates", None) else "；请核对地区名称，或改用 6 位区划代码"
-                add(Problem(file_name, line, "地区", "region", rec.region, f"第 {line} 行「地区」列：{region}{hint}"))
-                ok = False
-            elif allowed_regions is not None and region not in allowed_regions:
-                add(Problem(file_name, line, "地区", "scope", rec.region,
-                            f"第 {line} 行的地区「{rec.region}」不在您可导入的地区范围内；请删除该行，或联系管理员调整权限"))
-                ok = False
-        period = period_of[rec.period]
-        month, cumulative = None, False
-        if isinstance(period, Exception):
-            add(Problem(file_name, line, "期间", "period", rec.period, f"第 {line} 行「期间」列：{period}"))
-            ok = False
-        else:
-            month, cumulative = period
-            cumulative = cumulative or bool(rec.cumulative)
-            if month > latest_allowed:
-                add(Problem(file_name, line, "期间", "future", rec.period,
-                            f"第 {line} 行的期间 {month} 尚未结束（最近可报送的月份是 {latest_allowed}）；请检查年份和月份"))
-                ok = False
-        column = rec.column
-        if missing:
-            add(Problem(file_name, line, column, "value", rec.value,
-                        f"第 {line} 行「{column}」列为空或「{rec.value}」，按缺失处理（不按 0 计），该值不导入", "info"))
-            continue
-        if value != value:  # NaN: not a number
-            add(Problem(file_name, line, column, "value", rec.value,
-                        f"第 {line} 行「{column}」列的「{rec.value}」不是数字；请只填数字（可带千分位逗号），缺失请留空或填「—」"))
-            continue
-        if not ok:
-            continue
-        ind = config.indicator(indicator)
-        if percent and ind.unit != "%":
-            add(Problem(file_name, line, column, "unit", rec.value,
-                        f"第 {line} 行「{ind.name}」的单位是{ind.unit}，不是百分比，但数值「{rec.value}」带 %；请去掉 % 或核对指标"))
-            continue
-        if rec.unit:
-            key = (rec.unit, ind.unit)
-            if key not in unit_factor:
-                try:
-                    unit_factor[key] = conversion_factor(rec.unit, ind.unit)
-                except UnitError as e:
-                    unit_factor[key] = e
-            factor = unit_factor[key]
-            if isinstance(factor, Exception):
-                add(Problem(file_name, line, column, "unit", rec.unit,
-                            f"第 {line} 行「{ind.name}」的单位「{rec.unit}」无法换算为指标单位「{ind.unit}」；请按{ind.unit}填报或改正单位"))
-                continue
-            value = value * factor
-        if value < 0 and ind.unit in COUNT_UNITS:
-            add(Problem(file_name, line, column, "negative", rec.value,
-                        f"第 {line} 行「{ind.name}」为负数 {value:g}；计数不能为负，请核对"))
-            continue
-        if rec.is_total:
-            for k, v in (("indicator_id", indicator), ("month", month), ("value", value), ("line", line),
-                         ("column", column), ("region", rec.region)):
-                totals[k].append(v)
-            continue
-        origin = rec.origin or ""
-        if origin and origin not in ORIGINS:
-            add(Problem(file_name, line, "origin", "value", origin, f"第 {line} 行 origin 应为 {'/'.join(ORIGINS)} 之一"))
-            continue
-        for k, v in (("region_code", region), ("indicator_id", indicator), ("month", month), ("value", value),
-                     ("line", line), ("column", column), ("origin", origin or None),
-                     ("source_url", rec.source_url or None), ("note", rec.note or None), ("cumulative", cumulative)):
-            out[k].append(v)
-    staged = pd.DataFrame(out, columns=STAGED_COLUMNS, dtype=object).astype(
-        {"value": "float64", "line": "int64", "cumulative": bool})
-    staged = _drop_duplicates(staged, file_name, problems)
-    totals_frame = pd.DataFrame(totals).astype({"value": "float64"}) if totals["line"] else pd.DataFrame(columns=list(totals))
-    return staged.reset_index(drop=True), problems, totals_frame
+            ind = definitions[texts.indicators.codes[p]]
+            if check == "percent":
+                problems.append(Problem(file_name, line, column, "unit", cell,
+                                        f"第 {line} 行「{ind.name}」的单位是{ind.unit}，不是百分比，但数值「{cell}」带 %；请去掉 % 或核对指标"))
+            elif check == "unit":
+                unit = texts.units.texts[texts.units.codes[p]]
+                problems.append(Problem(file_name, line, column, "unit", unit,
+                                        f"第 {line} 行「{ind.name}」的单位「{unit}」无法换算为指标单位「{ind.unit}」；请按{ind.unit}填报或改正单位"))
+            else:  # negative
+                problems.append(Problem(file_name, line, column, "negative", cell,
+                                        f"第 {line} 行「{ind.name}」为负数 {float(value[p]):g}；计数不能为负，请核对"))
+    return problems
 
 
-def _drop_duplicates(staged: pd.DataFrame, file_name: str, problems: list[Problem]) -> pd.DataFrame:
+def _drop_duplicates(staged: pd.DataFrame, codes: np.ndarray, file_name: str,
+                     problems: list[Problem]) -> tuple[pd.DataFrame, np.ndarray]:
     """The same key twice: an error when the values differ, loaded once when they agree."""
-    dup_mask = staged.duplicated(KEY, keep=False)
+    dup_mask = pd.Index(codes).duplicated(keep=False)
     if not dup_mask.any():
-        return staged
-    for _, group in staged[dup_mask].groupby(KEY, sort=False):
+        return staged, codes
+    duplicates = staged[dup_mask]
+    for _, group in duplicates.groupby(KEY, sort=False):
         lines = "、".join(str(x) for x in group["line"])
         if group["value"].nunique() > 1:
             for rec in group.itertuples():
@@ -353,40 +497,57 @@ def _drop_duplicates(staged: pd.DataFrame, file_name: str, problems: list[Proble
         else:
             problems.append(Problem(file_name, int(group["line"].iloc[-1]), None, "duplicate", None,
                                     f"第 {lines} 行重复（数值相同），只导入一次", "info"))
-    conflicting = staged[dup_mask].groupby(KEY)["value"].transform("nunique") > 1
-    staged = staged.drop(index=staged[dup_mask][conflicting].index)
-    return staged.drop_duplicates(KEY, keep="first")
+    conflicting = np.zeros(len(staged), dtype=bool)
+    conflicting[dup_mask] = (duplicates.groupby(KEY)["value"].transform("nunique") > 1).to_numpy()
+    keep = ~conflicting
+    keep[keep] = ~pd.Index(codes[keep]).duplicated(keep="first")
+    return staged[keep], codes[keep]
 
 
 # --------------------------------------------------------------------------- plan and commit
 
 
 def diff_against_store(store_or_con, staged: pd.DataFrame) -> pd.DataFrame:
-    """Each staged row with the value it would replace: change is new / changed / unchanged."""
+    """Each staged row with the value it would replace: change is new / changed / unchanged.
+    ``store_or_con``: a Store, or an open connection (commit_plan's transaction)."""
+    if staged.empty:
+        return _diff(staged, np.empty(0, dtype="int64"), None)
+    keys = KeyCodes()
+    codes = keys.encode_frame(staged)
+    return _diff(staged, codes, StoredValues.read(store_or_con, keys, pd.unique(codes)))
+
+
+def _diff(staged: pd.DataFrame, codes: np.ndarray, stored: StoredValues | None) -> pd.DataFrame:
+    """``diff_against_store`` with the stored values already read (``codes``: the rows' keys)."""
     if staged.empty:
         return staged.assign(old_value=pd.Series(dtype="float64"), old_origin=pd.Series(dtype=object),
                              change=pd.Series(dtype=str))
-    keys = staged[KEY]
-
-    def fetch(con) -> pd.DataFrame:
-        con.register("staged_keys", keys)
-        try:
-            return con.execute(
-                "SELECT s.region_code, s.indicator_id, s.month, o.value AS old_value, o.origin AS old_origin "
-                "FROM staged_keys s JOIN observations o USING (region_code, indicator_id, month)"
-            ).df()
-        finally:
-            con.unregister("staged_keys")
-
-    if isinstance(store_or_con, Store):
-        with store_or_con.connect() as con:
-            old = fetch(con)
+    # DuckDB hands text to pandas as ``str``, or as objects when no row is found at all: the
+    # column of old origins keeps the type the join of the staged keys alone would have given
+    matched = pd.Series(stored.codes).isin(codes).to_numpy() if len(stored.codes) else np.zeros(0, dtype=bool)
+    origin_type = "str" if matched.any() else object
+    if not (pd.Index(stored.codes).is_unique and pd.Index(codes).is_unique):
+        # a key twice (stored twice, or staged twice by a caller): join as SQL and merge do, row by row
+        old = pd.DataFrame({"__key__": stored.codes[matched], "old_value": stored.values[matched],
+                            "old_origin": pd.Series(stored.origins[matched], dtype=origin_type)})
+        old = pd.DataFrame({"__key__": codes}).merge(old, on="__key__")
+        merged = staged.assign(__key__=codes).merge(old, on="__key__", how="left").drop(columns="__key__")
+        merged["old_value"] = merged["old_value"].astype("float64")
     else:
-        old = fetch(store_or_con)
-    merged = staged.merge(old, on=KEY, how="left")
-    merged["old_value"] = merged["old_value"].astype("float64")
+        # a left merge on the key: every staged row once, in order, with the stored row of its key
+        at = first_rows(stored.codes, codes)
+        found = at >= 0
+        old_value = np.full(len(staged), np.nan)
+        old_value[found] = stored.values[at[found]]
+        old_origin = np.full(len(staged), np.nan, dtype=object)
+        old_origin[found] = stored.origins[at[found]]
+        merged = staged.reset_index(drop=True)
+        merged = merged.assign(old_value=old_value, old_origin=pd.Series(old_origin, dtype=origin_type))
     same = np.isclose(merged["value"], merged["old_value"], rtol=0, atol=1e-9)
-    merged["change"] = np.where(merged["old_value"].isna(), "new", np.where(same, "unchanged", "changed"))
+    change = np.where(merged["old_value"].isna(), 0, np.where(same, 1, 2))
+    # as pandas text (``str``), built by pyarrow: a numpy array of strings converts row by row
+    merged["change"] = pd.Series(pa.array(["new", "unchanged", "changed"]).take(pa.array(change)), index=merged.index,
+                                 dtype="str")
     return merged
 
 
@@ -397,23 +558,25 @@ def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_
     from etl import checks
 
     title = layout.title if layout else None
-    staged, problems, totals = stage(raw, file_name, config, regions, today=today, allowed_regions=allowed_regions,
-                                     within=within, title=title)
+    keys = KeyCodes()
+    staged, problems, totals, codes = _stage(raw, file_name, config, regions, keys, today=today,
+                                             allowed_regions=allowed_regions, within=within, title=title)
     problems = [*(notes or []), *problems]
     if staged.empty and not any(p.severity == "error" for p in problems):
         problems.append(Problem(file_name, None, None, "file", None,
                                 f"{file_name} 中没有可导入的数值（所有数值单元格都为空）；请填写数值后再导入"))
     problems += checks.totals_problems(config, regions, staged, totals, file_name)  # totals are year-to-date too
-    staged = checks.decumulate_flows(store, config, staged, file_name, problems)
-    problems += checks.store_problems(store, config, staged, file_name, population)
+    wanted = checks.wanted_keys(config, staged, keys, codes, per_capita=population is not None)
+    with store.connect() as con:  # one read of the store for every key the checks and the diff look up
+        stored = StoredValues.read(con, keys, wanted)
+        found = con.execute("SELECT id, status FROM load_batches WHERE file_hash = ? AND kind = 'load' "
+                            "ORDER BY id DESC LIMIT 1", [file_hash]).df()
+    staged, codes = checks.decumulate_flows(stored, config, staged, file_name, problems, keys=keys, codes=codes)
+    problems += checks.store_problems(stored, config, staged, file_name, population, keys=keys, codes=codes)
     order = {"error": 0, "warning": 1, "info": 2}
     problems.sort(key=lambda p: (order[p.severity], p.row or 0, p.column or ""))
     plan = LoadPlan(file_name, file_hash, staged, problems, layout=layout)
-    plan.diff = diff_against_store(store, staged)
-    found = store.query(
-        "SELECT id, status FROM load_batches WHERE file_hash = ? AND kind = 'load' ORDER BY id DESC LIMIT 1",
-        [file_hash],
-    )
+    plan.diff = _diff(staged, codes, stored)
     if not found.empty:
         plan.duplicate_of, plan.duplicate_status = int(found["id"].iloc[0]), str(found["status"].iloc[0])
     return plan

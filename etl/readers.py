@@ -11,15 +11,26 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import PurePath
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
 from monitor.errors import LoadError
 
 DEFAULT_MAX_MB = 50.0
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+# Rows of a CSV read with the csv module and kept as lists: the title and header are among them
+# (etl/layout.py scans 25). The rows after them go through pyarrow when they are regular.
+HEAD_ROWS = 32
+_NOT_BLANK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # bytes.strip() strips ASCII whitespace
+MAX_FAST_COLUMNS = 1000  # wider rows than any table of indicators: the csv module reads them
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
 
@@ -34,15 +45,54 @@ def max_upload_bytes() -> int:
 
 @dataclass
 class Grid:
-    """A sheet of cell texts. ``rows[i]`` is what a person sees as row i + 1."""
+    """A sheet of cell texts, each stripped of surrounding whitespace. Row i + 1 is what a person
+    sees as row i + 1 (``rows[i]``).
 
-    rows: list[list[str]]
+    The first rows are kept as lists (``head``): the title and the header are found among them. A
+    large regular CSV keeps the rows after them as columns of text (``tail``, read by pyarrow), so
+    that half a million rows never become half a million Python lists; ``rows`` and ``columns``
+    read both parts alike."""
+
+    head: list[list[str]]
     file_name: str
     kind: str  # "csv" | "xlsx"
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
+    tail: pa.Table | None = None  # rows len(head) + 1 … as string columns f0, f1, … (all rows equally wide)
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """Every row as a list of cell texts (builds the lists: for tests, messages and small files)."""
+        return self.top(self.row_count)
+
+    @property
+    def row_count(self) -> int:
+        return len(self.head) + (self.tail.num_rows if self.tail is not None else 0)
+
+    def top(self, n: int) -> list[list[str]]:
+        """The first ``n`` rows as lists of cell texts."""
+        if self.tail is None or n <= len(self.head):
+            return self.head[:n]
+        more = self.tail.slice(0, n - len(self.head))
+        return self.head + [list(row) for row in zip(*(column.to_pylist() for column in more.columns))]
+
+    def columns(self, start: int, width: int) -> list[pd.Series]:
+        """Rows ``start`` … (0-based) as ``width`` columns of text: short rows padded with "", long
+        rows cut, as a table with ``width`` columns reads them."""
+        head = self.head[start:]
+        tail = self.tail if self.tail is not None and self.tail.num_rows else None
+        skip = max(start - len(self.head), 0)  # a header below the head (never, with HEAD_ROWS > the scan)
+        out = []
+        for i in range(width):
+            chunks = [pa.array([row[i] if i < len(row) else "" for row in head], pa.string())]
+            if tail is not None and i < tail.num_columns:
+                chunks.extend(tail.column(i).slice(skip).chunks)
+            elif tail is not None:
+                chunks.append(pa.array([""] * max(tail.num_rows - skip, 0), pa.string()))
+            out.append(pd.Series(pa.chunked_array(chunks, pa.string()), dtype="str"))
+        return out
 
     @property
     def description(self) -> str:
@@ -63,7 +113,7 @@ def read_grid(data: bytes, file_name: str, *, sheet: str | None = None, max_byte
             f"文件 {file_name} 大小为 {len(data) / 1048576:.1f} MB，超过上限 {round(limit / 1048576, 3):g} MB；"
             "请按月份或地区拆分后分别导入"
         )
-    if not data.strip():
+    if not _NOT_BLANK.search(data):  # what ``data.strip()`` keeps, without copying a large file
         raise LoadError(f"文件 {file_name} 是空的")
     suffix = PurePath(file_name).suffix.lower()
     if suffix in EXCEL_SUFFIXES or (suffix not in CSV_SUFFIXES and data[:4] == b"PK\x03\x04"):
@@ -93,7 +143,7 @@ def decode(data: bytes, file_name: str) -> tuple[str, str]:
 
 
 def _sniff_delimiter(text: str) -> str:
-    lines = [line for line in text.splitlines()[:30] if line.strip()]
+    lines = [line for line in _first_lines(text, 30) if line.strip()]
     best, best_score = ",", -1
     for delimiter in (",", "\t", ";"):
         counts = [line.count(delimiter) for line in lines]
@@ -104,14 +154,110 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _first_lines(text: str, n: int) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting the whole of a large file."""
+    size = 4096
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > n or size >= len(text):  # n lines, each ended inside the prefix
+            return lines[:n]
+        size *= 4
+
+
 def _read_csv(data: bytes, file_name: str) -> Grid:
     text, encoding = decode(data, file_name)
     delimiter = _sniff_delimiter(text)
     try:
-        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        head, start, width = _read_head(text, delimiter)
+        table = _read_tail(data, text, encoding, start, width, delimiter) if start < len(text) else None
+        if start < len(text) and table is None:  # irregular below the head: the csv module reads it all
+            head = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""),
+                                                                         delimiter=delimiter)]
     except csv.Error as e:
         raise LoadError(f"{file_name} 不是有效的 CSV：{e}；请检查引号是否成对") from e
-    return Grid(rows, file_name, "csv", encoding=encoding, delimiter=delimiter)
+    return Grid(head, file_name, "csv", encoding=encoding, delimiter=delimiter, tail=table)
+
+
+def _read_head(text: str, delimiter: str) -> tuple[list[list[str]], int, int]:
+    """The first HEAD_ROWS rows (csv module), where the text after them starts, and how many
+    fields the row there has. Reads a prefix of the text, longer until it holds those rows."""
+    size = 1 << 16
+    while True:
+        prefix = text[:size]
+        try:
+            rows, ends = _rows_of(prefix, delimiter, HEAD_ROWS + 1)
+        except csv.Error:
+            if size >= len(text):
+                raise
+            size *= 4  # the prefix may end inside a quoted cell
+            continue
+        if len(rows) <= HEAD_ROWS:
+            if size >= len(text):  # the whole file is the head
+                return rows, len(text), 0
+        elif ends[-1] < len(prefix) or size >= len(text):  # the row after the head ended inside the prefix
+            return rows[:HEAD_ROWS], ends[HEAD_ROWS - 1], len(rows[-1])
+        size *= 4
+
+
+def _rows_of(text: str, delimiter: str, limit: int) -> tuple[list[list[str]], list[int]]:
+    """Up to ``limit`` rows of ``text`` (cells stripped) and the offset where each row ends."""
+    lines = io.StringIO(text, newline="")
+    consumed = 0
+
+    def counted():
+        nonlocal consumed
+        for line in lines:
+            consumed += len(line)
+            yield line
+
+    rows, ends = [], []
+    # the reader takes a line only while the row it reads needs one: after a row, ``consumed``
+    # is where the next row starts
+    for row in csv.reader(counted(), delimiter=delimiter):
+        rows.append([cell.strip() for cell in row])
+        ends.append(consumed)
+        if len(rows) == limit:
+            break
+    return rows, ends
+
+
+def _read_tail(data: bytes, text: str, encoding: str, start: int, width: int, delimiter: str) -> pa.Table | None:
+    """The rows of ``text[start:]`` as ``width`` string columns, read by pyarrow; None when the csv
+    module might read them differently: a blank line (the csv module keeps it as an empty row,
+    which keeps the line numbers), rows of other widths, a field over the csv module's size limit.
+
+    Without blank lines and ragged rows, pyarrow and the csv module agree on quoting (a quote
+    inside a field, text after a closing quote, doubled quotes, line breaks in quotes):
+    tests/test_readers.py compares the two on generated text."""
+    if not 0 < width <= MAX_FAST_COLUMNS or text[start] in "\r\n\ufeff":
+        return None
+    if encoding in ("utf-8", "utf-8-sig"):  # the bytes as they are: no second encoding of a large file
+        offset = len(text[:start].encode("utf-8")) + (3 if encoding == "utf-8-sig" else 0)
+    else:
+        data, offset = text[start:].encode("utf-8"), 0
+    if any(data.find(blank, offset) >= 0 for blank in (b"\n\n", b"\r\r", b"\n\r")):
+        return None
+    body = pa.py_buffer(memoryview(data)[offset:])
+    names = [f"f{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            body,
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                                              newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid:
+        return None
+    columns = []
+    for column in table.columns:
+        limit = csv.field_size_limit()  # the csv module refuses a longer field: let it say so
+        if (pc.max(pc.binary_length(column)).as_py() or 0) > limit and pc.max(pc.utf8_length(column)).as_py() > limit:
+            return None
+        # pyarrow's Unicode whitespace is Python's (str.strip): checked in tests/test_readers.py
+        columns.append(pc.utf8_trim_whitespace(column))
+    return pa.table(columns, names=names)
 
 
 def cell_text(value) -> str:

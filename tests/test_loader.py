@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from etl.loader import commit_plan, file_digest, parse_number, plan_upload
@@ -346,3 +348,105 @@ def test_a_commit_overlapping_another_writers_commit_fails_and_writes_nothing(st
     assert [b[1] for b in batches(store)] == ["other.csv"]
     assert store.data_version() == 1
     assert duplicate_keys(store) == 0
+
+
+# --------------------------------------------------------------------------- checks worked out per column
+# stage and the checks work on whole columns (once per distinct region, indicator, period and
+# unit) and write a problem only for a row that has one: these pin down what a row-by-row pass said.
+
+
+def test_a_row_with_several_problems_says_each_in_the_order_of_its_columns(plan_of):
+    plan = plan_of(HEADER + "晋阳市,有效发明专利数量,2024-13,六百\n")
+    assert [(p.row, p.column, p.check) for p in plan.problems] == [
+        (2, "地区", "region"), (2, "指标", "indicator"), (2, "数值", "value"), (2, "期间", "period")]
+
+
+def test_a_wide_row_says_its_region_and_period_problem_once_however_many_values_it_carries(plan_of):
+    plan = plan_of("地区,期间,有效发明专利（件）,有效注册商标（件）,专利授权量（件）\n"
+                   "晋阳市,2024-06,1,2,3\n晋城,2025-03,4,5,6\n晋城,2024-06,7,,９\n")
+    assert [(p.row, p.check) for p in plan.problems] == [(2, "region"), (3, "future")]
+    assert plan.rows["value"].tolist() == [7.0, 9.0]  # a blank cell of a wide table is nothing to load
+
+
+def test_units_convert_per_unit_and_indicator_wherever_they_are_written(plan_of):
+    plan = plan_of("地区,指标,期间,数值,单位\n"
+                   "晋城,有效发明专利拥有量,2024-05,0.06,万件\n"
+                   "晋城,知识产权质押融资金额,2024-05,8000,万元\n"
+                   "晋城,有效发明专利拥有量,2024-06,612,件\n"
+                   "晋城,知识产权质押融资金额,2024-06,80,百万元\n"
+                   "晋城,有效注册商标量,2024-06,1.5万件,\n"
+                   "晋城,有效注册商标量,2024-05,15000,家\n"
+                   "晋城,专利密集型产业增加值占GDP比重,2024-06,8.5%,\n"
+                   "晋城,有效注册商标量,2024-04,12%,\n")
+    assert [(p.row, p.check, p.value) for p in plan.problems] == [(7, "unit", "家"), (9, "unit", "12%")]
+    assert plan.problems[0].message == "第 7 行「有效注册商标量」的单位「家」无法换算为指标单位「件」；请按件填报或改正单位"
+    assert [round(v, 9) for v in plan.rows["value"]] == [600.0, 0.8, 612.0, 0.8, 15000.0, 8.5]
+
+
+def test_an_origin_column_is_checked_and_an_empty_one_is_stored_as_null(plan_of):
+    plan = plan_of("地区,指标,期间,数值,来源类型,来源,备注\n"
+                   "晋城,有效发明专利拥有量,2024-05,600,published,http://a,\n"
+                   "晋城,有效发明专利拥有量,2024-06,612,,,更正\n"
+                   "晋城,有效注册商标量,2024-06,13000,官方,,\n")
+    assert [(p.row, p.column, p.value) for p in plan.problems] == [(4, "origin", "官方")]
+    assert plan.rows[["origin", "source_url", "note"]].values.tolist() == [
+        ["published", "http://a", None], [None, None, "更正"]]
+
+
+def test_the_month_before_is_taken_from_the_file_before_the_store(load, plan_of):
+    load(HEADER + "晋城,有效发明专利拥有量,2024-05,100\n晋城,有效注册商标量,2024-05,13000\n")
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-05,600\n晋城,有效发明专利拥有量,2024-06,612\n"
+                   "晋城,有效注册商标量,2024-06,12000\n")
+    # 612 follows the file's 600 (the stored 100 is being corrected); 12000 follows the stored 13000
+    [falls] = plan.problems
+    assert (falls.row, falls.check) == (4, "stock_falls")
+    assert falls.message.startswith("第 4 行「有效注册商标量」是存量指标，2024年6月为 12,000，低于上月的 13,000；")
+
+
+def test_a_totals_row_is_checked_against_the_leaves_of_its_indicator_and_month(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-06,600\n城区,有效发明专利拥有量,2024-06,200\n"
+                   "沁水县,有效发明专利拥有量,2024-06,400\n合计,有效发明专利拥有量,2024-06,600\n"
+                   "合计,有效注册商标量,2024-06,5\n全省,每万人口发明专利拥有量,2024-06,3\n")
+    assert [(p.row, p.check, p.severity) for p in plan.problems] == [
+        (5, "total", "info"), (7, "total", "info")]
+    assert plan.problems[0].message == "第 5 行「合计」是合计行：与各行之和一致，仅用于核对，不导入"
+
+
+def test_the_diff_inside_a_transaction_sees_what_that_transaction_wrote(load, plan_of, store):
+    from etl.loader import diff_against_store
+
+    plan, _ = load(FIRST)
+    with store.transaction() as con:
+        con.execute("UPDATE observations SET value = 700 WHERE month = '2024-06' AND indicator_id = 'invention_patents'")
+        inside = diff_against_store(con, plan.rows)
+        con.execute("ROLLBACK")
+        con.execute("BEGIN TRANSACTION")
+    outside = diff_against_store(store, plan.rows)
+    assert inside["change"].tolist() == ["unchanged", "changed", "unchanged"]
+    assert outside["change"].tolist() == ["unchanged"] * 3
+    assert outside["old_origin"].tolist() == ["upload"] * 3
+
+
+def test_the_diff_of_rows_the_store_does_not_hold_says_new_for_each(plan_of):
+    diff = plan_of(FIRST).diff
+    assert diff["change"].tolist() == ["new"] * 3 and diff["old_value"].isna().all()
+    assert list(diff.columns) == ["region_code", "indicator_id", "month", "value", "line", "column", "origin",
+                                  "source_url", "note", "cumulative", "old_value", "old_origin", "change"]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [["612", "0.5", "-0"], ["-0", "12"], ["1,234", "-0", "7"], ["99999999999999999999", "-1"], ["9007199254740993", "1.5"],
+     ["１２３", "3.5亿元", "12%", "—", "六百", "1.5万件", "-0.0", "0012"], ["12.4268248997037", "1.23456789012345678"],
+     ["", "--", "nan"], []],
+)
+def test_plain_numbers_read_by_pyarrow_are_what_pandas_reads_in_the_whole_column(cells):
+    from etl.loader import _parse_cells, parse_values
+
+    column = pd.Series(cells, dtype="str")
+    fast, whole = parse_values(column), _parse_cells(column, has_fraction=False, whole=True)
+    assert list(fast.columns) == list(whole.columns)
+    assert np.array_equal(np.signbit(fast["value"]), np.signbit(whole["value"]))
+    assert fast["value"].tolist() == pytest.approx(whole["value"].tolist(), nan_ok=True, rel=0, abs=0)
+    for name in ("missing", "percent", "unit", "bad"):
+        assert fast[name].tolist() == whole[name].tolist()

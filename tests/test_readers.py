@@ -5,13 +5,19 @@ Files are written to tmp_path and read back as bytes, as the upload page and the
 
 from __future__ import annotations
 
+import csv
 import io
+import random
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from openpyxl import Workbook
 
+from etl import readers
 from etl.readers import cell_text, max_upload_bytes, read_grid, sheet_names
 from monitor.errors import LoadError
 
@@ -263,3 +269,103 @@ def test_the_size_limit_is_50_mb_unless_the_environment_says_otherwise(monkeypat
 def test_a_size_limit_that_is_not_a_number_falls_back_to_50_mb(monkeypatch):
     monkeypatch.setenv("IPMON_MAX_UPLOAD_MB", "fifty")
     assert max_upload_bytes() == 50 * 1048576
+
+
+# --------------------------------------------------------------------------- large files: pyarrow below the head
+# Rows after the first HEAD_ROWS are read by pyarrow when they are regular, by the csv module
+# otherwise. Either way the grid is what the csv module reads: these tests shrink the head so that
+# small texts take the pyarrow path, and compare.
+
+
+def csv_module_rows(text: str, delimiter: str) -> list[list[str]]:
+    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+
+
+@pytest.fixture
+def small_head(monkeypatch):
+    monkeypatch.setattr(readers, "HEAD_ROWS", 2)
+
+
+def test_a_regular_table_below_the_head_is_read_as_columns_with_the_same_rows(small_head):
+    text = "2024年6月主要指标\n地区,指标,期间,数值\n" + "".join(f"晋城,专利授权量,2024-{m:02d},{m * 10}\n" for m in range(1, 13))
+    grid = read_grid(text.encode("utf-8"), "表.csv")
+    assert grid.tail is not None and grid.tail.num_rows == 12
+    assert grid.rows == csv_module_rows(text, ",")
+    assert grid.row_count == 14
+
+
+def test_blank_lines_below_the_head_keep_every_row_on_the_line_a_person_sees(small_head):
+    text = "地区,数值\n晋城,1\n阳泉,2\n\n大同,3\n,\n太原,4\n"
+    grid = read_grid(text.encode("utf-8"), "表.csv")
+    assert grid.tail is None  # the csv module read it
+    assert grid.rows == [["地区", "数值"], ["晋城", "1"], ["阳泉", "2"], [], ["大同", "3"], ["", ""], ["太原", "4"]]
+
+
+def test_ragged_rows_below_the_head_are_read_as_the_csv_module_reads_them(small_head):
+    text = "地区,数值\n晋城,1\n阳泉,2,多\n大同\n注：单位为件\n"
+    grid = read_grid(text.encode("gbk"), "表.csv")
+    assert grid.tail is None
+    assert grid.rows == csv_module_rows(text, ",")
+
+
+def test_quotes_and_line_breaks_in_cells_below_the_head_are_read_alike(small_head):
+    text = '地区,备注\n晋城,1\n阳泉,"含城区,\r\n沁水县"\n大同," 两端有空格 "\n太原,"说""明"\n朔州,"a"b\n'
+    grid = read_grid(text.encode("utf-8-sig"), "表.csv")
+    assert grid.tail is not None
+    assert grid.rows == csv_module_rows(text, ",")
+
+
+def test_a_long_quoted_cell_near_the_head_is_read_whole(small_head):
+    # the head is read from a prefix of the text, longer until its rows end inside it
+    text = '地区,备注\n晋城,1\n阳泉,"' + "长,\n" * 30000 + '"\n大同,2\n'
+    grid = read_grid(text.encode("utf-8"), "表.csv")
+    assert grid.rows == csv_module_rows(text, ",")
+    assert grid.rows[2][1].count("长") == 30000 and grid.tail is not None
+
+
+def test_the_columns_of_a_grid_are_its_rows_padded_or_cut_to_the_header(small_head):
+    text = "地区,指标,数值\n晋城,a,1\n阳泉,b,2\n大同,c,3\n"
+    grid = read_grid(text.encode("utf-8"), "表.csv")
+    assert [column.tolist() for column in grid.columns(1, 2)] == [["晋城", "阳泉", "大同"], ["a", "b", "c"]]
+    assert [column.tolist() for column in grid.columns(1, 4)][3] == ["", "", ""]
+    assert all(str(column.dtype) == "str" for column in grid.columns(1, 4))
+
+
+def test_pyarrow_strips_the_same_whitespace_as_python():
+    # the pyarrow path strips cells with utf8_trim_whitespace, the csv module path with str.strip
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    others = ["\u200b", "\ufeff", "\u180e", "a"]
+    cells = pa.array([f"{c}x{c}" for c in spaces + others])
+    assert pc.utf8_trim_whitespace(cells).to_pylist() == [f"{c}x{c}".strip() for c in spaces + others]
+
+
+def generated_text(seed: int) -> str:
+    """A small table as exports write them: quotes, doubled quotes, line breaks and separators in
+    quoted cells, stray quotes, padding, full-width text; some with ragged rows or blank lines."""
+    rng = random.Random(seed)
+    delimiter = rng.choice([",", "\t", ";"])
+    pieces = ["晋城", "612", "1,234", '"1,234"', '"含""引号"""', '"两\n行"', '"两\r\n行"', " 空格 ", "\u3000全角\u3000", "",
+              'a"b', '"x"y', "１２３", "—", "注：说明", '"a;b\tc"']
+    width = rng.randint(1, 5)
+    ragged, blank = rng.random() < 0.25, rng.random() < 0.25
+    lines = [delimiter.join(rng.choice(pieces) for _ in range(rng.randint(1, 6) if ragged else width))
+             for _ in range(rng.randint(3, 12))]
+    if blank:
+        lines.insert(rng.randrange(len(lines)), "")
+    text = rng.choice(["\n", "\r\n", "\r"]).join(["2024年6月指标", "地区" + delimiter + "数值", *lines])
+    return text + rng.choice(["", "\n"])
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_generated_text_reads_the_same_through_pyarrow_or_the_csv_module(small_head, seed):
+    text = generated_text(seed)
+    for encoding in ("utf-8", "gb18030", "utf-16"):
+        data = text.encode(encoding)
+        grid = read_grid(data, "表.csv")
+        assert grid.rows == csv_module_rows(text, grid.delimiter)
+
+
+def test_most_generated_text_takes_the_pyarrow_path(small_head):
+    # else the comparison above would test the csv module against itself
+    taken = sum(read_grid(generated_text(seed).encode("utf-8"), "表.csv").tail is not None for seed in range(60))
+    assert taken >= 20
