@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from monitor.config import MilestoneTarget
-from monitor.evaluation import evaluate_target
-from monitor.overview import scale_for_region
-from monitor.series import as_series, indicator_values
+from monitor.evaluation_batch import evaluate_regions, panel_from_values
+from monitor.overview import NO_POPULATION
+from monitor.series import indicator_values
 
 
 def province_of(ctx, region: str) -> str:
@@ -39,28 +39,59 @@ def compare_regions(ctx, indicator_id: str, province: str, as_of: str, set_id: s
                 own.setdefault(code, (tset, t))
             elif code == province:
                 province_targets.append((tset, t))
+    preferred = [p for p in province_targets if p[0].id == set_id] or province_targets[-1:]
+    chosen = {c: own.get(c) or (preferred[0] if preferred else None) for c in codes}
+    results = _evaluate_chosen(ctx, ind, chosen, values, codes, as_of)
+    by_city = {code: part for code, part in values.groupby("region_code", sort=False)}
     rows = []
     for city in cities:
-        series = as_series(values, city.code)
-        latest = series[series.index <= as_of]
+        mine = by_city.get(city.code, values.iloc[0:0])
+        latest = mine[mine["month"] <= as_of].sort_values("month")
         row = {"region_code": city.code, "region_name": city.name,
-               "value": float(latest.iloc[-1]) if not latest.empty else None,
-               "period": latest.index[-1] if not latest.empty else None,
+               "value": float(latest["value"].iloc[-1]) if not latest.empty else None,
+               "period": latest["month"].iloc[-1] if not latest.empty else None,
                "target": None, "target_source": None, "gap": None, "status": None, "explanation": None,
-               "has_demo": bool((values[values["region_code"] == city.code]["origin"] == "demo").any())}
-        preferred = [p for p in province_targets if p[0].id == set_id] or province_targets[-1:]
-        chosen = own.get(city.code) or (preferred[0] if preferred else None)
-        if chosen is not None:
-            tset, target = chosen
-            applied, note = scale_for_region(ctx, target, tset.region_of(target), city.code)
-            if applied is not None and applied.type != "above_reference":
-                result = evaluate_target(applied, ind, series, as_of)
-                row.update(target=result.target_value, gap=result.gap, status=result.status.value,
-                           explanation=result.explanation,
-                           target_source=f"{tset.short_title}" + (f"（{note}）" if note else "（本地区目标）"))
-                if result.current is not None and result.current_period == row["period"]:
-                    row["value"] = result.current  # the measure the target is judged on (e.g. a 12-month sum)
+               "has_demo": bool((mine["origin"] == "demo").any())}
+        result = results.get(city.code)
+        if result is not None:
+            tset = chosen[city.code][0]
+            note = _text(result["adjusted"])
+            row.update(target=_number(result["target_value"]), gap=_number(result["gap"]), status=result["status"],
+                       explanation=result["explanation"],
+                       target_source=f"{tset.short_title}" + (f"（{note}）" if note else "（本地区目标）"))
+            current = _number(result["current"])
+            if current is not None and _text(result["current_period"]) == row["period"]:
+                row["value"] = current  # the measure the target is judged on (e.g. a 12-month sum)
         rows.append(row)
     frame = pd.DataFrame(rows)
     frame["rank"] = frame["value"].rank(ascending=ind.direction == "lower", method="min").astype("Int64")
     return frame.sort_values("rank").reset_index(drop=True)
+
+
+def _evaluate_chosen(ctx, ind, chosen: dict, values: pd.DataFrame, codes: list[str], as_of: str) -> dict[str, dict]:
+    """Each city's chosen target evaluated (``evaluate_regions`` once per target, on the values
+    already read), by city code; cities whose target cannot be applied (above a reference, or
+    scaled without a population figure) are left out, as compare_regions shows them without one."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for code, pick in chosen.items():
+        if pick is not None and pick[1].type != "above_reference":
+            groups.setdefault((pick[0].id, pick[1].id), []).append(code)
+    if not groups:
+        return {}
+    panels = {ind.id: panel_from_values(values, codes, as_of)}
+    found = {}
+    for (set_id, target_id), group in groups.items():
+        frame = evaluate_regions(ctx, set_id, as_of, group, targets=[target_id], explain=True, panels=panels,
+                                 panel_codes=codes)
+        for row in frame.to_dict("records"):
+            if row["adjusted"] != NO_POPULATION:
+                found[row["region_code"]] = row
+    return found
+
+
+def _number(value) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None  # a missing text comes out of a frame as NaN

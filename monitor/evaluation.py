@@ -11,6 +11,10 @@ that line and with a least-squares projection to the deadline. Direction is carr
 
 An as-of evaluation sees only observations dated at or before ``as_of``: what the monitor would
 have said at the end of that month.
+
+The sentence is written by ``explain`` from a ``Standing`` (the verdict's numbers and the few facts
+its words need), never from the series itself: the set-based evaluator (monitor/evaluation_batch.py)
+describes its verdicts the same way, so both say the same thing in the same words.
 """
 
 from __future__ import annotations
@@ -314,12 +318,16 @@ def _empty(
     as_of: str,
     status: Status,
     measure: str,
-    explanation: str,
     *,
     target_value: float | None = None,
     baseline: tuple[str, float, BaselineOrigin] | None = None,
+    observed: bool = False,
+    levels: bool = False,
 ) -> Evaluation:
-    """A verdict with nothing to measure yet: NOT_STARTED or NO_DATA."""
+    """A verdict with nothing to measure yet: NOT_STARTED or NO_DATA (``observed``/``levels``:
+    what the series does hold, for the words)."""
+    standing = Standing(status, target_value=target_value, baseline=baseline[1] if baseline else None,
+                        baseline_period=baseline[0] if baseline else None, observed=observed, levels=levels)
     return Evaluation(
         target_id=target.id,
         status=status,
@@ -341,7 +349,7 @@ def _empty(
         projection_method=None,
         pace_ratio=None,
         pace_band=None,
-        explanation=explanation,
+        explanation=explain(target, indicator, as_of, standing),
     )
 
 
@@ -365,7 +373,6 @@ class _Plan:
 
     measure: str
     sign: int
-    style: _Style  # "increase" words things as 新增; "level" as 达到 / 降至
     points: pd.Series  # Q(m) in the as-of view; for cumulative measures including Q(t0) = 0
     first_current: str  # earliest month whose point counts as a current value
     t0: str
@@ -373,10 +380,10 @@ class _Plan:
     origin: BaselineOrigin
     target: float
     deadline: str
-    goal: str  # the target in words: "700件", "新增3件", "1,100件（较2024年增长10%）"
-    head: Callable[[str, float, bool], str]  # (month, Q, final) -> "截至2024年6月为612件"
-    target_is_computed: bool = False  # growth: T = R × (1 + x%) is not a round document number
-    no_data: str = ""  # sentence when no current point exists
+    observed: bool = True  # the as-of view holds a value (for the words when no current point exists)
+    levels: bool = True  # ... and a level
+    growth_base: float | None = None  # growth: the previous year's value R
+    prior_year: pd.Series | None = None  # growth of a monthly flow: the previous year's months
 
 
 def _period_start(target: LevelTarget | SteadyTarget) -> str:
@@ -422,26 +429,22 @@ def _level_head(numbers: _Numbers, prefix: str) -> Callable[[str, float, bool], 
 
 def _level_plan(target: LevelTarget, indicator: Indicator, view: pd.Series, as_of: str) -> _Plan | Evaluation:
     sign = 1 if target.type == "at_least" else -1
-    numbers = _Numbers(indicator.unit, indicator.decimals)
-    measure, prefix = _level_measure(indicator)
+    measure, _ = _level_measure(indicator)
     document = (
         (target.baseline.period, target.baseline.value, "document") if target.baseline is not None else None
     )
     if as_of < _period_start(target):
-        return _empty(
-            target, indicator, as_of, Status.NOT_STARTED, measure,
-            _not_started_text(target.start, as_of), target_value=target.value, baseline=document,
-        )
+        return _empty(target, indicator, as_of, Status.NOT_STARTED, measure, target_value=target.value,
+                      baseline=document)
     points = _level_points(indicator, view)
     found = _level_baseline(target, points)
     if found is None:
-        text = _level_no_data_text(view, points, as_of, None)
-        return _empty(target, indicator, as_of, Status.NO_DATA, measure, text, target_value=target.value)
+        return _empty(target, indicator, as_of, Status.NO_DATA, measure, target_value=target.value,
+                      observed=not view.empty, levels=not points.empty)
     (t0, baseline, origin), first_current = found
     return _Plan(
         measure=measure,
         sign=sign,
-        style="level",
         points=points,
         first_current=first_current,
         t0=t0,
@@ -449,17 +452,16 @@ def _level_plan(target: LevelTarget, indicator: Indicator, view: pd.Series, as_o
         origin=origin,
         target=target.value,
         deadline=target.deadline,
-        goal=numbers.value(target.value),
-        head=_level_head(numbers, prefix),
-        no_data=_level_no_data_text(view, points, as_of, t0),
+        observed=not view.empty,
+        levels=not points.empty,
     )
 
 
-def _level_no_data_text(view: pd.Series, points: pd.Series, as_of: str, since: str | None) -> str:
+def _level_no_data_text(observed: bool, levels: bool, as_of: str, since: str | None) -> str:
     """Why a level has no current value: no data at all, no complete 12 months, or none since t0."""
-    if view.empty:
+    if not observed:
         return _no_data_text(as_of)
-    if points.empty:
+    if not levels:
         return f"截至{format_month_cn(as_of)}尚无连续12个月的该指标数据，无法计算近12个月合计"
     return f"截至{format_month_cn(as_of)}尚无{format_month_cn(since or as_of)}以来的该指标数据"
 
@@ -467,7 +469,6 @@ def _level_no_data_text(view: pd.Series, points: pd.Series, as_of: str, since: s
 def _increase_plan(
     target: IncreaseTarget, indicator: Indicator, view: pd.Series, as_of: str
 ) -> _Plan | Evaluation:
-    numbers = _Numbers(indicator.unit, indicator.decimals)
     start, t0 = target.start, add_months(target.start, -1)
     if start.endswith("-01"):
         same_year = year_of(start) == year_of(target.deadline)
@@ -475,10 +476,7 @@ def _increase_plan(
     else:
         measure = f"{format_month_cn(start)}以来新增"
     if as_of < start:
-        return _empty(
-            target, indicator, as_of, Status.NOT_STARTED, measure,
-            _not_started_text(start, as_of), target_value=target.value,
-        )
+        return _empty(target, indicator, as_of, Status.NOT_STARTED, measure, target_value=target.value)
     origin: BaselineOrigin = "observed"
     if indicator.kind == "flow":
         points = _cumulative_points(indicator, view, start)
@@ -489,11 +487,7 @@ def _increase_plan(
         elif target.baseline is not None:
             level_at_t0, origin = target.baseline.value, "document"
         else:
-            return _empty(
-                target, indicator, as_of, Status.NO_DATA, measure,
-                f"缺少{format_month_cn(t0)}及以前的该指标数值，无法计算目标期内的新增量",
-                target_value=target.value,
-            )
+            return _empty(target, indicator, as_of, Status.NO_DATA, measure, target_value=target.value)
         points = pd.concat(
             [
                 pd.Series([0.0], index=pd.Index([t0], dtype=object), dtype=float),
@@ -501,13 +495,9 @@ def _increase_plan(
             ]
         )
 
-    def head(month: str, value: float, final: bool) -> str:
-        return f"{format_month_cn(start)}至{format_month_cn(month)}新增{numbers.value(value)}"
-
     return _Plan(
         measure=measure,
         sign=1,  # 新增 X (X > 0) always asks for more
-        style="increase",
         points=points,
         first_current=start,
         t0=t0,
@@ -515,14 +505,10 @@ def _increase_plan(
         origin=origin,
         target=target.value,
         deadline=target.deadline,
-        goal=f"新增{numbers.value(target.value)}",
-        head=head,
-        no_data=f"截至{format_month_cn(as_of)}尚无目标期内的该指标数据",
     )
 
 
 def _growth_plan(target: GrowthTarget, indicator: Indicator, view: pd.Series, as_of: str) -> _Plan | Evaluation:
-    numbers = _Numbers(indicator.unit, indicator.decimals)
     sign = 1 if indicator.direction == "higher" else -1
     year = year_of(target.deadline)
     prev = year - 1
@@ -534,24 +520,21 @@ def _growth_plan(target: GrowthTarget, indicator: Indicator, view: pd.Series, as
     else:
         measure = indicator.name
     if year_of(as_of) < year:
-        return _empty(target, indicator, as_of, Status.NOT_STARTED, measure, _not_started_text(first, as_of))
+        return _empty(target, indicator, as_of, Status.NOT_STARTED, measure)
 
     prev_year = view[(view.index >= f"{prev}-01") & (view.index <= t0)]
     reference: float | None = None
     if flow and monthly:
         if len(prev_year) == 12:
             reference = float(prev_year.sum())
-        missing = f"缺少{prev}年完整12个月的该指标数据，无法计算{year}年增长"
     elif monthly:
         if t0 in prev_year.index:
             reference = float(prev_year[t0])
-        missing = f"缺少{prev}年12月的该指标数据，无法计算{year}年增长"
     else:
         if not prev_year.empty:
             reference = float(prev_year.iloc[-1])
-        missing = f"缺少{prev}年的该指标数据，无法计算{year}年增长"
     if reference is None:
-        return _empty(target, indicator, as_of, Status.NO_DATA, measure, missing)
+        return _empty(target, indicator, as_of, Status.NO_DATA, measure)
 
     goal_value = reference * (1 + target.value / 100)
     if flow:
@@ -561,33 +544,9 @@ def _growth_plan(target: GrowthTarget, indicator: Indicator, view: pd.Series, as
         points = view
         baseline = reference
 
-    def growth_so_far(month: str, value: float) -> str:
-        if flow and monthly:
-            same_months = prev_year[prev_year.index <= f"{prev}-{month[5:7]}"]
-            prior = float(same_months.sum())
-            return f"同比{_percent(value / prior - 1)}" if prior else ""
-        if not reference:
-            return ""
-        since = f"较{prev}年底" if monthly else "较上年"
-        return f"{since}{_percent(value / reference - 1)}"
-
-    def head(month: str, value: float, final: bool) -> str:
-        if flow and monthly:
-            months = "1月" if month.endswith("-01") else f"1—{int(month[5:7])}月"
-            text = f"{year}年{months}累计{numbers.value(value)}"
-        elif flow:
-            text = f"{year}年为{numbers.value(value)}"
-        else:
-            when = format_month_cn(month) if final else f"截至{format_month_cn(month)}"
-            text = f"{when}为{numbers.value(value)}"
-        change = growth_so_far(month, value)
-        return f"{text}，{change}" if change else text
-
-    change = f"增长{target.value:g}%" if target.value >= 0 else f"下降{-target.value:g}%"
     return _Plan(
         measure=measure,
         sign=sign,
-        style="level",
         points=points,
         first_current=first,
         t0=t0,
@@ -595,10 +554,8 @@ def _growth_plan(target: GrowthTarget, indicator: Indicator, view: pd.Series, as
         origin="observed",
         target=goal_value,
         deadline=target.deadline,
-        goal=f"{numbers.computed(goal_value)}（较{prev}年{change}）",
-        head=head,
-        target_is_computed=True,
-        no_data=f"截至{format_month_cn(as_of)}尚无{year}年的该指标数据",
+        growth_base=reference,
+        prior_year=prev_year if flow and monthly else None,
     )
 
 
@@ -607,10 +564,8 @@ def _evaluate_line(plan: _Plan, target: IndicatorTarget, indicator: Indicator, a
     final = as_of >= deadline
     current = _latest(plan.points, plan.first_current, min(as_of, deadline))
     if current is None:
-        return _empty(
-            target, indicator, as_of, Status.NO_DATA, plan.measure, plan.no_data,
-            target_value=goal, baseline=(t0, baseline, plan.origin),
-        )
+        return _empty(target, indicator, as_of, Status.NO_DATA, plan.measure, target_value=goal,
+                      baseline=(t0, baseline, plan.origin), observed=plan.observed, levels=plan.levels)
     month, value = current
 
     span = months_between(t0, deadline)
@@ -646,10 +601,11 @@ def _evaluate_line(plan: _Plan, target: IndicatorTarget, indicator: Indicator, a
         else:
             status = Status.BEHIND
 
-    explanation = _explain_line(
-        plan, indicator, status, month, value, expected, gap, needed,
-        projection, line.label if line else None, final,
-    )
+    prior = None
+    if plan.prior_year is not None:  # growth of a monthly flow: compared with the same months last year
+        prior = float(plan.prior_year[plan.prior_year.index <= f"{year_of(t0)}-{month[5:7]}"].sum())
+    standing = Standing(status, month, value, goal, baseline, t0, expected, gap, needed, projection,
+                        trend=line is not None, growth_base=plan.growth_base, prior=prior)
     return Evaluation(
         target_id=target.id,
         status=status,
@@ -671,12 +627,12 @@ def _evaluate_line(plan: _Plan, target: IndicatorTarget, indicator: Indicator, a
         projection_method=method,
         pace_ratio=pace_ratio,
         pace_band=pace_band(pace_ratio) if pace_ratio is not None else None,
-        explanation=explanation,
+        explanation=explain(target, indicator, as_of, standing),
     )
 
 
 def _explain_line(
-    plan: _Plan,
+    words: _LineWords,
     indicator: Indicator,
     status: Status,
     month: str,
@@ -689,30 +645,30 @@ def _explain_line(
     final: bool,
 ) -> str:
     numbers = _Numbers(indicator.unit, indicator.decimals)
-    amount = numbers.computed if plan.target_is_computed else numbers.value
-    head = plan.head(month, value, final)
-    deadline = _deadline_cn(plan.deadline)
-    increase, lower = plan.style == "increase", plan.sign < 0
+    amount = numbers.computed if words.target_is_computed else numbers.value
+    head = words.head(month, value, final)
+    deadline = _deadline_cn(words.deadline)
+    increase, lower = words.style == "increase", words.sign < 0
 
     if status is Status.ACHIEVED:
         if increase:
-            tail = f"完成{plan.goal}的目标" if final else f"已完成{deadline}{plan.goal}的目标"
+            tail = f"完成{words.goal}的目标" if final else f"已完成{deadline}{words.goal}的目标"
         elif lower:
-            tail = f"降至目标{plan.goal}以内" if final else f"已降至{deadline}目标{plan.goal}以内"
+            tail = f"降至目标{words.goal}以内" if final else f"已降至{deadline}目标{words.goal}以内"
         else:
-            tail = f"达到目标{plan.goal}" if final else f"已达到{deadline}目标{plan.goal}"
+            tail = f"达到目标{words.goal}" if final else f"已达到{deadline}目标{words.goal}"
         return f"{head}，{tail}"
     if status is Status.MISSED:
         if increase:
-            tail = f"未完成{plan.goal}的目标"
+            tail = f"未完成{words.goal}的目标"
         else:
-            tail = f"未降至目标{plan.goal}以内" if lower else f"未达到目标{plan.goal}"
+            tail = f"未降至目标{words.goal}以内" if lower else f"未达到目标{words.goal}"
         return f"{head}，{tail}，差{amount(gap)}"
 
     if increase:
-        reach = f"完成{plan.goal}的目标"
+        reach = f"完成{words.goal}的目标"
     else:
-        reach = f"降至{plan.goal}" if lower else f"达到{plan.goal}"
+        reach = f"降至{words.goal}" if lower else f"达到{words.goal}"
     line_value = f"应新增{numbers.computed(expected)}" if increase else numbers.computed(expected)
     if status is Status.ON_TRACK:
         if abs(value - expected) <= _tolerance(expected):
@@ -725,7 +681,7 @@ def _explain_line(
         return f"{head}，{ahead}；{more}{amount(gap)}即可于{deadline}{reach}"
 
     should = "按线性进度" + (line_value if increase else f"{'应降至' if lower else '应达'}{line_value}")
-    text = f"{head}，{should}，差{numbers.computed(plan.sign * (expected - value))}"
+    text = f"{head}，{should}，差{numbers.computed(words.sign * (expected - value))}"
     if needed is not None:
         text += f"；需月均{'减少' if lower else '新增'}{numbers.computed(needed)}方可于{deadline}{reach}"
     if projection is not None and trend_label:
@@ -740,59 +696,40 @@ def _evaluate_reference(
     target: ReferenceTarget, indicator: Indicator, view: pd.Series, ref_view: pd.Series, as_of: str
 ) -> Evaluation:
     sign = 1 if indicator.direction == "higher" else -1
-    numbers = _Numbers(indicator.unit, indicator.decimals)
-    measure, prefix = _level_measure(indicator)
+    measure, _ = _level_measure(indicator)
     if as_of < target.start:
-        return _empty(target, indicator, as_of, Status.NOT_STARTED, measure, _not_started_text(target.start, as_of))
+        return _empty(target, indicator, as_of, Status.NOT_STARTED, measure)
     final = as_of >= target.deadline
     cutoff = min(as_of, target.deadline)
     own, other = _level_points(indicator, view), _level_points(indicator, ref_view)
     common = [m for m in own.index if m in other.index and m <= cutoff]
     if not common:
-        return _empty(
-            target, indicator, as_of, Status.NO_DATA, measure,
-            f"截至{format_month_cn(as_of)}尚无本地区与参照地区同期的该指标数据",
-        )
+        return _empty(target, indicator, as_of, Status.NO_DATA, measure)
     own, other = own[common], other[common]
     month = common[-1]
     value, ref_value = float(own.iloc[-1]), float(other.iloc[-1])
     gap = sign * (ref_value - value)
     above = _beyond(sign, value, ref_value)
-    better, worse = ("低于", "高于") if sign < 0 else ("高于", "低于")
-    deadline = _deadline_cn(target.deadline)
-    when = format_month_cn(month) if final else f"截至{format_month_cn(month)}"
-    head = f"{when}{prefix}为{numbers.value(value)}"
 
-    projection, method = None, None
-    if abs(value - ref_value) <= _tolerance(ref_value):
-        short_of = f"与参照地区同期的{numbers.value(ref_value)}持平"
-    else:
-        short_of = f"未{better}参照地区同期的{numbers.value(ref_value)}，差{numbers.value(gap)}"
+    projection, method, trend = None, None, False
     if final:
         status = Status.ACHIEVED if above else Status.MISSED
-        text = f"{head}，{better}参照地区同期的{numbers.value(ref_value)}，达到目标" if above else f"{head}，{short_of}"
     elif above:
         status = Status.ON_TRACK
-        text = f"{head}，{better}参照地区同期的{numbers.value(ref_value)}，须保持至{deadline}"
         line, _ = _recent_trend(own, month, indicator.frequency, min_points=2)
         projection, method = (line.at(target.deadline) if line else None), _projection_method(line)
     else:
         # Fitting own and reference on the same months and subtracting is the fit of the difference.
-        line, label = _recent_trend(own, month, indicator.frequency, min_points=2)
+        line, _ = _recent_trend(own, month, indicator.frequency, min_points=2)
         ref_line, _ = _recent_trend(other, month, indicator.frequency, min_points=2)
         method = _projection_method(line)
-        text = f"{head}，{short_of}"
-        if line is None or ref_line is None:
-            status = Status.BEHIND
-            text += "；数据不足，无法判断差距走势"
-        else:
+        trend = line is not None and ref_line is not None
+        status = Status.BEHIND
+        if trend:
             projection = line.at(target.deadline)
             if _beyond(sign, projection, ref_line.at(target.deadline)):
                 status = Status.NEEDS_ACCELERATION
-                text += f"；按{label}趋势预计{deadline}前可{better}参照地区"
-            else:
-                status = Status.BEHIND
-                text += f"；按{label}趋势预计{deadline}仍{worse}或持平于参照地区"
+    standing = Standing(status, month, value, ref_value, gap=gap, projection=projection, trend=trend)
     return Evaluation(
         target_id=target.id,
         status=status,
@@ -815,7 +752,7 @@ def _evaluate_reference(
         pace_ratio=None,
         pace_band=None,
         reference_value=ref_value,
-        explanation=text,
+        explanation=explain(target, indicator, as_of, standing),
     )
 
 
@@ -824,41 +761,31 @@ def _evaluate_reference(
 
 def _evaluate_steady(target: SteadyTarget, indicator: Indicator, view: pd.Series, as_of: str) -> Evaluation:
     sign = 1 if indicator.direction == "higher" else -1
-    numbers = _Numbers(indicator.unit, indicator.decimals)
-    measure, prefix = _level_measure(indicator)
+    measure, _ = _level_measure(indicator)
     document = (
         (target.baseline.period, target.baseline.value, "document") if target.baseline is not None else None
     )
     if as_of < _period_start(target):
-        return _empty(
-            target, indicator, as_of, Status.NOT_STARTED, measure,
-            _not_started_text(target.start, as_of), baseline=document,
-        )
+        return _empty(target, indicator, as_of, Status.NOT_STARTED, measure, baseline=document)
     points = _level_points(indicator, view)
     found = _level_baseline(target, points)
     if found is None:
-        text = _level_no_data_text(view, points, as_of, None)
-        return _empty(target, indicator, as_of, Status.NO_DATA, measure, text)
+        return _empty(target, indicator, as_of, Status.NO_DATA, measure, observed=not view.empty,
+                      levels=not points.empty)
     (t0, baseline, origin), first_current = found
     final = as_of >= target.deadline
     current = _latest(points, first_current, min(as_of, target.deadline))
     if current is None:
-        text = _level_no_data_text(view, points, as_of, t0)
-        return _empty(target, indicator, as_of, Status.NO_DATA, measure, text, baseline=(t0, baseline, origin))
+        return _empty(target, indicator, as_of, Status.NO_DATA, measure, baseline=(t0, baseline, origin),
+                      observed=not view.empty, levels=not points.empty)
     month, value = current
-    better = "低于" if sign < 0 else "高于"
-    rising = "下降" if sign < 0 else "上升"
     improved = _beyond(sign, value, baseline)
-    when = format_month_cn(month) if final else f"截至{format_month_cn(month)}"
-    versus = f"{'' if improved else '未'}{better}基期{format_month_cn(t0)}的{numbers.value(baseline)}"
-    head = f"{when}{prefix}为{numbers.value(value)}，{versus}"
 
-    projection, method = None, None
+    projection, method, line, trending = None, None, None, False
     if final:
         status = Status.ACHIEVED if improved else Status.MISSED
-        text = f"{head}，{'' if improved else '未'}实现稳步{'下降' if sign < 0 else '提升'}"
     else:
-        line, label = _recent_trend(points, month, indicator.frequency)
+        line, _ = _recent_trend(points, month, indicator.frequency)
         projection, method = (line.at(target.deadline) if line else None), _projection_method(line)
         trending = line is not None and sign * line.slope > 0
         if improved and trending:
@@ -867,12 +794,8 @@ def _evaluate_steady(target: SteadyTarget, indicator: Indicator, view: pd.Series
             status = Status.NEEDS_ACCELERATION
         else:
             status = Status.BEHIND
-        if line is None:
-            trend = "近期数据不足，无法判断趋势"
-        else:
-            trend = f"{label}{'呈' if trending else '未呈'}{rising}趋势"
-        joiner = "；" if line is None else ("，且" if improved == trending else "，但")
-        text = f"{head}{joiner}{trend}"
+    standing = Standing(status, month, value, baseline=baseline, baseline_period=t0, projection=projection,
+                        trend=line is not None, rising=trending)
     return Evaluation(
         target_id=target.id,
         status=status,
@@ -894,8 +817,191 @@ def _evaluate_steady(target: SteadyTarget, indicator: Indicator, view: pd.Series
         projection_method=method,
         pace_ratio=None,
         pace_band=None,
-        explanation=text,
+        explanation=explain(target, indicator, as_of, standing),
     )
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the sentence about one verdict is written from. ``evaluate_target`` and the set-based
+    evaluator (monitor/evaluation_batch.py) both describe their verdicts this way and call
+    ``explain``, so each sentence is worded in one place."""
+
+    status: Status
+    current_period: str | None = None
+    current: float | None = None
+    target_value: float | None = None  # above_reference: the reference region's value
+    baseline: float | None = None
+    baseline_period: str | None = None
+    expected_now: float | None = None
+    gap: float | None = None
+    needed_per_month: float | None = None
+    projection: float | None = None
+    trend: bool = False  # a recent-trend line was fitted (above_reference: for both regions)
+    rising: bool = False  # steady_increase: that line moves in the good direction
+    observed: bool = False  # NO_DATA: the as-of view holds some value ...
+    levels: bool = False  # ... and some level (a monthly flow: a full 12-month sum)
+    growth_base: float | None = None  # growth: the previous year's value R the growth is measured on
+    prior: float | None = None  # growth of a monthly flow: the previous year's sum over the same months
+
+
+def explain(target: IndicatorTarget, indicator: Indicator, as_of: str, standing: Standing) -> str:
+    """The one Chinese sentence saying why ``target`` (as applied to the region: a value scaled per
+    resident is ``standing.target_value``) stands where ``standing`` says as of ``as_of``."""
+    as_of = parse_month(as_of)
+    if standing.status is Status.NOT_STARTED:
+        start = f"{year_of(target.deadline)}-01" if isinstance(target, GrowthTarget) else target.start
+        return _not_started_text(start, as_of)
+    if isinstance(target, ReferenceTarget):
+        return _explain_reference(target, indicator, as_of, standing)
+    if isinstance(target, SteadyTarget):
+        return _explain_steady(target, indicator, as_of, standing)
+    if standing.status is Status.NO_DATA:
+        return _line_no_data_text(target, indicator, as_of, standing)
+    s = standing
+    return _explain_line(
+        _line_words(target, indicator, s), indicator, s.status, s.current_period, s.current, s.expected_now,
+        s.gap, s.needed_per_month, s.projection, _trend_label(indicator) if s.trend else None,
+        as_of >= target.deadline,
+    )
+
+
+def _trend_label(indicator: Indicator) -> str:
+    """The window ``_recent_trend`` fits, in words."""
+    return "近12个月" if indicator.frequency == "monthly" else "近3年"
+
+
+@dataclass(frozen=True)
+class _LineWords:
+    """How a straight-line target is worded."""
+
+    sign: int
+    style: _Style  # "increase" words things as 新增; "level" as 达到 / 降至
+    goal: str  # the target in words: "700件", "新增3件", "1,100件（较2024年增长10%）"
+    head: Callable[[str, float, bool], str]  # (month, Q, final) -> "截至2024年6月为612件"
+    deadline: str
+    target_is_computed: bool = False  # growth: T = R × (1 + x%) is not a round document number
+
+
+def _line_words(target: IndicatorTarget, indicator: Indicator, s: Standing) -> _LineWords:
+    numbers = _Numbers(indicator.unit, indicator.decimals)
+    if isinstance(target, LevelTarget):
+        sign = 1 if target.type == "at_least" else -1
+        head = _level_head(numbers, _level_measure(indicator)[1])
+        return _LineWords(sign, "level", numbers.value(s.target_value), head, target.deadline)
+    if isinstance(target, IncreaseTarget):
+        start = target.start
+
+        def head(month: str, value: float, final: bool) -> str:
+            return f"{format_month_cn(start)}至{format_month_cn(month)}新增{numbers.value(value)}"
+
+        return _LineWords(1, "increase", f"新增{numbers.value(s.target_value)}", head, target.deadline)
+    assert isinstance(target, GrowthTarget)
+    year = year_of(target.deadline)
+    prev = year - 1
+    flow, monthly = indicator.kind == "flow", indicator.frequency == "monthly"
+
+    def growth_so_far(value: float) -> str:
+        if flow and monthly:
+            return f"同比{_percent(value / s.prior - 1)}" if s.prior else ""
+        if not s.growth_base:
+            return ""
+        since = f"较{prev}年底" if monthly else "较上年"
+        return f"{since}{_percent(value / s.growth_base - 1)}"
+
+    def head(month: str, value: float, final: bool) -> str:
+        if flow and monthly:
+            months = "1月" if month.endswith("-01") else f"1—{int(month[5:7])}月"
+            text = f"{year}年{months}累计{numbers.value(value)}"
+        elif flow:
+            text = f"{year}年为{numbers.value(value)}"
+        else:
+            when = format_month_cn(month) if final else f"截至{format_month_cn(month)}"
+            text = f"{when}为{numbers.value(value)}"
+        change = growth_so_far(value)
+        return f"{text}，{change}" if change else text
+
+    change = f"增长{target.value:g}%" if target.value >= 0 else f"下降{-target.value:g}%"
+    sign = 1 if indicator.direction == "higher" else -1
+    return _LineWords(sign, "level", f"{numbers.computed(s.target_value)}（较{prev}年{change}）", head,
+                      target.deadline, target_is_computed=True)
+
+
+def _line_no_data_text(target: IndicatorTarget, indicator: Indicator, as_of: str, s: Standing) -> str:
+    """Why a straight-line target has no current value. A verdict without a baseline period never
+    got as far as a baseline (level), the level before the period (increase of a stock) or last
+    year's value (growth)."""
+    if isinstance(target, LevelTarget):
+        return _level_no_data_text(s.observed, s.levels, as_of, s.baseline_period)
+    if isinstance(target, IncreaseTarget):
+        if s.baseline_period is None:
+            t0 = add_months(target.start, -1)
+            return f"缺少{format_month_cn(t0)}及以前的该指标数值，无法计算目标期内的新增量"
+        return f"截至{format_month_cn(as_of)}尚无目标期内的该指标数据"
+    year = year_of(target.deadline)
+    prev = year - 1
+    if s.baseline_period is not None:
+        return f"截至{format_month_cn(as_of)}尚无{year}年的该指标数据"
+    if indicator.kind == "flow" and indicator.frequency == "monthly":
+        return f"缺少{prev}年完整12个月的该指标数据，无法计算{year}年增长"
+    if indicator.frequency == "monthly":
+        return f"缺少{prev}年12月的该指标数据，无法计算{year}年增长"
+    return f"缺少{prev}年的该指标数据，无法计算{year}年增长"
+
+
+def _explain_reference(target: ReferenceTarget, indicator: Indicator, as_of: str, s: Standing) -> str:
+    if s.status is Status.NO_DATA:
+        return f"截至{format_month_cn(as_of)}尚无本地区与参照地区同期的该指标数据"
+    sign = 1 if indicator.direction == "higher" else -1
+    numbers = _Numbers(indicator.unit, indicator.decimals)
+    prefix = _level_measure(indicator)[1]
+    month, value, ref_value, gap = s.current_period, s.current, s.target_value, s.gap
+    final = as_of >= target.deadline
+    above = _beyond(sign, value, ref_value)
+    better, worse = ("低于", "高于") if sign < 0 else ("高于", "低于")
+    deadline = _deadline_cn(target.deadline)
+    when = format_month_cn(month) if final else f"截至{format_month_cn(month)}"
+    head = f"{when}{prefix}为{numbers.value(value)}"
+    if abs(value - ref_value) <= _tolerance(ref_value):
+        short_of = f"与参照地区同期的{numbers.value(ref_value)}持平"
+    else:
+        short_of = f"未{better}参照地区同期的{numbers.value(ref_value)}，差{numbers.value(gap)}"
+    if final:
+        return f"{head}，{better}参照地区同期的{numbers.value(ref_value)}，达到目标" if above else f"{head}，{short_of}"
+    if above:
+        return f"{head}，{better}参照地区同期的{numbers.value(ref_value)}，须保持至{deadline}"
+    text = f"{head}，{short_of}"
+    if not s.trend:
+        return text + "；数据不足，无法判断差距走势"
+    label = _trend_label(indicator)
+    if s.status is Status.NEEDS_ACCELERATION:
+        return text + f"；按{label}趋势预计{deadline}前可{better}参照地区"
+    return text + f"；按{label}趋势预计{deadline}仍{worse}或持平于参照地区"
+
+
+def _explain_steady(target: SteadyTarget, indicator: Indicator, as_of: str, s: Standing) -> str:
+    if s.status is Status.NO_DATA:
+        return _level_no_data_text(s.observed, s.levels, as_of, s.baseline_period)
+    sign = 1 if indicator.direction == "higher" else -1
+    numbers = _Numbers(indicator.unit, indicator.decimals)
+    prefix = _level_measure(indicator)[1]
+    month, value, baseline = s.current_period, s.current, s.baseline
+    final = as_of >= target.deadline
+    better = "低于" if sign < 0 else "高于"
+    rising = "下降" if sign < 0 else "上升"
+    improved = _beyond(sign, value, baseline)
+    when = format_month_cn(month) if final else f"截至{format_month_cn(month)}"
+    versus = f"{'' if improved else '未'}{better}基期{format_month_cn(s.baseline_period)}的{numbers.value(baseline)}"
+    head = f"{when}{prefix}为{numbers.value(value)}，{versus}"
+    if final:
+        return f"{head}，{'' if improved else '未'}实现稳步{'下降' if sign < 0 else '提升'}"
+    if not s.trend:
+        return f"{head}；近期数据不足，无法判断趋势"
+    trend = f"{_trend_label(indicator)}{'呈' if s.rising else '未呈'}{rising}趋势"
+    return f"{head}{'，且' if improved == s.rising else '，但'}{trend}"
 
 
 # --------------------------------------------------------------------------- charts

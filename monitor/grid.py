@@ -4,19 +4,26 @@ A target set is written for one region. Evaluated for each city of a province, t
 apply as ``overview.scale_for_region`` applies them: relative targets as written, absolute counts
 per resident. ``StatusGrid.scaled_note`` says so, for the page to show. Task (milestone) targets
 are the document region's own work and are left out.
+
+The cells come from the set-based evaluator (``evaluation_batch.evaluate_regions``): one read and
+one pass for all regions, with the same statuses, numbers and sentences as evaluating each region
+on its own (``overview.evaluate_target_set``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from monitor.config import MilestoneTarget
 from monitor.evaluation import STATUS_ORDER, Status
+from monitor.evaluation_batch import evaluate_regions
 from monitor.geo import map_children
-from monitor.overview import evaluate_target_set
+from monitor.overview import replace_target, scales_per_resident, target_text
 
 # "Behind" for sorting: the target will not be met at the current pace, or was not met.
 BEHIND_STATUSES = frozenset({Status.BEHIND.value, Status.MISSED.value})
@@ -53,19 +60,7 @@ def status_grid(ctx, set_id: str, parent: str, as_of: str, *,
     tset = ctx.config.target_set(set_id)
     targets = [t for t in tset.targets if not isinstance(t, MilestoneTarget)]
     codes = map_children(ctx.regions, parent)
-    frames = []
-    for code in codes:
-        frame = evaluate_target_set(ctx, set_id, as_of, code)
-        frame = frame[frame["type"] != "milestone"].copy()
-        frame["region_code"] = code
-        frame["region_name"] = ctx.regions[code].name
-        frames.append(frame)
-    cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=GRID_COLUMNS)
-    for col in GRID_COLUMNS:
-        if col not in cells.columns:
-            cells[col] = None
-    cells = cells[GRID_COLUMNS].reset_index(drop=True)
-    cells["has_demo"] = cells["has_demo"].fillna(False).astype(bool)
+    cells = grid_cells(ctx, set_id, codes, as_of)
 
     order = list(codes)
     if sort == "behind" and not cells.empty:
@@ -83,6 +78,40 @@ def status_grid(ctx, set_id: str, parent: str, as_of: str, *,
         scaled_note = f"{names}按本地区目标评估；其他地区比较的是{set_name}的目标适用于该地区的结果——{applied}。"
     labels = {t.id: ctx.config.indicator(t.indicator).name for t in targets}
     return StatusGrid(cells, order, [t.id for t in targets], labels, tset.region, scaled_note)
+
+
+def grid_cells(ctx, set_id: str, codes: Sequence[str], as_of: str) -> pd.DataFrame:
+    """GRID_COLUMNS for every region of ``codes`` × every indicator target of the set, region by
+    region in the set's order of targets."""
+    tset = ctx.config.target_set(set_id)
+    targets = [t for t in tset.targets if not isinstance(t, MilestoneTarget)]
+    codes = list(codes)
+    if not codes or not targets:
+        return pd.DataFrame(columns=GRID_COLUMNS)
+    batch = evaluate_regions(ctx, set_id, as_of, codes, explain=True)  # target by target, codes in order
+    n = len(codes)
+    texts = []
+    for k, target in enumerate(targets):
+        ind = ctx.config.indicator(target.indicator)
+        written = target_text(target, ind.unit)
+        if not scales_per_resident(target, ind):
+            texts += [written] * n
+            continue
+        applied = batch["target_value"].to_numpy(dtype=float)[k * n:(k + 1) * n]
+        scaled = [c != tset.region_of(target) and v == v for c, v in zip(codes, applied.tolist())]
+        # the target as scale_for_region applies it to the region (its value per resident)
+        texts += [target_text(replace_target(target, {"value": v, "baseline": None}), ind.unit) if s else written
+                  for s, v in zip(scaled, applied.tolist())]
+    batch["target_text"] = texts
+    batch["region_name"] = [ctx.regions[c].name for c in batch["region_code"]]
+    names = {t.id: ctx.config.indicator(t.indicator) for t in targets}
+    batch["indicator_name"] = [names[t].name for t in batch["target_id"]]
+    batch["unit"] = [names[t].unit for t in batch["target_id"]]
+    # region by region, as the per-region evaluation lists them
+    region_major = np.arange(len(batch)).reshape(len(targets), n).T.ravel()
+    cells = batch.iloc[region_major][GRID_COLUMNS].reset_index(drop=True)
+    cells["has_demo"] = cells["has_demo"].astype(bool)
+    return cells
 
 
 def status_rank(status: str | None) -> int:

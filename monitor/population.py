@@ -67,6 +67,7 @@ class Population:
         }
         self._figures = {code: items for code, items in self._figures.items() if items}
         self._years = {code: [f.year for f in items] for code, items in self._figures.items()}
+        self._tables: tuple[np.ndarray, np.ndarray, dict[str, int]] | None = None  # see _table
 
     def __contains__(self, code: object) -> bool:
         return code in self._figures
@@ -96,6 +97,32 @@ class Population:
         if at >= 0:
             return self._figures[code][at]
         return replace(self._figures[code][0], extrapolated_back=True)
+
+    def values_by_year(self, codes: Sequence[str], years: Sequence[int]) -> np.ndarray:
+        """``lookup``'s population for each code (rows) in each year (columns) as float64, NaN for a
+        code without any figure: the matrix the set-based evaluation divides and scales by."""
+        table_years, table_values, row_of = self._table()
+        rows = np.array([row_of.get(code, -1) for code in codes], dtype=np.int64)
+        years = np.asarray(years, dtype=np.int64)
+        known = table_years[np.clip(rows, 0, None)]  # figures' years per code, padded with a far future
+        # the latest figure at or before each year; before the first figure, the earliest one
+        at = np.maximum((known[:, :, None] <= years[None, None, :]).sum(axis=1) - 1, 0)
+        out = table_values[np.clip(rows, 0, None)[:, None], at]
+        return np.where(rows[:, None] >= 0, out, np.nan)
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """Every code's figures as two padded matrices (years, values), one row per code: built once."""
+        if self._tables is None:
+            codes = list(self._figures)
+            width = max((len(self._figures[c]) for c in codes), default=1)
+            years = np.full((max(len(codes), 1), width), np.iinfo(np.int64).max, dtype=np.int64)
+            values = np.full((max(len(codes), 1), width), np.nan)
+            for row, code in enumerate(codes):
+                figures = self._figures[code]
+                years[row, : len(figures)] = [f.year for f in figures]
+                values[row, : len(figures)] = [f.value for f in figures]
+            self._tables = years, values, {code: row for row, code in enumerate(codes)}
+        return self._tables
 
     def figures_for(self, codes: Sequence[str], months: Sequence[str], *, extrapolate_back: bool = True) -> pd.DataFrame:
         """``lookup`` for many (code, month) pairs at once, aligned with the inputs.

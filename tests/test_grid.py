@@ -1,12 +1,16 @@
-"""The status grid: every city of a province × every indicator target of a set, sorted by behind."""
+"""The status grid: every city of a province × every indicator target of a set, sorted by behind, each
+cell what evaluating its region on its own gives."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from monitor.context import Context
 from monitor.evaluation import Status
-from monitor.grid import BEHIND_STATUSES, status_grid
+from monitor.grid import BEHIND_STATUSES, GRID_COLUMNS, status_grid
+from monitor.overview import evaluate_target_set
 
 STATUSES = {s.value for s in Status}
 
@@ -49,3 +53,36 @@ def test_a_city_set_names_the_city_judged_on_its_own_targets(demo_ctx):
     assert grid.scaled_note.startswith("晋城市按本地区目标评估；其他地区比较的是晋城市的目标")
     jincheng = grid.cells[(grid.cells["region_code"] == "140500") & (grid.cells["target_id"] == "jc_invention_patents")]
     assert jincheng["target_value"].iloc[0] == 700 and jincheng["adjusted"].isna().all()
+
+
+def _same(a, b) -> bool:
+    missing = [x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x)) for x in (a, b)]
+    if any(missing):
+        return all(missing)
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return bool(np.isclose(float(a), float(b), rtol=1e-9, atol=1e-9))
+
+
+@pytest.mark.parametrize(("set_id", "parent", "as_of"), [
+    ("jincheng_2025", "140000", "2024-06"), ("shanxi_14th_plan", "140000", "2026-10"),
+    ("shaanxi_2022", "610000", "2022-10"), ("shaanxi_outline_2025", "610000", "2023-06"),
+    ("national_14th_plan", "140000", "2021-03"), ("jincheng_2025", "140500", "2024-06"),
+])
+def test_every_cell_is_what_evaluating_its_region_alone_gives(demo_ctx, set_id, parent, as_of):
+    grid = status_grid(demo_ctx, set_id, parent, as_of, sort="code")
+    cells = grid.cells.set_index(["region_code", "target_id"])
+    compared = 0
+    for code in grid.regions:
+        alone = evaluate_target_set(demo_ctx, set_id, as_of, code)
+        for row in alone[alone["type"] != "milestone"].to_dict("records"):
+            cell = cells.loc[(code, row["target_id"])]
+            for column in GRID_COLUMNS[2:]:
+                if column in ("target_id", "region_name"):
+                    continue
+                expected = row[column]
+                if column == "has_demo":  # not set where no target applies (no population figure): False
+                    expected = expected if isinstance(expected, (bool, np.bool_)) else False
+                assert _same(cell[column], expected), f"{column} of {row['target_id']} in {code}: {row['explanation']}"
+            compared += 1
+    assert compared == len(grid.cells) > 0

@@ -130,6 +130,18 @@ def test_population_for_months_is_nan_where_no_figure_applies(small):
     assert np.isnan(strict[0])
 
 
+def test_values_by_year_is_lookup_for_every_region_and_year_at_once(small):
+    codes = ["140500", "110000", "619900", "140500"]
+    years = [2019, 2020, 2022, 2023, 2030]
+    table = small.values_by_year(codes, years)
+    assert table.shape == (4, 5)
+    for r, code in enumerate(codes):
+        for c, year in enumerate(years):
+            figure = small.lookup(code, f"{year}-06")
+            assert (np.isnan(table[r, c]) if figure is None else table[r, c] == figure.value), (code, year)
+    np.testing.assert_array_equal(table[0], [2194545, 2194545, 2194545, 2171800, 2171800])  # 2019: the census, back
+
+
 def test_codes_and_months_must_pair_up(small):
     with pytest.raises(ValueError, match="differ in length"):
         small.figures_for(["140500"], ["2024-06", "2024-07"])
