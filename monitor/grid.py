@@ -13,7 +13,7 @@ on its own (``overview.evaluate_target_set``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -47,6 +47,17 @@ class StatusGrid:
         behind = self.cells[self.cells["status"].isin(BEHIND_STATUSES)].groupby("region_code").size()
         return behind.reindex(self.regions, fill_value=0)
 
+    def ordered(self, sort: Literal["behind", "code"]) -> StatusGrid:
+        """The same cells in another row order (a view change: nothing is evaluated again).
+        ``"behind"``: most targets behind first, then most 需加快, then code; ``"code"``: by code."""
+        order = sorted(self.regions)
+        if sort == "behind" and not self.cells.empty:
+            cells = self.cells
+            behind = cells["status"].isin(BEHIND_STATUSES).groupby(cells["region_code"]).sum()
+            slower = (cells["status"] == Status.NEEDS_ACCELERATION.value).groupby(cells["region_code"]).sum()
+            order.sort(key=lambda c: (-int(behind.get(c, 0)), -int(slower.get(c, 0)), c))
+        return replace(self, regions=order)
+
     def matrix(self, column: str = "status") -> pd.DataFrame:
         """One column of the cells as regions × targets, in display order."""
         table = self.cells.pivot(index="region_code", columns="target_id", values=column)
@@ -62,12 +73,6 @@ def status_grid(ctx, set_id: str, parent: str, as_of: str, *,
     codes = map_children(ctx.regions, parent)
     cells = grid_cells(ctx, set_id, codes, as_of)
 
-    order = list(codes)
-    if sort == "behind" and not cells.empty:
-        behind = cells["status"].isin(BEHIND_STATUSES).groupby(cells["region_code"]).sum()
-        slower = (cells["status"] == Status.NEEDS_ACCELERATION.value).groupby(cells["region_code"]).sum()
-        order.sort(key=lambda c: (-int(behind.get(c, 0)), -int(slower.get(c, 0)), c))
-
     own = {tset.region_of(t) for t in targets} & set(codes)
     applied = ("绝对数量目标按常住人口比例折算，相对目标（增速、比值、稳步提升）按原文直接适用")
     set_name = ctx.regions[tset.region].name
@@ -77,7 +82,7 @@ def status_grid(ctx, set_id: str, parent: str, as_of: str, *,
         names = "、".join(ctx.regions[c].name for c in sorted(own))
         scaled_note = f"{names}按本地区目标评估；其他地区比较的是{set_name}的目标适用于该地区的结果——{applied}。"
     labels = {t.id: ctx.config.indicator(t.indicator).name for t in targets}
-    return StatusGrid(cells, order, [t.id for t in targets], labels, tset.region, scaled_note)
+    return StatusGrid(cells, list(codes), [t.id for t in targets], labels, tset.region, scaled_note).ordered(sort)
 
 
 def grid_cells(ctx, set_id: str, codes: Sequence[str], as_of: str) -> pd.DataFrame:

@@ -296,10 +296,11 @@ def cached_shapes(parent: str):
 
 
 @st.cache_data(show_spinner="正在评估各地区目标……", max_entries=128)
-def cached_grid(version: DataView, set_id: str, parent: str, as_of: str, sort: str = "behind"):
+def cached_grid(version: DataView, set_id: str, parent: str, as_of: str):
+    """The grid in code order; the page orders it (StatusGrid.ordered) without evaluating again."""
     from monitor.grid import status_grid
 
-    return status_grid(view_context(version), set_id, parent, as_of, sort=sort)
+    return status_grid(view_context(version), set_id, parent, as_of, sort="code")
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

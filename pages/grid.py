@@ -19,7 +19,7 @@ tset = ctx.config.target_set(set_id)
 parent, parent_name, level_name = regional_scope(ctx, region, "状态矩阵")
 order = st.segmented_control("排序", ["behind", "code"], key="grid_sort", default="behind",
                              format_func={"behind": "按滞后目标数", "code": "按区划代码"}.get) or "behind"
-grid = cached_grid(data_version(), set_id, parent, as_of, order)
+grid = cached_grid(data_version(), set_id, parent, as_of).ordered(order)  # sorting is a view change: cached cells
 if not grid.targets:
     st.info("该目标集只有任务节点，没有可按地区比较的指标目标；请在「任务进度」页查看。")
     st.stop()

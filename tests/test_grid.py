@@ -86,3 +86,11 @@ def test_every_cell_is_what_evaluating_its_region_alone_gives(demo_ctx, set_id, 
                 assert _same(cell[column], expected), f"{column} of {row['target_id']} in {code}: {row['explanation']}"
             compared += 1
     assert compared == len(grid.cells) > 0
+
+
+def test_reordering_a_grid_is_a_view_change_that_keeps_its_cells(demo_ctx):
+    by_code = status_grid(demo_ctx, "shanxi_14th_plan", "140000", "2026-10", sort="code")
+    behind = by_code.ordered("behind")
+    assert behind.cells is by_code.cells  # nothing evaluated again
+    assert behind.regions == status_grid(demo_ctx, "shanxi_14th_plan", "140000", "2026-10").regions
+    assert behind.regions != by_code.regions and behind.ordered("code").regions == by_code.regions
