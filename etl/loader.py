@@ -34,6 +34,7 @@ from etl.problems import Problem
 from etl.readers import read_grid
 from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
+from monitor import clock
 from monitor.config import Config
 from monitor.errors import LoadError, PeriodError, RegionError
 from monitor.periods import add_months, last_full_month, parse_month
@@ -617,7 +618,7 @@ def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_
         raise LoadError(f"{plan.file_name} 有 {len(plan.errors)} 处错误，未写入任何数据", plan.errors)
     if plan.warnings and not accept_warnings:
         raise LoadError(f"{plan.file_name} 有 {len(plan.warnings)} 条警告，需确认后才能写入", plan.warnings)
-    loaded_at = at or datetime.now()
+    loaded_at = at or clock.now()
     with store.transaction() as con:
         diff = diff_against_store(con, plan.rows)
         rows = diff[diff["change"] != "unchanged"]

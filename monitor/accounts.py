@@ -27,6 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from monitor.access import connect, default_accounts_path
 from monitor.audit import AuditLog
+from monitor.clock import now as product_now
 from monitor.errors import AccountError, LoginError, PermissionDenied, RegionError
 
 ROLES = ("viewer", "uploader", "admin")
@@ -183,7 +184,7 @@ _ACCOUNT_COLUMNS = "username, password_hash, role, scope, email, display_name, e
 class AccountStore:
     """The accounts of the dashboard, in the accounts file (monitor/access.py)."""
 
-    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = datetime.now,
+    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = product_now,
                  user_throttle: ThrottlePolicy = USER_THROTTLE, client_throttle: ThrottlePolicy = CLIENT_THROTTLE):
         self.path = Path(path) if path else default_accounts_path()
         self.clock = clock

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from monitor.access import connect, default_accounts_path
+from monitor.clock import now as product_now
 from monitor.tables import csv_bytes
 
 ACTIONS = {
@@ -50,7 +51,7 @@ def cli_actor() -> str:
 
 
 class AuditLog:
-    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = datetime.now):
+    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = product_now):
         self.path = Path(path) if path else default_accounts_path()
         self.clock = clock
 

@@ -21,6 +21,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from monitor import clock
 from monitor.charts import comparison_figure
 from monitor.comparison import compare_regions
 from monitor.config import MilestoneTarget, TargetSet
@@ -206,7 +207,7 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
                 })
         has_demo = has_demo or any("示例" in str(t["last"]) for t in overdue)
 
-    generated_at = generated_at or datetime.now()
+    generated_at = generated_at or clock.now()
     set_region_name = ctx.regions[tset.region].name
     document = {
         "title": tset.title, "doc_number": tset.doc_number or "（无文号）", "issuer": tset.issuer,

@@ -39,6 +39,10 @@ class ConfigError(MonitorError):
         super().__init__(f"配置文件 {source} 有 {len(problems)} 处错误：\n{lines}")
 
 
+class SettingError(MonitorError, ValueError):
+    """An environment setting (IPMON_…) has a value the product cannot use."""
+
+
 class RegionError(MonitorError, LookupError):
     """A region name or code could not be resolved."""
 

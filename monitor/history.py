@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 
 import pandas as pd
 
+from monitor import clock
 from monitor.config import Config
 from monitor.errors import HistoryError
 from monitor.periods import add_months, parse_month
@@ -131,7 +132,7 @@ def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = N
             """,
             [int(batch_id)],
         ).df()
-        now = at or datetime.now()
+        now = at or clock.now()
         restored_count = int(restored["value"].notna().sum())
         rollback_id = con.execute(
             "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "

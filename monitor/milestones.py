@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from enum import Enum
 
 import pandas as pd
 
+from monitor import clock
 from monitor.config import Config, MilestoneTarget, TargetSet
 from monitor.errors import MonitorError
 from monitor.periods import parse_month
@@ -97,7 +98,7 @@ def task_table(target_set: TargetSet, updates: pd.DataFrame, as_of: str) -> list
 def record_update(store: Store, config: Config, target_id: str, status: str, updated_on: date, note: str,
                   recorded_by: str, *, today: date | None = None) -> int:
     """Record a status change of a milestone task; refuses unknown tasks, statuses and future dates."""
-    today = today or date.today()
+    today = today or clock.today()
     task = next((t for s in config.target_sets for t in s.targets if t.id == target_id), None)
     if not isinstance(task, MilestoneTarget):
         raise MilestoneError(f"「{target_id}」不是任务节点，不能登记进度")
@@ -111,7 +112,7 @@ def record_update(store: Store, config: Config, target_id: str, status: str, upd
     with store.transaction() as con:
         next_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM milestone_updates").fetchone()[0]
         con.execute("INSERT INTO milestone_updates VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [next_id, target_id, status, updated_on, note.strip(), datetime.now(), recorded_by])
+                    [next_id, target_id, status, updated_on, note.strip(), clock.now(), recorded_by])
     return int(next_id)
 
 
@@ -151,5 +152,5 @@ def load_demo_updates(store: Store, config: Config) -> int:
         start = con.execute("SELECT coalesce(max(id), 0) FROM milestone_updates").fetchone()[0]
         for i, (target_id, status, on, note) in enumerate(rows, start=start + 1):
             con.execute("INSERT INTO milestone_updates VALUES (?, ?, ?, ?, ?, ?, 'demo-generator')",
-                        [i, target_id, status, date.fromisoformat(on), note, datetime.now()])
+                        [i, target_id, status, date.fromisoformat(on), note, clock.now()])
     return len(rows)

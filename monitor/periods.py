@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from monitor import clock
 from monitor.errors import PeriodError
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$")
@@ -57,7 +58,7 @@ def year_of(month: str) -> int:
 
 def last_full_month(today: date | None = None) -> str:
     """The most recent month that has ended: in November 2026 this is 2026-10."""
-    today = today or date.today()
+    today = today or clock.today()
     return add_months(parse_month(today), -1)
 
 

@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from monitor import clock
 from monitor.accounts import Action
 from monitor.context import Context, open_context
 from monitor.errors import ConfigError, StoreError
@@ -180,7 +181,8 @@ def published_view(ctx: Context) -> None:
         if on:
             st.session_state["published_day"] = st.session_state.get("_kept_published_day") or days[-1]
             day = st.date_input("发布日期（当日结束时）", key="published_day", min_value=days[0],
-                                max_value=date.today(), on_change=_keep, args=("published_day",))
+                                max_value=max(clock.today(), days[-1]), on_change=_keep,
+                                args=("published_day",))
             st.caption("数据库在这些日期有变动：" + "、".join(f"{d:%Y-%m-%d}" for d in days[-5:]))
     st.session_state["_kept_published_on"] = day  # read by data_version(), after the sidebar is drawn
     if day is not None:

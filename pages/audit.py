@@ -1,9 +1,10 @@
 """审计记录 (admin): every login, upload, commit, rollback, task update, account change and config reload."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import streamlit as st
 
+from monitor import clock
 from monitor.accounts import Action
 from monitor.audit import ACTIONS, OUTCOMES, readable
 from pages import _auth as auth
@@ -18,7 +19,7 @@ st.caption("登录（含失败）、上传、导入、回滚、任务进度登�
            "命令行导出：`python -m etl audit --since 2026-01-01 --out audit.csv`。")
 
 c1, c2, c3, c4 = st.columns([2, 2, 3, 1])
-today = date.today()
+today = clock.today()
 days = c1.date_input("日期范围", value=(today - timedelta(days=30), today), max_value=today, key="audit_days")
 actor = c2.selectbox("操作人", ["", *log.actors()], format_func=lambda a: a or "全部", key="audit_actor")
 actions = c3.multiselect("操作", list(ACTIONS), format_func=ACTIONS.get, placeholder="全部操作", key="audit_actions")

@@ -1,10 +1,10 @@
 """任务进度: milestone tasks with lead department, deadline and status; status updates recorded."""
 
-from datetime import date
 
 import pandas as pd
 import streamlit as st
 
+from monitor import clock
 from monitor.accounts import Action
 from monitor.errors import MonitorError
 from monitor.milestones import UPDATE_STATUSES, month_end, read_updates, record_update, task_table
@@ -59,7 +59,7 @@ else:
                                format_func=lambda i: frame.set_index("_id").loc[i, "任务"])
         status = st.radio("状态", list(UPDATE_STATUSES), horizontal=True,
                           format_func=lambda s: UPDATE_STATUSES[s].value)
-        on = st.date_input("生效日期", value=date.today(), max_value=date.today())
+        on = st.date_input("生效日期", value=clock.today(), max_value=clock.today())
         note = st.text_input("进展说明", placeholder="例如：已印发实施方案（晋知发〔2023〕1号）")
         st.caption(f"登记人：{session.label}（{session.username}）")
         submitted = st.form_submit_button("保存")

@@ -14,14 +14,16 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import TEST_PASSWORD
+from conftest import DEMO_END, TEST_PASSWORD
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 from etl.loader import commit_plan, plan_upload
+from monitor import clock
 from monitor.config import MilestoneTarget
 from monitor.evaluation import Status
 from monitor.milestones import TaskStatus, read_updates
+from monitor.periods import last_full_month
 from monitor.store import Store
 
 ROOT = Path(__file__).parent.parent
@@ -281,7 +283,7 @@ def test_a_task_update_dated_after_the_as_of_month_says_when_it_will_count(writa
     app, store = writable_app
     log_in(app, "admin")
     on_page(app, "tasks")
-    today = date.today()  # the form's default date; the newest as-of month is the last full month
+    today = clock.today()  # the form's default date; the as-of month is the demo's last month
     widget(app.text_input, "进展说明").input("示范区申报材料已报送")
     shown(widget(app.button, "保存").click().run())
     assert texts(app.success) == [
@@ -376,6 +378,12 @@ def test_completeness_page_says_which_cities_still_owe_data(app):
     assert app.title[0].value == "报送情况"
     scope = app.selectbox(key="completeness_scope")
     assert scope.value == "140000" and {"全国", "广东省", "广州市", "晋城市"} <= set(scope.options)
+    month = app.selectbox(key="completeness_month")
+    assert month.value == last_full_month(clock.today())  # who owes the month that has just ended
+    if month.value != DEMO_END:  # "today" is later than the demo: nobody has reported that month
+        assert {m.label: int(m.value) for m in app.metric}["示例/公布数据"] == 0
+        assert any(w.startswith("尚未报送完整：") for w in texts(app.warning))
+        shown(month.set_value(DEMO_END).run())
     metrics = {m.label: int(m.value) for m in app.metric}
     assert metrics["按时报送"] == metrics["逾期报送"] == 0  # the demo has no uploads
     assert metrics["示例/公布数据"] > 0
