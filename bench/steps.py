@@ -138,7 +138,8 @@ def evaluate(workdir: Path, scale: str) -> list[dict]:
     from bench.national import national_population, scale_regions
     from monitor.config import MilestoneTarget, ReferenceTarget
     from monitor.context import open_context
-    from monitor.evaluation_batch import evaluate_sets, panel_windows, read_panels
+    from monitor.evaluation.panels import panel_windows, read_panels
+    from monitor.evaluation.sets import evaluate_sets
     from monitor.overview import evaluate_target_set
 
     ctx = open_context(store_path=workdir / "national.duckdb")

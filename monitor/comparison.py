@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from monitor.config import MilestoneTarget
-from monitor.evaluation_batch import evaluate_regions, panel_from_values
-from monitor.overview import NO_POPULATION
+from monitor.evaluation.applied import NO_POPULATION
+from monitor.evaluation.panels import panel_from_values
+from monitor.evaluation.sets import evaluate_regions
 from monitor.series import indicator_values
 
 

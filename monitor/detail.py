@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from monitor.charts import trajectory_figure
 from monitor.evaluation import Evaluation, evaluate_target, measure_path
-from monitor.overview import scale_for_region
+from monitor.evaluation.applied import scale_for_region
 from monitor.series import as_series, indicator_values
 
 ORIGIN_LABELS = {"published": "公布值", "demo": "示例数据", "upload": "报送值"}

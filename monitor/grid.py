@@ -1,11 +1,11 @@
 """状态矩阵: every region below a parent × every indicator target of a set, each cell a status.
 
 A target set is written for one region. Evaluated for each city of a province, the set's targets
-apply as ``overview.scale_for_region`` applies them: relative targets as written, absolute counts
+apply as ``evaluation.applied.scale_for_region`` applies them: relative targets as written, absolute counts
 per resident. ``StatusGrid.scaled_note`` says so, for the page to show. Task (milestone) targets
 are the document region's own work and are left out.
 
-The cells come from the set-based evaluator (``evaluation_batch.evaluate_regions``): one read and
+The cells come from the set-based evaluator (``evaluation.sets.evaluate_regions``): one read and
 one pass for all regions, with the same statuses, numbers and sentences as evaluating each region
 on its own (``overview.evaluate_target_set``).
 """
@@ -21,9 +21,10 @@ import pandas as pd
 
 from monitor.config import MilestoneTarget
 from monitor.evaluation import STATUS_ORDER, Status
-from monitor.evaluation_batch import evaluate_regions
+from monitor.evaluation.applied import replace_target, scales_per_resident
+from monitor.evaluation.sets import evaluate_regions
 from monitor.geo import map_children
-from monitor.overview import replace_target, scales_per_resident, target_text
+from monitor.overview import target_text
 
 # "Behind" for sorting: the target will not be met at the current pace, or was not met.
 BEHIND_STATUSES = frozenset({Status.BEHIND.value, Status.MISSED.value})

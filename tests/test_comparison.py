@@ -11,7 +11,7 @@ from monitor.comparison import compare_regions
 from monitor.config import MilestoneTarget
 from monitor.context import Context
 from monitor.evaluation import evaluate_target
-from monitor.overview import scale_for_region
+from monitor.evaluation.applied import scale_for_region
 from monitor.series import as_series, indicator_values
 
 

@@ -1,7 +1,8 @@
-"""The set-based evaluator agrees with the per-target reference evaluation (monitor/evaluation.py):
-same status, same numbers and (asked to explain) the same sentence, for every target of every set,
-on a sample of regions of the benchmark's generated store (late starts and missing months
-included), at several as-of months; and it finds history older than the months it reads."""
+"""Many regions on one windowed read agree with each region evaluated on its whole series (the
+overview's one-row panels): same status, same numbers and (asked to explain) the same sentence,
+for every target of every set, on a sample of regions of the benchmark's generated store (late
+starts and missing months included), at several as-of months; and the windowed read finds
+history older than the months it reads."""
 
 from __future__ import annotations
 
@@ -15,13 +16,9 @@ from bench.national import bulk_load, generate_national, scale_regions
 from monitor.config import MilestoneTarget
 from monitor.context import Context
 from monitor.evaluation import Status
-from monitor.evaluation_batch import (
-    NUMBER_COLUMNS,
-    evaluate_regions,
-    evaluate_sets,
-    panel_windows,
-    read_panels,
-)
+from monitor.evaluation.panels import panel_windows, read_panels
+from monitor.evaluation.rules import NUMBER_COLUMNS
+from monitor.evaluation.sets import evaluate_regions, evaluate_sets
 from monitor.overview import evaluate_target_set
 from monitor.periods import month_index, month_range
 
