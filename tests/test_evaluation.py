@@ -195,7 +195,8 @@ def test_a_target_above_its_straight_line_is_on_track():
     assert result.expected_now == pytest.approx(650)
     assert result.progress == pytest.approx(110 / 150)  # (660 − 550) / (700 − 550)
     assert result.needed_per_month == pytest.approx(40 / 18)  # 700 − 660 over 18 months
-    assert result.explanation == "截至2024年6月为660件，高于线性进度650件；再增40件即可于2025年底达到700件"
+    # one point: on track, and the words say the trend cannot be judged yet
+    assert result.explanation == "截至2024年6月为660件，高于线性进度650件；再增40件即可于2025年底达到700件；数据尚少，趋势尚无法判断"
 
 
 def test_a_target_reached_before_its_deadline_is_achieved():
@@ -273,15 +274,35 @@ def test_the_document_baseline_wins_over_the_observed_value():
     assert (result.baseline, result.baseline_period, result.baseline_origin) == (500, "2020-12", "document")
 
 
-def test_without_a_document_baseline_the_value_at_start_is_the_baseline():
-    # start 2020-12, latest at or before it is 500 (2020-12); deadline 60 months later
-    # expected at 2021-06 = 500 + 200 × 6/60 = 520 = the value: level with the line
-    target = level(start="2020-12", baseline=None)
-    series = points(m2020_10=480, m2020_12=500, m2021_06=520)
+def test_without_a_document_baseline_the_value_at_the_end_of_the_year_before_is_the_baseline():
+    # start 2021-01: the latest value before the period is 500 (2020-12), not 505 (2021-01, in it)
+    # deadline 60 months after 2020-12; expected at 2021-06 = 500 + 200 × 6/60 = 520 = the value
+    target = level(start="2021-01", baseline=None)
+    series = points(m2020_10=480, m2020_12=500, m2021_01=505, m2021_06=520)
     result = evaluate_target(target, STOCK, series, "2021-06")
     assert (result.baseline, result.baseline_period, result.baseline_origin) == (500, "2020-12", "observed")
     assert result.status is Status.ON_TRACK
     assert result.explanation == "截至2021年6月为520件，与线性进度持平（520件）；再增180件即可于2025年底达到700件"
+
+
+def test_a_one_year_level_target_starts_from_the_end_of_the_year_before():
+    # 2022 target 40 (start 2022-01): baseline 36 at 2021-12, not January's 37
+    # expected at 2022-06 = 36 + 4 × 6/12 = 38; 37 < 38 → behind; needed (40 − 37) / 6 = 0.5
+    target = level(40, start="2022-01", deadline="2022-12", baseline=None)
+    result = evaluate_target(target, STOCK, points(m2021_12=36, m2022_01=37, m2022_06=37), "2022-06")
+    assert (result.baseline, result.baseline_period) == (36, "2021-12")
+    assert result.expected_now == pytest.approx(38)
+    assert result.status is Status.BEHIND
+    assert result.needed_per_month == pytest.approx(0.5)
+
+
+def test_a_level_baseline_alone_is_not_a_current_value():
+    # the only value is the baseline (2021-12): nothing in the period to judge yet
+    target = level(40, start="2022-01", deadline="2022-12", baseline=None)
+    result = evaluate_target(target, STOCK, points(m2021_12=36), "2022-03")
+    assert result.status is Status.NO_DATA
+    assert (result.baseline, result.baseline_period) == (36, "2021-12")
+    assert result.current is None
 
 
 def test_without_any_value_at_start_the_first_later_observation_is_the_baseline():
@@ -316,8 +337,19 @@ def test_an_as_of_view_before_the_first_observation_sees_no_data_and_takes_no_ba
 def test_the_current_period_is_the_latest_observation_not_the_as_of_month():
     result = evaluate_target(level(), STOCK, points(m2024_06=612), "2024-08")
     assert result.current_period == "2024-06"
-    assert result.months_left == 18  # counted from the observation: 2024-06 → 2025-12
+    assert result.months_left == 16  # counted from now: 2024-08 → 2025-12
+    assert result.needed_per_month == pytest.approx(88 / 16)  # (700 − 612) / 16 = 5.5
     assert result.explanation.startswith("截至2024年6月为612件")
+    assert result.explanation.endswith("需月均新增5.5件方可于2025年底达到700件")
+
+
+def test_needed_per_month_counts_from_the_as_of_month_not_from_the_latest_value():
+    # a value from 2024-12 seen at 2025-06, 50 short of the 2025-12 target: 50 ÷ 6, not 50 ÷ 12
+    result = evaluate_target(level(), STOCK, points(m2024_12=650), "2025-06")
+    assert result.gap == pytest.approx(50)
+    assert result.months_left == 6
+    assert result.needed_per_month == pytest.approx(50 / 6)  # 8.33…, shown as 8.3
+    assert "需月均新增8.3件" in result.explanation
 
 
 # --------------------------------------------------------------------------- pace
@@ -380,7 +412,7 @@ def test_an_at_most_target_above_its_falling_line_is_behind():
 def test_an_at_most_target_below_its_falling_line_is_on_track():
     result = evaluate_target(at_most(), DAYS, points(m2024_06=18), "2024-06")
     assert result.status is Status.ON_TRACK
-    assert result.explanation == "截至2024年6月为18天，低于线性进度19.5天；再降3天即可于2025年底降至15天"
+    assert result.explanation == "截至2024年6月为18天，低于线性进度19.5天；再降3天即可于2025年底降至15天；数据尚少，趋势尚无法判断"
 
 
 def test_an_at_most_target_at_or_below_its_value_is_achieved():
@@ -409,30 +441,85 @@ def test_an_at_most_target_whose_falling_trend_reaches_it_needs_acceleration():
 COPYRIGHT = make_indicator(kind="flow", name="作品著作权登记数量")
 
 
-def test_a_level_on_a_flow_is_the_sum_of_the_last_twelve_months():
-    # 4 a month 2019-09…2020-08, then 5 a month 2020-09…2021-08
-    series = join(monthly("2019-09", [4] * 12), monthly("2020-09", [5] * 12))
-    target = level(60, start="2020-09", baseline=None)
-    result = evaluate_target(target, COPYRIGHT, series, "2021-08")
-    assert result.measure == "近12个月合计"
-    assert result.baseline == 49  # 2019-10…2020-09: 11 × 4 + 5
-    assert result.current == 60  # 2020-09…2021-08: 12 × 5
-    assert result.status is Status.ACHIEVED
-    assert result.explanation == "截至2021年8月近12个月合计为60件，已达到2025年底目标60件"
+def copyright_60() -> LevelTarget:
+    """「作品著作权登记数量达到60件」 by 2025: 60 registrations in 2025."""
+    return level(60, start="2020-09", baseline=None)
 
 
-def test_a_twelve_month_sum_with_a_missing_month_is_not_used():
-    series = join(monthly("2019-09", [4] * 12), monthly("2020-09", [5] * 12)).drop("2021-03")
-    result = evaluate_target(level(60, start="2020-09", baseline=None), COPYRIGHT, series, "2021-08")
-    # windows containing 2021-03 are incomplete; the last complete one ends 2021-02:
-    # 2020-03…2020-08 = 6 × 4 = 24, 2020-09…2021-02 = 6 × 5 = 30 → 54
-    assert (result.current, result.current_period) == (54, "2021-02")
+def test_a_level_on_a_monthly_flow_is_the_deadline_years_running_total():
+    # 2024: 4 a month; 2025-01…06: 5 a month → 1—6月累计 30
+    # line from 0 (2024-12) to 60 (2025-12): expected at 2025-06 = 60 × 6/12 = 30 → level with it
+    # needed: (60 − 30) / 6 months left = 5 a month, said in registrations, not as a rolling sum's rise
+    series = join(monthly("2024-01", [4] * 12), monthly("2025-01", [5] * 6))
+    result = evaluate_target(copyright_60(), COPYRIGHT, series, "2025-06")
+    assert result.measure == "2025年累计（1—当月）"
+    assert (result.baseline, result.baseline_period) == (0, "2024-12")
+    assert (result.current, result.current_period) == (30, "2025-06")
+    assert result.expected_now == pytest.approx(30)
+    assert result.status is Status.ON_TRACK
+    assert result.needed_per_month == pytest.approx(5)
+    assert result.projection == pytest.approx(60)  # 0, 5, …, 30 over 2024-12…2025-06: 5 a month → 60
+    assert result.explanation == "2025年1—6月累计30件，不低于全年目标的线性进度30件；后6个月需月均新增5件方可全年达到60件"
 
 
-def test_a_flow_with_fewer_than_twelve_months_has_no_level_yet():
-    result = evaluate_target(level(60, start="2020-09", baseline=None), COPYRIGHT, monthly("2020-09", [5] * 6), "2021-02")
+def test_a_rolling_sum_mostly_from_the_year_before_never_meets_an_annual_target():
+    # 2024: 6 a month (72); 2025-01, 02: 5 each. The last 12 months (2024-03…2025-02) sum to
+    # 10 × 6 + 2 × 5 = 70 ≥ 60, but 2025 so far holds 10: on track, not achieved
+    series = join(monthly("2024-01", [6] * 12), monthly("2025-01", [5, 5]))
+    result = evaluate_target(copyright_60(), COPYRIGHT, series, "2025-02")
+    assert result.current == 10
+    assert result.status is Status.ON_TRACK  # expected 60 × 2/12 = 10
+    assert result.needed_per_month == pytest.approx(5)  # (60 − 10) / 10
+    assert result.explanation == "2025年1—2月累计10件，不低于全年目标的线性进度10件；后10个月需月均新增5件方可全年达到60件"
+
+
+def test_a_running_total_stops_at_a_missing_month_and_says_which():
+    # 2025-03 missing: the total is known through February (10); as of June 6 months are left
+    # needed (60 − 10) / 6 = 8.33…
+    series = monthly("2025-01", [5] * 6).drop("2025-03")
+    result = evaluate_target(copyright_60(), COPYRIGHT, series, "2025-06")
+    assert (result.current, result.current_period) == (10, "2025-02")
+    assert result.needed_per_month == pytest.approx(50 / 6)
+    assert result.explanation == ("2025年1—2月累计10件（缺少2025年3月的数据，累计只算到2月），"
+                                  "不低于全年目标的线性进度10件；后6个月需月均新增8.3件方可全年达到60件")
+
+
+def test_an_annual_flow_target_is_achieved_once_the_years_total_reaches_it_and_missed_at_the_end_if_not():
+    reached = evaluate_target(copyright_60(), COPYRIGHT, monthly("2025-01", [10] * 6), "2025-06")
+    assert reached.status is Status.ACHIEVED  # 60 by June
+    assert reached.explanation == "2025年1—6月累计60件，已达到2025年全年60件"
+    missed = evaluate_target(copyright_60(), COPYRIGHT, monthly("2025-01", [4] * 12), "2026-01")
+    assert missed.status is Status.MISSED and missed.gap == pytest.approx(12)  # 60 − 48
+    assert missed.explanation == "2025年1—12月累计48件，未达到全年目标60件，差12件"
+
+
+def test_before_the_deadline_year_an_annual_flow_target_reads_the_latest_complete_year():
+    # totals: 2022 = 36, 2023 = 48; 2024 is incomplete at 2024-06. No year ends before the start
+    # (2020-09), so the first complete one (2022-12, 36) is the baseline; the line from 36 to 60
+    # over 2022-12…2025-12 (36 months) is at 36 + 24 × 12/36 = 44 in 2023-12; 48 ≥ 44
+    # each month of 2025 needs 60 / 12 = 5
+    series = join(monthly("2022-01", [3] * 12), monthly("2023-01", [4] * 12), monthly("2024-01", [5] * 6))
+    result = evaluate_target(copyright_60(), COPYRIGHT, series, "2024-06")
+    assert result.measure == "年度合计（1—12月）"
+    assert (result.baseline, result.baseline_period) == (36, "2022-12")
+    assert (result.current, result.current_period) == (48, "2023-12")
+    assert result.expected_now == pytest.approx(44)
+    assert result.status is Status.ON_TRACK
+    assert result.needed_per_month == pytest.approx(5)
+    assert result.explanation == "2023年全年合计48件，高于线性进度44件；2025年需月均新增5件方可全年达到60件"
+
+
+def test_an_earlier_year_at_the_level_is_on_track_not_achieved():
+    series = join(monthly("2022-01", [3] * 12), monthly("2023-01", [6] * 12))  # 2023: 72 ≥ 60
+    result = evaluate_target(copyright_60(), COPYRIGHT, series, "2024-03")
+    assert result.status is Status.ON_TRACK
+    assert result.explanation == "2023年全年合计72件，已达到2025年全年60件的水平；2025年须保持（月均5件）"
+
+
+def test_a_flow_without_a_complete_year_has_no_annual_total_yet():
+    result = evaluate_target(copyright_60(), COPYRIGHT, monthly("2020-09", [5] * 6), "2021-02")
     assert result.status is Status.NO_DATA
-    assert result.explanation == "截至2021年2月尚无连续12个月的该指标数据，无法计算近12个月合计"
+    assert result.explanation == "截至2021年2月尚无完整年度（1—12月）的该指标数据，无法计算年度合计"
 
 
 def test_a_derived_indicator_is_judged_on_its_own_values_like_a_stock():
@@ -453,7 +540,7 @@ ANNUAL_STOCK = make_indicator(frequency="annual")
 
 def test_an_annual_indicator_projects_from_its_last_three_years():
     # 100, 112, 124 at December 2020–2022: 12 a year = 1 a month → 2025-12: 124 + 36 = 160
-    # expected at 2022-12 = 100 + 100 × 24/60 = 140; needed = (200 − 124)/36 = 2.11
+    # expected at 2022-12 = 100 + 100 × 24/60 = 140; needed from now (2023-06): (200 − 124)/30 = 2.53
     series = points(m2019_12=90, m2020_12=100, m2021_12=112, m2022_12=124)
     target = level(200, baseline=(100, "2020-12"))
     result = evaluate_target(target, ANNUAL_STOCK, series, "2023-06")
@@ -462,7 +549,7 @@ def test_an_annual_indicator_projects_from_its_last_three_years():
     assert result.projection_method == "近3年线性趋势外推"
     assert result.status is Status.BEHIND
     assert result.explanation == (
-        "截至2022年12月为124件，按线性进度应达140件，差16件；需月均新增2.1件方可于2025年底达到200件；"
+        "截至2022年12月为124件，按线性进度应达140件，差16件；需月均新增2.5件方可于2025年底达到200件；"
         "按近3年趋势预计届时为160件"
     )
 
@@ -498,7 +585,7 @@ def test_an_increase_ahead_of_its_line_is_on_track():
     result = evaluate_target(increase(), GI, points(m2021_12=40, m2022_06=42), "2022-06")
     assert result.status is Status.ON_TRACK
     assert result.explanation == (
-        "2022年1月至2022年6月新增2件，超过线性进度（应新增1.5件）；再新增1件即可于2022年底完成新增3件的目标"
+        "2022年1月至2022年6月新增2件，超过线性进度（应新增1.5件）；再新增1件即可于2022年底完成新增3件的目标；数据尚少，趋势尚无法判断"
     )
 
 
@@ -616,7 +703,7 @@ def test_a_growth_target_on_a_stock_is_measured_against_the_previous_december():
     assert (result.baseline, result.target_value) == (200, pytest.approx(220))
     assert result.status is Status.ON_TRACK
     assert result.explanation == (
-        "截至2022年6月为215件，较2021年底增长7.5%，高于线性进度210件；再增5件即可于2022年底达到220件（较2021年增长10%）"
+        "截至2022年6月为215件，较2021年底增长7.5%，高于线性进度210件；再增5件即可于2022年底达到220件（较2021年增长10%）；数据尚少，趋势尚无法判断"
     )
 
 
@@ -704,6 +791,18 @@ def test_a_region_not_above_the_reference_at_the_deadline_has_missed():
     assert below.explanation == "2022年12月为83.0分，未高于参照地区同期的84.5分，差1.5分"  # 84.5 − 83
 
 
+def test_a_reference_target_is_not_met_by_a_value_from_before_its_period():
+    # the 2021 survey (85 against 80) says nothing about the 2022 target: no data until 2022's
+    own, ref = points(m2021_12=85), points(m2021_12=80)
+    during = evaluate_target(above_reference(), SATISFACTION, own, "2022-06", reference=ref)
+    assert during.status is Status.NO_DATA and during.current is None
+    after = evaluate_target(above_reference(), SATISFACTION, own, "2023-03", reference=ref)
+    assert after.status is Status.NO_DATA
+    own2, ref2 = points(m2021_12=85, m2022_12=83), points(m2021_12=80, m2022_12=84)
+    judged = evaluate_target(above_reference(), SATISFACTION, own2, "2023-03", reference=ref2)
+    assert (judged.status, judged.current_period) == (Status.MISSED, "2022-12")  # 83 < 84
+
+
 def test_a_reference_target_before_its_start_is_not_started():
     result = evaluate_target(
         above_reference(), SATISFACTION, points(m2021_06=85), "2021-06", reference=points(m2021_06=84)
@@ -752,10 +851,11 @@ def test_a_steady_target_above_its_baseline_and_rising_is_on_track():
     assert result.explanation == "截至2024年6月为5.50件，高于基期2020年12月的4.40件，且近12个月呈上升趋势"
 
 
-def test_a_steady_target_above_its_baseline_but_falling_needs_acceleration():
+def test_a_steady_target_above_its_baseline_but_falling_is_on_track_and_says_the_trend_falls():
+    # 需加快 only below the line; above it, the words carry the falling trend
     series = monthly("2024-01", [5.5 - 0.1 * k for k in range(6)])
     result = evaluate_target(steady(), PER_10K, series, "2024-06")
-    assert result.status is Status.NEEDS_ACCELERATION
+    assert result.status is Status.ON_TRACK
     assert result.explanation == "截至2024年6月为5.00件，高于基期2020年12月的4.40件，但近12个月未呈上升趋势"
 
 
@@ -790,9 +890,19 @@ def test_a_steady_target_without_a_document_baseline_uses_the_value_at_start():
     assert result.status is Status.ON_TRACK
 
 
+def test_a_steady_target_never_compares_its_baseline_with_itself():
+    # no document baseline, start 2022-01: the baseline is 2021-12's 4.0; nothing in 2022 yet
+    target = steady(baseline=None, start="2022-01")
+    result = evaluate_target(target, PER_10K, points(m2021_12=4.0), "2022-06")
+    assert result.status is Status.NO_DATA
+    assert (result.baseline, result.baseline_period) == (4.0, "2021-12")
+    judged = evaluate_target(target, PER_10K, points(m2021_12=4.0, m2022_03=4.1), "2022-06")
+    assert (judged.status, judged.current) == (Status.ON_TRACK, 4.1)
+
+
 def test_a_steady_target_with_too_few_recent_points_cannot_show_a_trend():
     result = evaluate_target(steady(), PER_10K, points(m2024_06=5.0), "2024-06")
-    assert result.status is Status.NEEDS_ACCELERATION
+    assert result.status is Status.ON_TRACK  # above the baseline; the trend cannot be judged yet
     assert result.projection_method == "数据不足，未外推"
     assert result.explanation == "截至2024年6月为5.00件，高于基期2020年12月的4.40件；近期数据不足，无法判断趋势"
 
@@ -828,3 +938,30 @@ def test_a_target_for_another_indicator_is_refused():
     other = level().model_copy(update={"indicator": "y"})
     with pytest.raises(ValueError, match="measures 'y'"):
         evaluate_target(other, STOCK, EMPTY, "2024-06")
+
+
+# --------------------------------------------------------------------------- words never contradict the verdict
+
+
+def test_a_value_just_short_of_its_target_shows_the_digits_that_differ():
+    per_10k = make_indicator(kind="derived", name="每万人口高价值发明专利拥有量", decimals=2)
+    target = level(6.8, start="2022-01", deadline="2022-12", baseline=None)
+    result = evaluate_target(target, per_10k, points(m2021_12=6.0, m2022_12=6.7996), "2023-01")
+    assert result.status is Status.MISSED
+    # at 2 decimals both read 6.80 and the gap 0.00; at 4 the value and the gap show their digits
+    assert result.explanation == "2022年12月为6.7996件，未达到目标6.80件，差0.0004件"
+
+
+def test_a_projection_just_short_of_its_target_is_not_shown_as_the_target():
+    units = make_indicator(name="示范试点单位", unit="家")
+    target = level(40, start="2022-01", deadline="2022-12", baseline=None)
+    # 30 at 2021-12, then + 0.83 a month: 32.49 in March, below the line's 30 + 10 × 3/12 = 32.5;
+    # the fit through the four points reaches 30 + 12 × 0.83 = 39.96 in December: short of 40
+    series = points(m2021_12=30, m2022_01=30.83, m2022_02=31.66, m2022_03=32.49)
+    result = evaluate_target(target, units, series, "2022-03")
+    assert result.status is Status.BEHIND
+    assert result.projection == pytest.approx(39.96)
+    # whole units would read 「为32家，应达32.5家……预计届时为40家」 beside 滞后; two decimals tell them
+    # apart; needed (40 − 32.49) / 9 = 0.834…
+    assert result.explanation == ("截至2022年3月为32.49家，按线性进度应达32.5家，差0.01家；"
+                                  "需月均新增0.834家方可于2022年底达到40家；按近12个月趋势预计届时为39.96家")

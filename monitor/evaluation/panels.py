@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from monitor.config import GrowthTarget, IncreaseTarget, Indicator, RatioFormula, SumFormula
+from monitor.config import GrowthTarget, IncreaseTarget, Indicator, LevelTarget, RatioFormula, SumFormula
 from monitor.periods import add_months, month_from_index, month_index, month_range, parse_month, year_of
 
 
@@ -69,6 +69,10 @@ def earliest_month(target, indicator: Indicator, as_of: str) -> str:
     document = getattr(target, "baseline", None)
     anchor = min(target.start, document.period) if document is not None else target.start
     twelve = 11 if indicator.kind == "flow" and indicator.frequency == "monthly" else 0
+    if calendar_basis(target, indicator):
+        # calendar years' totals: the one ended before the start, and three for a trend, each 12 months
+        recent = add_months(min(parse_month(as_of), target.deadline), -36)
+        twelve = 23
     return add_months(min(add_months(anchor, -search), recent), -twelve)
 
 
@@ -81,8 +85,19 @@ def panel_windows(config, targets, as_of: str) -> dict[str, str]:
     return windows
 
 
-def _anchor(target) -> str | None:
+def calendar_basis(target, indicator: Indicator) -> bool:
+    """Whether a level target on a monthly flow, judged on the deadline year's 1–12月 total.
+
+    「作品著作权登记数量达到60件」 by 2025 asks for 60 registrations in 2025: within 2025 the year-to-date
+    total counts (never a rolling 12-month sum, most of whose months would be 2024's); before 2025,
+    the latest complete calendar year's total shows where the region stands."""
+    return isinstance(target, LevelTarget) and indicator.kind == "flow" and indicator.frequency == "monthly"
+
+
+def _anchor(target, indicator: Indicator) -> str | None:
     """A month whose column an evaluation indexes directly (not by searching back), if any."""
+    if calendar_basis(target, indicator):
+        return f"{year_of(target.deadline) - 1}-12"
     if isinstance(target, IncreaseTarget):
         return add_months(target.start, -1)
     if isinstance(target, GrowthTarget):
@@ -299,6 +314,18 @@ def _level_edge(indicator: Indicator) -> int:
     """The first column of a window whose level is exact: a monthly flow's 12-month sum needs the
     11 months before it."""
     return 11 if indicator.kind == "flow" and indicator.frequency == "monthly" else 0
+
+
+def year_totals(values: np.ndarray, first: int) -> np.ndarray:
+    """Each calendar year's total of a monthly flow, at its December column (NaN elsewhere, and
+    where any month of that year is missing: a total with months missing is not a total)."""
+    out = np.full(values.shape, np.nan)
+    n, m = values.shape
+    decembers = [c for c in range(m) if (first + c) % 12 == 11 and c >= 11]
+    for c in decembers:
+        year = values[:, c - 11: c + 1]
+        out[:, c] = np.where((~np.isnan(year)).all(axis=1), year.sum(axis=1), np.nan)
+    return out
 
 
 def cumulative_points(indicator: Indicator, values: np.ndarray, first_col: int) -> np.ndarray:

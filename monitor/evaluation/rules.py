@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from monitor.config import GrowthTarget, IncreaseTarget, Indicator, LevelTarget, ReferenceTarget, SteadyTarget
-from monitor.evaluation.panels import Panel, _anchor, cumulative_points, level_points
+from monitor.evaluation.panels import Panel, _anchor, calendar_basis, cumulative_points, level_points, year_totals
 from monitor.evaluation.status import Status
-from monitor.periods import add_months, month_from_index, month_index, parse_month
+from monitor.periods import add_months, month_from_index, month_index, parse_month, year_of
 
 NUMBER_COLUMNS = ["current", "target_value", "baseline", "expected_now", "progress", "gap", "months_left",
                   "needed_per_month", "projection", "pace_ratio", "reference_value"]
@@ -185,7 +185,10 @@ class _Result:
         self.levels = np.ones(n, dtype=bool)
         self.growth_base = np.full(n, np.nan)
         self.prior = np.full(n, np.nan)
-        self.document_base = np.zeros(n, dtype=bool)  # the baseline is the document's, not observed
+        self.document_base = np.zeros(n, dtype=bool)
+        # a deadline year's running total stopped by missing months: how many, and the first of them
+        self.missing = np.zeros(n, dtype=np.int64)
+        self.missing_from = np.full(n, -1)  # the baseline is the document's, not observed
         # the measured quantity Q per region and month (what a chart of the target draws), from
         # month index ``points_first``; None until a rule has computed it
         self.points: np.ndarray | None = None
@@ -232,7 +235,7 @@ def _evaluate_panel(target, indicator: Indicator, panel: Panel, as_of: str, *,
         raise ValueError(f"target {target.id} measures {target.indicator!r}, not {indicator.id!r}")
     as_of = parse_month(as_of)
     values, first = panel.values, panel.first
-    anchor = _anchor(target)
+    anchor = _anchor(target, indicator)
     short = anchor is not None and month_index(anchor) < first
     if short:  # the target indexes a month before the panel: give it that column (empty)
         values = np.pad(values, ((0, 0), (first - month_index(anchor), 0)), constant_values=np.nan)
@@ -279,14 +282,15 @@ def _not_started(out: _Result, document) -> None:
 
 def _baselines(target, document, points: np.ndarray, first: int, window: _Window):
     """(has a baseline, baseline column, baseline value, unsure) per region: the document's, else
-    the latest level at or before the start month, else the first one after it (as evaluate_target)."""
+    the latest level before the period (at the end of the previous year for a target that starts
+    in January), else the first level in the period."""
     n = len(points)
     if document is not None:
         t0 = month_index(document.period) - first
         return np.ones(n, dtype=bool), np.full(n, t0), np.full(n, document.value), np.zeros(n, dtype=bool)
-    start_col = month_index(target.start) - first
-    before, b_col, b_val = _latest(points, -1, start_col)
-    after, a_col, a_val = _first_after(points, start_col)
+    before_start = month_index(target.start) - first - 1
+    before, b_col, b_val = _latest(points, -1, before_start)
+    after, a_col, a_val = _first_after(points, before_start)
     return before | after, np.where(before, b_col, a_col), np.where(before, b_val, a_val), \
         window.search(before, b_col, -1)
 
@@ -312,17 +316,27 @@ def _line_target(out: _Result, target, indicator: Indicator, first: int, values:
             _not_started(out, document)
             out.set(slice(None), target_value=goal)
             return
-        points = level_points(indicator, values)
-        _observed(out, values, points, window)
-        has_base, t0, base, unsure = _baselines(target, document, points, first, window)
-        out.unsure |= unsure
-        out.document_base[:] = document is not None
-        first_current = t0
-        no_base = ~has_base
-        out.status[no_base] = _CODE[Status.NO_DATA]
-        out.set(no_base, target_value=goal)
-        measured = has_base
-        edge = window.edge  # levels before it may differ from all history's
+        calendar = calendar_basis(target, indicator)
+        jan = month_index(f"{year_of(target.deadline)}-01") - first
+        if calendar and as_of_col >= jan:
+            # the deadline year has begun: its 1–N月 total, from 0 at the end of the year before
+            points = cumulative_points(indicator, values, jan)
+            _observed(out, values, points, window)
+            measured = np.ones(n, dtype=bool)
+            t0, base, first_current = np.full(n, jan - 1), np.zeros(n), np.full(n, jan)
+            edge = None  # amounts since January: nothing before it counts
+        else:
+            points = year_totals(values, first) if calendar else level_points(indicator, values)
+            _observed(out, values, points, window)
+            has_base, t0, base, unsure = _baselines(target, document, points, first, window)
+            out.unsure |= unsure
+            out.document_base[:] = document is not None
+            first_current = t0 + 1  # a value in the period: the baseline is never compared with itself
+            no_base = ~has_base
+            out.status[no_base] = _CODE[Status.NO_DATA]
+            out.set(no_base, target_value=goal)
+            measured = has_base
+            edge = window.edge  # levels before it may differ from all history's
     elif isinstance(target, IncreaseTarget):
         sign = 1
         start_col = month_index(target.start) - first
@@ -393,6 +407,14 @@ def _line_target(out: _Result, target, indicator: Indicator, first: int, values:
     deadline_col = month_index(target.deadline) - first
     final = as_of >= target.deadline
     has, col, value = _latest(points, first_current, min(as_of_col, deadline_col))
+    calendar = isinstance(target, LevelTarget) and calendar_basis(target, indicator)
+    before_year = calendar and as_of_col < deadline_col - 11  # judged on a complete earlier year
+    if calendar and not before_year:  # the months that stop the year's running total, for the words
+        cutoff = min(as_of_col, deadline_col)
+        cols = np.arange(values.shape[1])[None, :]
+        gaps = np.isnan(values) & (cols > np.where(has, col, deadline_col - 12)[:, None]) & (cols <= cutoff)
+        out.missing = gaps.sum(axis=1)
+        out.missing_from = np.where(out.missing > 0, first + np.argmax(gaps, axis=1), -1)
     if edge is not None:
         out.unsure |= measured & window.search(has, col, first_current, edge)
     empty = measured & ~has
@@ -411,8 +433,11 @@ def _line_target(out: _Result, target, indicator: Indicator, first: int, values:
         moves = sign * (goal - base) > 0  # as evaluate_target: no progress for a region that started beyond its target
         progress = np.where(moves, (value - base) / np.where(moves, goal - base, 1.0), np.nan)
         gap = sign * (goal - value)
-        months_left = np.zeros(n) if final else np.maximum(0, deadline_col - col)
+        # needed per month counts from the as-of month, whatever month the latest value is from
+        months_left = np.full(n, 0 if final else max(0, deadline_col - as_of_col))
         needed = np.where((gap > 0) & (months_left > 0), gap / np.where(months_left > 0, months_left, 1), np.nan)
+        if before_year:  # the deadline year's total is still to come: each of its months needs T/12
+            needed = np.where(goal > 0, goal / 12, np.nan)
         paced = (elapsed > 0) & (span > 0) & moves
         pace = np.where(paced, ((value - base) / np.where(elapsed > 0, elapsed, 1))
                         / ((goal - base) / np.where(span > 0, span, 1)), np.nan)
@@ -422,16 +447,19 @@ def _line_target(out: _Result, target, indicator: Indicator, first: int, values:
         projection = np.full(n, np.nan)
     else:
         upto = np.where(rows, col, 0)
-        line = _trend(points, upto, indicator.frequency)
+        frequency = "annual" if before_year else indicator.frequency  # year totals: one point a year
+        line = _trend(points, upto, frequency)
         projection = line.at(deadline_col + first, first)
         status = np.select(
             [reached, _at_or_beyond(sign, value, expected), line.ok & _at_or_beyond(sign, projection, goal)],
             [_CODE[Status.ACHIEVED], _CODE[Status.ON_TRACK], _CODE[Status.NEEDS_ACCELERATION]],
             _CODE[Status.BEHIND],
         )
+        if before_year:  # an earlier year at the level is on track, not the deadline year's total
+            status = np.where(status == _CODE[Status.ACHIEVED], _CODE[Status.ON_TRACK], status)
         out.trend = rows & line.ok
         if edge is not None:
-            out.unsure |= rows & window.trend(line, indicator.frequency, upto, edge)
+            out.unsure |= rows & window.trend(line, frequency, upto, edge)
     if isinstance(target, GrowthTarget) and prior_sums is not None:
         month_of_year = (first + np.clip(col, 0, None)) % 12
         out.prior = np.where(rows, prior_sums[np.arange(n), month_of_year], np.nan)
@@ -460,8 +488,10 @@ def _steady(out: _Result, target: SteadyTarget, indicator: Indicator, first: int
     out.status[~has_base] = _CODE[Status.NO_DATA]
     deadline_col = month_index(target.deadline) - first
     as_of_col = month_index(as_of) - first
-    has, col, value = _latest(points, t0, min(as_of_col, deadline_col))
-    out.unsure |= has_base & window.search(has, col, t0)
+    # a value inside the target's period, never the baseline itself
+    inside = np.maximum(t0 + 1, month_index(target.start) - first)
+    has, col, value = _latest(points, inside, min(as_of_col, deadline_col))
+    out.unsure |= has_base & window.search(has, col, inside)
     empty = has_base & ~has
     out.status[empty] = _CODE[Status.NO_DATA]
     out.set(empty, baseline=base)
@@ -479,14 +509,16 @@ def _steady(out: _Result, target: SteadyTarget, indicator: Indicator, first: int
         line = _trend(points, upto, indicator.frequency)
         projection = line.at(deadline_col + first, first)
         trending = line.ok & (sign * line.slope > 0)
-        status = np.select([improved & trending, improved | trending],
+        # above the baseline is on track (the words add a trend that falls or cannot yet be judged);
+        # 需加快 only below it, where the trend would carry the region above
+        status = np.select([improved, trending],
                            [_CODE[Status.ON_TRACK], _CODE[Status.NEEDS_ACCELERATION]], _CODE[Status.BEHIND])
         out.trend, out.rising = rows & line.ok, rows & trending
         out.unsure |= rows & window.trend(line, indicator.frequency, upto)
     out.status[rows] = status[rows]
     out.current_month[rows] = first + col[rows]
     out.baseline_month[rows] = first + t0[rows]
-    months_left = np.zeros(n) if final else np.maximum(0, deadline_col - col)
+    months_left = np.full(n, 0 if final else max(0, deadline_col - as_of_col))
     out.set(rows, current=value, baseline=base, months_left=months_left, projection=projection)
 
 
@@ -506,8 +538,9 @@ def _reference(out: _Result, target: ReferenceTarget, indicator: Indicator, firs
     cols = np.arange(own.shape[1])[None, :]
     common = ~np.isnan(own) & ~np.isnan(other) & (cols <= cutoff)
     own_c, other_c = np.where(common, own, np.nan), np.where(common, other, np.nan)
-    has, col, value = _latest(own_c, -1, cutoff)
-    out.unsure |= window.search(has, col, -1)
+    start_col = month_index(target.start) - first  # a value inside the target's period
+    has, col, value = _latest(own_c, start_col, cutoff)
+    out.unsure |= window.search(has, col, start_col)
     out.status[~has] = _CODE[Status.NO_DATA]
     if not has.any():
         return
@@ -532,7 +565,7 @@ def _reference(out: _Result, target: ReferenceTarget, indicator: Indicator, firs
         out.unsure |= has & window.trend(line, indicator.frequency, upto)
     with np.errstate(divide="ignore", invalid="ignore"):
         progress = np.where(ref_value != 0, value / np.where(ref_value != 0, ref_value, 1.0), np.nan)
-    months_left = np.zeros(n) if final else np.maximum(0, deadline_col - col)
+    months_left = np.full(n, 0 if final else max(0, deadline_col - month_index(as_of) + first))
     out.status[has] = status[has]
     out.current_month[has] = first + col[has]
     out.set(has, current=value, target_value=ref_value, reference_value=ref_value, gap=gap, progress=progress,

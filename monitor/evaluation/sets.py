@@ -202,13 +202,15 @@ def _explanations(target, indicator: Indicator, as_of: str, out: _Result) -> np.
     growth_base, prior = out.growth_base.tolist(), out.prior.tolist()
     texts = np.empty(len(out.status), dtype=object)
     current, baseline = _month_names(out.current_month), _month_names(out.baseline_month)
+    missing, missing_from = out.missing.tolist(), _month_names(out.missing_from)
     for k, status in enumerate(out.status.tolist()):
         standing = Standing(
             STATUSES[status], current[k], number(nums["current"][k]), number(nums["target_value"][k]),
             number(nums["baseline"][k]), baseline[k], number(nums["expected_now"][k]),
             number(nums["gap"][k]), number(nums["needed_per_month"][k]), number(nums["projection"][k]),
             trend=bool(out.trend[k]), rising=bool(out.rising[k]), observed=bool(out.observed[k]),
-            levels=bool(out.levels[k]), growth_base=number(growth_base[k]), prior=number(prior[k]))
+            levels=bool(out.levels[k]), growth_base=number(growth_base[k]), prior=number(prior[k]),
+            missing=missing[k], missing_from=missing_from[k])
         texts[k] = explain(target, indicator, as_of, standing)
     return texts
 

@@ -85,7 +85,9 @@ def evaluation_of(target, indicator: Indicator, as_of: str, out: _Result, k: int
         status, current, nums["current"], nums["target_value"], nums["baseline"], baseline_period,
         nums["expected_now"], nums["gap"], nums["needed_per_month"], nums["projection"],
         trend=bool(out.trend[k]), rising=bool(out.rising[k]), observed=bool(out.observed[k]),
-        levels=bool(out.levels[k]), growth_base=_number(out.growth_base[k]), prior=_number(out.prior[k]))
+        levels=bool(out.levels[k]), growth_base=_number(out.growth_base[k]), prior=_number(out.prior[k]),
+        missing=int(out.missing[k]),
+        missing_from=month_from_index(int(out.missing_from[k])) if out.missing_from[k] >= 0 else None)
     judged = current is not None and status not in (Status.NO_DATA, Status.NOT_STARTED)
     has_baseline = nums["baseline"] is not None and baseline_period is not None
     origin = None
@@ -96,7 +98,7 @@ def evaluation_of(target, indicator: Indicator, as_of: str, out: _Result, k: int
         target_id=target.id,
         status=status,
         as_of=as_of,
-        measure=measure_label(target, indicator),
+        measure=measure_label(target, indicator, as_of),
         unit=indicator.unit,
         current=nums["current"],
         current_period=current,
@@ -144,12 +146,12 @@ def measure_path(target: IndicatorTarget, indicator: Indicator, series: pd.Serie
     points = pd.Series(values[known], index=pd.Index(months, dtype=object), dtype=float)
     line = not isinstance(target, (SteadyTarget, ReferenceTarget))
     if line and out.baseline_month[0] >= 0 and out.status[0] != STATUSES.index(Status.NOT_STARTED):
-        return MeasurePath(measure_label(target, indicator), points, month_from_index(int(out.baseline_month[0])),
+        return MeasurePath(measure_label(target, indicator, as_of), points, month_from_index(int(out.baseline_month[0])),
                            _number(out.numbers["baseline"][0]), target.deadline,
                            _number(out.numbers["target_value"][0]))
     document = getattr(target, "baseline", None)
     return MeasurePath(
-        measure_label(target, indicator),
+        measure_label(target, indicator, as_of),
         points,
         document.period if document else None,
         document.value if document else None,

@@ -34,12 +34,13 @@ class _Numbers:
 
     unit: str
     decimals: int
+    places: int | None = None  # more than ``decimals`` where the verdict's numbers would read alike
 
     def value(self, x: float) -> str:
-        return _format(x, self.decimals, self.decimals) + self.unit
+        return _format(x, self.places or self.decimals, self.decimals) + self.unit
 
     def computed(self, x: float) -> str:
-        return _format(x, self.decimals + 1, self.decimals) + self.unit
+        return _format(x, (self.places or self.decimals) + 1, self.decimals) + self.unit
 
 
 def _format(x: float, places: int, min_places: int) -> str:
@@ -118,7 +119,7 @@ def _level_no_data_text(observed: bool, levels: bool, as_of: str, since: str | N
 
 def _explain_line(
     words: _LineWords,
-    indicator: Indicator,
+    numbers: _Numbers,
     status: Status,
     month: str,
     value: float,
@@ -129,7 +130,6 @@ def _explain_line(
     trend_label: str | None,
     final: bool,
 ) -> str:
-    numbers = _Numbers(indicator.unit, indicator.decimals)
     amount = numbers.computed if words.target_is_computed else numbers.value
     head = words.head(month, value, final)
     deadline = _deadline_cn(words.deadline)
@@ -163,7 +163,8 @@ def _explain_line(
         else:
             ahead = f"{'低于' if lower else '高于'}线性进度{line_value}"
         more = "再新增" if increase else ("再降" if lower else "再增")
-        return f"{head}，{ahead}；{more}{amount(gap)}即可于{deadline}{reach}"
+        text = f"{head}，{ahead}；{more}{amount(gap)}即可于{deadline}{reach}"
+        return text if trend_label else text + "；数据尚少，趋势尚无法判断"
 
     should = "按线性进度" + (line_value if increase else f"{'应降至' if lower else '应达'}{line_value}")
     text = f"{head}，{should}，差{numbers.computed(words.sign * (expected - value))}"
@@ -171,6 +172,55 @@ def _explain_line(
         text += f"；需月均{'减少' if lower else '新增'}{numbers.computed(needed)}方可于{deadline}{reach}"
     if projection is not None and trend_label:
         text += f"；按{trend_label}趋势预计届时{'新增' if increase else '为'}{numbers.computed(projection)}"
+    return text
+
+
+def _explain_calendar(target: LevelTarget, indicator: Indicator, as_of: str, s: Standing, numbers: _Numbers) -> str:
+    """A level target on a monthly flow, judged on the deadline year's 1–12月 total: within that
+    year its running total, before it the latest complete calendar year's total."""
+    year = year_of(target.deadline)
+    in_year = as_of >= f"{year}-01"
+    final = as_of >= target.deadline
+    if s.status is Status.NO_DATA:
+        if in_year:
+            return f"截至{format_month_cn(as_of)}尚无{year}年1月的该指标数据，无法计算{year}年累计"
+        return f"截至{format_month_cn(as_of)}尚无完整年度（1—12月）的该指标数据，无法计算年度合计"
+    goal = f"{year}年全年{numbers.value(s.target_value)}" if not final else f"全年目标{numbers.value(s.target_value)}"
+    month = int(s.current_period[5:7])
+    if not in_year:
+        head = f"{s.current_period[:4]}年全年合计{numbers.value(s.current)}"
+        monthly = numbers.computed(s.needed_per_month) if s.needed_per_month is not None else None
+        keep = f"；{year}年需月均新增{monthly}方可全年达到{numbers.value(s.target_value)}" if monthly else ""
+        if s.status is Status.ON_TRACK:
+            if s.current >= s.target_value - _tolerance(s.target_value):
+                return f"{head}，已达到{goal}的水平；{year}年须保持（月均{monthly}）" if monthly else \
+                    f"{head}，已达到{goal}的水平；{year}年须保持"
+            return f"{head}，高于线性进度{numbers.computed(s.expected_now)}{keep}"
+        text = f"{head}，按线性进度应达{numbers.computed(s.expected_now)}，" \
+               f"差{numbers.computed(s.expected_now - s.current)}{keep}"
+        if s.projection is not None and s.trend:
+            text += f"；按近3年趋势预计{year}年全年为{numbers.computed(s.projection)}"
+        return text
+    months = "1月" if month == 1 else f"1—{month}月"
+    head = f"{year}年{months}累计{numbers.value(s.current)}"
+    if s.missing and s.missing_from:
+        more = f"等{s.missing}个月" if s.missing > 1 else ""
+        head += f"（缺少{format_month_cn(s.missing_from)}{more}的数据，累计只算到{month}月）"
+    if s.status is Status.ACHIEVED:
+        return f"{head}，达到{goal}" if final else f"{head}，已达到{goal}"
+    if s.status is Status.MISSED:
+        return f"{head}，未达到{goal}，差{numbers.value(s.gap)}"
+    rest = ""
+    if s.needed_per_month is not None:
+        left = 12 - int(as_of[5:7])
+        rest = f"；后{left}个月需月均新增{numbers.computed(s.needed_per_month)}方可全年达到{numbers.value(s.target_value)}"
+    if s.status is Status.ON_TRACK:
+        text = f"{head}，不低于全年目标的线性进度{numbers.computed(s.expected_now)}{rest}"
+        return text if s.trend else text + "；数据尚少，趋势尚无法判断"
+    text = f"{head}，按全年目标的线性进度应达{numbers.computed(s.expected_now)}，" \
+           f"差{numbers.computed(s.expected_now - s.current)}{rest}"
+    if s.projection is not None and s.trend:
+        text += f"；按{year}年以来趋势预计全年为{numbers.computed(s.projection)}"
     return text
 
 # --------------------------------------------------------------------------- sentences
@@ -197,6 +247,8 @@ class Standing:
     levels: bool = False  # ... and some level (a monthly flow: a full 12-month sum)
     growth_base: float | None = None  # growth: the previous year's value R the growth is measured on
     prior: float | None = None  # growth of a monthly flow: the previous year's sum over the same months
+    missing: int = 0  # a deadline year's running total: months missing after it stops ...
+    missing_from: str | None = None  # ... the first of them
 
 
 def explain(target: IndicatorTarget, indicator: Indicator, as_of: str, standing: Standing) -> str:
@@ -206,18 +258,57 @@ def explain(target: IndicatorTarget, indicator: Indicator, as_of: str, standing:
     if standing.status is Status.NOT_STARTED:
         start = f"{year_of(target.deadline)}-01" if isinstance(target, GrowthTarget) else target.start
         return _not_started_text(start, as_of)
+    # words never contradict the verdict: show the digits that carry the difference
+    numbers = _Numbers(indicator.unit, indicator.decimals, _places(indicator, standing))
+    if isinstance(target, LevelTarget) and indicator.kind == "flow" and indicator.frequency == "monthly":
+        return _explain_calendar(target, indicator, as_of, standing, numbers)
     if isinstance(target, ReferenceTarget):
-        return _explain_reference(target, indicator, as_of, standing)
+        return _explain_reference(target, indicator, as_of, standing, numbers)
     if isinstance(target, SteadyTarget):
-        return _explain_steady(target, indicator, as_of, standing)
+        return _explain_steady(target, indicator, as_of, standing, numbers)
     if standing.status is Status.NO_DATA:
         return _line_no_data_text(target, indicator, as_of, standing)
     s = standing
     return _explain_line(
-        _line_words(target, indicator, s), indicator, s.status, s.current_period, s.current, s.expected_now,
+        _line_words(target, indicator, s, numbers), numbers, s.status, s.current_period, s.current, s.expected_now,
         s.gap, s.needed_per_month, s.projection, _trend_label(indicator) if s.trend else None,
         as_of >= target.deadline,
     )
+
+
+def _places(indicator: Indicator, s: Standing) -> int | None:
+    """The decimals the sentence needs so that the numbers a verdict sets apart read apart: a value
+    short of its target never reads as the target (「6.80，未达到目标6.80，差0.00」), nor a value below
+    its straight line as the line, nor a projection short of the target as the target. None: the
+    indicator's own decimals do."""
+    judged = s.current is not None and s.status not in (Status.NO_DATA, Status.NOT_STARTED)
+    if not judged:
+        return None
+    pairs = []  # (a, how a is written, b, how b is written): "v" observed, "c" computed
+    if s.status is not Status.ACHIEVED:
+        if s.target_value is not None:
+            pairs.append((s.current, "v", s.target_value, "v"))
+        if s.gap is not None and s.gap > 0:
+            pairs.append((s.gap, "v", 0.0, "v"))
+        if s.expected_now is not None and s.status in (Status.BEHIND, Status.NEEDS_ACCELERATION):
+            pairs.append((s.current, "v", s.expected_now, "c"))
+        if s.projection is not None and s.target_value is not None and s.status is Status.BEHIND:
+            pairs.append((s.projection, "c", s.target_value, "v"))
+    if s.baseline is not None and s.target_value is None:  # steady: against the baseline
+        pairs.append((s.current, "v", s.baseline, "v"))
+    pairs = [p for p in pairs if abs(p[0] - p[2]) > _tolerance(p[2])]
+    if not pairs:
+        return None
+    decimals = indicator.decimals
+    for places in range(decimals, decimals + 5):
+        numbers = _Numbers("", decimals, places)
+
+        def written(x: float, how: str) -> str:
+            return numbers.value(x) if how == "v" else numbers.computed(x)  # noqa: B023
+
+        if all(written(a, ha) != written(b, hb) for a, ha, b, hb in pairs):
+            return None if places == decimals else places
+    return decimals + 4
 
 
 def _trend_label(indicator: Indicator) -> str:
@@ -237,8 +328,7 @@ class _LineWords:
     target_is_computed: bool = False  # growth: T = R × (1 + x%) is not a round document number
 
 
-def _line_words(target: IndicatorTarget, indicator: Indicator, s: Standing) -> _LineWords:
-    numbers = _Numbers(indicator.unit, indicator.decimals)
+def _line_words(target: IndicatorTarget, indicator: Indicator, s: Standing, numbers: _Numbers) -> _LineWords:
     if isinstance(target, LevelTarget):
         sign = 1 if target.type == "at_least" else -1
         head = _level_head(numbers, _level_measure(indicator)[1])
@@ -303,11 +393,11 @@ def _line_no_data_text(target: IndicatorTarget, indicator: Indicator, as_of: str
     return f"缺少{prev}年的该指标数据，无法计算{year}年增长"
 
 
-def _explain_reference(target: ReferenceTarget, indicator: Indicator, as_of: str, s: Standing) -> str:
+def _explain_reference(target: ReferenceTarget, indicator: Indicator, as_of: str, s: Standing,
+                       numbers: _Numbers) -> str:
     if s.status is Status.NO_DATA:
         return f"截至{format_month_cn(as_of)}尚无本地区与参照地区同期的该指标数据"
     sign = 1 if indicator.direction == "higher" else -1
-    numbers = _Numbers(indicator.unit, indicator.decimals)
     prefix = _level_measure(indicator)[1]
     month, value, ref_value, gap = s.current_period, s.current, s.target_value, s.gap
     final = as_of >= target.deadline
@@ -333,11 +423,10 @@ def _explain_reference(target: ReferenceTarget, indicator: Indicator, as_of: str
     return text + f"；按{label}趋势预计{deadline}仍{worse}或持平于参照地区"
 
 
-def _explain_steady(target: SteadyTarget, indicator: Indicator, as_of: str, s: Standing) -> str:
+def _explain_steady(target: SteadyTarget, indicator: Indicator, as_of: str, s: Standing, numbers: _Numbers) -> str:
     if s.status is Status.NO_DATA:
         return _level_no_data_text(s.observed, s.levels, as_of, s.baseline_period)
     sign = 1 if indicator.direction == "higher" else -1
-    numbers = _Numbers(indicator.unit, indicator.decimals)
     prefix = _level_measure(indicator)[1]
     month, value, baseline = s.current_period, s.current, s.baseline
     final = as_of >= target.deadline
@@ -356,8 +445,15 @@ def _explain_steady(target: SteadyTarget, indicator: Indicator, as_of: str, s: S
 
 
 
-def measure_label(target: IndicatorTarget, indicator: Indicator) -> str:
-    """What a target measures, in words: 「近12个月合计」, 「2022年新增」, 「2022年累计（1—当月）」 …"""
+def measure_label(target: IndicatorTarget, indicator: Indicator, as_of: str | None = None) -> str:
+    """What a target measures, in words: 「近12个月合计」, 「2022年新增」, 「2022年累计（1—当月）」 …
+    (a level target on a monthly flow: the deadline year's running total once that year has begun
+    as of ``as_of``, the latest complete year's total before)."""
+    if isinstance(target, LevelTarget) and indicator.kind == "flow" and indicator.frequency == "monthly":
+        year = year_of(target.deadline)
+        if as_of is None or as_of >= f"{year}-01":
+            return f"{year}年累计（1—当月）"
+        return "年度合计（1—12月）"
     if isinstance(target, IncreaseTarget):
         start = target.start
         if start.endswith("-01"):
