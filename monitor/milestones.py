@@ -1,5 +1,7 @@
 """Milestone tasks (type: milestone): status updates recorded with date and note, and the status
-as of any month: 未开始 / 进行中 / 已完成 / 逾期. A 持续推进 task has no deadline and is never overdue.
+as of any month. 未开始: the document setting the task was not yet issued; 未报告: issued, no
+progress reported yet; 未启动: reported as not yet started; then 进行中 / 已完成 / 逾期. A 持续推进
+task has no deadline and is never overdue.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from monitor.store import Store
 
 
 class TaskStatus(str, Enum):
-    NOT_STARTED = "未开始"
+    PENDING = "未开始"  # the task's period has not begun: its document was issued after the as-of month
+    UNREPORTED = "未报告"  # issued, but no progress report yet
+    NOT_STARTED = "未启动"  # reported as not yet started
     IN_PROGRESS = "进行中"
     DONE = "已完成"
     OVERDUE = "逾期"
@@ -56,16 +60,20 @@ def month_end(month: str) -> date:
     return date(year, mon, calendar.monthrange(year, mon)[1])
 
 
-def task_status(task: MilestoneTarget, updates: pd.DataFrame, as_of: str) -> tuple[TaskStatus, bool, pd.Series | None]:
-    """Status of one task at the end of ``as_of`` from its updates (target_id, status, updated_on, note).
+def task_status(task: MilestoneTarget, updates: pd.DataFrame, as_of: str,
+                issued: date | None = None) -> tuple[TaskStatus, bool, pd.Series | None]:
+    """Status of one task at the end of ``as_of`` from its updates (target_id, status, updated_on, note);
+    ``issued``: the date of the document that sets it (before it, the task has not begun).
     Returns (status, done_late, the update in force)."""
     cutoff = month_end(as_of)
+    if issued is not None and cutoff < issued:
+        return TaskStatus.PENDING, False, None
     mine = updates[(updates["target_id"] == task.id)] if not updates.empty else updates
     if not mine.empty:
         on = pd.to_datetime(mine["updated_on"]).dt.date
         mine = mine[on <= cutoff].assign(_on=on[on <= cutoff]).sort_values(["_on", "id"])
     latest = mine.iloc[-1] if not mine.empty else None
-    state = UPDATE_STATUSES[latest["status"]] if latest is not None else TaskStatus.NOT_STARTED
+    state = UPDATE_STATUSES[latest["status"]] if latest is not None else TaskStatus.UNREPORTED
     done_late = False
     if state is TaskStatus.DONE:
         done_late = task.deadline is not None and latest["_on"] > task.deadline
@@ -85,7 +93,7 @@ def task_table(target_set: TargetSet, updates: pd.DataFrame, as_of: str) -> list
     for task in target_set.targets:
         if not isinstance(task, MilestoneTarget):
             continue
-        status, late, latest = task_status(task, updates, as_of)
+        status, late, latest = task_status(task, updates, as_of, target_set.date)
         views.append(TaskView(
             task.id, task.number, task.title, tuple(task.lead), tuple(task.cooperating),
             tuple(task.national), task.deadline, task.ongoing, status, late,

@@ -26,7 +26,9 @@ from monitor.series import as_series, indicator_values
 TASK_TO_STATUS = {
     TaskStatus.DONE: Status.ACHIEVED,
     TaskStatus.IN_PROGRESS: Status.ON_TRACK,
-    TaskStatus.NOT_STARTED: Status.NOT_STARTED,
+    TaskStatus.NOT_STARTED: Status.NEEDS_ACCELERATION,  # reported as not started, period running
+    TaskStatus.UNREPORTED: Status.NO_DATA,  # issued, no progress report: nothing to judge
+    TaskStatus.PENDING: Status.NOT_STARTED,  # its document was not yet issued
     TaskStatus.OVERDUE: Status.MISSED,
 }
 
@@ -80,9 +82,13 @@ def evaluate_target_set(ctx, set_id: str, as_of: str, region: str | None = None)
         set_region = tset.region_of(target)
         code = region or set_region
         if isinstance(target, MilestoneTarget):
-            status, late, latest = task_status(target, updates, as_of)
+            status, late, latest = task_status(target, updates, as_of, tset.date)
             note = f"（{latest['note']}）" if latest is not None else ""
+            if latest is not None:  # a 持续推进 task shows when it was last reported on
+                note = f"（{latest['_on']:%Y-%m-%d}：{latest['note']}）"
             explanation = f"任务状态：{status.value}" + ("（逾期完成）" if late else "") + note
+            if status is TaskStatus.UNREPORTED:
+                explanation += "（尚无进展报告）"
             rows.append({
                 "target_id": target.id, "type": "milestone", "type_label": TARGET_TYPE_LABELS["milestone"],
                 "indicator": None, "indicator_name": target.title, "unit": "", "region": set_region,

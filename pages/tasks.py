@@ -7,7 +7,7 @@ import streamlit as st
 from monitor import clock
 from monitor.accounts import Action
 from monitor.errors import MonitorError
-from monitor.milestones import UPDATE_STATUSES, month_end, read_updates, record_update, task_table
+from monitor.milestones import UPDATE_STATUSES, TaskStatus, month_end, read_updates, record_update, task_table
 from monitor.periods import format_month_cn
 from pages import _auth as auth
 from pages._downloads import table_downloads
@@ -33,16 +33,17 @@ frame = pd.DataFrame([{
 } for v in views])
 departments = sorted({d for v in views for d in v.lead})
 pick = st.multiselect("按牵头单位筛选", departments, key="tasks_departments", placeholder="全部单位")
-statuses = st.multiselect("按状态筛选", ["未开始", "进行中", "已完成", "逾期"], key="tasks_statuses",
+TASK_STATES = [s.value for s in TaskStatus]
+statuses = st.multiselect("按状态筛选", TASK_STATES, key="tasks_statuses",
                           placeholder="全部状态")
 shown = frame
 if pick:
     shown = shown[shown["_lead"].apply(lambda lead: any(d in lead for d in pick))]
 if statuses:
     shown = shown[shown["状态"].apply(lambda s: any(s.startswith(x) for x in statuses))]
-counts = frame["状态"].str[:3].value_counts()
-cols = st.columns(4)
-for col, name in zip(cols, ["未开始", "进行中", "已完成", "逾期"]):
+counts = frame["状态"].str.replace("（逾期完成）", "").value_counts()
+cols = st.columns(len(TASK_STATES))
+for col, name in zip(cols, TASK_STATES):
     col.metric(name, int(counts.get(name, 0)))
 if frame["最近进展"].str.contains("示例").any():
     st.warning("任务进展记录为**示例数据**（虚构，仅供演示）。", icon=":material/science:")

@@ -50,6 +50,11 @@ def status(t: MilestoneTarget, ups: pd.DataFrame, as_of: str) -> tuple[TaskStatu
     return state, late
 
 
+def status_issued(t: MilestoneTarget, ups: pd.DataFrame, as_of: str, issued: date) -> tuple[TaskStatus, bool]:
+    state, late, _ = task_status(t, ups, as_of, issued)
+    return state, late
+
+
 # --------------------------------------------------------------------------- status as of a month
 
 
@@ -59,8 +64,8 @@ def test_month_end_is_the_last_day_of_the_month():
     assert month_end("2022-12") == date(2022, 12, 31)
 
 
-def test_a_task_without_updates_has_not_started():
-    assert status(task(), NONE, "2022-10") == (TaskStatus.NOT_STARTED, False)
+def test_a_task_without_progress_reports_is_unreported_not_unstarted():
+    assert status(task(), NONE, "2022-10") == (TaskStatus.UNREPORTED, False)
 
 
 def test_a_task_with_an_in_progress_update_is_in_progress():
@@ -68,7 +73,7 @@ def test_a_task_with_an_in_progress_update_is_in_progress():
 
 
 def test_an_update_after_the_as_of_month_is_ignored():
-    assert status(task(), WORKING, "2022-09") == (TaskStatus.NOT_STARTED, False)
+    assert status(task(), WORKING, "2022-09") == (TaskStatus.UNREPORTED, False)
     assert status(task(), DONE_IN_TIME, "2022-11") == (TaskStatus.IN_PROGRESS, False)
 
 
@@ -94,14 +99,14 @@ def test_a_task_done_after_its_deadline_is_overdue_until_then_and_done_late_afte
 def test_a_deadline_within_a_month_is_overdue_at_that_months_end():
     # 于12月20日之前 报送: as of the end of December the report is overdue unless done
     report = task(deadline=date(2022, 12, 20))
-    assert status(report, NONE, "2022-11") == (TaskStatus.NOT_STARTED, False)
+    assert status(report, NONE, "2022-11") == (TaskStatus.UNREPORTED, False)
     assert status(report, NONE, "2022-12") == (TaskStatus.OVERDUE, False)
     assert status(report, updates(("2022-12-15", "done")), "2022-12") == (TaskStatus.DONE, False)
 
 
 def test_an_ongoing_task_is_never_overdue():
     ongoing = task(deadline=None)
-    assert status(ongoing, NONE, "2030-12") == (TaskStatus.NOT_STARTED, False)
+    assert status(ongoing, NONE, "2030-12") == (TaskStatus.UNREPORTED, False)
     assert status(ongoing, WORKING, "2030-12") == (TaskStatus.IN_PROGRESS, False)
     assert status(ongoing, updates(("2023-05-01", "done")), "2030-12") == (TaskStatus.DONE, False)
 
@@ -115,7 +120,7 @@ def test_the_latest_update_wins_and_same_day_updates_go_by_the_order_recorded():
 
 def test_updates_of_other_tasks_do_not_count():
     other = DONE_IN_TIME.assign(target_id="t2")
-    assert status(task(), other, "2022-12") == (TaskStatus.NOT_STARTED, False)
+    assert status(task(), other, "2022-12") == (TaskStatus.UNREPORTED, False)
 
 
 def test_the_update_in_force_is_returned_with_its_date_and_note():
@@ -139,7 +144,7 @@ def test_the_task_table_shows_the_18_tasks_as_of_a_month(store, config, shanxi):
     assert (views["sxt_03"].status, views["sxt_03"].done_late) == (TaskStatus.DONE, True)  # 2023-02-28 > 2022-12-31
     assert views["sxt_05"].status is TaskStatus.IN_PROGRESS  # due 2023-12-31
     assert views["sxt_01"].status is TaskStatus.IN_PROGRESS and views["sxt_01"].ongoing
-    assert views["sxt_11"].status is TaskStatus.NOT_STARTED and views["sxt_11"].last_update is None
+    assert views["sxt_11"].status is TaskStatus.UNREPORTED and views["sxt_11"].last_update is None  # no report
     assert views["sxt_17"].status is TaskStatus.NOT_STARTED and views["sxt_17"].last_note == "示例：待人社部门出台细则"
     assert views["sxt_02"].lead == ("山西省知识产权局",)
 
@@ -149,7 +154,7 @@ def test_the_task_table_as_of_an_earlier_month_ignores_later_updates(store, conf
     views = {v.target_id: v for v in task_table(shanxi, read_updates(store), "2022-12")}
     assert views["sxt_03"].status is TaskStatus.IN_PROGRESS
     assert views["sxt_03"].last_update == date(2022, 9, 30)
-    assert views["sxt_04"].status is TaskStatus.NOT_STARTED
+    assert views["sxt_04"].status is TaskStatus.UNREPORTED  # its first report came later
     after = {v.target_id: v for v in task_table(shanxi, read_updates(store), "2024-01")}
     assert after["sxt_05"].status is TaskStatus.OVERDUE
 
@@ -166,7 +171,7 @@ TODAY = date(2024, 3, 1)
         ("sxt_99", "done", date(2024, 2, 1), "已完成", "「sxt_99」不是任务节点，不能登记进度"),
         ("jc_invention_patents", "done", date(2024, 2, 1), "已完成", "「jc_invention_patents」不是任务节点，不能登记进度"),
         ("sxt_04", "已完成", date(2024, 2, 1), "已完成",
-         "状态「已完成」无效，应为 not_started（未开始）、in_progress（进行中）、done（已完成） 之一"),
+         "状态「已完成」无效，应为 not_started（未启动）、in_progress（进行中）、done（已完成） 之一"),
         ("sxt_04", "done", date(2024, 3, 2), "已完成", "日期 2024-03-02 晚于今天，不能登记未来的进度"),
         ("sxt_04", "done", date(2024, 2, 1), "", "请填写进度说明（例如完成了什么、依据哪份文件）"),
         ("sxt_04", "done", date(2024, 2, 1), " \u3000 ", "请填写进度说明（例如完成了什么、依据哪份文件）"),
@@ -207,3 +212,14 @@ def test_demo_updates_replace_earlier_demo_updates_and_keep_real_ones(store, con
     assert first == again == len(stored) - 1
     assert stored[stored["recorded_by"] == "测试员"]["note"].tolist() == ["真实登记"]
     assert stored["id"].is_unique
+
+
+def test_a_task_before_its_document_was_issued_has_not_started():
+    issued = date(2022, 6, 30)
+    assert status_issued(task(), NONE, "2022-05", issued) == (TaskStatus.PENDING, False)
+    assert status_issued(task(), NONE, "2022-06", issued) == (TaskStatus.UNREPORTED, False)
+
+
+def test_a_task_reported_as_not_started_says_so():
+    assert status(task(), updates(("2022-10-01", "not_started")), "2022-10") == (TaskStatus.NOT_STARTED, False)
+    assert TaskStatus.NOT_STARTED.value == "未启动" and TaskStatus.PENDING.value == "未开始"
