@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from monitor.charts import trajectory_figure
 from monitor.evaluation import Evaluation, evaluate_target, measure_path
 from monitor.evaluation.applied import scale_for_region
+from monitor.periods import format_month_cn
 from monitor.series import as_series, indicator_values
 
 ORIGIN_LABELS = {"published": "公布值", "demo": "示例数据", "upload": "报送值"}
@@ -85,9 +86,23 @@ def indicator_detail(ctx, indicator_id: str, region: str, as_of: str, *, set_id:
         measure = _with_origin(series, values)
         figure = trajectory_figure(measure, title=ind.name, region_name=region_name, unit=ind.unit, as_of=as_of,
                                    sources=sources)
-    population_note = None
-    if "population_year" in values.columns and not values.empty:
-        years = sorted({int(y) for y in values["population_year"].dropna()})
-        if years:
-            population_note = "人口取 " + "、".join(str(y) for y in years) + " 年常住人口（各月取当年或之前最近一年）"
-    return IndicatorDetail(figure, evaluation, observations_table(values), adjusted, population_note)
+    return IndicatorDetail(figure, evaluation, observations_table(values), adjusted, population_caption(values))
+
+
+def population_caption(values: pd.DataFrame) -> str | None:
+    """Which population years a per-capita series divides by, said truthfully: a month before the
+    first figure on file takes the nearest (earliest) year, and the caption says which months."""
+    if "population_year" not in values.columns or values.empty:
+        return None
+    used = values.dropna(subset=["population_year"])
+    if used.empty:
+        return None
+    years = sorted({int(y) for y in used["population_year"]})
+    text = "人口取 " + "、".join(str(y) for y in years) + " 年常住人口（各月取当年或之前最近一年"
+    earlier = used[used["month"].str[:4].astype(int) < used["population_year"].astype(int)]
+    if not earlier.empty:
+        last = str(earlier["month"].max())
+        first_year = int(earlier["population_year"].min())
+        text += f"；{format_month_cn(last)}及以前没有当年或更早的人口数据，取最近的{first_year}年"
+    return text + "）"
+

@@ -173,3 +173,17 @@ def test_every_bad_row_is_reported_at_once():
 def test_a_missing_column_is_named():
     with pytest.raises(LoadError, match="缺少列：basis、source_url"):
         parse_population("region_code,region_name,year,population\n140500,晋城市,2020,1\n")
+
+
+def test_the_caption_says_which_months_took_a_later_census_year():
+    import pandas as pd
+
+    from monitor.detail import population_caption
+
+    values = pd.DataFrame({"month": ["2019-06", "2019-12", "2020-06", "2021-06"],
+                           "population_year": [2020.0, 2020.0, 2020.0, 2021.0]})
+    # 2019's months have no 2019 or earlier figure: they take 2020, and the caption says so
+    assert population_caption(values) == (
+        "人口取 2020、2021 年常住人口（各月取当年或之前最近一年；2019年12月及以前没有当年或更早的人口数据，取最近的2020年）")
+    later = values[values["month"] >= "2020-01"]
+    assert population_caption(later) == "人口取 2020、2021 年常住人口（各月取当年或之前最近一年）"
