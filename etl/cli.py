@@ -188,16 +188,40 @@ def cmd_completeness(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """A target set for one region as of a month: a table for people, CSV or JSON for machines.
+    Exit code 3 when any of the region's own targets is 滞后 or 未达成 (a scheduled job acts on it)."""
+    from monitor import clock
     from monitor.context import open_context
-    from monitor.overview import evaluate_target_set
+    from monitor.errors import NotApplicableError, PeriodError, RegionError
+    from monitor.evaluation.report import BEHIND_EXIT_STATUSES, evaluation_report, report_table
+    from monitor.periods import last_full_month, parse_month
 
     ctx = open_context(args.config, args.db)
     if args.target_set not in ctx.config.target_set_by_id:
         print(f"没有目标集「{args.target_set}」；可用：{'、'.join(ctx.config.target_set_by_id)}", file=sys.stderr)
         return 2
-    frame = evaluate_target_set(ctx, args.target_set, args.as_of)
-    _print_table(frame[["target_id", "indicator", "status", "explanation"]], limit=200)
-    return 0
+    try:
+        as_of = parse_month(args.as_of) if args.as_of else last_full_month(clock.today())
+        region = ctx.regions.resolve(args.region) if args.region else None
+        report = evaluation_report(ctx, args.target_set, as_of, region)
+    except (PeriodError, RegionError, NotApplicableError) as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(report.to_json(orient="records", force_ascii=False, indent=1))
+    elif args.format == "csv":
+        sys.stdout.write(report.to_csv(index=False))
+    else:
+        tset = ctx.config.target_set(args.target_set)
+        print(f"{ctx.regions[report['region'].iloc[0]].name} · {tset.short_title}（{tset.doc_number or '无文号'}）"
+              f"　截至{as_of}")
+        _print_table(report_table(report), limit=500)
+        if report["demo"].any():
+            print("注：标「示例」的行含示例数据（虚构，仅供演示），不是公布或报送的数据。")
+        if report["reference"].any():
+            print("注：状态后注「（参考）」的目标为按人口折算的参考值，不是该地区自己的目标。")
+    own = report[~report["reference"]]
+    return 3 if own["status"].isin(BEHIND_EXIT_STATUSES).any() else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,9 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, help="月份 YYYY-MM")
     p.set_defaults(func=cmd_completeness)
 
-    p = sub.add_parser("evaluate", help="在终端输出一个目标集的评估结果")
-    p.add_argument("--target-set", required=True)
-    p.add_argument("--as-of", required=True, help="截至月份 YYYY-MM")
+    p = sub.add_parser("evaluate", help="一个目标集在某地区、某月的评估结果（有目标滞后或未达成时退出码为 3）")
+    p.add_argument("--target-set", required=True, help="目标集 id（见 indicators.yaml 或 check-config）")
+    p.add_argument("--as-of", help="截至月份 YYYY-MM（默认上一个完整月份）")
+    p.add_argument("--region", help="地区（代码或名称，默认目标集所在地区；可为同级或下级地区，按参考值评估）")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                   help="table：中文表格；csv、json：英文列名的数值列，供程序读取")
     p.set_defaults(func=cmd_evaluate)
     briefing_cli.add_parser(sub)
     users_cli.add_parser(sub)

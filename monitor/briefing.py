@@ -22,8 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from monitor import clock
-from monitor.charts import comparison_figure
-from monitor.comparison import compare_regions
+from monitor.comparison import compare_regions, ranking_figure
 from monitor.config import MilestoneTarget, TargetSet
 from monitor.detail import indicator_detail
 from monitor.errors import ExportError
@@ -114,6 +113,7 @@ def _target_rows(frame: pd.DataFrame) -> list[dict]:
             "number": number, "name": row.indicator_name, "target": row.target_text or "—",
             "adjusted": row.adjusted, "current": current,
             "period": format_month_cn(row.current_period) if not milestone and _present(row.current_period) else None, "progress": progress, "status": row.status,
+            "label": row.status_label,
             "color": STATUS_COLORS.get(Status(row.status), "#999"), "ink": _ink(row.status),
             "explanation": row.explanation or "",
             "has_demo": bool(row.has_demo) if _present(row.has_demo) else False, "clause": row.clause,
@@ -167,19 +167,15 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
             if province is not None and ind.id not in compared:
                 compared.add(ind.id)
                 cities = compare_regions(ctx, ind.id, province, as_of, set_id)
-                data = cities.dropna(subset=["value"])
-                if not data.empty:
-                    # As the 地区对比 page draws it (pages/compare.py).
-                    comparison = comparison_figure(
-                        data, title=f"{ctx.regions[province].name}各市{ind.name}排名", unit=ind.unit, as_of=as_of,
-                        has_demo=bool(cities["has_demo"].any()))
+                if cities["value"].notna().any():  # as the 地区对比 page draws it
+                    comparison = ranking_figure(ctx, cities, province, ind.id, as_of)
             seconds["evaluate"] += time.perf_counter() - step
             # The browser draws this target's charts while the next target is evaluated.
             trajectory_uri = renderer.submit(timed_chart_uri, detail.figure) if with_charts else None
             comparison_uri = renderer.submit(timed_chart_uri, comparison) if with_charts and comparison is not None else None
             charts += 1 + (comparison is not None)
             sections.append({
-                "name": row.indicator_name, "status": row.status, "color": STATUS_COLORS.get(Status(row.status), "#999"),
+                "name": row.indicator_name, "status": row.status, "label": row.status_label, "color": STATUS_COLORS.get(Status(row.status), "#999"),
                 "ink": _ink(row.status),
                 "target": row.target_text, "adjusted": row.adjusted, "explanation": row.explanation,
                 "clause": row.clause, "trajectory": trajectory_uri, "comparison": comparison_uri,

@@ -1,5 +1,9 @@
 """地区对比: one indicator across the cities of a province, each against its own target where it has
-one, or against the province's target applied per resident (and saying so)."""
+one, or against the province's target applied per resident (and saying so).
+
+One basis per chart: where any city is judged against a target, every city's value is that
+target's measure (a stock's level, a flow's 1–N月 or annual total), never one month's amount drawn
+against an annual target; ``measure`` names it."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from monitor.config import MilestoneTarget
 from monitor.evaluation.applied import NO_POPULATION
 from monitor.evaluation.panels import panel_from_values
 from monitor.evaluation.sets import evaluate_regions
+from monitor.evaluation.words import measure_label
 from monitor.series import indicator_values
 
 
@@ -21,8 +26,8 @@ def province_of(ctx, region: str) -> str:
 
 
 def compare_regions(ctx, indicator_id: str, province: str, as_of: str, set_id: str | None = None) -> pd.DataFrame:
-    """Rows: region_code, region_name, value, period, target, target_source, gap, status, explanation,
-    has_demo. Each city is measured against its own target in any target set, else against the
+    """Rows: region_code, region_name, value, period, measure, target, target_source, gap, status,
+    explanation, has_demo. Each city is measured against its own target in any target set, else against the
     province's target for the indicator scaled by population, else shown without a target."""
     config = ctx.config
     ind = config.indicator(indicator_id)
@@ -43,6 +48,13 @@ def compare_regions(ctx, indicator_id: str, province: str, as_of: str, set_id: s
     preferred = [p for p in province_targets if p[0].id == set_id] or province_targets[-1:]
     chosen = {c: own.get(c) or (preferred[0] if preferred else None) for c in codes}
     results = _evaluate_chosen(ctx, ind, chosen, values, codes, as_of)
+    basis = next((pick for pick in chosen.values() if pick is not None and pick[1].type != "above_reference"), None)
+    measures = {}
+    measure = ind.name if ind.kind != "flow" else "当月值"
+    if basis is not None:  # every city on the basis the judged ones are measured on
+        measure = measure_label(basis[1], ind, as_of)
+        unjudged = {c: basis for c in codes if c not in results}
+        measures = _evaluate_chosen(ctx, ind, unjudged, values, codes, as_of, keep_unscaled=True)
     by_city = {code: part for code, part in values.groupby("region_code", sort=False)}
     rows = []
     for city in cities:
@@ -51,8 +63,12 @@ def compare_regions(ctx, indicator_id: str, province: str, as_of: str, set_id: s
         row = {"region_code": city.code, "region_name": city.name,
                "value": float(latest["value"].iloc[-1]) if not latest.empty else None,
                "period": latest["month"].iloc[-1] if not latest.empty else None,
-               "target": None, "target_source": None, "gap": None, "status": None, "explanation": None,
-               "has_demo": bool((mine["origin"] == "demo").any())}
+               "measure": measure, "target": None, "target_source": None, "gap": None, "status": None,
+               "explanation": None, "has_demo": bool((mine["origin"] == "demo").any())}
+        if basis is not None:
+            shown = results.get(city.code) or measures.get(city.code)
+            row["value"] = _number(shown["current"]) if shown is not None else None
+            row["period"] = _text(shown["current_period"]) if shown is not None else None
         result = results.get(city.code)
         if result is not None:
             tset = chosen[city.code][0]
@@ -60,19 +76,18 @@ def compare_regions(ctx, indicator_id: str, province: str, as_of: str, set_id: s
             row.update(target=_number(result["target_value"]), gap=_number(result["gap"]), status=result["status"],
                        explanation=result["explanation"],
                        target_source=f"{tset.short_title}" + (f"（{note}）" if note else "（本地区目标）"))
-            current = _number(result["current"])
-            if current is not None and _text(result["current_period"]) == row["period"]:
-                row["value"] = current  # the measure the target is judged on (e.g. a 12-month sum)
         rows.append(row)
     frame = pd.DataFrame(rows)
     frame["rank"] = frame["value"].rank(ascending=ind.direction == "lower", method="min").astype("Int64")
     return frame.sort_values("rank").reset_index(drop=True)
 
 
-def _evaluate_chosen(ctx, ind, chosen: dict, values: pd.DataFrame, codes: list[str], as_of: str) -> dict[str, dict]:
+def _evaluate_chosen(ctx, ind, chosen: dict, values: pd.DataFrame, codes: list[str], as_of: str, *,
+                     keep_unscaled: bool = False) -> dict[str, dict]:
     """Each city's chosen target evaluated (``evaluate_regions`` once per target, on the values
     already read), by city code; cities whose target cannot be applied (above a reference, or
-    scaled without a population figure) are left out, as compare_regions shows them without one."""
+    scaled without a population figure) are left out, as compare_regions shows them without one
+    (``keep_unscaled``: kept, for their measure alone)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for code, pick in chosen.items():
         if pick is not None and pick[1].type != "above_reference":
@@ -85,7 +100,7 @@ def _evaluate_chosen(ctx, ind, chosen: dict, values: pd.DataFrame, codes: list[s
         frame = evaluate_regions(ctx, set_id, as_of, group, targets=[target_id], explain=True, panels=panels,
                                  panel_codes=codes)
         for row in frame.to_dict("records"):
-            if row["adjusted"] != NO_POPULATION:
+            if keep_unscaled or row["adjusted"] != NO_POPULATION:
                 found[row["region_code"]] = row
     return found
 
@@ -96,3 +111,15 @@ def _number(value) -> float | None:
 
 def _text(value) -> str | None:
     return value if isinstance(value, str) else None  # a missing text comes out of a frame as NaN
+
+
+def ranking_figure(ctx, frame: pd.DataFrame, province: str, indicator_id: str, as_of: str):
+    """The ranking chart of ``compare_regions``' rows, as the 地区对比 page and the briefing draw it:
+    its title names the measure every bar shows."""
+    from monitor.charts import comparison_figure
+
+    ind = ctx.config.indicator(indicator_id)
+    measure = frame["measure"].iloc[0] if not frame.empty else ind.name
+    title = f"{ctx.regions[province].name}各市{ind.name}排名" + (f"（{measure}）" if measure != ind.name else "")
+    return comparison_figure(frame.dropna(subset=["value"]), title=title, unit=ind.unit, as_of=as_of,
+                             has_demo=bool(frame["has_demo"].any()))

@@ -63,6 +63,10 @@ class AmbiguousRegionError(RegionError):
         super().__init__(f"「{name}」对应多个地区：{listed}；请写全称或代码")
 
 
+class NotApplicableError(MonitorError):
+    """A target set was asked about a region it does not apply to (one above its own)."""
+
+
 class StoreError(MonitorError):
     """The DuckDB store could not be opened, migrated or written."""
 

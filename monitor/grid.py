@@ -99,14 +99,14 @@ def grid_cells(ctx, set_id: str, codes: Sequence[str], as_of: str) -> pd.DataFra
     texts = []
     for k, target in enumerate(targets):
         ind = ctx.config.indicator(target.indicator)
-        written = target_text(target, ind.unit)
+        written = target_text(target, ind.unit, ind)
         if not scales_per_resident(target, ind):
             texts += [written] * n
             continue
         applied = batch["target_value"].to_numpy(dtype=float)[k * n:(k + 1) * n]
         scaled = [c != tset.region_of(target) and v == v for c, v in zip(codes, applied.tolist())]
         # the target as scale_for_region applies it to the region (its value per resident)
-        texts += [target_text(replace_target(target, {"value": v, "baseline": None}), ind.unit) if s else written
+        texts += [target_text(replace_target(target, {"value": v, "baseline": None}), ind.unit, ind) if s else written
                   for s, v in zip(scaled, applied.tolist())]
     batch["target_text"] = texts
     batch["region_name"] = [ctx.regions[c].name for c in batch["region_code"]]

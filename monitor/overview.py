@@ -17,8 +17,16 @@ from monitor.config import (
     MilestoneTarget,
     TargetSet,
 )
+from monitor.errors import NotApplicableError
 from monitor.evaluation import Evaluation, Status, evaluate_target
-from monitor.evaluation.applied import scale_for_region
+from monitor.evaluation.applied import (
+    applies_to,
+    is_reference,
+    not_applicable_note,
+    scale_for_region,
+    status_label,
+)
+from monitor.evaluation.panels import calendar_basis
 from monitor.milestones import TaskStatus, read_updates, task_status
 from monitor.periods import format_month_cn
 from monitor.series import as_series, indicator_values
@@ -37,12 +45,17 @@ OVERVIEW_COLUMNS = [
     "deadline", "status", "current", "current_period", "target_value", "expected_now", "baseline",
     "baseline_period", "progress", "gap", "needed_per_month", "months_left", "projection",
     "projection_method", "pace_ratio", "pace_band", "explanation", "clause", "has_demo", "has_published",
-    "population_year", "adjusted",
+    "population_year", "adjusted", "reference", "status_label", "measure", "latest_period",
 ]
 
 
-def target_text(target, unit: str) -> str:
-    """「达到 700件（2025年底）」 — the target as a short phrase."""
+def target_text(target, unit: str, indicator=None) -> str:
+    """「达到 700件（2025年底）」 — the target as a short phrase; on a monthly flow (with its
+    ``indicator``), the basis it is judged on: 「2025年全年（1—12月）合计达到 60件」."""
+    if indicator is not None and calendar_basis(target, indicator):
+        value = f"{target.value:g}{unit}"
+        verb = "达到" if target.type == "at_least" else "不高于"
+        return f"{target.deadline[:4]}年全年（1—12月）合计{verb} {value}"
     if isinstance(target, MilestoneTarget):
         return "持续推进" if target.ongoing else f"{target.deadline:%Y年%m月%d日}前完成"
     deadline = format_month_cn(target.deadline)
@@ -68,6 +81,10 @@ def evaluate_target_set(ctx, set_id: str, as_of: str, region: str | None = None)
     """Every target of a set, evaluated; one row per target in the set's order."""
     config: Config = ctx.config
     tset: TargetSet = config.target_set(set_id)
+    if region is not None and not applies_to(ctx.regions, tset.region, region):
+        raise NotApplicableError(f"{not_applicable_note(ctx.regions[tset.region].name)}："
+                                 f"{ctx.regions[region].name}不在其适用范围内；可选{ctx.regions[tset.region].name}、"
+                                 "同级或下级地区")
     updates = read_updates(ctx.store)
     rows = []
     values_cache: dict[tuple[str, str], pd.DataFrame] = {}
@@ -104,7 +121,7 @@ def evaluate_target_set(ctx, set_id: str, as_of: str, region: str | None = None)
             rows.append({"target_id": target.id, "type": target.type, "indicator": ind.id, "indicator_name": ind.name,
                          "unit": ind.unit, "region": code, "status": Status.NO_DATA.value,
                          "explanation": adjusted, "clause": target.clause, "adjusted": adjusted,
-                         "type_label": TARGET_TYPE_LABELS[target.type], "target_text": target_text(target, ind.unit),
+                         "type_label": TARGET_TYPE_LABELS[target.type], "target_text": target_text(target, ind.unit, ind),
                          "deadline": target.deadline})
             continue
         own = values(ind.id, code)
@@ -117,17 +134,20 @@ def evaluate_target_set(ctx, set_id: str, as_of: str, region: str | None = None)
         row.update({
             "type": target.type, "type_label": TARGET_TYPE_LABELS[target.type], "indicator": ind.id,
             "indicator_name": ind.name, "unit": ind.unit, "region": code,
-            "target_text": target_text(applied, ind.unit), "deadline": target.deadline,
+            "target_text": target_text(applied, ind.unit, ind), "deadline": target.deadline,
             "status": result.status.value, "clause": target.clause,
             "has_demo": bool((used["origin"] == "demo").any()),
             "has_published": bool((used["origin"] == "published").any()),
             "population_year": _population_year(own, result.current_period), "adjusted": adjusted,
+            "latest_period": str(own["month"].max()) if not own.empty else None,
         })
         rows.append(row)
     frame = pd.DataFrame(rows)
     for col in OVERVIEW_COLUMNS:
         if col not in frame.columns:
             frame[col] = None
+    frame["reference"] = [is_reference(a) for a in frame["adjusted"]]
+    frame["status_label"] = [status_label(s, a) for s, a in zip(frame["status"], frame["adjusted"])]
     return frame[OVERVIEW_COLUMNS]
 
 

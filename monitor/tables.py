@@ -103,6 +103,8 @@ TARGET_TABLE_COLUMNS = {
 
 def target_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The 总览 targets with Chinese column names, for download."""
+    if "status_label" in frame.columns:  # a reference target's verdict reads 「已达成（参考）」
+        frame = frame.assign(status=frame["status_label"])
     table = frame[list(TARGET_TABLE_COLUMNS)].rename(columns=TARGET_TABLE_COLUMNS)
     table["含示例数据"] = table["含示例数据"].map(lambda v: "是" if v is True or v == 1 else "否")
     return table

@@ -106,14 +106,15 @@ def values(version: DataView, indicator_id: str, regions: tuple[str, ...], as_of
 
 
 def region_options(ctx: Context, set_region: str) -> list[str]:
-    """The set's own region first, then its province and that province's cities; for a national
-    set, 全国 and every province (a province's cities and counties are drilled into below)."""
+    """The set's own region first, then the regions it may be applied to as a reference: a
+    province's cities, a city's sibling cities; for a national set, every province (counties are
+    drilled into below). Never a region above the set's own: a city's plan is not its province's."""
     region = ctx.regions[set_region]
     if region.level == "country":
         return [set_region, *map_children(ctx.regions, set_region)]
     province = set_region if region.level == "province" else region.parent
     cities = [r.code for r in ctx.regions.cities_of(province) if not r.is_grouping]
-    ordered = [set_region, province, *cities]
+    ordered = [set_region, *cities]
     return list(dict.fromkeys(ordered))
 
 
@@ -190,9 +191,11 @@ def published_view(ctx: Context) -> None:
                 icon=":material/history:")
 
 
-def status_badge(status: str) -> str:
+def status_badge(status: str, label: str | None = None) -> str:
+    """A coloured status pill; ``label`` (e.g. 「已达成（参考）」) is what it reads, the status its colour."""
     color = STATUS_COLORS.get(Status(status), "#999") if status in {s.value for s in Status} else "#999"
-    return f'<span style="background:{color};color:white;padding:2px 8px;border-radius:10px;font-size:0.85em">{status}</span>'
+    return (f'<span style="background:{color};color:white;padding:2px 8px;border-radius:10px;font-size:0.85em">'
+            f'{label or status}</span>')
 
 
 def fmt(value, decimals: int = 2) -> str:
@@ -281,8 +284,20 @@ def map_parent(ctx: Context, region: str) -> str | None:
 
 def regional_scope(ctx: Context, region: str, view: str) -> tuple[str, str, str]:
     """(parent code, parent name, "各省", "各市" or "各区县") of a regional view (地图, 状态矩阵, 排名);
-    stops the page with a hint when the sidebar region has no children to compare."""
+    stops the page with a hint when the sidebar region has no children to compare.
+
+    A city compares with the other cities of its province first (where a city's set and its data
+    are), or, chosen above the view, with its own counties."""
     parent = map_parent(ctx, region)
+    r = ctx.regions[region]
+    province = ctx.regions[r.parent] if r.level in ("city", "zone") and r.parent else None
+    if province is not None and province.level == "province":
+        labels = {"siblings": f"{province.name}各市（同级比较）", "children": f"{r.name}各区县"}
+        if not ctx.regions.children(region):
+            labels.pop("children")
+        scope = st.segmented_control("比较范围", list(labels), format_func=labels.get, key="regional_scope",
+                                     default="siblings") or "siblings"
+        parent = province.code if scope == "siblings" or scope not in labels else region
     if parent is None:
         st.info(f"请在侧边栏选择全国、一个省或一个市：{view}比较全国各省、一个省的各市，或一个市的各区县。")
         st.stop()

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from monitor.charts import comparison_figure, gap_figure
-from monitor.comparison import province_of
+from monitor.charts import gap_figure
+from monitor.comparison import province_of, ranking_figure
 from monitor.config import MilestoneTarget
 from pages._downloads import chart_downloads, table_downloads
 from pages._shared import DEMO_NOTICE, cached_comparison, data_version, sidebar
@@ -33,15 +33,14 @@ if data.empty:
     st.info("所选月份各市均无该指标数据。")
     st.stop()
 stem = f"{ctx.regions[province].name}各市_{ind.name}_{as_of}"
-ranking = comparison_figure(data, title=f"{ctx.regions[province].name}各市{ind.name}排名", unit=ind.unit, as_of=as_of,
-                            has_demo=has_demo)
+ranking = ranking_figure(ctx, frame, province, ind.id, as_of)
 st.plotly_chart(ranking, key="compare_chart")
 chart_downloads(ranking, f"排名_{stem}", key="compare_chart")
 if data["gap"].notna().any():
     gaps = gap_figure(data, title="距目标差距", unit=ind.unit, as_of=as_of, has_demo=has_demo)
     st.plotly_chart(gaps, key="gap_chart")
     chart_downloads(gaps, f"差距_{stem}", key="gap_chart")
-table = frame.rename(columns={"rank": "排名", "region_name": "地区", "value": "当前值", "period": "月份",
+table = frame.rename(columns={"rank": "排名", "region_name": "地区", "value": "当前值", "period": "月份", "measure": "口径",
                               "target": "目标", "gap": "差距", "status": "状态", "explanation": "说明"})
 table = table[["排名", "地区", "当前值", "月份", "目标", "差距", "状态", "说明"]]
 st.dataframe(table, hide_index=True)

@@ -16,8 +16,8 @@ frame = overview(data_version(), set_id, as_of, region)
 st.title(f"{ctx.regions[region].name} · {tset.short_title}")
 st.caption(f"《{tset.title}》{tset.doc_number or ''}　{tset.issuer}　数据截至{format_month_cn(as_of)}")
 if region != tset.region:
-    st.info(f"目标集为{ctx.regions[tset.region].name}制定；用于{ctx.regions[region].name}时，相对目标按原文适用，"
-            "绝对数量目标按人口比例折算（见各目标说明）。")
+    st.info(f"目标集为{ctx.regions[tset.region].name}制定，不是{ctx.regions[region].name}自己的目标：相对目标按原文适用；"
+            "绝对数量目标按人口比例折算，仅作参考，标「参考（按人口折算）」，状态后注「（参考）」。")
 if frame["has_demo"].fillna(False).any():
     st.warning(DEMO_NOTICE, icon=":material/science:")
 if tset.note:
@@ -47,11 +47,16 @@ if view == "进度比（实际/所需）":
 for row in frame.itertuples():
     with st.container(border=True):
         head, value_col, gap_col = st.columns([5, 3, 3])
-        head.markdown(f"**{row.indicator_name}**　{status_badge(row.status)}", unsafe_allow_html=True)
+        head.markdown(f"**{row.indicator_name}**　{status_badge(row.status, row.status_label)}", unsafe_allow_html=True)
         head.caption(f"目标：{row.target_text}" + (f"　· {row.adjusted}" if row.adjusted else ""))
         if row.type != "milestone":
             value_col.metric("当前值", f"{fmt(row.current)}{row.unit}" if row.current is not None else "无数据",
                              help=f"观测月份：{row.current_period or '—'}")
+            if isinstance(row.current_period, str):  # 当前值 always names its month and its basis
+                when = format_month_cn(row.current_period)
+                if isinstance(row.latest_period, str) and row.latest_period > row.current_period:
+                    when += f"（最新数据为{format_month_cn(row.latest_period)}）"
+                value_col.caption(f"{when} · {row.measure}")
             if row.gap is not None and row.gap == row.gap and row.gap > 0:
                 gap_col.metric("差距", f"{fmt(row.gap)}{row.unit}",
                                help="距目标还差多少（按目标方向）")

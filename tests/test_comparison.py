@@ -31,23 +31,32 @@ def _city_by_city(ctx, indicator_id: str, province: str, as_of: str, set_id: str
              if not isinstance(t, MilestoneTarget) and t.indicator == ind.id]
     mine = [p for p in pairs if p[0].region_of(p[1]) == province]
     preferred = [p for p in mine if p[0].id == set_id] or mine[-1:]
+    chosen_of = {}
+    for code in codes:
+        own = [p for p in pairs if p[0].region_of(p[1]) == code]
+        chosen_of[code] = own[0] if own else (preferred[0] if preferred else None)
+    # one basis per chart: every city's value is the measure of the first applicable target
+    basis = next((c for c in chosen_of.values() if c is not None and c[1].type != "above_reference"), None)
     rows = {}
     for code in codes:
         series = as_series(values, code)
         row = {"value": float(series.iloc[-1]) if len(series) else None, "period": series.index[-1] if len(series) else None,
                "target": None, "gap": None, "status": None, "explanation": None, "target_source": None}
-        own = [p for p in pairs if p[0].region_of(p[1]) == code]
-        chosen = own[0] if own else (preferred[0] if preferred else None)
+        chosen = chosen_of[code]
+        judged = False
         if chosen is not None:
             tset, target = chosen
             applied, note = scale_for_region(ctx, target, tset.region_of(target), code)
             if applied is not None and applied.type != "above_reference":
                 result = evaluate_target(applied, ind, series, as_of)
                 row.update(target=result.target_value, gap=result.gap, status=result.status.value,
-                           explanation=result.explanation,
+                           explanation=result.explanation, value=result.current, period=result.current_period,
                            target_source=tset.short_title + (f"（{note}）" if note else "（本地区目标）"))
-                if result.current is not None and result.current_period == row["period"]:
-                    row["value"] = result.current
+                judged = True
+        if basis is not None and not judged:
+            applied, _ = scale_for_region(ctx, basis[1], basis[0].region_of(basis[1]), code)
+            measured = evaluate_target(applied, ind, series, as_of) if applied is not None else None
+            row.update(value=measured.current if measured else None, period=measured.current_period if measured else None)
         rows[code] = row
     return rows
 
@@ -85,13 +94,19 @@ def test_a_city_with_its_own_target_says_so_and_the_others_have_none_without_a_p
     assert ranked == sorted(ranked) and frame["rank"].isna().sum() == frame["value"].isna().sum()
     jincheng = frame.set_index("region_code").loc["140500"]
     assert jincheng["target_source"].endswith("（本地区目标）") and jincheng["target"] == 60
-    assert jincheng["value"] == 50  # the 12-month sum the target is judged on, not the month's amount
-    assert frame[frame["region_code"] != "140500"]["target"].isna().all()
+    # as of 2024-06 the 2025 target reads the latest complete year's total (2023), never one month's amount
+    assert jincheng["period"] == "2023-12" and jincheng["measure"] == "年度合计（1—12月）"
+    assert jincheng["value"] == demo_ctx.store.query(
+        "SELECT sum(value) AS s FROM observations WHERE region_code = '140500' AND indicator_id = "
+        "'copyright_registrations' AND month BETWEEN '2023-01' AND '2023-12'")["s"].iloc[0]
+    others = frame[frame["region_code"] != "140500"]
+    assert others["target"].isna().all()
+    assert (others["period"].dropna() == "2023-12").all()  # every city on the same basis
 
 
 def test_cities_of_a_province_are_judged_on_its_target_per_resident(demo_ctx):
     frame = compare_regions(demo_ctx, "copyright_registrations", "610000", "2024-06", "shaanxi_outline_2025")
     judged = frame[frame["status"].notna()]
     assert len(judged) >= 9
-    assert judged["target_source"].str.contains("按人口比例折算").all()
+    assert judged["target_source"].str.contains("参考（按人口折算）").all()
     assert pd.api.types.is_float_dtype(frame["value"])

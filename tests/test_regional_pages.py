@@ -23,9 +23,14 @@ def shown(at: AppTest) -> AppTest:
 
 @pytest.fixture
 def app(dashboard_store, fresh_streamlit_caches) -> AppTest:
-    """The dashboard with 山西省 chosen in the sidebar (target set 晋城市 2025, as of 2026-10)."""
-    at = shown(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run())
-    return shown(at.selectbox(key="region").set_value("140000").run())
+    """The dashboard as it opens (target set 晋城市 2025, 晋城市, as of 2026-10): regional views
+    compare 山西省各市 first."""
+    return shown(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run())
+
+
+def scope(at: AppTest, choice: str) -> AppTest:
+    """Choose the regional views' 比较范围: "siblings" (the province's cities) or "children" (counties)."""
+    return shown(at.get("button_group")[0].set_value(choice).run())
 
 
 def on_page(at: AppTest, page: str) -> AppTest:
@@ -68,7 +73,7 @@ def test_map_of_shanxi_colours_its_eleven_cities_by_target_status(app):
 
 def test_map_by_value_per_capita_uses_a_colour_scale_in_units_per_10k(app):
     on_page(app, "map")
-    shown(app.get("button_group")[0].set_value("per_capita").run())
+    shown(app.get("button_group")[1].set_value("per_capita").run())
     fig = figure(app)
     scale = [t for t in fig["data"] if t["type"] == "choroplethmap" and "z" in t and t.get("name") == "数值"]
     assert len(scale) == 1 and len(scale[0]["customdata"]) == 11
@@ -77,9 +82,9 @@ def test_map_by_value_per_capita_uses_a_colour_scale_in_units_per_10k(app):
 
 
 def test_map_of_a_city_draws_every_county_grey_as_no_data(app):
-    shown(app.selectbox(key="region").set_value("140500").run())
     on_page(app, "map")
-    shown(app.get("button_group")[0].set_value("value").run())
+    scope(app, "children")
+    shown(app.get("button_group")[1].set_value("value").run())
     assert app.title[0].value == "晋城市各区县 · 有效发明专利拥有量"
     drawn = map_regions(figure(app))
     assert set(drawn) == JINCHENG_COUNTIES
@@ -88,9 +93,12 @@ def test_map_of_a_city_draws_every_county_grey_as_no_data(app):
     assert table["数值"].isna().all()
 
 
+def test_a_city_set_is_never_offered_for_the_province_above_it(app):
+    options = app.selectbox(key="region").options
+    assert options[0] == "晋城市" and "山西省" not in options and set(options) >= SHANXI_CITIES
+
+
 def test_the_county_choice_appears_under_a_city(app):
-    assert "county" not in [s.key for s in app.selectbox]  # 山西省: no county list
-    shown(app.selectbox(key="region").set_value("140500").run())
     county = app.selectbox(key="county")
     assert county.value == "140500" and len(county.options) == 7
     shown(county.set_value("140502").run())
@@ -169,6 +177,8 @@ def test_a_national_set_offers_every_province_and_drills_to_a_city_and_its_count
     shown(national.selectbox(key="city").set_value("140500").run())
     assert set(national.selectbox(key="county").options) == {"（全市）", *JINCHENG_COUNTIES}
     on_page(national, "grid")
+    assert national.title[0].value.startswith("山西省各市")  # a city compares with its province's cities first
+    scope(national, "children")
     assert national.title[0].value.startswith("晋城市各区县")
 
 

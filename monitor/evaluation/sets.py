@@ -10,7 +10,15 @@ import pandas as pd
 import pyarrow as pa
 
 from monitor.config import Indicator, MilestoneTarget, ReferenceTarget
-from monitor.evaluation.applied import AS_WRITTEN, NO_POPULATION, scaled_note, scales_per_resident
+from monitor.evaluation.applied import (
+    AS_WRITTEN,
+    NO_POPULATION,
+    applies_to,
+    not_applicable_note,
+    scaled_note,
+    scaled_value,
+    scales_per_resident,
+)
 from monitor.evaluation.panels import Panel, panel_windows, read_panels
 from monitor.evaluation.rules import _CODE, STATUSES, _evaluate_panel, _month_names, _Result
 from monitor.evaluation.status import Status
@@ -174,7 +182,9 @@ def _evaluate_for_regions(ctx, tset, target, panel: Panel, panel_codes, codes, r
     else:
         factor, noted = _scaling(ctx, scaling, codes, set_region, target.start, words)
         scaled = target.model_copy(update={"baseline": None})
-        out = _evaluate_panel(scaled, ind, sub, as_of, target_values=np.round(target.value * factor, 2))
+        values = np.array([scaled_value(target.value, x, ind.decimals) if np.isfinite(x) else np.nan
+                           for x in factor.tolist()])
+        out = _evaluate_panel(scaled, ind, sub, as_of, target_values=values)
         mine = np.flatnonzero(own)
         if len(mine):  # the set region itself: the target as written
             written = Panel([codes[k] for k in mine], sub.first, sub.values[mine], sub.complete,
@@ -184,12 +194,21 @@ def _evaluate_for_regions(ctx, tset, target, panel: Panel, panel_codes, codes, r
         missing = ~own & ~np.isfinite(factor)
         if missing.any():  # as scale_for_region: no population figure, no scaled target to judge
             out.clear(missing, _CODE[Status.NO_DATA])
+    upward = np.array([not applies_to(ctx.regions, set_region, c) for c in codes], dtype=bool)
+    if upward.any():  # a set is never applied to a region above its own
+        out.clear(upward, _CODE[Status.NO_DATA])
+        note = not_applicable_note(ctx.regions[set_region].name)
+        if note not in words:
+            words.append(note)
+        adjusted = np.where(upward, words.index(note), adjusted)
     cols = {"status": out.status, "current_period": out.current_month, "baseline_period": out.baseline_month,
             **out.numbers, "adjusted": adjusted, "unsure": out.unsure | (out.unsure_words if explain else False)}
     if explain:
         cols["explanation"] = _explanations(target, ind, as_of, out)
         cols["explanation"][missing] = NO_POPULATION
-        cols["has_demo"] = _has_demo(sub, out, as_of) & ~missing
+        if upward.any():
+            cols["explanation"][upward] = not_applicable_note(ctx.regions[set_region].name)
+        cols["has_demo"] = _has_demo(sub, out, as_of) & ~missing & ~upward
     return cols
 
 

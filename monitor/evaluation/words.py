@@ -451,6 +451,8 @@ def measure_label(target: IndicatorTarget, indicator: Indicator, as_of: str | No
     as of ``as_of``, the latest complete year's total before)."""
     if isinstance(target, LevelTarget) and indicator.kind == "flow" and indicator.frequency == "monthly":
         year = year_of(target.deadline)
+        if as_of is not None and as_of >= target.deadline:
+            return f"{year}年全年合计（1—12月）"
         if as_of is None or as_of >= f"{year}-01":
             return f"{year}年累计（1—当月）"
         return "年度合计（1—12月）"
