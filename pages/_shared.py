@@ -128,8 +128,10 @@ def _hand_back(key: str, options: list, default) -> None:
     Each page file draws the sidebar itself, so after a page switch Streamlit sees new widgets that
     would start from their defaults. The choices are therefore also kept under keys no widget owns
     ("_kept_…") and handed back on every run (Streamlit docs, "Widget behavior": keeping a value
-    across pages)."""
-    for choice in (st.session_state.get(key), st.session_state.get(f"_kept_{key}")):
+    across pages). A link may carry the first choice: ``?target_set=…&region=…&as_of=…`` (also
+    ``city``, ``county``) opens the dashboard on that view; the session's own choices win after."""
+    linked = st.query_params.get(key) if f"_kept_{key}" not in st.session_state else None
+    for choice in (st.session_state.get(key), st.session_state.get(f"_kept_{key}"), linked):
         if choice in options:
             st.session_state[key] = choice
             return

@@ -191,6 +191,23 @@ def test_another_city_changes_the_numbers_and_explains_the_per_capita_targets(ap
         assert taiyuan_values[name] != jincheng_values[name], name
 
 
+def test_a_link_opens_the_dashboard_on_the_view_it_names(dashboard_store, fresh_streamlit_caches):
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.query_params.update({"target_set": "shaanxi_2022", "region": "610100", "as_of": "2022-06"})
+    shown(at.run())
+    assert app_title(at) == "西安市 · 陕西省知识产权高质量发展（2022年度目标）"
+    assert "数据截至2022年6月" in at.caption[0].value
+    shown(at.selectbox(key="region").set_value("610000").run())  # the session's own choice wins after
+    assert app_title(at).startswith("陕西省 · ")
+    unknown = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    unknown.query_params.update({"target_set": "no_such_set", "region": "999999"})
+    assert app_title(shown(unknown.run())) == "晋城市 · 晋城市知识产权强市建设（2025年目标）"  # the defaults
+
+
+def app_title(at: AppTest) -> str:
+    return at.title[0].value
+
+
 def test_sidebar_choices_carry_over_to_another_page(app):
     shown(app.selectbox(key="region").set_value("140100").run())
     shown(app.select_slider(key="as_of").set_value("2024-06").run())
