@@ -4,8 +4,9 @@ Builds a national store from the seeded generator (bench/national.py) in a tempo
 and measures, in the same run, each step in its own process (so each step's peak memory is its
 own): the loader on a full-history file against DuckDB's ``read_csv`` of the same file; validation
 and preview of a 100,000-row monthly upload; every target of every region at one as-of month;
-each page's server-side run (AppTest) at national and at demo scale; PNG export per chart and a
-whole briefing. Prints one table and optionally writes it as CSV. Timings live here, never in
+each page's server-side run (AppTest) at national and at demo scale; every evaluating page in every
+state (target set × region level × as-of month, bench/sweep.py) and the default and five heavy
+views in a real browser; PNG export per chart and a whole briefing. Prints one table and optionally writes it as CSV. Timings live here, never in
 test asserts.
 """
 
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r["measure"] != "failed" for r in rows) else 1
 
 
-STEPS = ["build", "load", "upload", "evaluate", "pages", "exports"]
+STEPS = ["build", "load", "upload", "evaluate", "pages", "sweep", "browser", "exports"]
 
 if __name__ == "__main__":
     sys.exit(main())

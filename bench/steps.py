@@ -284,6 +284,23 @@ def exports(workdir: Path, scale: str) -> list[dict]:
                  "is its own process, not counted)") for r in keep]
 
 
+def sweep(workdir: Path, scale: str) -> list[dict]:
+    """Every evaluating page × target set × region level × three as-of months, server-side."""
+    from bench import sweep as bench_sweep
+
+    runs = bench_sweep.server_side(workdir / "national.duckdb")
+    return [_row("sweep", r["measure"], r["value"], "s", r["goal"], r["ok"], r["note"])
+            for r in bench_sweep.summarise(runs)]
+
+
+def browser(workdir: Path, scale: str) -> list[dict]:
+    """The default view and five heavy ones in a real browser, until the page is idle."""
+    from bench import sweep as bench_sweep
+
+    rows = bench_sweep.browser(workdir / "national.duckdb", workdir / "browser-streamlit.log")
+    return [_row("browser", r["measure"], r["value"], "s", r["goal"], r["ok"], r["note"]) for r in rows]
+
+
 def main(argv: list[str]) -> int:
     step, workdir, scale, out = argv
     rows = globals()[step](Path(workdir), scale)

@@ -48,3 +48,26 @@ def test_a_small_run_prints_every_figure_and_writes_the_csv(tmp_path, capsys):
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert all(r["measure"] != "failed" for r in rows)
     assert all(r["peak_mb"] for r in rows if r["step"] != "all" or r["measure"].startswith("peak"))
+
+
+def test_the_sweep_covers_every_set_at_three_region_levels_and_three_months(config):
+    from bench.sweep import sweep_states
+
+    states = sweep_states(config, ["2022-06", "2024-06", "2026-10"])
+    assert len(states) == len(config.target_sets) * 3 * 3
+    national = [s for s in states if s["target_set"] == "national_14th_plan"]
+    assert {s.get("county") for s in national} == {None, "140525"}  # 泽州县 under the national set
+    for state in states:  # never a region above the set's own (a city's plan is not its province's)
+        assert state["region"] != "140000" or config.target_set(state["target_set"]).region in ("140000", "100000")
+
+
+def test_the_sweep_summary_names_every_state_over_the_goal():
+    from bench.sweep import SWEEP_PAGES, summarise
+
+    runs = [{"state": f"s{k}", "page": page, "seconds": 0.5, "problem": ""} for k in range(3) for page in SWEEP_PAGES]
+    runs[4] = {**runs[4], "seconds": 2.5}
+    rows = summarise(runs)
+    assert len(rows) == len(SWEEP_PAGES) + 1
+    over = rows[-1]
+    assert over["ok"] is False and over["value"] == 2.5 and over["note"] == "s0"
+    assert [r["ok"] for r in rows[:-1]].count(False) == 1
