@@ -298,7 +298,8 @@ def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Fi
     behind = grid.behind_counts()
     rows = [f"{names[c]}（滞后{behind[c]}）" for c in grid.regions]
     cols = [_wrap(grid.target_labels[t], 5) for t in grid.targets]
-    custom = [[[grid.regions[r], grid.targets[c], status.iat[r, c] or "—", explanation.iat[r, c] or ""]
+    shown = grid.matrix("status_label")  # a reference's verdict reads 「已达成（参考）」
+    custom = [[[grid.regions[r], grid.targets[c], shown.iat[r, c] or "—", explanation.iat[r, c] or ""]
                for c in range(status.shape[1])] for r in range(status.shape[0])]
     fig = go.Figure(go.Heatmap(
         z=z.to_numpy(dtype="float64"), x=cols, y=rows, zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False,

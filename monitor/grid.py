@@ -21,7 +21,7 @@ import pandas as pd
 
 from monitor.config import MilestoneTarget
 from monitor.evaluation import STATUS_ORDER, Status
-from monitor.evaluation.applied import replace_target, scales_per_resident
+from monitor.evaluation.applied import replace_target, scales_per_resident, status_label
 from monitor.evaluation.sets import evaluate_regions
 from monitor.geo import map_children
 from monitor.overview import target_text
@@ -31,7 +31,7 @@ BEHIND_STATUSES = frozenset({Status.BEHIND.value, Status.MISSED.value})
 
 GRID_COLUMNS = ["region_code", "region_name", "target_id", "indicator", "indicator_name", "unit", "status",
                 "progress", "current", "current_period", "target_value", "target_text", "explanation", "adjusted",
-                "has_demo"]
+                "has_demo", "status_label"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ def status_grid(ctx, set_id: str, parent: str, as_of: str, *,
     cells = grid_cells(ctx, set_id, codes, as_of)
 
     own = {tset.region_of(t) for t in targets} & set(codes)
-    applied = ("绝对数量目标按常住人口比例折算，相对目标（增速、比值、稳步提升）按原文直接适用")
+    applied = ("绝对数量目标按常住人口比例折算，仅作参考（参考（按人口折算），状态注「（参考）」），"
+               "相对目标（增速、比值、稳步提升）按原文直接适用")
     set_name = ctx.regions[tset.region].name
     if not own:
         scaled_note = f"各地区没有本目标集的自有目标：矩阵比较的是{set_name}的目标适用于各地区的结果——{applied}。"
@@ -113,6 +114,8 @@ def grid_cells(ctx, set_id: str, codes: Sequence[str], as_of: str) -> pd.DataFra
     names = {t.id: ctx.config.indicator(t.indicator) for t in targets}
     batch["indicator_name"] = [names[t].name for t in batch["target_id"]]
     batch["unit"] = [names[t].unit for t in batch["target_id"]]
+    batch["status_label"] = [status_label(s, a if isinstance(a, str) else None)
+                             for s, a in zip(batch["status"], batch["adjusted"])]
     # region by region, as the per-region evaluation lists them
     region_major = np.arange(len(batch)).reshape(len(targets), n).T.ravel()
     cells = batch.iloc[region_major][GRID_COLUMNS].reset_index(drop=True)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from monitor.config import RatioFormula
 from monitor.evaluation import Status
+from monitor.evaluation.applied import REFERENCE, is_reference
 from monitor.geo import map_children
 from monitor.grid import StatusGrid
 from monitor.periods import format_month_cn
@@ -75,10 +76,18 @@ def status_map_frame(grid: StatusGrid, target_id: str) -> pd.DataFrame:
             "period": cell["current_period"] if cell is not None else None,
             "status": cell["status"] if cell is not None else Status.NO_DATA.value,
             "target": _float(cell["target_value"]) if cell is not None else None,
-            "explanation": cell["explanation"] if cell is not None else None,
+            "explanation": _marked(cell) if cell is not None else None,
             "has_demo": bool(cell["has_demo"]) if cell is not None else False,
         })
     return pd.DataFrame(rows, columns=MAP_COLUMNS)
+
+
+def _marked(cell) -> str | None:
+    """A cell's sentence, led by 参考（按人口折算） where its target is a per-capita reference."""
+    text = cell["explanation"] if isinstance(cell["explanation"], str) else None
+    if text and is_reference(cell["adjusted"]):
+        return f"{REFERENCE}，{cell['status_label']}：{text}"
+    return text
 
 
 def _float(value) -> float:
