@@ -56,7 +56,7 @@ for row in frame.itertuples():
                 when = format_month_cn(row.current_period)
                 if isinstance(row.latest_period, str) and row.latest_period > row.current_period:
                     when += f"（最新数据为{format_month_cn(row.latest_period)}）"
-                value_col.caption(f"{when} · {row.measure}")
+                value_col.caption(when if row.measure == row.indicator_name else f"{when} · {row.measure}")
             if row.gap is not None and row.gap == row.gap and row.gap > 0:
                 gap_col.metric("差距", f"{fmt(row.gap)}{row.unit}",
                                help="距目标还差多少（按目标方向）")

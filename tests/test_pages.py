@@ -135,6 +135,8 @@ def test_overview_of_jincheng_shows_its_seven_targets_with_status_and_explanatio
         else:
             assert card.target.startswith("目标：达到 "), card
             assert card.explanation.startswith("2025年12月"), card
+            # 当前值 is the deadline's value: its month is named, and so is the latest
+            assert "2025年12月（最新数据为2026年10月）" in card.captions, card
         assert "目标" in card.explanation, card
         assert card.metrics["当前值"] != "无数据", card
     assert sum(status_counts(app).values()) == 7
