@@ -14,6 +14,7 @@ from monitor.evaluation.applied import NO_POPULATION
 from monitor.evaluation.panels import panel_from_values
 from monitor.evaluation.sets import evaluate_regions
 from monitor.evaluation.words import measure_label
+from monitor.periods import format_month_cn
 from monitor.series import indicator_values
 
 
@@ -120,6 +121,10 @@ def ranking_figure(ctx, frame: pd.DataFrame, province: str, indicator_id: str, a
 
     ind = ctx.config.indicator(indicator_id)
     measure = frame["measure"].iloc[0] if not frame.empty else ind.name
-    title = f"{ctx.regions[province].name}各市{ind.name}排名" + (f"（{measure}）" if measure != ind.name else "")
+    said = [measure] if measure != ind.name else []
+    periods = set(frame["period"].dropna())
+    if len(periods) == 1 and (month := periods.pop()) != as_of:  # e.g. every city at a passed deadline
+        said.append(format_month_cn(month))
+    title = f"{ctx.regions[province].name}各市{ind.name}排名" + (f"（{'，'.join(said)}）" if said else "")
     return comparison_figure(frame.dropna(subset=["value"]), title=title, unit=ind.unit, as_of=as_of,
                              has_demo=bool(frame["has_demo"].any()))
