@@ -16,6 +16,7 @@ from bench.national import bulk_load, generate_national, scale_regions
 from monitor.config import MilestoneTarget
 from monitor.context import Context
 from monitor.evaluation import Status
+from monitor.evaluation.applied import applies_to
 from monitor.evaluation.panels import panel_windows, read_panels
 from monitor.evaluation.rules import NUMBER_COLUMNS
 from monitor.evaluation.sets import evaluate_regions, evaluate_sets
@@ -60,6 +61,11 @@ def test_every_target_agrees_with_the_reference_evaluation_on_a_sample_of_region
         explained = evaluate_regions(small_ctx, tset.id, as_of, sample, explain=True).set_index(
             ["region_code", "target_id"])
         for code in sample:
+            if not applies_to(small_ctx.regions, tset.region, code):  # never upward: every row says so
+                rows = explained.loc[code]
+                assert (rows["status"] == Status.NO_DATA.value).all() and rows["adjusted"].str.startswith("不适用").all()
+                assert (batch.loc[code]["status"] == Status.NO_DATA.value).all()
+                continue
             reference = evaluate_target_set(small_ctx, tset.id, as_of, code)
             for row in reference[reference["type"] != "milestone"].itertuples():
                 where = f"{tset.id} {row.target_id} {code} as of {as_of}: {row.explanation}"
@@ -116,7 +122,9 @@ def test_a_window_panel_holds_the_stored_values_from_its_first_month(small_ctx):
     targets = small_ctx.config.target_set("jincheng_2025").targets
     windows = panel_windows(small_ctx.config, targets, "2022-12")
     assert windows["invention_patents"] == "2020-06"  # the latest level at or before the start, 2020-09
-    assert windows["copyright_registrations"] == "2019-07"  # ... a 12-month sum: 11 months more
+    # an annual total: the calendar years before the start and three for a trend, each of 12 months:
+    # min(2020-09 − 3, 2022-12 − 36) = 2019-12, less 23 months
+    assert windows["copyright_registrations"] == "2018-01"
     assert panel_windows(small_ctx.config, targets, "2021-03")["invention_patents"] == "2020-04"  # a trend
 
     codes = ["140500", "140100"]
@@ -178,6 +186,8 @@ def test_history_older_than_the_months_read_is_found_as_the_reference_finds_it(g
         pd.testing.assert_frame_equal(windowed[set_id], whole[set_id])
         batch = windowed[set_id].set_index(["region_code", "target_id"])
         for code in codes:
+            if not applies_to(gappy_ctx.regions, gappy_ctx.config.target_set(set_id).region, code):
+                continue  # never upward (the rows say 不适用: see the test above)
             reference = evaluate_target_set(gappy_ctx, set_id, as_of, code)
             for row in reference[reference["type"] != "milestone"].itertuples():
                 got = batch.loc[(code, row.target_id)]
@@ -192,7 +202,7 @@ def test_the_gappy_series_do_reach_before_the_window(gappy_ctx):
     jincheng = evaluate_regions(gappy_ctx, "jincheng_2025", "2022-06", ["140100", "140200"]).set_index(
         ["region_code", "target_id"])
     assert jincheng.loc[("140100", "jc_copyright"), "baseline_period"] == "2017-12"  # window from 2018-11
-    assert jincheng.loc[("140200", "jc_copyright"), "baseline_period"] == "2020-10"  # first 12 months after start
+    assert jincheng.loc[("140200", "jc_copyright"), "baseline_period"] == "2020-12"  # the first complete year
     shaanxi = evaluate_regions(gappy_ctx, "shaanxi_2022", "2022-10", ["140200", "140300"]).set_index(
         ["region_code", "target_id"])
     # the level of 2019-06 (58) is the level before the period (the window starts 2021-01); 2022-10: 66
