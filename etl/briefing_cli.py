@@ -60,6 +60,13 @@ def cmd_briefing(args: argparse.Namespace) -> int:
             regions = [r.code for r in ctx.regions.cities_of(province) if not r.is_grouping]
     except RegionError as e:
         return _usage(f"地区无效：{e}")
+    from monitor.evaluation.applied import applies_to, not_applicable_note
+
+    set_region = ctx.config.target_set(args.target_set).region
+    above = [code for code in regions if not applies_to(ctx.regions, set_region, code)]
+    if above:  # never upward: a city's plan is not its province's
+        names = "、".join(ctx.regions[c].name for c in above)
+        return _usage(f"{not_applicable_note(ctx.regions[set_region].name)}（{names}）")
 
     if args.region:
         targets = [(regions[0], Path(args.out or briefing_file_name(ctx, args.target_set, regions[0], as_of)))]

@@ -77,7 +77,11 @@ def briefing_topic(tset: TargetSet, set_region_name: str) -> str:
 def briefing_title(ctx, set_id: str, region: str, as_of: str) -> str:
     """「晋城市知识产权强市建设目标监测简报（数据截至2025年12月）」."""
     tset = ctx.config.target_set(set_id)
-    topic = briefing_topic(tset, ctx.regions[tset.region].name)
+    set_name = ctx.regions[tset.region].name
+    topic = briefing_topic(tset, set_name)
+    if region != tset.region:  # another region: the set's targets as a reference, never its own plan
+        return (f"{ctx.regions[region].name}对照{set_name}{topic}目标监测简报（参考，数据截至"
+                f"{format_month_cn(as_of)}）")
     return f"{ctx.regions[region].name}{topic}目标监测简报（数据截至{format_month_cn(as_of)}）"
 
 

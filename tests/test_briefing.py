@@ -157,12 +157,14 @@ def test_cli_batch_mode_writes_one_briefing_per_city_of_the_province(db, tmp_pat
     assert len(written) == stdout.count("已生成") >= len(cities)
     for city in cities:
         [path] = [p for p in written if f"_{city}_" in p.name]
-        assert f"{city}共建知识产权强省工作要点目标监测简报" in flat(poppler("pdftotext", path, "-l", "1"))
+        # the province's set for a city: a reference, and the title says so
+        assert flat(f"{city}对照山西省共建知识产权强省工作要点目标监测简报（参考") in flat(poppler("pdftotext", path, "-l", "1"))
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--region", "999999", "--target-set", "jincheng_2025"), "「999999」不是已知地区"),
     (("--region", "晋城", "--target-set", "no_such_set"), "没有目标集「no_such_set」"),
+    (("--region", "山西省", "--target-set", "jincheng_2025"), "不适用：目标集为晋城市制定，不用于上级或更高层级的地区（山西省）"),
     (("--all-cities-of", "火星省", "--target-set", "jincheng_2025"), "「火星省」不是已知地区"),
 ])
 def test_cli_refuses_an_unknown_region_or_target_set_with_exit_code_2(db, tmp_path, args, message):
