@@ -27,7 +27,7 @@ from monitor.evaluation import (
     evaluate_target,
     pace_band,
 )
-from monitor.periods import add_months
+from monitor.periods import add_months, month_range
 
 # --------------------------------------------------------------------------- builders
 
@@ -965,3 +965,14 @@ def test_a_projection_just_short_of_its_target_is_not_shown_as_the_target():
     # apart; needed (40 − 32.49) / 9 = 0.834…
     assert result.explanation == ("截至2022年3月为32.49家，按线性进度应达32.5家，差0.01家；"
                                   "需月均新增0.834家方可于2022年底达到40家；按近12个月趋势预计届时为39.96家")
+
+
+def test_the_chart_of_an_annual_flow_target_stops_at_the_deadline_years_december():
+    from monitor.evaluation import measure_path
+
+    series = monthly("2025-01", [5] * 15)  # 2025-01 … 2026-03
+    path = measure_path(copyright_60(), COPYRIGHT, series, "2026-03")
+    assert path.measure == "2025年全年合计（1—12月）"
+    assert list(path.points.index) == ["2024-12", *month_range("2025-01", "2025-12")]
+    assert path.points.iloc[-1] == 60  # 12 × 5: the year's total, not a running sum into 2026
+    assert (path.t0, path.baseline, path.target) == ("2024-12", 0, 60)

@@ -321,6 +321,7 @@ def _line_target(out: _Result, target, indicator: Indicator, first: int, values:
         if calendar and as_of_col >= jan:
             # the deadline year has begun: its 1–N月 total, from 0 at the end of the year before
             points = cumulative_points(indicator, values, jan)
+            points[:, jan + 12:] = np.nan  # the deadline year's total ends with its December
             _observed(out, values, points, window)
             measured = np.ones(n, dtype=bool)
             t0, base, first_current = np.full(n, jan - 1), np.zeros(n), np.full(n, jan)
