@@ -7,6 +7,9 @@ font family so server-side exports render Chinese (RECIPES: Noto Sans CJK via fo
 
 from __future__ import annotations
 
+import math
+import re
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -174,8 +177,6 @@ _MAP_ASSUMED_WIDTH_PX = 760
 
 def _fit_zoom(bounds: tuple[float, float, float, float], width: int, height: int) -> float:
     """The zoom at which ``bounds`` (lon/lat) fill a ``width`` × ``height`` map (Web Mercator)."""
-    import math
-
     lon_min, lat_min, lon_max, lat_max = bounds
 
     def merc(lat: float) -> float:
@@ -304,9 +305,35 @@ def _standard_map_of_china(fig: go.Figure, shapes, outline_lons: list, outline_l
     return (full[0], max(full[1], NATIONAL_MAIN_MIN_LAT), full[2], full[3])
 
 
+def progress_label(progress, status: str | None) -> str | None:
+    """Progress as a cell or card reads it, never contradicting the status's colour: beyond the
+    target 「超额」 (the exact 1763 % says nothing a reader needs); short of it never 「100%」 (99.6 %
+    reads 99%); None without a progress figure."""
+    if not isinstance(progress, (int, float)) or progress != progress:
+        return None
+    reached = status == Status.ACHIEVED.value
+    if progress > 1 + 1e-9:
+        return "超额" if reached else "99%"  # past the line's end yet not reached: cannot read as done
+    if reached:
+        return "100%"
+    return f"{min(math.floor(progress * 100 + 1e-9), 99)}%"
+
+
+_WORD = re.compile(r"[A-Za-z0-9.%/]+|.", re.S)
+
+
 def _wrap(text: str, width: int) -> str:
-    """Break a long Chinese label into lines of ``width`` characters (axis labels do not wrap)."""
-    return "<br>".join(text[i:i + width] for i in range(0, len(text), width))
+    """Break a long Chinese label into lines of about ``width`` characters (axis labels do not
+    wrap), never inside a Latin word or number: 「专利密集型<br>产业增加值<br>占GDP比重」, not 「GD/P比重」."""
+    lines, line, size = [], "", 0.0
+    for token in _WORD.findall(text):
+        cost = len(token) / 2 if token[0].isascii() else 1.0  # Latin letters are about half as wide
+        if line and size + cost > width:
+            lines.append(line)
+            line, size = "", 0.0
+        line += token
+        size += cost
+    return "<br>".join([*lines, line] if line else lines)
 
 
 def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Figure:
@@ -324,10 +351,7 @@ def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Fi
         scale += [[i / n, STATUS_COLORS[s]], [(i + 1) / n, STATUS_COLORS[s]]]
 
     def label(p, s) -> str:
-        if isinstance(p, (int, float)) and p == p:
-            # beyond the target the exact share (4303 %) says nothing a reader needs
-            return ">100%" if p > 1 else f"{p:.0%}"
-        return s if isinstance(s, str) else "—"
+        return progress_label(p, s) or (s if isinstance(s, str) else "—")
 
     text = [[label(progress.iat[r, c], status.iat[r, c]) for c in range(status.shape[1])]
             for r in range(status.shape[0])]

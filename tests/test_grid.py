@@ -94,3 +94,24 @@ def test_reordering_a_grid_is_a_view_change_that_keeps_its_cells(demo_ctx):
     assert behind.cells is by_code.cells  # nothing evaluated again
     assert behind.regions == status_grid(demo_ctx, "shanxi_14th_plan", "140000", "2026-10").regions
     assert behind.regions != by_code.regions and behind.ordered("code").regions == by_code.regions
+
+
+@pytest.mark.parametrize(("progress", "status", "shown"), [
+    (17.63, "已达成", "超额"),  # never 1763 %
+    (1.0, "已达成", "100%"),
+    (0.996, "滞后", "99%"),  # short of the target never reads 100 % in a red cell
+    (0.5, "按期推进", "50%"),
+    (1.2, "需加快", "99%"),  # past the line's end but not reached: still not done
+    (-0.2, "滞后", "-20%"),
+    (None, "无数据", None),
+])
+def test_a_progress_label_never_contradicts_its_status(progress, status, shown):
+    from monitor.charts import progress_label
+
+    assert progress_label(progress, status) == shown
+
+
+def test_column_labels_break_between_words_not_inside_a_latin_one():
+    from monitor.charts import _wrap
+
+    assert _wrap("专利密集型产业增加值占GDP比重", 5) == "专利密集型<br>产业增加值<br>占GDP比重"
