@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from etl.keys import INDICATOR, KEY, MONTH, REGION, KeyCodes, StoredValues, combine, first_rows
 from etl.layout import Layout, is_total, period_from_title, similar_indicators, to_raw
 from etl.problems import Problem
-from etl.readers import read_grid
+from etl.readers import ReadLimits, read_grid
 from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
 from monitor import clock
@@ -45,6 +45,8 @@ COUNT_UNITS = {"件", "家", "项", "个", "人", "户", "次"}
 ORIGINS = ("published", "demo", "upload")
 STAGED_COLUMNS = ["region_code", "indicator_id", "month", "value", "line", "column", "origin", "source_url", "note",
                   "cumulative"]
+# unknown region names that get "是否是：…" suggestions; the rest of a file's unknown names are only named
+SUGGESTED_UNKNOWN = 200
 # a totals row may differ from the sum of its rows by rounding: 0.5 % or half a unit
 TOTAL_TOLERANCE = (0.005, 0.5)
 
@@ -195,11 +197,15 @@ def resolve_regions(texts, regions, *, within: str | None = None, title: str | N
     within the deepest region that contains every unambiguous row (or one named in the title).
     """
     resolved: dict[str, str | Exception] = {}
+    unknown = 0
     for text in texts:
         try:
-            resolved[text] = regions.resolve(text, within)
+            # suggestions scan every name: the first SUGGESTED_UNKNOWN unknown names get them, a file
+            # of a hundred thousand unknown names is not a hundred thousand scans
+            resolved[text] = regions.resolve(text, within, suggest=unknown < SUGGESTED_UNKNOWN)
         except RegionError as e:
             resolved[text] = e
+            unknown += 1
     ambiguous = [t for t, r in resolved.items() if isinstance(r, RegionError) and getattr(r, "candidates", None)]
     if not ambiguous:
         return resolved
@@ -586,12 +592,12 @@ def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_
 def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: str, *, population=None,
                 sheet: str | None = None, period: str | None = None, today: date | None = None,
                 allowed_regions: set[str] | None = None, within: str | None = None,
-                max_bytes: int | None = None) -> LoadPlan:
+                max_bytes: int | None = None, limits: ReadLimits | None = None) -> LoadPlan:
     """The one engine behind the upload page and ``python -m etl load``: any supported file → a plan.
 
-    Raises LoadError for a file that cannot be read at all (size, format, no header); row-level
-    problems are collected in the plan instead."""
-    grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes)
+    Raises LoadError for a file that cannot be read at all (size, format, no header; LimitError
+    beyond ``limits``, etl/readers.py); row-level problems are collected in the plan instead."""
+    grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes, limits=limits)
     try:
         raw, layout, notes = to_raw(grid, config, period=period)
     except LoadError as e:
