@@ -36,7 +36,7 @@ from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
 from monitor import clock
 from monitor.config import Config
-from monitor.errors import LoadError, PeriodError, RegionError
+from monitor.errors import LoadError, PeriodError, RegionError, quoted
 from monitor.periods import add_months, last_full_month, parse_month
 from monitor.store import Store, remove_observations
 
@@ -120,7 +120,9 @@ def _clean_number(s: str) -> str:
 
 def parse_values(texts: pd.Series) -> pd.DataFrame:
     """Vectorised parse of value cells: value (float or NaN), missing, percent, unit (a unit
-    written into the cell, '3.5亿元'), bad (not a number).
+    written into the cell, '3.5亿元'), bad (not a number), separator (a comma that is not a
+    thousands separator: '1,5'), digits (more significant digits than a double keeps: a
+    30-digit number). A separator or digits cell has no value.
 
     Most cells of a large file are plain decimals ('612', '0.35'): pyarrow reads those; only the
     other cells are cleaned (full-width digits, thousands separators, %, units) and read by
@@ -142,7 +144,8 @@ def parse_values(texts: pd.Series) -> pd.DataFrame:
         rest = _parse_cells(s, has_fraction=False, whole=True)
     value[~plain] = rest["value"].to_numpy()
     parsed = {"value": value}
-    for name, default in {"missing": False, "percent": False, "unit": "", "bad": False}.items():
+    for name, default in {"missing": False, "percent": False, "unit": "", "bad": False, "separator": False,
+                          "digits": False}.items():
         column = np.full(len(s), default, dtype=object if name == "unit" else bool)
         column[~plain] = rest[name].to_numpy()
         parsed[name] = pd.Series(column, index=s.index, dtype=column.dtype)  # objects stay objects
@@ -153,6 +156,7 @@ def parse_values(texts: pd.Series) -> pd.DataFrame:
 # alike: its digits and its power of ten are exact doubles, divided once.
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 _PLAIN_MAX_DIGITS = 15
+_GROUPED = r"^[-+]?\d{1,3}(?:,\d{3})+(?![\d,])"
 
 
 def _parse_cells(texts: pd.Series, *, has_fraction: bool, whole: bool = False) -> pd.DataFrame | None:
@@ -165,8 +169,14 @@ def _parse_cells(texts: pd.Series, *, has_fraction: bool, whole: bool = False) -
     column then reads as it always did."""
     s = texts.map(_clean_number)
     missing = s.isin(MISSING_MARKERS)
+    # a comma is a thousands separator only between groups of three digits ('1,234.5', '12,345万元');
+    # '1,5' is 1.5 in much of Europe and 15 to pandas: neither is taken
+    written = texts.map(lambda t: re.sub(r"[\s\u3000]", "", str(t).translate(_FULLWIDTH)))
+    separator = ~missing & written.str.contains(",", regex=False) & ~written.str.match(_GROUPED)
+    digits = ~missing & ~separator & (s.str.replace(r"[eE].*$", "", regex=True).str.replace(r"[^0-9]", "", regex=True)
+                                      .str.strip("0").str.len() > _PLAIN_MAX_DIGITS)
     percent = s.str.endswith("%")
-    cells = s.str.removesuffix("%").where(~missing)
+    cells = s.str.removesuffix("%").where(~missing & ~separator & ~digits)
     if has_fraction:
         number = pd.to_numeric(pd.concat([cells, pd.Series(["0.5"], dtype=cells.dtype)]), errors="coerce")
         number = pd.Series(number.to_numpy()[:-1], index=s.index)
@@ -175,15 +185,15 @@ def _parse_cells(texts: pd.Series, *, has_fraction: bool, whole: bool = False) -
     if not whole and number.dtype.kind not in "fi":
         return None
     unit = pd.Series("", index=s.index, dtype=object)
-    bad = ~missing & number.isna()
+    bad = ~missing & ~separator & ~digits & number.isna()
     if bad.any():
         parts = s[bad].str.extract(_NUMBER_WITH_UNIT)
         ok = parts["num"].notna() & parts["unit"].map(lambda u: isinstance(u, str) and is_unit(u))
         number.loc[ok[ok].index] = parts.loc[ok, "num"].astype(float)
         unit.loc[ok[ok].index] = parts.loc[ok, "unit"]
-        bad = ~missing & number.isna()
+        bad = ~missing & ~separator & ~digits & number.isna()
     return pd.DataFrame({"value": number.astype("float64"), "missing": missing, "percent": percent, "unit": unit,
-                         "bad": bad})
+                         "bad": bad, "separator": separator, "digits": digits})
 
 
 # --------------------------------------------------------------------------- regions
@@ -238,11 +248,26 @@ def _context_scopes(codes: list[str], regions, title: str | None) -> list[str]:
     return list(dict.fromkeys(scopes))
 
 
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
 def _parse_period(text: str) -> tuple[str, bool]:
-    """A period cell: '2024-06', '2024年6月', or a year-to-date range '2024年1-6月' (cumulative)."""
+    """A period cell: '2024-06', '2024年6月', or a year-to-date range '2024年1-6月' (cumulative).
+
+    A date is taken as its month only when it exists (2025-02-30 and 2025年2月30日 do not), and a
+    cell with a sign before its year (-2025-01) is not read as the month inside it."""
     try:
         return parse_month(text), False
     except PeriodError:
+        cell = str(text).strip()
+        if cell[:1] in "-+－＋":
+            raise PeriodError(f"「{quoted(cell)}」前面多了符号；期间请写作 YYYY-MM（例如 2025-01）") from None
+        if m := _DATE.match(cell):
+            year, month, day = (int(g) for g in m.groups())
+            try:
+                date(year, month, day)
+            except ValueError:
+                raise PeriodError(f"「{cell}」不是存在的日期；期间只需写月份，例如 {year:04d}-{min(max(month, 1), 12):02d}") from None
         found = period_from_title(text)
         if found:
             return found
@@ -310,8 +335,11 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     units = _units(given["unit"], parsed["unit"].to_numpy(object), n)
 
     ok = ~(unknown_indicator | region_error | out_of_scope | period_error | future)
-    not_a_number = ~missing & np.isnan(value)
-    going = ok & ~missing & ~not_a_number
+    separator = ok & parsed["separator"].to_numpy(bool)
+    digits = ok & parsed["digits"].to_numpy(bool)
+    not_a_number = ~missing & np.isnan(value) & ~separator & ~digits
+    not_finite = ok & ~missing & np.isinf(value)  # inf, Infinity, 1e309
+    going = ok & ~missing & ~not_a_number & ~separator & ~digits & ~not_finite
     percent_wrong = going & percent & indicators_found.spread([d is not None and d.unit != "%" for d in definitions], bool)
     going &= ~percent_wrong
 
@@ -336,6 +364,10 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     negative = going & (value < 0) & indicators_found.spread(
         [d is not None and d.unit in COUNT_UNITS for d in definitions], bool)
     going &= ~negative
+    ceiling = indicators_found.spread([d.plausible_max if d is not None and d.plausible_max else np.inf
+                                       for d in definitions], "float64")
+    implausible = going & (value > ceiling)
+    going &= ~implausible
     totals_rows = going & is_total_row
     going &= ~is_total_row
     origins = distinct_or(given["origin"], n, "")
@@ -346,7 +378,9 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     columns = Distinct(columns.codes, ["数值" if pd.isna(c) else c for c in columns.texts])
     checks = {"indicator": unknown_indicator, "region": region_error, "scope": out_of_scope,
               "period": period_error, "future": future, "missing": missing, "not_a_number": not_a_number,
-              "percent": percent_wrong, "unit": unit_wrong, "negative": negative, "origin": origin_wrong}
+              "separator": separator, "digits": digits, "not_finite": not_finite,
+              "percent": percent_wrong, "unit": unit_wrong, "negative": negative, "range": implausible,
+              "origin": origin_wrong}
     texts = _RowTexts(raw["value"], regions_found, indicators_found, periods_found, columns, units, origins)
     problems = _stage_problems(file_name, config, checks, lines, texts, region_answers, definitions,
                                period_answers, value, latest_allowed)
@@ -469,6 +503,17 @@ def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray
         elif check == "not_a_number":
             problems.append(Problem(file_name, line, column, "value", cell,
                                     f"第 {line} 行「{column}」列的「{cell}」不是数字；请只填数字（可带千分位逗号），缺失请留空或填「—」"))
+        elif check == "separator":
+            problems.append(Problem(file_name, line, column, "value", cell,
+                                    f"第 {line} 行「{column}」列的「{quoted(cell)}」中的逗号不是千分位分隔符，无法确定数值；"
+                                    "小数请用小数点（如 1.5），千分位请每三位一个逗号（如 1,500）或不写逗号"))
+        elif check == "digits":
+            problems.append(Problem(file_name, line, column, "value", quoted(cell),
+                                    f"第 {line} 行「{column}」列的「{quoted(cell)}」有效数字超过 15 位，无法准确保存；"
+                                    "请核对数值（是否多粘贴了数字），按指标单位填写"))
+        elif check == "not_finite":
+            problems.append(Problem(file_name, line, column, "value", quoted(cell),
+                                    f"第 {line} 行「{column}」列的「{quoted(cell)}」不是有限的数字；请填写实际数值，缺失请留空或填「—」"))
         elif check == "origin":
             origin = texts.origins.texts[texts.origins.codes[p]]
             problems.append(Problem(file_name, line, "origin", "value", origin,
@@ -482,6 +527,12 @@ def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray
                 unit = texts.units.texts[texts.units.codes[p]]
                 problems.append(Problem(file_name, line, column, "unit", unit,
                                         f"第 {line} 行「{ind.name}」的单位「{unit}」无法换算为指标单位「{ind.unit}」；请按{ind.unit}填报或改正单位"))
+            elif check == "range":
+                problems.append(Problem(file_name, line, column, "range", quoted(cell),
+                                        f"第 {line} 行「{ind.name}」的数值 {float(value[p]):,.15g}{ind.unit}超过合理上限 "
+                                        f"{ind.plausible_max:,.15g}{ind.unit}；"
+                                        + ("百分比请填 0–100 之间的数（12.5 表示 12.5%）" if ind.unit == "%"
+                                           else "请核对数值和单位（是否把元填成了亿元，或多填了几位数字）")))
             else:  # negative
                 problems.append(Problem(file_name, line, column, "negative", cell,
                                         f"第 {line} 行「{ind.name}」为负数 {float(value[p]):g}；计数不能为负，请核对"))

@@ -450,3 +450,62 @@ def test_plain_numbers_read_by_pyarrow_are_what_pandas_reads_in_the_whole_column
     assert fast["value"].tolist() == pytest.approx(whole["value"].tolist(), nan_ok=True, rel=0, abs=0)
     for name in ("missing", "percent", "unit", "bad"):
         assert fast[name].tolist() == whole[name].tolist()
+
+
+# --------------------------------------------------------------------------- numbers and dates that exist
+
+
+@pytest.mark.parametrize("written", ["inf", "Infinity", "-inf", "1e309", "-1E400"])
+def test_a_value_that_is_not_a_finite_number_is_an_error(plan_of, written):
+    plan = plan_of(HEADER + f"晋城,有效发明专利拥有量,2024-06,{written}\n晋城,有效发明专利拥有量,2024-07,615\n")
+    assert not plan.ok and staged(plan) == [("140500", "invention_patents", "2024-07", 615.0, 3)]
+    [error] = plan.errors
+    assert error.message == f"第 2 行「数值」列的「{written}」不是有限的数字；请填写实际数值，缺失请留空或填「—」"
+
+
+def test_a_number_of_thirty_digits_is_an_error_not_a_rounded_figure(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-06,123456789012345678901234567890\n")
+    [error] = plan.errors
+    assert error.message.startswith("第 2 行「数值」列的「123456789012345678901234567890」有效数字超过 15 位")
+
+
+def test_a_value_beyond_the_indicators_plausible_maximum_is_an_error(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-06,1e308\n"
+                   "晋城,专利密集型产业增加值占GDP比重,2024-06,150\n晋城,专利密集型产业增加值占GDP比重,2024-07,15%\n")
+    assert [(e.row, e.check) for e in plan.errors] == [(2, "range"), (3, "range")]
+    assert plan.errors[0].message == ("第 2 行「有效发明专利拥有量」的数值 1e+308件超过合理上限 1,000,000,000件；"
+                                      "请核对数值和单位（是否把元填成了亿元，或多填了几位数字）")
+    assert plan.errors[1].message.endswith("超过合理上限 100%；百分比请填 0–100 之间的数（12.5 表示 12.5%）")
+    assert staged(plan) == [("140500", "patent_intensive_share", "2024-07", 15.0, 4)]
+
+
+def test_a_value_at_the_plausible_maximum_is_loaded(plan_of):
+    plan = plan_of(HEADER + "晋城,专利密集型产业增加值占GDP比重,2024-06,100\n")
+    assert plan.ok and staged(plan)[0][3] == 100.0
+
+
+@pytest.mark.parametrize("written", ['"1,5"', '"1,2345"', '"12,34.5"', '"１，５"'])
+def test_a_comma_that_is_not_a_thousands_separator_is_an_error_saying_how_to_write_it(plan_of, written):
+    plan = plan_of(HEADER + f"晋城,有效发明专利拥有量,2024-06,{written}\n")
+    [error] = plan.errors
+    assert error.message == (f"第 2 行「数值」列的「{written.strip(chr(34))}」中的逗号不是千分位分隔符，无法确定数值；"
+                             "小数请用小数点（如 1.5），千分位请每三位一个逗号（如 1,500）或不写逗号")
+
+
+@pytest.mark.parametrize(("written", "month"), [("2025-02-30", "2025-02"), ("2025年2月30日", "2025-02"),
+                                                ("2024/13/01", "2024-12")])
+def test_a_date_that_does_not_exist_is_an_error(plan_of, written, month):
+    plan = plan_of(HEADER + f"晋城,有效发明专利拥有量,{written},612\n")
+    [error] = plan.errors
+    assert error.message == f"第 2 行「期间」列：「{written}」不是存在的日期；期间只需写月份，例如 {month}"
+
+
+def test_a_date_that_exists_is_taken_as_its_month(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-02-29,612\n")
+    assert plan.ok and staged(plan)[0][2] == "2024-02"
+
+
+def test_a_sign_before_the_year_is_an_error_not_the_month_inside(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,-2024-06,612\n")
+    [error] = plan.errors
+    assert error.message == "第 2 行「期间」列：「-2024-06」前面多了符号；期间请写作 YYYY-MM（例如 2025-01）"
