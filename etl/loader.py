@@ -156,6 +156,8 @@ def parse_values(texts: pd.Series) -> pd.DataFrame:
 # alike: its digits and its power of ten are exact doubles, divided once.
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 _PLAIN_MAX_DIGITS = 15
+# a link shown beside published values and printed in briefings: a web address and nothing else
+_LINK = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 _GROUPED = r"^[-+]?\d{1,3}(?:,\d{3})+(?![\d,])"
 
 
@@ -279,18 +281,24 @@ def _parse_period(text: str) -> tuple[str, bool]:
 
 def stage(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: date | None = None,
           allowed_regions: set[str] | None = None, within: str | None = None,
-          title: str | None = None) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
+          title: str | None = None, provenance: bool = True) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
     """Resolve, cast and check every row. Returns the good rows, every problem found, and the
     totals rows (parsed like any row, kept apart for the totals check, never loaded)."""
     staged, problems, totals, _codes = _stage(raw, file_name, config, regions, KeyCodes(), today=today,
-                                              allowed_regions=allowed_regions, within=within, title=title)
+                                              allowed_regions=allowed_regions, within=within, title=title,
+                                              provenance=provenance)
     return staged, problems, totals
 
 
 def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: KeyCodes, *, today: date | None,
-           allowed_regions: set[str] | None, within: str | None,
-           title: str | None) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame, np.ndarray]:
+           allowed_regions: set[str] | None, within: str | None, title: str | None,
+           provenance: bool = True) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame, np.ndarray]:
     """``stage``, and the key codes of the good rows (numbered in ``keys``).
+
+    ``provenance``: whether the person loading may say where values come from (来源类型, 来源,
+    备注: an administrator, or the CLI's operator). Without it, a row that marks a value as
+    published or names a source is an error (a clerk cannot publish "official" figures), and
+    the notes column is left out with a note saying so. Links must be http(s) for everyone.
 
     Each check is a mask over all rows, worked out once per distinct region, indicator, period,
     unit and origin; Problems are written only for the rows that have one. A row's region,
@@ -301,6 +309,9 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     n = len(raw)
     given = {name: raw[name] if name in raw.columns else None
              for name in ("unit", "column", "cumulative", "is_total", "origin", "source_url", "note")}
+    notes_dropped = not provenance and given["note"] is not None and bool((given["note"].astype(str) != "").any())
+    if notes_dropped:
+        given["note"] = None
     is_total_row = (given["is_total"] if given["is_total"] is not None else raw["region"].map(is_total)).to_numpy(bool)
     lines = raw["line"].to_numpy()
 
@@ -372,7 +383,13 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     going &= ~is_total_row
     origins = distinct_or(given["origin"], n, "")
     origin_wrong = going & origins.spread([bool(o) and o not in ORIGINS for o in origins.texts], bool)
-    good = going & ~origin_wrong
+    links = distinct_or(given["source_url"], n, "")
+    privileged = going & ~origin_wrong & (origins.spread([bool(o) for o in origins.texts], bool)
+                                          | links.spread([bool(u) for u in links.texts], bool)) if not provenance \
+        else np.zeros(n, dtype=bool)
+    link_wrong = going & ~origin_wrong & ~privileged & links.spread([bool(u) and not _LINK.match(u) for u in links.texts],
+                                                                     bool)
+    good = going & ~origin_wrong & ~privileged & ~link_wrong
 
     columns = distinct_or(given["column"], n, None)
     columns = Distinct(columns.codes, ["数值" if pd.isna(c) else c for c in columns.texts])
@@ -380,10 +397,13 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
               "period": period_error, "future": future, "missing": missing, "not_a_number": not_a_number,
               "separator": separator, "digits": digits, "not_finite": not_finite,
               "percent": percent_wrong, "unit": unit_wrong, "negative": negative, "range": implausible,
-              "origin": origin_wrong}
-    texts = _RowTexts(raw["value"], regions_found, indicators_found, periods_found, columns, units, origins)
+              "origin": origin_wrong, "provenance": privileged, "link": link_wrong}
+    texts = _RowTexts(raw["value"], regions_found, indicators_found, periods_found, columns, units, origins, links)
     problems = _stage_problems(file_name, config, checks, lines, texts, region_answers, definitions,
                                period_answers, value, latest_allowed)
+    if notes_dropped:
+        problems.insert(0, Problem(file_name, None, "备注", "provenance", None,
+                                   "「备注」列未导入：只有管理员可以为数值写备注；该列已忽略，数值照常导入", "info"))
 
     months = [None if isinstance(p, Exception) else p[0] for p in period_answers]
     cumulative = periods_found.spread([not isinstance(p, Exception) and p[1] for p in period_answers], bool)
@@ -448,6 +468,7 @@ class _RowTexts(NamedTuple):
     columns: Distinct
     units: Distinct
     origins: Distinct
+    links: Distinct
 
 
 def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray], lines: np.ndarray,
@@ -455,7 +476,7 @@ def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray
                     value: np.ndarray, latest_allowed: str) -> list[Problem]:
     """The problems of the rows flagged in ``checks``, in the order a row-by-row pass says them:
     row by row; within a row indicator, region, period, then the value's problem."""
-    said_once = {"indicator": 0, "region": 1, "scope": 1, "period": 2, "future": 2}
+    said_once = {"indicator": 0, "region": 1, "scope": 1, "period": 2, "future": 2, "provenance": 4, "link": 4}
     found: list[tuple[int, int, str]] = []
     for check, mask in checks.items():
         positions = np.flatnonzero(mask)
@@ -514,6 +535,15 @@ def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray
         elif check == "not_finite":
             problems.append(Problem(file_name, line, column, "value", quoted(cell),
                                     f"第 {line} 行「{column}」列的「{quoted(cell)}」不是有限的数字；请填写实际数值，缺失请留空或填「—」"))
+        elif check == "provenance":
+            problems.append(Problem(file_name, line, "来源类型/来源", "provenance", None,
+                                    f"第 {line} 行填写了「来源类型」或「来源」：只有管理员可以把数值标为公布值或注明来源；"
+                                    "请删去这两列（或清空其中的单元格）后重新上传，或请管理员导入"))
+        elif check == "link":
+            link = texts.links.texts[texts.links.codes[p]]
+            problems.append(Problem(file_name, line, "来源", "link", quoted(link),
+                                    f"第 {line} 行「来源」列的「{quoted(link)}」不是以 http:// 或 https:// 开头的网址；"
+                                    "请填写完整网址，或清空该单元格"))
         elif check == "origin":
             origin = texts.origins.texts[texts.origins.codes[p]]
             problems.append(Problem(file_name, line, "origin", "value", origin,
@@ -611,14 +641,16 @@ def _diff(staged: pd.DataFrame, codes: np.ndarray, stored: StoredValues | None) 
 
 def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_name: str, file_hash: str,
               today: date | None = None, allowed_regions: set[str] | None = None, within: str | None = None,
-              population=None, layout: Layout | None = None, notes: list[Problem] | None = None) -> LoadPlan:
+              population=None, layout: Layout | None = None, notes: list[Problem] | None = None,
+              provenance: bool = True) -> LoadPlan:
     """Stage a raw long frame and check it against the store: the preview, nothing written."""
     from etl import checks
 
     title = layout.title if layout else None
     keys = KeyCodes()
     staged, problems, totals, codes = _stage(raw, file_name, config, regions, keys, today=today,
-                                             allowed_regions=allowed_regions, within=within, title=title)
+                                             allowed_regions=allowed_regions, within=within, title=title,
+                                             provenance=provenance)
     problems = [*(notes or []), *problems]
     if staged.empty and not any(p.severity == "error" for p in problems):
         problems.append(Problem(file_name, None, None, "file", None,
@@ -643,11 +675,13 @@ def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_
 def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: str, *, population=None,
                 sheet: str | None = None, period: str | None = None, today: date | None = None,
                 allowed_regions: set[str] | None = None, within: str | None = None,
-                max_bytes: int | None = None, limits: ReadLimits | None = None) -> LoadPlan:
+                max_bytes: int | None = None, limits: ReadLimits | None = None,
+                provenance: bool = True) -> LoadPlan:
     """The one engine behind the upload page and ``python -m etl load``: any supported file → a plan.
 
     Raises LoadError for a file that cannot be read at all (size, format, no header; LimitError
-    beyond ``limits``, etl/readers.py); row-level problems are collected in the plan instead."""
+    beyond ``limits``, etl/readers.py); row-level problems are collected in the plan instead.
+    ``provenance`` False (an uploader, not an administrator): see ``_stage``."""
     grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes, limits=limits)
     try:
         raw, layout, notes = to_raw(grid, config, period=period)
@@ -658,7 +692,7 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
         raise
     plan = plan_load(store, config, regions, raw, file_name=file_name, file_hash=file_digest(data), today=today,
                      allowed_regions=allowed_regions, within=within, population=population, layout=layout,
-                     notes=notes)
+                     notes=notes, provenance=provenance)
     plan.source, plan.data, plan.sheet, plan.sheets = grid.description, data, grid.sheet, grid.sheets
     return plan
 

@@ -38,10 +38,11 @@ if uploaded is not None and uploaded.name.lower().endswith(".xlsx"):
 
 def current_plan(data: bytes, name: str) -> LoadPlan:
     """The plan for this file and these options, computed once per store version."""
-    key = (hash(data), name, sheet, period, ctx.store.data_version(), session.username, session.scope)
+    key = (hash(data), name, sheet, period, ctx.store.data_version(), session.username, session.scope, session.role)
     if st.session_state.get("upload_plan_key") != key:
+        # only an administrator may mark values as published or give their source (来源类型, 来源, 备注)
         plan = plan_upload(ctx.store, ctx.config, ctx.regions, data, name, population=ctx.population, sheet=sheet,
-                           period=period, allowed_regions=allowed)
+                           period=period, allowed_regions=allowed, provenance=session.role == "admin")
         outside = [p for p in plan.errors if p.check == "scope"]
         auth.audit_log().record(
             "upload", actor=session.username, outcome="ok" if plan.ok else "refused", target=name,

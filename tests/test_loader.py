@@ -393,6 +393,33 @@ def test_an_origin_column_is_checked_and_an_empty_one_is_stored_as_null(plan_of)
         ["published", "http://a", None], [None, None, "更正"]]
 
 
+def test_only_an_administrator_may_mark_values_as_published_or_name_their_source(store, config, regions):
+    text = ("地区,指标,期间,数值,来源类型,来源,备注\n"
+            "晋城,有效发明专利拥有量,2024-05,600,published,https://evil.example/fake-bulletin.html,\n"
+            "晋城,有效发明专利拥有量,2024-06,612,,,更正\n"
+            "晋城,有效注册商标量,2024-06,13000,,https://evil.example/,\n"
+            "晋城,有效注册商标量,2024-05,12000,,,\n").encode()
+    clerk = plan_upload(store, config, regions, text, "a.csv", today=TODAY, provenance=False)
+    assert [(p.row, p.check, p.severity) for p in clerk.problems] == [
+        (2, "provenance", "error"), (4, "provenance", "error"), (None, "provenance", "info")]
+    assert clerk.problems[0].message == ("第 2 行填写了「来源类型」或「来源」：只有管理员可以把数值标为公布值或注明来源；"
+                                         "请删去这两列（或清空其中的单元格）后重新上传，或请管理员导入")
+    assert clerk.problems[-1].message == "「备注」列未导入：只有管理员可以为数值写备注；该列已忽略，数值照常导入"
+    assert clerk.rows[["origin", "source_url", "note"]].values.tolist() == [[None, None, None]] * 2
+    admin = plan_upload(store, config, regions, text, "a.csv", today=TODAY)
+    assert admin.ok and admin.rows["note"].tolist() == [None, "更正", None, None]
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "ftp://a.example/x", "evil.example/x", "https://a.example/ x",
+                                  'https://a.example/"onmouseover="x', "data:text/html,<b>x</b>"])
+def test_a_source_link_must_be_a_web_address(plan_of, link):
+    quoted_link = '"' + link.replace('"', '""') + '"'
+    plan = plan_of(f"地区,指标,期间,数值,来源\n晋城,有效发明专利拥有量,2024-05,600,{quoted_link}\n")
+    [error] = plan.errors
+    assert (error.check, error.row) == ("link", 2)
+    assert error.message.endswith("不是以 http:// 或 https:// 开头的网址；请填写完整网址，或清空该单元格")
+
+
 def test_the_month_before_is_taken_from_the_file_before_the_store(load, plan_of):
     load(HEADER + "晋城,有效发明专利拥有量,2024-05,100\n晋城,有效注册商标量,2024-05,13000\n")
     plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-05,600\n晋城,有效发明专利拥有量,2024-06,612\n"
