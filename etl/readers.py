@@ -200,12 +200,36 @@ def decode(data: bytes, file_name: str) -> tuple[str, str]:
             return data.decode("utf-16"), "utf-16"
     except UnicodeDecodeError:
         raise LoadError(f"{file_name} 开头标明了编码（BOM），但内容不是该编码的文字；请用 Excel 重新“另存为” CSV UTF-8 后再导入") from None
+    if (utf16 := _utf16_without_bom(data)) is not None:
+        try:
+            return data.decode(utf16), "utf-16"
+        except UnicodeDecodeError:
+            raise LoadError(f"{file_name} 看起来是 UTF-16 文本（没有 BOM），但无法按 UTF-16 读取；"
+                            "请用 Excel 重新“另存为” CSV UTF-8 后再导入") from None
     for encoding in ("utf-8", "gb18030"):
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise LoadError(f"无法识别 {file_name} 的文字编码（既不是 UTF-8 也不是 GBK）；请在 Excel 中另存为“CSV UTF-8”后再导入")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" / "utf-16-be" for UTF-16 text saved without a BOM, else None.
+
+    UTF-8 and GB18030 text never holds a zero byte; UTF-16 holds one in every ASCII character
+    (digits, commas, line breaks: every CSV has them), at odd offsets little-endian and at even
+    offsets big-endian. GB18030 would decode such bytes into mojibake without complaint."""
+    sample = data[:4096]
+    zeros = sample.count(0)
+    if zeros < 2:
+        return None
+    odd = sample[1::2].count(0)
+    if odd >= 0.9 * zeros:
+        return "utf-16-le"
+    if zeros - odd >= 0.9 * zeros:
+        return "utf-16-be"
+    return None
 
 
 def _sniff_delimiter(text: str) -> str:

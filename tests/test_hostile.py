@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from test_access_pages import served  # noqa: F401  (the fixture: demo store copy, test accounts)
 
 from bench import hostile
 from etl.loader import SUGGESTED_UNKNOWN, plan_upload
@@ -176,3 +177,19 @@ def test_the_engine_refuses_each_hostile_file_with_a_load_error(case, store, con
     with pytest.raises(LoadError) as caught:
         plan_upload(store, config, regions, data, name, today=TODAY)
     assert name in str(caught.value) and "请" in str(caught.value)
+
+
+@pytest.mark.parametrize("case", ["malformed_xml", "xfd_cell"])
+def test_the_upload_page_refuses_a_hostile_workbook_in_chinese_without_a_traceback(case, served):  # noqa: F811
+    from test_pages import log_in, on_page, shown, texts
+
+    app, store, _ = served
+    version = store.data_version()
+    log_in(app, "clerk")
+    on_page(app, "upload")
+    name, data = hostile.CASES[case]()
+    app.file_uploader[0].upload(name, data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    shown(app.run())  # no exception on the page
+    [error] = texts(app.error)
+    assert error.startswith(f"无法导入：{name} ") and "请" in error
+    assert store.data_version() == version

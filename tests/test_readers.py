@@ -369,3 +369,9 @@ def test_most_generated_text_takes_the_pyarrow_path(small_head):
     # else the comparison above would test the csv module against itself
     taken = sum(read_grid(generated_text(seed).encode("utf-8"), "表.csv").tail is not None for seed in range(60))
     assert taken >= 20
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_saved_without_a_byte_order_mark_is_recognised_not_read_as_gb18030(encoding):
+    grid = read_grid(TABLE.encode(encoding), "无BOM.csv")
+    assert grid.rows == ROWS and grid.encoding == "utf-16"
