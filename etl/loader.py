@@ -31,12 +31,12 @@ import pyarrow.compute as pc
 from etl.keys import INDICATOR, KEY, MONTH, REGION, KeyCodes, StoredValues, combine, first_rows
 from etl.layout import Layout, is_total, period_from_title, similar_indicators, to_raw
 from etl.problems import Problem
-from etl.readers import read_grid
+from etl.readers import ReadLimits, read_grid
 from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
 from monitor import clock
 from monitor.config import Config
-from monitor.errors import LoadError, PeriodError, RegionError
+from monitor.errors import LoadError, PeriodError, RegionError, quoted
 from monitor.periods import add_months, last_full_month, parse_month
 from monitor.store import Store, remove_observations
 
@@ -45,6 +45,8 @@ COUNT_UNITS = {"件", "家", "项", "个", "人", "户", "次"}
 ORIGINS = ("published", "demo", "upload")
 STAGED_COLUMNS = ["region_code", "indicator_id", "month", "value", "line", "column", "origin", "source_url", "note",
                   "cumulative"]
+# unknown region names that get "是否是：…" suggestions; the rest of a file's unknown names are only named
+SUGGESTED_UNKNOWN = 200
 # a totals row may differ from the sum of its rows by rounding: 0.5 % or half a unit
 TOTAL_TOLERANCE = (0.005, 0.5)
 
@@ -118,7 +120,9 @@ def _clean_number(s: str) -> str:
 
 def parse_values(texts: pd.Series) -> pd.DataFrame:
     """Vectorised parse of value cells: value (float or NaN), missing, percent, unit (a unit
-    written into the cell, '3.5亿元'), bad (not a number).
+    written into the cell, '3.5亿元'), bad (not a number), separator (a comma that is not a
+    thousands separator: '1,5'), digits (more significant digits than a double keeps: a
+    30-digit number). A separator or digits cell has no value.
 
     Most cells of a large file are plain decimals ('612', '0.35'): pyarrow reads those; only the
     other cells are cleaned (full-width digits, thousands separators, %, units) and read by
@@ -140,7 +144,8 @@ def parse_values(texts: pd.Series) -> pd.DataFrame:
         rest = _parse_cells(s, has_fraction=False, whole=True)
     value[~plain] = rest["value"].to_numpy()
     parsed = {"value": value}
-    for name, default in {"missing": False, "percent": False, "unit": "", "bad": False}.items():
+    for name, default in {"missing": False, "percent": False, "unit": "", "bad": False, "separator": False,
+                          "digits": False}.items():
         column = np.full(len(s), default, dtype=object if name == "unit" else bool)
         column[~plain] = rest[name].to_numpy()
         parsed[name] = pd.Series(column, index=s.index, dtype=column.dtype)  # objects stay objects
@@ -151,6 +156,9 @@ def parse_values(texts: pd.Series) -> pd.DataFrame:
 # alike: its digits and its power of ten are exact doubles, divided once.
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 _PLAIN_MAX_DIGITS = 15
+# a link shown beside published values and printed in briefings: a web address and nothing else
+_LINK = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
+_GROUPED = r"^[-+]?\d{1,3}(?:,\d{3})+(?![\d,])"
 
 
 def _parse_cells(texts: pd.Series, *, has_fraction: bool, whole: bool = False) -> pd.DataFrame | None:
@@ -163,8 +171,14 @@ def _parse_cells(texts: pd.Series, *, has_fraction: bool, whole: bool = False) -
     column then reads as it always did."""
     s = texts.map(_clean_number)
     missing = s.isin(MISSING_MARKERS)
+    # a comma is a thousands separator only between groups of three digits ('1,234.5', '12,345万元');
+    # '1,5' is 1.5 in much of Europe and 15 to pandas: neither is taken
+    written = texts.map(lambda t: re.sub(r"[\s\u3000]", "", str(t).translate(_FULLWIDTH)))
+    separator = ~missing & written.str.contains(",", regex=False) & ~written.str.match(_GROUPED)
+    digits = ~missing & ~separator & (s.str.replace(r"[eE].*$", "", regex=True).str.replace(r"[^0-9]", "", regex=True)
+                                      .str.strip("0").str.len() > _PLAIN_MAX_DIGITS)
     percent = s.str.endswith("%")
-    cells = s.str.removesuffix("%").where(~missing)
+    cells = s.str.removesuffix("%").where(~missing & ~separator & ~digits)
     if has_fraction:
         number = pd.to_numeric(pd.concat([cells, pd.Series(["0.5"], dtype=cells.dtype)]), errors="coerce")
         number = pd.Series(number.to_numpy()[:-1], index=s.index)
@@ -173,15 +187,15 @@ def _parse_cells(texts: pd.Series, *, has_fraction: bool, whole: bool = False) -
     if not whole and number.dtype.kind not in "fi":
         return None
     unit = pd.Series("", index=s.index, dtype=object)
-    bad = ~missing & number.isna()
+    bad = ~missing & ~separator & ~digits & number.isna()
     if bad.any():
         parts = s[bad].str.extract(_NUMBER_WITH_UNIT)
         ok = parts["num"].notna() & parts["unit"].map(lambda u: isinstance(u, str) and is_unit(u))
         number.loc[ok[ok].index] = parts.loc[ok, "num"].astype(float)
         unit.loc[ok[ok].index] = parts.loc[ok, "unit"]
-        bad = ~missing & number.isna()
+        bad = ~missing & ~separator & ~digits & number.isna()
     return pd.DataFrame({"value": number.astype("float64"), "missing": missing, "percent": percent, "unit": unit,
-                         "bad": bad})
+                         "bad": bad, "separator": separator, "digits": digits})
 
 
 # --------------------------------------------------------------------------- regions
@@ -195,11 +209,15 @@ def resolve_regions(texts, regions, *, within: str | None = None, title: str | N
     within the deepest region that contains every unambiguous row (or one named in the title).
     """
     resolved: dict[str, str | Exception] = {}
+    unknown = 0
     for text in texts:
         try:
-            resolved[text] = regions.resolve(text, within)
+            # suggestions scan every name: the first SUGGESTED_UNKNOWN unknown names get them, a file
+            # of a hundred thousand unknown names is not a hundred thousand scans
+            resolved[text] = regions.resolve(text, within, suggest=unknown < SUGGESTED_UNKNOWN)
         except RegionError as e:
             resolved[text] = e
+            unknown += 1
     ambiguous = [t for t, r in resolved.items() if isinstance(r, RegionError) and getattr(r, "candidates", None)]
     if not ambiguous:
         return resolved
@@ -232,11 +250,26 @@ def _context_scopes(codes: list[str], regions, title: str | None) -> list[str]:
     return list(dict.fromkeys(scopes))
 
 
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
 def _parse_period(text: str) -> tuple[str, bool]:
-    """A period cell: '2024-06', '2024年6月', or a year-to-date range '2024年1-6月' (cumulative)."""
+    """A period cell: '2024-06', '2024年6月', or a year-to-date range '2024年1-6月' (cumulative).
+
+    A date is taken as its month only when it exists (2025-02-30 and 2025年2月30日 do not), and a
+    cell with a sign before its year (-2025-01) is not read as the month inside it."""
     try:
         return parse_month(text), False
     except PeriodError:
+        cell = str(text).strip()
+        if cell[:1] in "-+－＋":
+            raise PeriodError(f"「{quoted(cell)}」前面多了符号；期间请写作 YYYY-MM（例如 2025-01）") from None
+        if m := _DATE.match(cell):
+            year, month, day = (int(g) for g in m.groups())
+            try:
+                date(year, month, day)
+            except ValueError:
+                raise PeriodError(f"「{cell}」不是存在的日期；期间只需写月份，例如 {year:04d}-{min(max(month, 1), 12):02d}") from None
         found = period_from_title(text)
         if found:
             return found
@@ -248,18 +281,24 @@ def _parse_period(text: str) -> tuple[str, bool]:
 
 def stage(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: date | None = None,
           allowed_regions: set[str] | None = None, within: str | None = None,
-          title: str | None = None) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
+          title: str | None = None, provenance: bool = True) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame]:
     """Resolve, cast and check every row. Returns the good rows, every problem found, and the
     totals rows (parsed like any row, kept apart for the totals check, never loaded)."""
     staged, problems, totals, _codes = _stage(raw, file_name, config, regions, KeyCodes(), today=today,
-                                              allowed_regions=allowed_regions, within=within, title=title)
+                                              allowed_regions=allowed_regions, within=within, title=title,
+                                              provenance=provenance)
     return staged, problems, totals
 
 
 def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: KeyCodes, *, today: date | None,
-           allowed_regions: set[str] | None, within: str | None,
-           title: str | None) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame, np.ndarray]:
+           allowed_regions: set[str] | None, within: str | None, title: str | None,
+           provenance: bool = True) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame, np.ndarray]:
     """``stage``, and the key codes of the good rows (numbered in ``keys``).
+
+    ``provenance``: whether the person loading may say where values come from (来源类型, 来源,
+    备注: an administrator, or the CLI's operator). Without it, a row that marks a value as
+    published or names a source is an error (a clerk cannot publish "official" figures), and
+    the notes column is left out with a note saying so. Links must be http(s) for everyone.
 
     Each check is a mask over all rows, worked out once per distinct region, indicator, period,
     unit and origin; Problems are written only for the rows that have one. A row's region,
@@ -270,6 +309,9 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     n = len(raw)
     given = {name: raw[name] if name in raw.columns else None
              for name in ("unit", "column", "cumulative", "is_total", "origin", "source_url", "note")}
+    notes_dropped = not provenance and given["note"] is not None and bool((given["note"].astype(str) != "").any())
+    if notes_dropped:
+        given["note"] = None
     is_total_row = (given["is_total"] if given["is_total"] is not None else raw["region"].map(is_total)).to_numpy(bool)
     lines = raw["line"].to_numpy()
 
@@ -304,8 +346,11 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     units = _units(given["unit"], parsed["unit"].to_numpy(object), n)
 
     ok = ~(unknown_indicator | region_error | out_of_scope | period_error | future)
-    not_a_number = ~missing & np.isnan(value)
-    going = ok & ~missing & ~not_a_number
+    separator = ok & parsed["separator"].to_numpy(bool)
+    digits = ok & parsed["digits"].to_numpy(bool)
+    not_a_number = ~missing & np.isnan(value) & ~separator & ~digits
+    not_finite = ok & ~missing & np.isinf(value)  # inf, Infinity, 1e309
+    going = ok & ~missing & ~not_a_number & ~separator & ~digits & ~not_finite
     percent_wrong = going & percent & indicators_found.spread([d is not None and d.unit != "%" for d in definitions], bool)
     going &= ~percent_wrong
 
@@ -330,20 +375,35 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     negative = going & (value < 0) & indicators_found.spread(
         [d is not None and d.unit in COUNT_UNITS for d in definitions], bool)
     going &= ~negative
+    ceiling = indicators_found.spread([d.plausible_max if d is not None and d.plausible_max else np.inf
+                                       for d in definitions], "float64")
+    implausible = going & (value > ceiling)
+    going &= ~implausible
     totals_rows = going & is_total_row
     going &= ~is_total_row
     origins = distinct_or(given["origin"], n, "")
     origin_wrong = going & origins.spread([bool(o) and o not in ORIGINS for o in origins.texts], bool)
-    good = going & ~origin_wrong
+    links = distinct_or(given["source_url"], n, "")
+    privileged = going & ~origin_wrong & (origins.spread([bool(o) for o in origins.texts], bool)
+                                          | links.spread([bool(u) for u in links.texts], bool)) if not provenance \
+        else np.zeros(n, dtype=bool)
+    link_wrong = going & ~origin_wrong & ~privileged & links.spread([bool(u) and not _LINK.match(u) for u in links.texts],
+                                                                     bool)
+    good = going & ~origin_wrong & ~privileged & ~link_wrong
 
     columns = distinct_or(given["column"], n, None)
     columns = Distinct(columns.codes, ["数值" if pd.isna(c) else c for c in columns.texts])
     checks = {"indicator": unknown_indicator, "region": region_error, "scope": out_of_scope,
               "period": period_error, "future": future, "missing": missing, "not_a_number": not_a_number,
-              "percent": percent_wrong, "unit": unit_wrong, "negative": negative, "origin": origin_wrong}
-    texts = _RowTexts(raw["value"], regions_found, indicators_found, periods_found, columns, units, origins)
+              "separator": separator, "digits": digits, "not_finite": not_finite,
+              "percent": percent_wrong, "unit": unit_wrong, "negative": negative, "range": implausible,
+              "origin": origin_wrong, "provenance": privileged, "link": link_wrong}
+    texts = _RowTexts(raw["value"], regions_found, indicators_found, periods_found, columns, units, origins, links)
     problems = _stage_problems(file_name, config, checks, lines, texts, region_answers, definitions,
                                period_answers, value, latest_allowed)
+    if notes_dropped:
+        problems.insert(0, Problem(file_name, None, "备注", "provenance", None,
+                                   "「备注」列未导入：只有管理员可以为数值写备注；该列已忽略，数值照常导入", "info"))
 
     months = [None if isinstance(p, Exception) else p[0] for p in period_answers]
     cumulative = periods_found.spread([not isinstance(p, Exception) and p[1] for p in period_answers], bool)
@@ -408,6 +468,7 @@ class _RowTexts(NamedTuple):
     columns: Distinct
     units: Distinct
     origins: Distinct
+    links: Distinct
 
 
 def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray], lines: np.ndarray,
@@ -415,7 +476,7 @@ def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray
                     value: np.ndarray, latest_allowed: str) -> list[Problem]:
     """The problems of the rows flagged in ``checks``, in the order a row-by-row pass says them:
     row by row; within a row indicator, region, period, then the value's problem."""
-    said_once = {"indicator": 0, "region": 1, "scope": 1, "period": 2, "future": 2}
+    said_once = {"indicator": 0, "region": 1, "scope": 1, "period": 2, "future": 2, "provenance": 4, "link": 4}
     found: list[tuple[int, int, str]] = []
     for check, mask in checks.items():
         positions = np.flatnonzero(mask)
@@ -463,6 +524,26 @@ def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray
         elif check == "not_a_number":
             problems.append(Problem(file_name, line, column, "value", cell,
                                     f"第 {line} 行「{column}」列的「{cell}」不是数字；请只填数字（可带千分位逗号），缺失请留空或填「—」"))
+        elif check == "separator":
+            problems.append(Problem(file_name, line, column, "value", cell,
+                                    f"第 {line} 行「{column}」列的「{quoted(cell)}」中的逗号不是千分位分隔符，无法确定数值；"
+                                    "小数请用小数点（如 1.5），千分位请每三位一个逗号（如 1,500）或不写逗号"))
+        elif check == "digits":
+            problems.append(Problem(file_name, line, column, "value", quoted(cell),
+                                    f"第 {line} 行「{column}」列的「{quoted(cell)}」有效数字超过 15 位，无法准确保存；"
+                                    "请核对数值（是否多粘贴了数字），按指标单位填写"))
+        elif check == "not_finite":
+            problems.append(Problem(file_name, line, column, "value", quoted(cell),
+                                    f"第 {line} 行「{column}」列的「{quoted(cell)}」不是有限的数字；请填写实际数值，缺失请留空或填「—」"))
+        elif check == "provenance":
+            problems.append(Problem(file_name, line, "来源类型/来源", "provenance", None,
+                                    f"第 {line} 行填写了「来源类型」或「来源」：只有管理员可以把数值标为公布值或注明来源；"
+                                    "请删去这两列（或清空其中的单元格）后重新上传，或请管理员导入"))
+        elif check == "link":
+            link = texts.links.texts[texts.links.codes[p]]
+            problems.append(Problem(file_name, line, "来源", "link", quoted(link),
+                                    f"第 {line} 行「来源」列的「{quoted(link)}」不是以 http:// 或 https:// 开头的网址；"
+                                    "请填写完整网址，或清空该单元格"))
         elif check == "origin":
             origin = texts.origins.texts[texts.origins.codes[p]]
             problems.append(Problem(file_name, line, "origin", "value", origin,
@@ -476,6 +557,12 @@ def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray
                 unit = texts.units.texts[texts.units.codes[p]]
                 problems.append(Problem(file_name, line, column, "unit", unit,
                                         f"第 {line} 行「{ind.name}」的单位「{unit}」无法换算为指标单位「{ind.unit}」；请按{ind.unit}填报或改正单位"))
+            elif check == "range":
+                problems.append(Problem(file_name, line, column, "range", quoted(cell),
+                                        f"第 {line} 行「{ind.name}」的数值 {float(value[p]):,.15g}{ind.unit}超过合理上限 "
+                                        f"{ind.plausible_max:,.15g}{ind.unit}；"
+                                        + ("百分比请填 0–100 之间的数（12.5 表示 12.5%）" if ind.unit == "%"
+                                           else "请核对数值和单位（是否把元填成了亿元，或多填了几位数字）")))
             else:  # negative
                 problems.append(Problem(file_name, line, column, "negative", cell,
                                         f"第 {line} 行「{ind.name}」为负数 {float(value[p]):g}；计数不能为负，请核对"))
@@ -554,14 +641,16 @@ def _diff(staged: pd.DataFrame, codes: np.ndarray, stored: StoredValues | None) 
 
 def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_name: str, file_hash: str,
               today: date | None = None, allowed_regions: set[str] | None = None, within: str | None = None,
-              population=None, layout: Layout | None = None, notes: list[Problem] | None = None) -> LoadPlan:
+              population=None, layout: Layout | None = None, notes: list[Problem] | None = None,
+              provenance: bool = True) -> LoadPlan:
     """Stage a raw long frame and check it against the store: the preview, nothing written."""
     from etl import checks
 
     title = layout.title if layout else None
     keys = KeyCodes()
     staged, problems, totals, codes = _stage(raw, file_name, config, regions, keys, today=today,
-                                             allowed_regions=allowed_regions, within=within, title=title)
+                                             allowed_regions=allowed_regions, within=within, title=title,
+                                             provenance=provenance)
     problems = [*(notes or []), *problems]
     if staged.empty and not any(p.severity == "error" for p in problems):
         problems.append(Problem(file_name, None, None, "file", None,
@@ -586,12 +675,14 @@ def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_
 def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: str, *, population=None,
                 sheet: str | None = None, period: str | None = None, today: date | None = None,
                 allowed_regions: set[str] | None = None, within: str | None = None,
-                max_bytes: int | None = None) -> LoadPlan:
+                max_bytes: int | None = None, limits: ReadLimits | None = None,
+                provenance: bool = True) -> LoadPlan:
     """The one engine behind the upload page and ``python -m etl load``: any supported file → a plan.
 
-    Raises LoadError for a file that cannot be read at all (size, format, no header); row-level
-    problems are collected in the plan instead."""
-    grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes)
+    Raises LoadError for a file that cannot be read at all (size, format, no header; LimitError
+    beyond ``limits``, etl/readers.py); row-level problems are collected in the plan instead.
+    ``provenance`` False (an uploader, not an administrator): see ``_stage``."""
+    grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes, limits=limits)
     try:
         raw, layout, notes = to_raw(grid, config, period=period)
     except LoadError as e:
@@ -601,7 +692,7 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
         raise
     plan = plan_load(store, config, regions, raw, file_name=file_name, file_hash=file_digest(data), today=today,
                      allowed_regions=allowed_regions, within=within, population=population, layout=layout,
-                     notes=notes)
+                     notes=notes, provenance=provenance)
     plan.source, plan.data, plan.sheet, plan.sheets = grid.description, data, grid.sheet, grid.sheets
     return plan
 

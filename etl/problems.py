@@ -30,6 +30,9 @@ CHECK_LABELS = {
     "per_capita": "人均值核对",
     "cumulative": "累计值换算",
     "scope": "权限范围",
+    "range": "合理范围",
+    "provenance": "来源权限",
+    "link": "来源网址",
 }
 
 

@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from monitor.errors import LoadError
+from monitor.errors import LimitError, LoadError
 
 DEFAULT_MAX_MB = 50.0
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -41,6 +42,68 @@ def max_upload_bytes() -> int:
     except ValueError:
         mb = DEFAULT_MAX_MB
     return int(mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much of a file the reader accepts before it refuses it, whatever the bytes claim.
+
+    A file under the size limit can still unfold into far more: an xlsx is compressed (a 1.6 KB
+    workbook can name cell XFD1048576, a 200 KB one can hold a 200 MB string), and a CSV can have
+    100,000 columns. Every limit is checked while reading, before the cells are built, and a refusal
+    names the limit (``LimitError.limit``) and how to split the file. The defaults hold a national
+    monthly file (3,000 regions × 40 indicators, long or wide) several times over; the CLI's bulk
+    loads and the benchmarks pass larger ones."""
+
+    rows: int = 200_000  # rows of the sheet, title and header included
+    columns: int = 1_000  # cells of the widest row
+    cell_chars: int = 2_000  # characters of one cell (a title, a note or a link is far shorter)
+    cells: int = 3_000_000  # non-empty cells of the whole sheet
+    # uncompressed size of an xlsx's worksheet and of its shared strings (the zip directory's
+    # declared sizes, which Python's zipfile enforces while inflating)
+    xml_bytes: int = 256 * 1024 * 1024
+    shared_string_bytes: int = 64 * 1024 * 1024
+    # wall time for reading an xlsx sheet: openpyxl reads a few thousand rows a second on a busy
+    # machine (inline strings far fewer), so a sheet that is small enough by every other limit can
+    # still hold a session for minutes. A CSV is read by pyarrow in well under a second.
+    seconds: float = 30.0
+
+
+def read_limits() -> ReadLimits:
+    """The limits, with the row limit from IPMON_MAX_UPLOAD_ROWS when set (a whole number)."""
+    rows = os.environ.get("IPMON_MAX_UPLOAD_ROWS")
+    if rows is None:
+        return ReadLimits()
+    try:
+        return ReadLimits(rows=max(int(rows), 1))
+    except ValueError:
+        return ReadLimits()
+
+
+def _too_many_rows(file_name: str, limits: ReadLimits, *, rows: int | None = None, at: int | None = None) -> LimitError:
+    """``rows``: how many the file has; ``at``: the row found beyond the limit (an xlsx is read no further)."""
+    said = f"有 {rows:,} 行" if rows is not None else f"第 {at:,} 行有内容" if at is not None else "的行数"
+    return LimitError("rows", f"{file_name} {said}，超过 {limits.rows:,} 行的上限；请按月份或地区拆分成几个文件，分别导入"
+                              "（管理员可用环境变量 IPMON_MAX_UPLOAD_ROWS 调整上限）")
+
+
+def _too_wide(file_name: str, line: int, width: int | None, limits: ReadLimits) -> LimitError:
+    """``width`` None: the row has more than ten times the limit (counted no further)."""
+    said = f"有 {width:,} 列" if width is not None else f"有超过 {limits.columns * 10:,} 列"
+    return LimitError("columns", f"{file_name} 第 {line} 行{said}，超过 {limits.columns:,} 列的上限；"
+                                 "请删去多余的列，或按指标拆成几个文件，分别导入")
+
+
+def _cell_too_long(file_name: str, where: str | None, chars: int, limits: ReadLimits) -> LimitError:
+    """``where``: 「第 2 行第 1 列（A2）」, or None when the reader only knows that some cell is too long."""
+    said = f"{where}的单元格有 {chars:,} 个字符" if where else f"中有单元格超过 {chars:,} 个字符"
+    return LimitError("cell_chars", f"{file_name} {said}，超过每个单元格 {limits.cell_chars:,} 个字符的上限；"
+                                    "单元格中应是地区、指标、期间、数值等短文本，请删去或缩短该单元格")
+
+
+def _too_many_cells(file_name: str, limits: ReadLimits) -> LimitError:
+    return LimitError("cells", f"{file_name} 的非空单元格超过 {limits.cells:,} 个的上限；请按月份或地区拆分成几个文件，"
+                               "分别导入")
 
 
 @dataclass
@@ -105,9 +168,12 @@ class Grid:
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gb18030": "GBK/GB18030", "utf-16": "UTF-16"}
 
 
-def read_grid(data: bytes, file_name: str, *, sheet: str | None = None, max_bytes: int | None = None) -> Grid:
-    """Bytes of an uploaded file → a Grid. Raises LoadError with a message a person can act on."""
+def read_grid(data: bytes, file_name: str, *, sheet: str | None = None, max_bytes: int | None = None,
+              limits: ReadLimits | None = None) -> Grid:
+    """Bytes of an uploaded file → a Grid. Raises LoadError with a message a person can act on
+    (LimitError when the file is beyond one of ``limits``, by default ``read_limits()``)."""
     limit = max_upload_bytes() if max_bytes is None else max_bytes
+    limits = read_limits() if limits is None else limits
     if len(data) > limit:
         raise LoadError(
             f"文件 {file_name} 大小为 {len(data) / 1048576:.1f} MB，超过上限 {round(limit / 1048576, 3):g} MB；"
@@ -117,12 +183,12 @@ def read_grid(data: bytes, file_name: str, *, sheet: str | None = None, max_byte
         raise LoadError(f"文件 {file_name} 是空的")
     suffix = PurePath(file_name).suffix.lower()
     if suffix in EXCEL_SUFFIXES or (suffix not in CSV_SUFFIXES and data[:4] == b"PK\x03\x04"):
-        return _read_xlsx(data, file_name, sheet)
+        return _read_xlsx(data, file_name, sheet, limits)
     if suffix == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise LoadError(f"{file_name} 是旧版 Excel（.xls）文件；请在 Excel 中“另存为” .xlsx 或 CSV 后再导入")
     if sheet:
         raise LoadError(f"{file_name} 是 CSV 文件，没有工作表；请去掉工作表参数")
-    return _read_csv(data, file_name)
+    return _read_csv(data, file_name, limits)
 
 
 def decode(data: bytes, file_name: str) -> tuple[str, str]:
@@ -134,12 +200,36 @@ def decode(data: bytes, file_name: str) -> tuple[str, str]:
             return data.decode("utf-16"), "utf-16"
     except UnicodeDecodeError:
         raise LoadError(f"{file_name} 开头标明了编码（BOM），但内容不是该编码的文字；请用 Excel 重新“另存为” CSV UTF-8 后再导入") from None
+    if (utf16 := _utf16_without_bom(data)) is not None:
+        try:
+            return data.decode(utf16), "utf-16"
+        except UnicodeDecodeError:
+            raise LoadError(f"{file_name} 看起来是 UTF-16 文本（没有 BOM），但无法按 UTF-16 读取；"
+                            "请用 Excel 重新“另存为” CSV UTF-8 后再导入") from None
     for encoding in ("utf-8", "gb18030"):
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise LoadError(f"无法识别 {file_name} 的文字编码（既不是 UTF-8 也不是 GBK）；请在 Excel 中另存为“CSV UTF-8”后再导入")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" / "utf-16-be" for UTF-16 text saved without a BOM, else None.
+
+    UTF-8 and GB18030 text never holds a zero byte; UTF-16 holds one in every ASCII character
+    (digits, commas, line breaks: every CSV has them), at odd offsets little-endian and at even
+    offsets big-endian. GB18030 would decode such bytes into mojibake without complaint."""
+    sample = data[:4096]
+    zeros = sample.count(0)
+    if zeros < 2:
+        return None
+    odd = sample[1::2].count(0)
+    if odd >= 0.9 * zeros:
+        return "utf-16-le"
+    if zeros - odd >= 0.9 * zeros:
+        return "utf-16-be"
+    return None
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -164,28 +254,90 @@ def _first_lines(text: str, n: int) -> list[str]:
         size *= 4
 
 
-def _read_csv(data: bytes, file_name: str) -> Grid:
+def _read_csv(data: bytes, file_name: str, limits: ReadLimits) -> Grid:
     text, encoding = decode(data, file_name)
     delimiter = _sniff_delimiter(text)
     try:
-        head, start, width = _read_head(text, delimiter)
+        head, start, width = _read_head(text, delimiter, file_name, limits)
+        _check_rows(head, 0, file_name, limits)
         table = _read_tail(data, text, encoding, start, width, delimiter) if start < len(text) else None
+        if table is not None:
+            _check_tail(table, len(head), _nonblank(head), file_name, limits)
         if start < len(text) and table is None:  # irregular below the head: the csv module reads it all
-            head = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""),
-                                                                         delimiter=delimiter)]
+            head = _read_all(text, delimiter, file_name, limits)
     except csv.Error as e:
+        if "field larger than field limit" in str(e):
+            raise _cell_too_long(file_name, None, csv.field_size_limit(), limits) from None
         raise LoadError(f"{file_name} 不是有效的 CSV：{e}；请检查引号是否成对") from e
     return Grid(head, file_name, "csv", encoding=encoding, delimiter=delimiter, tail=table)
 
 
-def _read_head(text: str, delimiter: str) -> tuple[list[list[str]], int, int]:
+def _nonblank(rows: list[list[str]]) -> int:
+    return sum(1 for row in rows for cell in row if cell)
+
+
+def _check_rows(rows: list[list[str]], first: int, file_name: str, limits: ReadLimits) -> None:
+    """Rows ``first`` + 1 … (1-based) against the row, column and cell-length limits."""
+    if first + len(rows) > limits.rows:
+        raise _too_many_rows(file_name, limits, at=limits.rows + 1)
+    for i, row in enumerate(rows, start=first + 1):
+        if len(row) > limits.columns:
+            raise _too_wide(file_name, i, len(row), limits)
+        for j, cell in enumerate(row, start=1):
+            if len(cell) > limits.cell_chars:
+                raise _cell_too_long(file_name, f"第 {i} 行第 {j} 列", len(cell), limits)
+    if _nonblank(rows) > limits.cells:
+        raise _too_many_cells(file_name, limits)
+
+
+def _check_tail(table: pa.Table, first: int, cells: int, file_name: str, limits: ReadLimits) -> None:
+    """The rows pyarrow read (rows ``first`` + 1 …) against the limits, column by column."""
+    if first + table.num_rows > limits.rows:
+        raise _too_many_rows(file_name, limits, rows=first + table.num_rows)
+    for j, column in enumerate(table.columns, start=1):
+        lengths = pc.utf8_length(column)
+        if (pc.max(lengths).as_py() or 0) > limits.cell_chars:
+            at = pc.indices_nonzero(pc.greater(lengths, limits.cell_chars))[0].as_py()
+            raise _cell_too_long(file_name, f"第 {first + at + 1} 行第 {j} 列", lengths[at].as_py(), limits)
+        cells += table.num_rows - pc.sum(pc.equal(pc.utf8_trim_whitespace(column), "")).as_py()
+        if cells > limits.cells:
+            raise _too_many_cells(file_name, limits)
+
+
+def _read_all(text: str, delimiter: str, file_name: str, limits: ReadLimits) -> list[list[str]]:
+    """Every row by the csv module, checked as it is read (a hostile file is refused at its first
+    row beyond a limit, not after all of it is in memory)."""
+    rows: list[list[str]] = []
+    cells = 0
+    for row in csv.reader(_guarded_lines(io.StringIO(text, newline=""), delimiter, file_name, limits, rows),
+                          delimiter=delimiter):
+        row = [cell.strip() for cell in row]
+        _check_rows([row], len(rows), file_name, limits)
+        cells += _nonblank([row])
+        if cells > limits.cells:
+            raise _too_many_cells(file_name, limits)
+        rows.append(row)
+    return rows
+
+
+def _guarded_lines(lines, delimiter: str, file_name: str, limits: ReadLimits, rows: list):
+    """The physical lines of a CSV, refusing one with ten times more delimiters than the column
+    limit before the csv module turns it into a list (50 MB of commas would be 50 million cells).
+    ``rows``: the rows read so far, for the row number in the message."""
+    for line in lines:
+        if len(line) > limits.columns * 10 and line.count(delimiter) >= limits.columns * 10:
+            raise _too_wide(file_name, len(rows) + 1, None, limits)
+        yield line
+
+
+def _read_head(text: str, delimiter: str, file_name: str, limits: ReadLimits) -> tuple[list[list[str]], int, int]:
     """The first HEAD_ROWS rows (csv module), where the text after them starts, and how many
     fields the row there has. Reads a prefix of the text, longer until it holds those rows."""
     size = 1 << 16
     while True:
         prefix = text[:size]
         try:
-            rows, ends = _rows_of(prefix, delimiter, HEAD_ROWS + 1)
+            rows, ends = _rows_of(prefix, delimiter, HEAD_ROWS + 1, file_name, limits)
         except csv.Error:
             if size >= len(text):
                 raise
@@ -195,22 +347,25 @@ def _read_head(text: str, delimiter: str) -> tuple[list[list[str]], int, int]:
             if size >= len(text):  # the whole file is the head
                 return rows, len(text), 0
         elif ends[-1] < len(prefix) or size >= len(text):  # the row after the head ended inside the prefix
+            if len(rows[-1]) > limits.columns:
+                raise _too_wide(file_name, len(rows), len(rows[-1]), limits)
             return rows[:HEAD_ROWS], ends[HEAD_ROWS - 1], len(rows[-1])
         size *= 4
 
 
-def _rows_of(text: str, delimiter: str, limit: int) -> tuple[list[list[str]], list[int]]:
+def _rows_of(text: str, delimiter: str, limit: int, file_name: str,
+             limits: ReadLimits) -> tuple[list[list[str]], list[int]]:
     """Up to ``limit`` rows of ``text`` (cells stripped) and the offset where each row ends."""
     lines = io.StringIO(text, newline="")
     consumed = 0
+    rows, ends = [], []
 
     def counted():
         nonlocal consumed
-        for line in lines:
+        for line in _guarded_lines(lines, delimiter, file_name, limits, rows):
             consumed += len(line)
             yield line
 
-    rows, ends = [], []
     # the reader takes a line only while the row it reads needs one: after a row, ``consumed``
     # is where the next row starts
     for row in csv.reader(counted(), delimiter=delimiter):
@@ -274,12 +429,11 @@ def cell_text(value) -> str:
 
 
 def sheet_names(data: bytes) -> list[str]:
-    """The sheets of an .xlsx workbook (empty for anything that is not one)."""
-    import openpyxl
-
+    """The sheets of an .xlsx workbook (empty for anything that is not one, or one beyond the limits:
+    reading it then says why)."""
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        book = _open_workbook(data, "", read_limits())
+    except LoadError:
         return []
     try:
         return list(book.sheetnames)
@@ -287,13 +441,59 @@ def sheet_names(data: bytes) -> list[str]:
         book.close()
 
 
-def _read_xlsx(data: bytes, file_name: str, sheet: str | None) -> Grid:
+def _unsized_worksheets() -> None:
+    """Open read-only sheets without reading their declared size.
+
+    openpyxl (3.1) looks for a sheet's ``<dimension>`` when it opens a workbook, and when there is
+    none it parses the whole sheet to find out (a million rows: a minute, before any limit can be
+    checked). This reader never uses the declared size (``_sheet_rows``), so openpyxl's excel
+    reader is given a worksheet class that skips the search. Idempotent; affects read-only loads
+    only, and this module is their only user."""
+    import openpyxl.reader.excel as excel
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    if getattr(excel.ReadOnlyWorksheet, "_ipmon_unsized", False):
+        return
+
+    class UnsizedWorksheet(ReadOnlyWorksheet):
+        _ipmon_unsized = True
+
+        def _get_size(self):
+            pass
+
+    excel.ReadOnlyWorksheet = UnsizedWorksheet
+
+
+def _open_workbook(data: bytes, file_name: str, limits: ReadLimits):
+    """The workbook, read only, after its parts' uncompressed sizes are checked against the limits
+    (openpyxl reads every shared string when it opens a workbook)."""
     import openpyxl
 
+    _unsized_worksheets()
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                name = info.filename.lower()
+                if name.endswith("sharedstrings.xml") and info.file_size > limits.shared_string_bytes:
+                    raise LimitError("shared_string_bytes", _unpacked_too_large(file_name, "文字", info.file_size,
+                                                                                limits.shared_string_bytes))
+                if name.startswith("xl/worksheets/") and info.file_size > limits.xml_bytes:
+                    raise LimitError("xml_bytes", _unpacked_too_large(file_name, "工作表", info.file_size,
+                                                                      limits.xml_bytes))
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except LimitError:
+        raise
+    except Exception as e:  # zipfile, XML and openpyxl's own errors alike: a file Excel would not open either
         raise LoadError(f"{file_name} 不是有效的 Excel（.xlsx）文件（{type(e).__name__}）；请用 Excel 重新保存后再导入") from e
+
+
+def _unpacked_too_large(file_name: str, part: str, size: int, limit: int) -> str:
+    return (f"{file_name} 解压后的{part}部分有 {size / 1048576:,.0f} MB，超过 {limit / 1048576:,.0f} MB 的上限；"
+            "请按月份或地区拆分成几个文件，分别导入")
+
+
+def _read_xlsx(data: bytes, file_name: str, sheet: str | None, limits: ReadLimits) -> Grid:
+    book = _open_workbook(data, file_name, limits)
     try:
         names = list(book.sheetnames)
         if sheet is None:
@@ -304,9 +504,64 @@ def _read_xlsx(data: bytes, file_name: str, sheet: str | None) -> Grid:
             chosen = names[int(sheet) - 1]
         else:
             raise LoadError(f"{file_name} 中没有工作表「{sheet}」；现有工作表：{'、'.join(names)}")
-        rows = [[cell_text(v) for v in row] for row in book[chosen].iter_rows(values_only=True)]
+        try:
+            rows = _sheet_rows(book[chosen], file_name, limits)
+        except LoadError:
+            raise
+        except Exception as e:  # malformed XML inside a well-formed zip, a cell openpyxl cannot read
+            raise LoadError(f"{file_name} 的工作表「{chosen}」内容已损坏，无法读取（{type(e).__name__}）；"
+                            "请用 Excel 打开后重新“另存为” .xlsx 再导入") from e
     finally:
         book.close()
     width = max((len(r) for r in rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
     return Grid(rows, file_name, "xlsx", sheet=chosen, sheets=names)
+
+
+def _sheet_rows(worksheet, file_name: str, limits: ReadLimits) -> list[list[str]]:
+    """The cell texts of a sheet, as far as its last non-empty row and column.
+
+    The sheet's declared size (``<dimension>``) is not trusted: a workbook whose only cell is
+    XFD1048576 declares 17 billion cells. openpyxl pads a row only as far as its own last cell
+    once the declared size is forgotten, and yields a shared empty tuple for a missing row; blank
+    rows are kept only when a non-empty row follows them, and every row is checked against the
+    limits as it comes."""
+    worksheet.reset_dimensions()
+    rows: list[list[str]] = []
+    blank_run = 0  # blank rows read since the last non-empty one
+    cells = 0
+    deadline = time.monotonic() + limits.seconds
+    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        if time.monotonic() > deadline:
+            raise LimitError("seconds", f"读取 {file_name} 超过 {limits.seconds:g} 秒仍未读完（已读到第 {number:,} 行）；"
+                                        "请在 Excel 中另存为 CSV（读取快得多），或按月份或地区拆分成几个文件，分别导入")
+        texts = [cell_text(v) for v in values] if values else []
+        while texts and not texts[-1]:
+            texts.pop()
+        if not texts:
+            blank_run += 1
+            continue
+        if number > limits.rows:
+            raise _too_many_rows(file_name, limits, at=number)
+        if len(texts) > limits.columns:
+            raise _too_wide(file_name, number, len(texts), limits)
+        for j, text in enumerate(texts):
+            if len(text) > limits.cell_chars:
+                raise _cell_too_long(file_name, f"第 {number} 行第 {j + 1} 列（{_column_letters(j + 1)}{number}）",
+                                     len(text), limits)
+        cells += sum(1 for text in texts if text)
+        if cells > limits.cells:
+            raise _too_many_cells(file_name, limits)
+        rows.extend([] for _ in range(blank_run))
+        blank_run = 0
+        rows.append(texts)
+    return rows
+
+
+def _column_letters(n: int) -> str:
+    """1 → A, 16384 → XFD."""
+    letters = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters

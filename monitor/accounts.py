@@ -15,6 +15,7 @@ Every login, failure and account change is written to the audit trail (monitor/a
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -170,6 +171,11 @@ def require(session: Session | None, action: Action, *, anonymous_view: bool) ->
 
 def session_expired(session: Session, now: datetime, idle_minutes: float) -> bool:
     return now - session.last_seen > timedelta(minutes=idle_minutes)
+
+
+def wait_seconds(wait: float) -> int:
+    """A throttle's wait as whole seconds to tell a person: rounded up, never 「请 0 秒后再试」."""
+    return max(1, math.ceil(wait - 1e-9))
 
 
 def _row_to_account(row) -> Account:
@@ -334,26 +340,33 @@ class AccountStore:
         shown = name if account is not None else None  # an unknown name is not recorded
         audit = self.audit
         now = self.clock()
+        # The attempt is reserved, counted as a failure, in the same write transaction that reads
+        # the wait: fifteen simultaneous attempts are serialised here, and only those the
+        # throttle allows reach the (slow) password check. A success clears the count; the right
+        # password of a disabled account gives its reservation back.
         with connect(self.path) as con:
             wait = max(self._wait(con, user_key, self.user_throttle, now),
                        self._wait(con, client_key, self.client_throttle, now))
-        if wait > 0:
-            audit.record("login_throttled", actor=shown, outcome="refused", client=client, via="password",
-                         detail=f"需等待 {wait:.0f} 秒")
-            raise LoginError(f"登录失败次数过多，请 {wait:.0f} 秒后再试", retry_after=wait)
-        with connect(self.path) as con:
-            row = con.execute("SELECT password_hash FROM accounts WHERE username = ?", [name]).fetchone()
-        ok = self._verify(row[0] if row else None, password or "")
-        if not ok:
-            with connect(self.path) as con:
+            if wait <= 0:
                 for key in (user_key, client_key):
                     con.execute("INSERT INTO login_failures VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET "
                                 "failures = failures + 1, last_failure = excluded.last_failure",
                                 [key, now.isoformat(sep=" ", timespec="microseconds")])
+            row = con.execute("SELECT password_hash FROM accounts WHERE username = ?", [name]).fetchone()
+        if wait > 0:
+            seconds = wait_seconds(wait)
+            audit.record("login_throttled", actor=shown, outcome="refused", client=client, via="password",
+                         detail=f"需等待 {seconds} 秒")
+            raise LoginError(f"登录失败次数过多，请 {seconds} 秒后再试", retry_after=wait)
+        ok = self._verify(row[0] if row else None, password or "")
+        if not ok:
             audit.record("login_failed", actor=shown, outcome="refused", client=client, via="password",
                          detail="密码错误" if account is not None else "用户名不存在")
             raise LoginError("用户名或密码错误")
         if not account.enabled:
+            with connect(self.path) as con:
+                con.execute("UPDATE login_failures SET failures = failures - 1 WHERE key IN (?, ?) AND failures > 0",
+                            [user_key, client_key])
             audit.record("login_failed", actor=name, outcome="refused", client=client, via="password",
                          detail="账户已停用")
             raise LoginError("该账户已停用，请联系管理员")

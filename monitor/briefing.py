@@ -165,7 +165,7 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
                 indicators.append(ind)
             detail = indicator_detail(ctx, ind.id, region, as_of, set_id=set_id, target_id=target.id)
             published = detail.observations[detail.observations["类型"] == "公布值"]
-            sources.update(u for u in published["来源"].dropna() if str(u).startswith("http"))
+            sources.update(u for u in published["来源"].dropna() if str(u).lower().startswith(("http://", "https://")))
             has_demo = has_demo or bool((detail.observations["类型"] == "示例数据").any())
             comparison = None
             if province is not None and ind.id not in compared:

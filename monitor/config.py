@@ -97,11 +97,21 @@ class Indicator(StrictModel):
     outlier_threshold: float | None = Field(
         default=None, gt=0, description="month-on-month relative change that triggers a warning"
     )
+    plausible_max: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False,
+        description="the largest value a file may give (stored indicators); a larger one is an error",
+    )
 
     @model_validator(mode="after")
     def _formula_matches_kind(self) -> Indicator:
         if self.kind == "derived" and self.formula is None:
             raise ValueError("派生指标（kind: derived）必须给出 formula")
+        if self.kind != "derived" and self.plausible_max is None:
+            raise ValueError("非派生指标必须给出 plausible_max（一个地区一个月可能的最大值，超过即视为错误）")
+        if self.kind == "derived" and self.plausible_max is not None:
+            raise ValueError("派生指标由分项计算、不导入，不设 plausible_max")
+        if self.unit == "%" and self.plausible_max is not None and self.plausible_max > 100:
+            raise ValueError(f"单位为 % 的指标 plausible_max 不能超过 100（现为 {self.plausible_max:g}）")
         if self.kind != "derived" and self.formula is not None:
             raise ValueError("只有派生指标（kind: derived）才能有 formula")
         if isinstance(self.formula, RatioFormula) and self.aggregation != "recompute":

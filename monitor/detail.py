@@ -60,7 +60,7 @@ def indicator_detail(ctx, indicator_id: str, region: str, as_of: str, *, set_id:
         original = next(t for t in tset.targets if t.id == target_id)
         target, adjusted = scale_for_region(ctx, original, tset.region_of(original), region)
     evaluation = None
-    sources = sorted({u for u in values["source_url"].dropna() if str(u).startswith("http")})
+    sources = sorted({u for u in values["source_url"].dropna() if str(u).lower().startswith(("http://", "https://"))})
     if target is not None:
         reference = None
         ref_frame = None

@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """A text a person typed, as a message quotes it: a long one cut, saying how long it was."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}…（共 {len(text):,} 个字符）"
+
+
 class MonitorError(Exception):
     """Base class of every error the core raises on purpose."""
 
@@ -52,7 +58,7 @@ class UnknownRegionError(RegionError):
         self.name = name
         self.suggestions = suggestions or []
         hint = f"；是否是：{'、'.join(self.suggestions)}" if self.suggestions else ""
-        super().__init__(f"「{name}」不是已知地区{hint}")
+        super().__init__(f"「{quoted(name)}」不是已知地区{hint}")
 
 
 class AmbiguousRegionError(RegionError):
@@ -80,6 +86,15 @@ class LoadError(MonitorError):
 
     def __init__(self, message: str, problems: list | None = None):
         self.problems = problems or []
+        super().__init__(message)
+
+
+class LimitError(LoadError):
+    """A file is beyond one of the reader's limits (etl/readers.py ReadLimits); ``limit`` names it:
+    rows, columns, cell_chars, cells, xml_bytes, shared_string_bytes or seconds."""
+
+    def __init__(self, limit: str, message: str):
+        self.limit = limit
         super().__init__(message)
 
 

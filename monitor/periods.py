@@ -23,7 +23,9 @@ def parse_month(text: str | date) -> str:
     if not m:
         raise PeriodError(f"「{text}」不是月份，应写作 YYYY-MM（例如 2024-06）")
     year, month = int(m.group(1)), int(m.group(2))
-    if not 1 <= month <= 12 or not 1900 <= year <= 2200:
+    if not 1900 <= year <= 2200:
+        raise PeriodError(f"「{text}」不是有效月份（年份应在 1900–2200 之间）")
+    if not 1 <= month <= 12:
         raise PeriodError(f"「{text}」不是有效月份（月份应在 1–12 之间）")
     return f"{year:04d}-{month:02d}"
 

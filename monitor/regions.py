@@ -167,6 +167,9 @@ _LEVEL_RANK = {"country": 0, "province": 1, "city": 2, "zone": 2, "county": 3}
 _MAX_SUGGESTIONS = 5
 _SUGGESTION_CUTOFF = 0.5
 _MEMO_SIZE = 200_000
+# No region's name with all its parents is this long (the longest is under 30 characters): a
+# longer text is unknown without a search, so a hostile cell costs one length check.
+MAX_NAME_CHARS = 64
 
 
 class RegionRegistry:
@@ -230,6 +233,8 @@ class RegionRegistry:
         # suggestions cost a scan of every name, the suggestions for names that failed).
         self._memo: dict[tuple[str, str | None], str] = {}
         self._suggestions: dict[tuple[str, str | None], list[str]] = {}
+        # parent + child names are split only where a known name can end
+        self._longest_name = max((len(n) for index in (self._by_name, self._by_short) for n in index), default=0)
         self._suggestion_pool = sorted(
             {(name, code) for index in (self._by_name, self._by_short) for name, codes in index.items()
              for code in codes}
@@ -317,7 +322,7 @@ class RegionRegistry:
         names = [r.name] if r.is_grouping else [r.name, r.short_name, *self._aliases.get(code, ())]
         return list(dict.fromkeys([*names, r.full_name]))
 
-    def resolve(self, text: str, within: str | None = None) -> str:
+    def resolve(self, text: str, within: str | None = None, *, suggest: bool = True) -> str:
         """The six-digit code for a region written as a code or a name.
 
         Accepted: a code (140500, or the NBS forms 14 / 1405), a full name (晋城市), a short
@@ -327,23 +332,27 @@ class RegionRegistry:
         candidates to that region and everything below it (城区 within 140500 → 140502).
 
         Raises AmbiguousRegionError when several regions match (吉林: the province and the city),
-        UnknownRegionError (with up to five suggestions) when none does.
+        UnknownRegionError (with up to five suggestions, unless ``suggest`` is False: a file of
+        thousands of unknown names asks for the first few only) when none does. A text longer than
+        MAX_NAME_CHARS is unknown at once.
         """
         if within is not None and within not in self._regions:
             raise UnknownRegionError(str(within))
         key = (text, within)
         code = self._memo.get(key)
         if code is None:
-            code = self._resolve(text, within)
+            code = self._resolve(text, within, suggest)
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.clear()
             self._memo[key] = code
         return code
 
-    def _resolve(self, text: str, within: str | None) -> str:
-        cleaned = _clean(text)
-        if not cleaned:
+    def _resolve(self, text: str, within: str | None, suggest: bool = True) -> str:
+        if len(text) > MAX_NAME_CHARS * 4:  # before cleaning: NFKC of a huge cell is work too
             raise UnknownRegionError(str(text))
+        cleaned = _clean(text)
+        if not cleaned or len(cleaned) > MAX_NAME_CHARS:
+            raise UnknownRegionError(cleaned or str(text))
         code = normalize_code(cleaned)
         if code is not None:
             if code not in self._regions:
@@ -368,6 +377,8 @@ class RegionRegistry:
             if len(codes) > 1:
                 raise AmbiguousRegionError(cleaned, labels)
             raise UnknownRegionError(cleaned, [label for _, label in labels])
+        if not suggest:
+            raise UnknownRegionError(cleaned)
         suggestions = self._suggestions.get((cleaned, within))
         if suggestions is None:
             suggestions = self._suggest(cleaned, within)
@@ -393,7 +404,7 @@ class RegionRegistry:
     def _qualified(self, text: str, within: str | None) -> list[str]:
         """Parent name + child name (山西晋城, 晋城市城区, 山西省晋城市城区)."""
         found: set[str] = set()
-        for cut in range(2, len(text)):
+        for cut in range(2, min(len(text), self._longest_name + 1)):
             prefix, rest = text[:cut], text[cut:]
             parents = {*self._by_name.get(prefix, ()), *self._by_short.get(prefix, ())}
             for parent in parents:

@@ -11,6 +11,7 @@ retries until ``timeout`` and then raises ``StoreBusyError`` with a message a pe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -150,8 +151,9 @@ class Store:
         return int(row[0])
 
     # ------------------------------------------------------------------ reference data
-    def sync_reference(self, config: Config, regions, population) -> None:
-        """Mirror the registry, population and config into their tables (config is the source of truth)."""
+    def sync_reference(self, config: Config, regions, population) -> bool:
+        """Mirror the registry, population and config into their tables (config is the source of truth).
+        Returns whether anything was written (False: the tables already hold exactly this)."""
         region_rows = pd.DataFrame(
             [(r.code, r.name, r.short_name, r.level, r.parent) for r in regions],
             columns=["code", "name", "short_name", "level", "parent"],
@@ -190,15 +192,27 @@ class Store:
             columns=["id", "target_set", "type", "indicator", "region", "value", "deadline", "clause",
                      "definition"],
         )
+        tables = (("regions", region_rows), ("population", pop), ("indicators", indicators),
+                  ("target_sets", sets), ("targets", targets))
+        # Every command and every dashboard start calls this: it writes (and bumps data_version,
+        # which empties every page's cache) only when the reference data differ from what was
+        # last mirrored, so reading commands leave the store as they found it.
+        digest = hashlib.sha256()
+        for table, frame in tables:
+            digest.update(f"{table}:{','.join(frame.columns)}:{len(frame)}:".encode())
+            digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        with self.connect() as con:
+            row = con.execute("SELECT value FROM store_meta WHERE key = 'reference_digest'").fetchone()
+        if row is not None and row[0] == digest.hexdigest():
+            return False
         with self.transaction() as con:
-            for table, frame in (
-                ("regions", region_rows), ("population", pop), ("indicators", indicators),
-                ("target_sets", sets), ("targets", targets),
-            ):
+            for table, frame in tables:
                 con.execute(f"DELETE FROM {table}")  # table names are constants above, never user input
                 con.register("frame", frame)
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
                 con.unregister("frame")
+            con.execute("INSERT OR REPLACE INTO store_meta VALUES ('reference_digest', ?)", [digest.hexdigest()])
+        return True
 
     def clear_observations(self) -> None:
         """Remove every observation, batch, history entry and kept file (a demo reset)."""

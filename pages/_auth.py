@@ -14,6 +14,7 @@ from monitor.access import AccessSettings
 from monitor.accounts import ACTION_LABELS, ROLE_LABELS, AccountStore, Action, Session, may, scope_label
 from monitor.audit import AuditLog
 from monitor.errors import LoginError, MonitorError
+from pages._markdown import plain
 
 SESSION_KEY = "_auth_session"
 NOTICE_KEY = "_auth_notice"
@@ -152,7 +153,7 @@ def login_form() -> None:
         except LoginError as e:
             st.error(str(e), icon=":material/error:")
         except MonitorError as e:
-            st.error(f"登录失败：{e}")
+            st.error(f"登录失败：{plain(e)}")
         else:
             st.rerun()
     if sso_configured():
@@ -167,7 +168,7 @@ def sidebar_status(session: Session | None) -> None:
     if session is None:
         return
     with st.sidebar.container(border=True):
-        st.caption(f"已登录：**{session.label}**（{ROLE_LABELS[session.role]}）")
+        st.caption(f"已登录：**{plain(session.label)}**（{ROLE_LABELS[session.role]}）")
         if st.button("退出登录", key="sidebar_logout", icon=":material/logout:"):
             log_out()
             st.rerun()

@@ -6,6 +6,7 @@ import streamlit as st
 from monitor.accounts import ROLE_LABELS, ROLES, Action, scope_label
 from monitor.errors import ConfigError, MonitorError
 from pages import _auth as auth
+from pages._markdown import plain
 from pages._shared import context_or_stop
 
 ctx = context_or_stop()
@@ -14,7 +15,7 @@ session = auth.require(Action.ADMIN)
 store = auth.accounts()
 who = {"actor": session.username, "client": auth.client_address(), "via": session.via}
 if done := st.session_state.pop("accounts_done", None):
-    st.success(done)
+    st.success(plain(done))
 st.caption(f"账户文件：`{store.path}`（环境变量 IPMON_ACCOUNTS）。也可在命令行管理：`python -m etl users --help`。")
 
 accounts = store.list()

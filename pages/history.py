@@ -8,6 +8,7 @@ from monitor.errors import MonitorError
 from monitor.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, rollback_batch, stored_file
 from pages import _auth as auth
 from pages._downloads import file_stem, table_downloads
+from pages._markdown import plain
 from pages._shared import cached_batch, cached_batches, context_or_stop
 
 SHOWN_ROWS = 2000
@@ -17,7 +18,7 @@ session = auth.require(Action.VIEW, logged_in=True)  # who loaded what is for lo
 may_roll_back = auth.can(Action.UPLOAD, session)
 st.caption("每次导入或回滚都是一个批次。回滚会恢复该批次替换掉的原值（它新增的数值则删除），并另记一个回滚批次。")
 if done := st.session_state.pop("history_done", None):
-    st.success(done)
+    st.success(plain(done))
 
 version = ctx.store.data_version()  # reads below are cached per store version: a rollback shows at once
 batches = cached_batches(version)
@@ -44,7 +45,7 @@ if isinstance(info["file_format"], str):
     details.append(info["file_format"])
 if isinstance(info["period"], str):
     details.append(f"期间 {info['period']}")
-st.caption("；".join(details))
+st.caption(plain("；".join(details)))  # user, file format (sheet name): as text
 shown = pd.DataFrame({
     "地区": [ctx.regions[c].name for c in rows["region_code"]], "指标": [ctx.config.indicator(i).name for i in rows["indicator_id"]],
     "期间": rows["month"], "原值": rows["old_value"], "新值": rows["value"],
@@ -78,7 +79,7 @@ elif info["kind"] == "load" and info["status"] == "committed":
             except MonitorError as e:
                 auth.audit_log().record("rollback", actor=session.username, outcome="failed", target=f"批次 {chosen}",
                                         client=auth.client_address(), via=session.via, detail=str(e)[:500])
-                st.error(str(e))
+                st.error(plain(e))
             else:
                 auth.audit_log().record("rollback", actor=session.username, target=f"批次 {chosen}",
                                         client=auth.client_address(), via=session.via,

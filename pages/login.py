@@ -4,6 +4,7 @@ import streamlit as st
 
 from monitor.accounts import ACTION_LABELS, ROLE_LABELS, Action
 from pages import _auth as auth
+from pages._markdown import plain
 
 session = auth.current_session()
 if session is None:
@@ -15,7 +16,7 @@ if session is None:
     st.stop()
 
 st.title("我的账户")
-st.markdown(f"**{session.label}**（用户名 `{session.username}`）　角色：{ROLE_LABELS[session.role]}　"
+st.markdown(f"**{plain(session.label)}**（用户名 {plain(session.username)}）　角色：{ROLE_LABELS[session.role]}　"
             f"登录方式：{'统一身份认证' if session.via == 'oidc' else '用户名和密码'}")
 rights = [ACTION_LABELS[a] for a in Action if auth.can(a, session)]
 st.caption("可以：" + "、".join(rights) + f"。登录于 {session.started_at:%Y-%m-%d %H:%M}；"

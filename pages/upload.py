@@ -12,6 +12,7 @@ from monitor.errors import LoadError, MonitorError
 from monitor.periods import last_full_month
 from pages import _auth as auth
 from pages._downloads import table_downloads
+from pages._markdown import plain
 from pages._shared import context_or_stop, region_label
 
 ctx = context_or_stop()
@@ -24,7 +25,7 @@ st.caption("支持 CSV（UTF-8 / GBK，逗号或制表符分隔）和 Excel .xls
            f"每列一个指标，如「有效发明专利（件）」）。文件不超过 {max_upload_bytes() / 1048576:.0f} MB。先预检，确认后整批写入。")
 
 if done := st.session_state.pop("upload_done", None):
-    st.success(done)
+    st.success(plain(done))
 
 uploaded = st.file_uploader("选择文件", type=["csv", "txt", "tsv", "xlsx"], key="upload_file")
 left, right = st.columns(2)
@@ -38,10 +39,11 @@ if uploaded is not None and uploaded.name.lower().endswith(".xlsx"):
 
 def current_plan(data: bytes, name: str) -> LoadPlan:
     """The plan for this file and these options, computed once per store version."""
-    key = (hash(data), name, sheet, period, ctx.store.data_version(), session.username, session.scope)
+    key = (hash(data), name, sheet, period, ctx.store.data_version(), session.username, session.scope, session.role)
     if st.session_state.get("upload_plan_key") != key:
+        # only an administrator may mark values as published or give their source (来源类型, 来源, 备注)
         plan = plan_upload(ctx.store, ctx.config, ctx.regions, data, name, population=ctx.population, sheet=sheet,
-                           period=period, allowed_regions=allowed)
+                           period=period, allowed_regions=allowed, provenance=session.role == "admin")
         outside = [p for p in plan.errors if p.check == "scope"]
         auth.audit_log().record(
             "upload", actor=session.username, outcome="ok" if plan.ok else "refused", target=name,
@@ -57,18 +59,18 @@ if uploaded is not None:
     try:
         plan = current_plan(uploaded.getvalue(), uploaded.name)
     except LoadError as e:
-        st.error(f"无法导入：{e}")
+        st.error(f"无法导入：{plain(e)}")
         st.stop()
     except MonitorError as e:
-        st.error(f"暂时无法预检：{e}")
+        st.error(f"暂时无法预检：{plain(e)}")
         st.stop()
-    st.caption(f"{plan.source}；{plan.layout.description}")
+    st.caption(plain(f"{plan.source}；{plan.layout.description}"))
     c = plan.counts()
     for col, (label, n) in zip(st.columns(6), [("有效值", c["total"]), ("新增", c["new"]), ("修改", c["changed"]),
                                                ("未变", c["unchanged"]), ("错误", c["errors"]), ("警告", c["warnings"])]):
         col.metric(label, n)
     if (dup := duplicate_text(plan)) is not None:
-        st.info(dup, icon=":material/content_copy:")
+        st.info(plain(dup), icon=":material/content_copy:")
     if plan.problems:
         st.subheader("检查结果")
         shown = problems_frame(plan.problems).drop(columns=["文件"])
@@ -92,7 +94,7 @@ if uploaded is not None:
         confirmed = True
         if plan.warnings:
             confirmed = st.checkbox(f"我已核对以上 {c['warnings']} 条警告，确认数值无误", key="upload_confirm")
-        st.caption(f"导入人：{session.label}（{session.username}），记入批次和审计记录。")
+        st.caption(plain(f"导入人：{session.label}（{session.username}），记入批次和审计记录。"))
         if st.button(f"确认导入（新增 {c['new']}，修改 {c['changed']}）", type="primary", disabled=not confirmed):
             try:
                 if allowed is not None and not set(plan.rows["region_code"]) <= allowed:  # the plan predates a scope change
@@ -101,7 +103,7 @@ if uploaded is not None:
             except MonitorError as e:
                 auth.audit_log().record("commit", actor=session.username, outcome="failed", target=uploaded.name,
                                         client=auth.client_address(), via=session.via, detail=str(e)[:500])
-                st.error(f"导入失败，数据库未改变：{e}")
+                st.error(f"导入失败，数据库未改变：{plain(e)}")
             else:
                 auth.audit_log().record("commit", actor=session.username, target=f"批次 {batch}",
                                         client=auth.client_address(), via=session.via, detail=summary_text(plan))

@@ -81,6 +81,23 @@ def test_the_jincheng_uploader_is_refused_a_taiyuan_row_naming_it_and_nothing_is
     assert refused["detail"].endswith("1 行不在地区范围内（第 3 行）")
 
 
+def test_an_uploader_may_not_publish_official_figures_or_name_their_source(served):
+    app, store, _ = served
+    version = store.data_version()
+    log_in(app, "jc-clerk")
+    on_page(app, "upload")
+    jincheng = demo_value(store, "140500", "invention_patents")
+    data = ("2026年10月晋城市知识产权主要指标\n地区,有效发明专利（件）,来源类型,来源\n"
+            f"晋城,{jincheng + 2:.0f},published,https://evil.example/fake-bulletin.html\n").encode()
+    app.file_uploader[0].upload("10月.csv", data, "text/csv")
+    shown(app.run())
+    problems = app.dataframe[0].value
+    assert problems.iloc[0][["行", "检查", "级别"]].tolist() == [3, "来源权限", "错误"]
+    assert problems.iloc[0]["说明"].startswith("第 3 行填写了「来源类型」或「来源」：只有管理员可以把数值标为公布值或注明来源")
+    assert not [b for b in app.button if b.label.startswith("确认导入")]
+    assert store.data_version() == version
+
+
 def test_the_jincheng_uploader_loads_jincheng_and_its_counties_and_rolls_back_only_its_own(served):
     app, store, audit = served
     log_in(app, "jc-clerk")

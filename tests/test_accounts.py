@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from monitor.accounts import (
     may,
     require,
     session_expired,
+    wait_seconds,
 )
 from monitor.errors import AccountError, LoginError, PermissionDenied
 
@@ -101,6 +103,50 @@ def test_failures_beyond_five_make_each_next_attempt_wait_twice_as_long(store, c
     assert audit_rows(store)[-3:] == [("viewer", "login_throttled", "refused"), ("viewer", "login", "ok"),
                                       ("viewer", "login_failed", "refused")]
     assert store.audit.query(actions=["login_throttled"])["actor"].tolist() == ["viewer", "viewer"]
+
+
+def test_fifteen_simultaneous_wrong_passwords_get_at_most_five_real_checks(store):
+    # each attempt is reserved before its password is checked: the throttle holds under concurrency
+    start = threading.Barrier(15)
+    said: list[str] = []
+
+    def attempt(i: int) -> None:
+        start.wait()
+        try:
+            store.login("viewer", f"wrong password {i}", client=f"10.0.0.{i}")
+        except LoginError as e:
+            said.append(str(e))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(15)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(said) == 15
+    assert said.count("用户名或密码错误") == 5
+    assert said.count("登录失败次数过多，请 10 秒后再试") == 10
+    assert len(store.audit.query(actions=["login_failed"])) == 5
+    assert len(store.audit.query(actions=["login_throttled"])) == 10
+
+
+def test_a_wait_under_a_second_is_said_as_one_second_never_zero(store, clock):
+    for _ in range(5):
+        with pytest.raises(LoginError):
+            store.login("viewer", "wrong password!")
+    clock.advance(9.6)
+    with pytest.raises(LoginError) as refused:
+        store.login("viewer", TEST_PASSWORD)
+    assert str(refused.value) == "登录失败次数过多，请 1 秒后再试"
+    assert refused.value.retry_after == pytest.approx(0.4)
+    assert wait_seconds(0.01) == 1 and wait_seconds(10) == 10 and wait_seconds(10.2) == 11
+
+
+def test_the_right_password_of_a_disabled_account_gives_its_reservation_back(store):
+    store.set_enabled("clerk", False, actor="admin")
+    for _ in range(8):
+        with pytest.raises(LoginError, match="已停用"):
+            store.login("clerk", TEST_PASSWORD)
+    assert store.retry_after("clerk", None) == 0
 
 
 def test_the_back_off_is_capped():

@@ -341,3 +341,45 @@ def test_completeness_prints_each_region_of_the_province(tmp_path, db):
     assert code == 0
     assert out.startswith("山西省 2024-05 报送情况（截止 2024-06-15）：")
     assert "晋城市" in out and "太原市" in out and "逾期报送" in out
+
+
+# --------------------------------------------------------------------------- reading commands read
+
+
+def fingerprint(path: Path) -> tuple:
+    """What a reading command must leave as it found it: the store's bytes, its time stamp, its
+    data version (every page's cache key), and the files beside it (no write-ahead log left)."""
+    import hashlib
+
+    return (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns, Store(path).data_version(),
+            sorted(p.name for p in path.parent.iterdir() if p.name.startswith(path.name)))
+
+
+@pytest.mark.parametrize("argv", [
+    ("batches",), ("batch", "1", "--limit", "3"), ("completeness", "--region", "山西", "--month", "2026-09"),
+    ("evaluate", "--target-set", "jincheng_2025", "--as-of", "2026-06"), ("load", "{file}"),
+], ids=["batches", "batch", "completeness", "evaluate", "dry-run load"])
+def test_a_reading_command_writes_nothing_and_keeps_the_data_version(argv, copy_demo_store, tmp_path):
+    path = copy_demo_store("read_only_commands")
+    file = write(tmp_path, "a.csv", HEADER + "晋城,有效发明专利拥有量,2026-09,1\n")
+    run("--db", str(path), "batches")  # the first open of a copy may mirror the reference data once
+    before = fingerprint(path)
+    code, _, err = run("--db", str(path), *(a.format(file=file) for a in argv))
+    assert code in (0, 1), err
+    assert fingerprint(path) == before
+
+
+def test_a_changed_configuration_is_mirrored_once_and_then_reads_read_again(copy_demo_store, tmp_path):
+    path = copy_demo_store("config_changed")
+    run("--db", str(path), "batches")
+    version = Store(path).data_version()
+    changed = tmp_path / "indicators.yaml"
+    changed.write_text(CONFIG.read_text(encoding="utf-8").replace("name: 有效发明专利拥有量\n", "name: 有效发明专利拥有量（件）\n", 1),
+                       encoding="utf-8")
+    assert run("--config", str(changed), "--db", str(path), "batches")[0] == 0
+    assert Store(path).data_version() == version + 1
+    assert Store(path).query("SELECT name FROM indicators WHERE id = 'invention_patents'")["name"].tolist() == [
+        "有效发明专利拥有量（件）"]
+    before = fingerprint(path)
+    assert run("--config", str(changed), "--db", str(path), "batches")[0] == 0
+    assert fingerprint(path) == before

@@ -257,6 +257,9 @@ BROKEN_FILES = [
     Broken("source_without_seed_or_url.yaml", ("目标集 jincheng_2025", "字段 source"),
            ("来源必须给出 seed（data/policies/ 下的文件名）或 url",),
            "source: {}", ("source: {}", "source: {seed: 003_d749e9a744f654f6.txt}")),
+    Broken("stored_without_plausible_max.yaml", ("指标 invention_patents",),
+           ("非派生指标必须给出 plausible_max",), "- id: invention_patents",
+           ("    decimals: 0\n", "    decimals: 0\n    plausible_max: 1000000000\n")),
     Broken("alias_shared.yaml", ("指标 invention_patents_per_10k", "字段 aliases"),
            ("名称「有效发明专利」同时属于指标 invention_patents，名称必须唯一",),
            "aliases: [每万人发明专利拥有量, 有效发明专利]", (", 有效发明专利]", "]")),
@@ -344,3 +347,26 @@ def test_a_config_file_that_does_not_exist_is_a_config_error(tmp_path):
 def test_a_config_that_is_not_a_mapping_is_refused():
     with pytest.raises(ConfigError, match="应为映射"):
         parse_config("- just\n- a list\n")
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (("unit: 件\n", "unit: \"%\"\n"), "单位为 % 的指标 plausible_max 不能超过 100"),
+    (("scale: 10000}\n", "scale: 10000}\n    plausible_max: 100\n"), "派生指标由分项计算、不导入，不设 plausible_max"),
+    (("plausible_max: 1000000000\n", "plausible_max: .inf\n"), "plausible_max"),
+])
+def test_a_plausible_maximum_must_fit_its_indicator(change, says, regions, tmp_path):
+    text = MINIMAL.read_text(encoding="utf-8")
+    assert text.count(change[0]) == 1
+    path = tmp_path / "c.yaml"
+    path.write_text(text.replace(*change), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, regions=regions)
+    assert says in str(caught.value)
+
+
+def test_every_stored_indicator_of_the_real_file_declares_a_plausible_maximum(regions):
+    config = load_config(regions=regions)
+    for indicator in config.indicators:
+        assert (indicator.plausible_max is None) == (indicator.kind == "derived"), indicator.id
+        if indicator.unit == "%":
+            assert indicator.plausible_max == 100

@@ -54,6 +54,7 @@ def make_indicator(
         aggregation="recompute" if derived else "sum",
         decimals=decimals,
         formula={"numerator": "a", "denominator": "population", "scale": 10000} if derived else None,
+        plausible_max=None if derived else 100 if unit == "%" else 1e9,
     )
 
 

@@ -393,6 +393,33 @@ def test_an_origin_column_is_checked_and_an_empty_one_is_stored_as_null(plan_of)
         ["published", "http://a", None], [None, None, "更正"]]
 
 
+def test_only_an_administrator_may_mark_values_as_published_or_name_their_source(store, config, regions):
+    text = ("地区,指标,期间,数值,来源类型,来源,备注\n"
+            "晋城,有效发明专利拥有量,2024-05,600,published,https://evil.example/fake-bulletin.html,\n"
+            "晋城,有效发明专利拥有量,2024-06,612,,,更正\n"
+            "晋城,有效注册商标量,2024-06,13000,,https://evil.example/,\n"
+            "晋城,有效注册商标量,2024-05,12000,,,\n").encode()
+    clerk = plan_upload(store, config, regions, text, "a.csv", today=TODAY, provenance=False)
+    assert [(p.row, p.check, p.severity) for p in clerk.problems] == [
+        (2, "provenance", "error"), (4, "provenance", "error"), (None, "provenance", "info")]
+    assert clerk.problems[0].message == ("第 2 行填写了「来源类型」或「来源」：只有管理员可以把数值标为公布值或注明来源；"
+                                         "请删去这两列（或清空其中的单元格）后重新上传，或请管理员导入")
+    assert clerk.problems[-1].message == "「备注」列未导入：只有管理员可以为数值写备注；该列已忽略，数值照常导入"
+    assert clerk.rows[["origin", "source_url", "note"]].values.tolist() == [[None, None, None]] * 2
+    admin = plan_upload(store, config, regions, text, "a.csv", today=TODAY)
+    assert admin.ok and admin.rows["note"].tolist() == [None, "更正", None, None]
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "ftp://a.example/x", "evil.example/x", "https://a.example/ x",
+                                  'https://a.example/"onmouseover="x', "data:text/html,<b>x</b>"])
+def test_a_source_link_must_be_a_web_address(plan_of, link):
+    quoted_link = '"' + link.replace('"', '""') + '"'
+    plan = plan_of(f"地区,指标,期间,数值,来源\n晋城,有效发明专利拥有量,2024-05,600,{quoted_link}\n")
+    [error] = plan.errors
+    assert (error.check, error.row) == ("link", 2)
+    assert error.message.endswith("不是以 http:// 或 https:// 开头的网址；请填写完整网址，或清空该单元格")
+
+
 def test_the_month_before_is_taken_from_the_file_before_the_store(load, plan_of):
     load(HEADER + "晋城,有效发明专利拥有量,2024-05,100\n晋城,有效注册商标量,2024-05,13000\n")
     plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-05,600\n晋城,有效发明专利拥有量,2024-06,612\n"
@@ -450,3 +477,68 @@ def test_plain_numbers_read_by_pyarrow_are_what_pandas_reads_in_the_whole_column
     assert fast["value"].tolist() == pytest.approx(whole["value"].tolist(), nan_ok=True, rel=0, abs=0)
     for name in ("missing", "percent", "unit", "bad"):
         assert fast[name].tolist() == whole[name].tolist()
+
+
+# --------------------------------------------------------------------------- numbers and dates that exist
+
+
+@pytest.mark.parametrize("written", ["inf", "Infinity", "-inf", "1e309", "-1E400"])
+def test_a_value_that_is_not_a_finite_number_is_an_error(plan_of, written):
+    plan = plan_of(HEADER + f"晋城,有效发明专利拥有量,2024-06,{written}\n晋城,有效发明专利拥有量,2024-07,615\n")
+    assert not plan.ok and staged(plan) == [("140500", "invention_patents", "2024-07", 615.0, 3)]
+    [error] = plan.errors
+    assert error.message == f"第 2 行「数值」列的「{written}」不是有限的数字；请填写实际数值，缺失请留空或填「—」"
+
+
+def test_a_number_of_thirty_digits_is_an_error_not_a_rounded_figure(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-06,123456789012345678901234567890\n")
+    [error] = plan.errors
+    assert error.message.startswith("第 2 行「数值」列的「123456789012345678901234567890」有效数字超过 15 位")
+
+
+def test_a_value_beyond_the_indicators_plausible_maximum_is_an_error(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-06,1e308\n"
+                   "晋城,专利密集型产业增加值占GDP比重,2024-06,150\n晋城,专利密集型产业增加值占GDP比重,2024-07,15%\n")
+    assert [(e.row, e.check) for e in plan.errors] == [(2, "range"), (3, "range")]
+    assert plan.errors[0].message == ("第 2 行「有效发明专利拥有量」的数值 1e+308件超过合理上限 1,000,000,000件；"
+                                      "请核对数值和单位（是否把元填成了亿元，或多填了几位数字）")
+    assert plan.errors[1].message.endswith("超过合理上限 100%；百分比请填 0–100 之间的数（12.5 表示 12.5%）")
+    assert staged(plan) == [("140500", "patent_intensive_share", "2024-07", 15.0, 4)]
+
+
+def test_a_value_at_the_plausible_maximum_is_loaded(plan_of):
+    plan = plan_of(HEADER + "晋城,专利密集型产业增加值占GDP比重,2024-06,100\n")
+    assert plan.ok and staged(plan)[0][3] == 100.0
+
+
+@pytest.mark.parametrize("written", ['"1,5"', '"1,2345"', '"12,34.5"', '"１，５"'])
+def test_a_comma_that_is_not_a_thousands_separator_is_an_error_saying_how_to_write_it(plan_of, written):
+    plan = plan_of(HEADER + f"晋城,有效发明专利拥有量,2024-06,{written}\n")
+    [error] = plan.errors
+    assert error.message == (f"第 2 行「数值」列的「{written.strip(chr(34))}」中的逗号不是千分位分隔符，无法确定数值；"
+                             "小数请用小数点（如 1.5），千分位请每三位一个逗号（如 1,500）或不写逗号")
+
+
+@pytest.mark.parametrize(("written", "month"), [("2025-02-30", "2025-02"), ("2025年2月30日", "2025-02"),
+                                                ("2024/13/01", "2024-12")])
+def test_a_date_that_does_not_exist_is_an_error(plan_of, written, month):
+    plan = plan_of(HEADER + f"晋城,有效发明专利拥有量,{written},612\n")
+    [error] = plan.errors
+    assert error.message == f"第 2 行「期间」列：「{written}」不是存在的日期；期间只需写月份，例如 {month}"
+
+
+def test_a_date_that_exists_is_taken_as_its_month(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,2024-02-29,612\n")
+    assert plan.ok and staged(plan)[0][2] == "2024-02"
+
+
+def test_a_year_out_of_range_is_said_to_be_the_year(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,1899-05,612\n")
+    [error] = plan.errors
+    assert error.message == "第 2 行「期间」列：「1899-05」不是有效月份（年份应在 1900–2200 之间）"
+
+
+def test_a_sign_before_the_year_is_an_error_not_the_month_inside(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,-2024-06,612\n")
+    [error] = plan.errors
+    assert error.message == "第 2 行「期间」列：「-2024-06」前面多了符号；期间请写作 YYYY-MM（例如 2025-01）"

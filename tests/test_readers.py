@@ -18,7 +18,7 @@ import pytest
 from openpyxl import Workbook
 
 from etl import readers
-from etl.readers import cell_text, max_upload_bytes, read_grid, sheet_names
+from etl.readers import ReadLimits, cell_text, max_upload_bytes, read_grid, sheet_names
 from monitor.errors import LoadError
 
 TABLE = "地区,指标,期间,数值\n晋城,有效发明专利拥有量,2024-06,612\n"
@@ -318,7 +318,7 @@ def test_quotes_and_line_breaks_in_cells_below_the_head_are_read_alike(small_hea
 def test_a_long_quoted_cell_near_the_head_is_read_whole(small_head):
     # the head is read from a prefix of the text, longer until its rows end inside it
     text = '地区,备注\n晋城,1\n阳泉,"' + "长,\n" * 30000 + '"\n大同,2\n'
-    grid = read_grid(text.encode("utf-8"), "表.csv")
+    grid = read_grid(text.encode("utf-8"), "表.csv", limits=ReadLimits(cell_chars=100_000))
     assert grid.rows == csv_module_rows(text, ",")
     assert grid.rows[2][1].count("长") == 30000 and grid.tail is not None
 
@@ -369,3 +369,9 @@ def test_most_generated_text_takes_the_pyarrow_path(small_head):
     # else the comparison above would test the csv module against itself
     taken = sum(read_grid(generated_text(seed).encode("utf-8"), "表.csv").tail is not None for seed in range(60))
     assert taken >= 20
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_saved_without_a_byte_order_mark_is_recognised_not_read_as_gb18030(encoding):
+    grid = read_grid(TABLE.encode(encoding), "无BOM.csv")
+    assert grid.rows == ROWS and grid.encoding == "utf-16"
