@@ -365,7 +365,7 @@ def test_a_reading_command_writes_nothing_and_keeps_the_data_version(argv, copy_
     run("--db", str(path), "batches")  # the first open of a copy may mirror the reference data once
     before = fingerprint(path)
     code, _, err = run("--db", str(path), *(a.format(file=file) for a in argv))
-    assert code in (0, 1), err
+    assert code in (0, 1, 3), err  # evaluate: 3 when a target is behind (it read, and said so)
     assert fingerprint(path) == before
 
 
