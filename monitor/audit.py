@@ -9,6 +9,7 @@ is not an account is recorded without the name (people type their password into 
 from __future__ import annotations
 
 import getpass
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -101,14 +102,26 @@ class AuditLog:
             return [r[0] for r in con.execute("SELECT DISTINCT actor FROM audit ORDER BY actor")]
 
 
+VIA_LABELS = {"password": "密码登录", "oidc": "单点登录", "cli": "命令行"}
+CLIENT_LABELS = {"cli": "本机命令行"}
+_ROLE_CODES = re.compile(r"\b(viewer|uploader|admin)\b")
+
+
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
-    """The audit rows as people read them (Chinese headers and labels), for the page and the export."""
+    """The audit rows as people read them (Chinese headers and labels, no internal codes), for the
+    page and the export."""
+    from monitor.accounts import ROLE_LABELS
+
+    def detail(text) -> str:
+        return _ROLE_CODES.sub(lambda m: ROLE_LABELS[m.group(1)], text) if isinstance(text, str) else ""
+
     return pd.DataFrame({
         "序号": frame["id"], "时间": frame["at"], "操作人": frame["actor"],
         "操作": frame["action"].map(lambda a: ACTIONS.get(a, a)),
         "结果": frame["outcome"].map(lambda o: OUTCOMES.get(o, o)),
-        "对象": frame["target"].fillna(""), "说明": frame["detail"].fillna(""),
-        "来源地址": frame["client"].fillna(""), "方式": frame["via"].fillna(""),
+        "对象": frame["target"].fillna(""), "说明": frame["detail"].map(detail),
+        "来源地址": frame["client"].map(lambda c: CLIENT_LABELS.get(c, c) if isinstance(c, str) else ""),
+        "方式": frame["via"].map(lambda v: VIA_LABELS.get(v, v) if isinstance(v, str) else ""),
     })
 
 

@@ -16,7 +16,7 @@ store = auth.accounts()
 who = {"actor": session.username, "client": auth.client_address(), "via": session.via}
 if done := st.session_state.pop("accounts_done", None):
     st.success(plain(done))
-st.caption(f"账户文件：`{store.path}`（环境变量 IPMON_ACCOUNTS）。也可在命令行管理：`python -m etl users --help`。")
+st.caption("账户与审计记录保存在服务器上、数据库之外的独立文件中（位置见部署说明）；也可由运维人员在命令行管理。")
 
 accounts = store.list()
 st.dataframe(pd.DataFrame([{
@@ -89,7 +89,7 @@ with state_tab, st.form("account_state"):
             done(f"账户 {target} 已{'启用' if enable else '停用'}（已登录的会话在下一次操作时结束）。")
 
 with config_tab:
-    st.caption("修改 indicators.yaml 后，在此重新校验并加载，无需重启服务；配置有错误时继续使用原配置。")
+    st.caption("修改指标与目标配置后，在此重新校验并加载，无需重启服务；配置有错误时继续使用原配置。")
     if st.button("重新加载配置", key="config_reload", icon=":material/refresh:"):
         from monitor.context import open_context
 

@@ -16,7 +16,7 @@ st.title("审计记录")
 auth.require(Action.ADMIN)
 log = auth.audit_log()
 st.caption("登录（含失败）、上传、导入、回滚、任务进度登记、账户变更和配置重新加载，均记录操作人、时间、来源地址和所涉对象。"
-           "命令行导出：`python -m etl audit --since 2026-01-01 --out audit.csv`。")
+           "可用下方按钮导出。")
 
 c1, c2, c3, c4 = st.columns([2, 2, 3, 1])
 today = clock.today()

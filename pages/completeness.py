@@ -22,7 +22,7 @@ scope = left.selectbox("地区（显示它和下一级地区）", scopes, index=
 months = month_range("2019-01", last_full_month())[::-1]
 month = right.selectbox("月份", months, format_func=format_month_cn, key="completeness_month")
 result: Completeness = cached_completeness(ctx.store.data_version(), scope, month)
-st.caption(f"{format_month_cn(month)}的数据应于 {result.due:%Y年%-m月%-d日} 前报送（indicators.yaml 中 reporting.due_day）；"
+st.caption(f"{format_month_cn(month)}的数据应于 {result.due:%Y年%-m月%-d日} 前报送（报送截止日由管理员在指标配置中设定）；"
            "「逾期」指首次上传晚于该日；被回滚的上传不算已报送。示例/公布数据不是报送的数据。")
 
 summary = result.summary

@@ -53,7 +53,7 @@ shown = pd.DataFrame({
 })
 st.dataframe(shown, hide_index=True, key="history_rows")
 if total > len(rows):
-    st.caption(f"仅显示前 {len(rows):,} 个；全部数值可用命令行 `python -m etl batch {chosen} --limit {total}` 查看。")
+    st.caption(f"仅显示前 {len(rows):,} 个（共 {total:,} 个），下载的表格也只含这些；完整数值请运维人员在命令行导出。")
 table_downloads(shown, f"批次{chosen}_数值", key="history_rows_table")
 
 kept = stored_file(ctx.store, info["file_hash"]) if info["kind"] == "load" and may_roll_back else None

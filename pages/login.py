@@ -11,7 +11,7 @@ if session is None:
     st.title("登录")
     settings = auth.settings()
     st.caption("查看各页面" + ("无需登录；" if settings.anonymous_view else "需要登录；") +
-               "导入、回滚数据和管理功能需要登录。账户由管理员创建（`python -m etl users add`）。")
+               "导入、回滚数据和管理功能需要登录。账户由管理员在「账户管理」页创建，请联系本单位管理员。")
     auth.login_form()
     st.stop()
 

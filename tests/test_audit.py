@@ -107,6 +107,20 @@ def test_cli_loads_and_rollbacks_are_audited_and_the_trail_exports_as_csv(tmp_pa
     assert frame["操作"].tolist() == ["回滚批次", "导入提交"]
     assert frame["对象"].tolist() == ["批次 1", "批次 1"]
     assert frame["说明"].iloc[1].startswith("5月.csv：有效值 1 个，新增 1")
-    assert set(frame["来源地址"]) == {"cli"} and frame["操作人"].str.startswith("cli:").all()
+    assert set(frame["来源地址"]) == {"本机命令行"} and frame["操作人"].str.startswith("cli:").all()
     code, out, _ = run("audit", "--action", "login")
     assert (code, out) == (0, "没有符合条件的审计记录\n")
+
+
+def test_the_readable_trail_shows_no_internal_codes():
+    import pandas as pd
+
+    from monitor.audit import readable
+
+    frame = pd.DataFrame({"id": [1, 2], "at": ["2026-11-01 09:00:00"] * 2, "actor": ["admin", "cli:root"],
+                          "action": ["login", "commit"], "outcome": ["ok", "ok"], "target": [None, "批次 3"],
+                          "detail": ["角色 admin", None], "client": ["10.0.0.8", "cli"], "via": ["password", "cli"]})
+    shown = readable(frame)
+    assert shown["说明"].tolist() == ["角色 管理员", ""]
+    assert shown["方式"].tolist() == ["密码登录", "命令行"]
+    assert shown["来源地址"].tolist() == ["10.0.0.8", "本机命令行"]
