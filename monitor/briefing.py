@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from monitor import clock
+from monitor.charts import progress_label
 from monitor.comparison import compare_regions, ranking_figure
 from monitor.config import MilestoneTarget, TargetSet
 from monitor.detail import indicator_detail
@@ -112,7 +113,7 @@ def _target_rows(frame: pd.DataFrame) -> list[dict]:
         current = "—"
         if not milestone and _present(row.current):
             current = f"{format_value(row.current)}{row.unit}"
-        progress = f"{row.progress:.0%}" if not milestone and _present(row.progress) else "—"
+        progress = (progress_label(row.progress, row.status) or "—") if not milestone else "—"  # 超额, never 1763%
         rows.append({
             "number": number, "name": row.indicator_name, "target": row.target_text or "—",
             "adjusted": row.adjusted, "current": current,

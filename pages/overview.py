@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from monitor.charts import status_figure
+from monitor.charts import progress_label, status_figure
 from monitor.overview import status_counts
 from monitor.periods import format_month_cn
 from monitor.tables import target_table
@@ -63,7 +63,8 @@ for row in frame.itertuples():
                 if row.needed_per_month is not None and row.needed_per_month == row.needed_per_month:
                     gap_col.caption(f"需月均 {fmt(row.needed_per_month)}{row.unit}")
             if row.progress is not None and row.progress == row.progress:
-                head.progress(min(max(float(row.progress), 0.0), 1.0), text=f"进度 {row.progress:.0%}")
+                head.progress(min(max(float(row.progress), 0.0), 1.0),
+                              text=f"进度 {progress_label(row.progress, row.status)}")  # 超额, never 1763%
         st.write(row.explanation)
         if row.population_year is not None and row.population_year == row.population_year:
             st.caption(f"人口取 {int(row.population_year)} 年常住人口")
