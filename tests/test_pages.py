@@ -24,6 +24,7 @@ from monitor.config import MilestoneTarget
 from monitor.evaluation import Status
 from monitor.milestones import TaskStatus, read_updates
 from monitor.periods import last_full_month
+from monitor.readings import read_readings
 from monitor.store import Store
 
 ROOT = Path(__file__).parent.parent
@@ -161,6 +162,22 @@ def test_overview_of_shaanxi_2022_shows_every_target_of_the_document(app, config
     assert [c.explanation for c in cards if c.name.startswith("书面报送")] == ["任务状态：已完成（示例：已书面报送）"]
     for card, target in zip(cards, tset.targets):
         assert f"原文：「{target.clause}」" in card.captions, card
+
+
+def test_an_administrator_switches_a_disputed_reading_and_the_page_evaluates_it(writable_app, accounts):
+    app, store = writable_app
+    log_in(app, "admin")
+    on_page(app, "overview")
+    shown(app.selectbox(key="target_set").set_value("shaanxi_2022").run())
+    gi = next(c for c in target_cards(app) if c.name == "地理标志总数")
+    assert any("当前按登记的读法评估" in c for c in gi.captions)
+    shown(app.radio(key="reading_sn22_new_gi").set_value("alternative").run())
+    shown(widget(app.button, "保存读法").click().run())
+    assert read_readings(store) == {"sn22_new_gi": "alternative"}
+    names = [c.name for c in target_cards(app)]
+    assert "地理标志商标和保护产品" in names and "地理标志总数" not in names
+    gi = next(c for c in target_cards(app) if c.name == "地理标志商标和保护产品")
+    assert any("当前按另一读法评估（管理员选择）" in c for c in gi.captions)
 
 
 def test_an_earlier_as_of_month_changes_the_numbers_and_explanations(app):
