@@ -40,6 +40,7 @@ def cmd_briefing(args: argparse.Namespace) -> int:
     from monitor.briefing import briefing_file_name
     from monitor.context import open_context
     from monitor.periods import parse_month
+    from monitor.readings import with_readings
 
     if args.region and args.out_dir:
         return _usage("--out-dir 只用于 --all-cities-of；单个地区请用 --out")
@@ -49,7 +50,7 @@ def cmd_briefing(args: argparse.Namespace) -> int:
         as_of = parse_month(args.as_of)
     except PeriodError as e:
         return _usage(str(e))
-    ctx = open_context(args.config, args.db)
+    ctx = with_readings(open_context(args.config, args.db))  # the readings chosen on 总览
     if args.target_set not in ctx.config.target_set_by_id:
         return _usage(f"没有目标集「{args.target_set}」；可用：{'、'.join(ctx.config.target_set_by_id)}")
     try:

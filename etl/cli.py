@@ -195,8 +195,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from monitor.errors import NotApplicableError, PeriodError, RegionError
     from monitor.evaluation.report import BEHIND_EXIT_STATUSES, evaluation_report, report_table
     from monitor.periods import last_full_month, parse_month
+    from monitor.readings import with_readings
 
-    ctx = open_context(args.config, args.db)
+    ctx = with_readings(open_context(args.config, args.db))  # the readings chosen on 总览
     if args.target_set not in ctx.config.target_set_by_id:
         print(f"没有目标集「{args.target_set}」；可用：{'、'.join(ctx.config.target_set_by_id)}", file=sys.stderr)
         return 2

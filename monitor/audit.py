@@ -31,6 +31,7 @@ ACTIONS = {
     "commit": "导入提交",
     "rollback": "回滚批次",
     "milestone": "任务进度登记",
+    "reading": "切换目标读法",
     "config_reload": "重新加载配置",
     "user_add": "新建账户",
     "user_set_role": "修改角色或地区范围",

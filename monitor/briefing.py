@@ -32,6 +32,8 @@ from monitor.export import cjk_font, figure_svg
 from monitor.milestones import TaskStatus, read_updates, task_table
 from monitor.overview import evaluate_target_set, status_counts
 from monitor.periods import format_month_cn
+from monitor.provenance import annotate
+from monitor.readings import read_readings
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Charts are drawn this wide (CSS px) and scaled to the 178 mm text width: 13 px text prints at
@@ -134,7 +136,7 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
     config = ctx.config
     tset = config.target_set(set_id)
     region_name = ctx.regions[region].name
-    frame = evaluate_target_set(ctx, set_id, as_of, region)
+    frame = annotate(evaluate_target_set(ctx, set_id, as_of, region), tset, read_readings(ctx.store))
     counts = status_counts(frame)
     province = _province_for_comparison(ctx, region)
     seconds["evaluate"] += time.perf_counter() - started
@@ -183,7 +185,9 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
                 "name": row.indicator_name, "status": row.status, "label": row.status_label, "color": STATUS_COLORS.get(Status(row.status), "#999"),
                 "ink": _ink(row.status),
                 "target": row.target_text, "adjusted": row.adjusted, "explanation": row.explanation,
-                "clause": row.clause, "trajectory": trajectory_uri, "comparison": comparison_uri,
+                "clause": row.clause, "quote": row.quote, "interpretation": row.interpretation,
+                "reading_note": row.reading_note, "derived": row.derived,
+                "trajectory": trajectory_uri, "comparison": comparison_uri,
                 "population_note": detail.population_note,
             })
         step = time.perf_counter()
@@ -210,10 +214,12 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
 
     generated_at = generated_at or clock.now()
     set_region_name = ctx.regions[tset.region].name
+    # Cited by title, 文号, issuer and date; a URL only for a paraphrased document (转述), never the
+    # file name of the product's own copy.
     document = {
         "title": tset.title, "doc_number": tset.doc_number or "（无文号）", "issuer": tset.issuer,
-        "date": f"{tset.date:%Y年%m月%d日}" if tset.date else None,
-        "source": tset.source.url or (f"data/policies/{tset.source.seed}" if tset.source.seed else None),
+        "date": f"{tset.date:%Y年%-m月%-d日}" if tset.date else None, "label": tset.document_label,
+        "verbatim": tset.verbatim, "url": tset.source.url,
     }
     variables = {
         "title": briefing_title(ctx, set_id, region, as_of),

@@ -127,9 +127,13 @@ class Indicator(StrictModel):
 
 
 class Source(StrictModel):
-    """Where a target set comes from: a seed document under data/policies/ or a URL."""
+    """Where a target set comes from: a seed document under data/policies/ (its clauses are quoted
+    and checked word for word) or a URL (its clauses are paraphrases, shown as 转述)."""
 
     seed: str | None = None
+    copies: list[str] = Field(
+        default_factory=list, description="other files under data/policies/ holding the same document"
+    )
     url: str | None = None
 
     @model_validator(mode="after")
@@ -138,7 +142,14 @@ class Source(StrictModel):
             raise ValueError("来源必须给出 seed（data/policies/ 下的文件名）或 url")
         if self.url and not re.match(r"^https?://", self.url):
             raise ValueError(f"url「{self.url}」应以 http:// 或 https:// 开头")
+        if self.copies and not self.seed:
+            raise ValueError("copies 只能与 seed 一起使用（同一文件在 data/policies/ 下的其他副本）")
         return self
+
+    @property
+    def seeds(self) -> list[str]:
+        """Every file under data/policies/ that holds this document, the seed first."""
+        return [self.seed, *self.copies] if self.seed else []
 
 
 class Baseline(StrictModel):
@@ -147,10 +158,41 @@ class Baseline(StrictModel):
     clause: str | None = Field(default=None, description="quoted text the baseline comes from")
 
 
+class ReadingSwitch(StrictModel):
+    """How the alternative reading of a target is evaluated: the fields that change. Only what the
+    data allows: another indicator that exists, another type or period over the same data."""
+
+    indicator: str | None = None
+    type: Literal["at_least", "at_most", "increase", "growth", "steady_increase"] | None = None
+    start: Month | None = None
+    value: float | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ReadingSwitch:
+        if not self.model_dump(exclude_none=True):
+            raise ValueError("switch 至少要改变一个字段（indicator、type、start 或 value）")
+        return self
+
+
+class Interpretation(StrictModel):
+    """A clause that can be read two ways: the reading the registry uses, the other one, and,
+    where the data allows, how to evaluate the other one (an administrator chooses on 总览)."""
+
+    reading: str = Field(min_length=4, description="the reading the target as written follows")
+    alternative: str = Field(min_length=4, description="the other reading an office could defend")
+    alternative_clause: str | None = Field(
+        default=None, description="quoted text that supports the alternative (checked like clause)"
+    )
+    switch: ReadingSwitch | None = Field(
+        default=None, description="the alternative as field changes; absent when the data cannot show it"
+    )
+
+
 class _TargetBase(StrictModel):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     clause: str = Field(min_length=4, description="the sentence of the document, quoted")
     note: str | None = None
+    interpretation: Interpretation | None = None
 
 
 class _IndicatorTarget(_TargetBase):
@@ -161,6 +203,11 @@ class _IndicatorTarget(_TargetBase):
     baseline: Baseline | None = None
     history: list[Baseline] = Field(
         default_factory=list, description="earlier values the document gives, shown for context"
+    )
+    derived: str | None = Field(
+        default=None,
+        description="set when the document gives no target here and the registry tracks a direction "
+        "of its own: why, and what the document does say (shown instead of a target)",
     )
 
     @model_validator(mode="after")
@@ -245,6 +292,16 @@ TARGET_TYPE_LABELS = {
 }
 
 
+class SetAside(StrictModel):
+    """A clause of the document that carries a number, a deadline or a responsible unit and is
+    deliberately not a target or task here, with the reason (tests/test_registry_coverage.py)."""
+
+    clause: str = Field(min_length=2, description="quoted from the document")
+    reason: str = Field(min_length=4)
+    seed: str | None = Field(default=None, description="which file, when not the set's seed (a copy)")
+    see: list[str] = Field(default_factory=list, description="targets of this set that cover it instead")
+
+
 class TargetSet(StrictModel):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     title: str
@@ -256,6 +313,7 @@ class TargetSet(StrictModel):
     region: str = Field(description="the region the document governs; targets default to it")
     note: str | None = None
     targets: list[Target] = Field(min_length=1)
+    set_aside: list[SetAside] = Field(default_factory=list)
 
     @field_validator("region")
     @classmethod
@@ -266,6 +324,25 @@ class TargetSet(StrictModel):
 
     def region_of(self, target: Target) -> str:
         return target.region or self.region
+
+    @property
+    def verbatim(self) -> bool:
+        """Whether the clauses are quotations checked against a document in data/policies/
+        (otherwise they paraphrase the page at ``source.url``)."""
+        return self.source.seed is not None
+
+    @property
+    def document_label(self) -> str:
+        """「《title》（文号，issuer，date）」: the document as a reader cites it."""
+        parts = [self.doc_number or "无文号", self.issuer]
+        parts.append(f"{self.date:%Y年%-m月%-d日}" if self.date else "印发日期不详")
+        return f"《{self.title}》（{'，'.join(parts)}）"
+
+    def quote(self, text: str) -> str:
+        """A clause as it may be shown: 「…」 only when it is a checked quotation."""
+        if self.verbatim:
+            return f"原文：「{text}」"
+        return f"转述：{text}（据 {self.source.url}，非原文）"
 
 
 class Reporting(StrictModel):
@@ -307,12 +384,41 @@ class Config(StrictModel):
         """An indicator id, name or alias to the id, or None if unknown."""
         return self.indicator_name_index.get(normalise_name(text))
 
+    def with_readings(self, choices: dict[str, str]) -> Config:
+        """This config with the targets in ``choices`` (target id → "alternative") evaluated by
+        their interpretation's alternative reading; unknown ids and other values are ignored."""
+        if not any(v == "alternative" for v in choices.values()):
+            return self
+        sets = []
+        for tset in self.target_sets:
+            targets = [alternative_target(t) if choices.get(t.id) == "alternative" and _switchable(t) else t
+                       for t in tset.targets]
+            sets.append(tset.model_copy(update={"targets": targets}))
+        return Config(version=self.version, reporting=self.reporting, indicators=self.indicators,
+                      target_sets=sets)
+
     def base_indicators(self, indicator_id: str) -> list[str]:
         """The stored indicators a (possibly derived) indicator is computed from."""
         ind = self.indicator(indicator_id)
         if ind.formula is None:
             return [ind.id]
         return [base for part in ind.formula.parts for base in self.base_indicators(part)]
+
+
+def _switchable(target) -> bool:
+    return target.interpretation is not None and target.interpretation.switch is not None
+
+
+_TARGET_CLASSES = {"at_least": LevelTarget, "at_most": LevelTarget, "increase": IncreaseTarget,
+                   "growth": GrowthTarget, "steady_increase": SteadyTarget}
+
+
+def alternative_target(target):
+    """The target as its interpretation's alternative reading evaluates it (same id, clause and
+    interpretation). Raises pydantic's ValidationError when the switch does not make a target."""
+    data = target.model_dump() | target.interpretation.switch.model_dump(exclude_none=True)
+    cls = _TARGET_CLASSES[data["type"]]
+    return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
 
 
 _NAME_NOISE = re.compile(r"[\s\u3000（）()【】\[\]<>《》:：·,，、\-—_/]")
@@ -530,12 +636,26 @@ def _cross_check(config: Config, data: dict, root, regions, policies_dir: Path) 
         if regions is not None and tset.region not in regions:
             add(("target_sets", si, "region"), f"地区代码「{tset.region}」不在地区库中")
         document = None
-        if tset.source.seed:
-            seed_path = policies_dir / tset.source.seed
+        documents: dict[str, str] = {}
+        for ci, seed in enumerate(tset.source.seeds):
+            seed_path = policies_dir / seed
+            field_loc = ("seed",) if ci == 0 else ("copies", ci - 1)
             if not seed_path.is_file():
-                add(("target_sets", si, "source", "seed"), f"来源文件 data/policies/{tset.source.seed} 不存在")
+                add(("target_sets", si, "source", *field_loc), f"来源文件 data/policies/{seed} 不存在")
             else:
-                document = _fold_for_quote(seed_path.read_text(encoding="utf-8"))
+                documents[seed] = _fold_for_quote(seed_path.read_text(encoding="utf-8"))
+        document = documents.get(tset.source.seed) if tset.source.seed else None
+        own_ids = {t.id for t in tset.targets}
+        for ai, aside in enumerate(tset.set_aside):
+            loc = ("target_sets", si, "set_aside", ai)
+            seed = aside.seed or tset.source.seed
+            if seed not in tset.source.seeds:
+                add((*loc, "seed"), f"「{aside.seed or '（未写）'}」不是本目标集的来源文件；应为 source 的 seed 或 copies 之一")
+            elif seed in documents and _fold_for_quote(aside.clause) not in documents[seed]:
+                add((*loc, "clause"), f"搁置条文「{aside.clause[:30]}…」未在来源文件 {seed} 中找到，请逐字引用原文")
+            for ref in aside.see:
+                if ref not in own_ids:
+                    add((*loc, "see"), f"see 引用了本目标集中不存在的目标「{ref}」")
         for ti, target in enumerate(tset.targets):
             loc = ("target_sets", si, "targets", ti)
             if target.id in seen_targets:
@@ -552,6 +672,19 @@ def _cross_check(config: Config, data: dict, root, regions, policies_dir: Path) 
                 for fld, code in region_fields:
                     if code is not None and code not in regions:
                         add((*loc, fld), f"地区代码「{code}」不在地区库中")
+            if target.interpretation is not None and target.interpretation.switch is not None:
+                if isinstance(target, MilestoneTarget):
+                    add((*loc, "interpretation", "switch"), "任务节点没有可切换的评估口径，请删去 switch")
+                    continue
+                try:
+                    alternative = alternative_target(target)
+                except ValidationError as e:
+                    reasons = "；".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
+                    add((*loc, "interpretation", "switch"), f"按 switch 改写后不是有效目标：{reasons}")
+                else:
+                    if target.interpretation.switch.indicator is not None and alternative.indicator not in ids:
+                        add((*loc, "interpretation", "switch", "indicator"),
+                            f"不存在的指标「{alternative.indicator}」；可用指标见 indicators 部分")
             if isinstance(target, MilestoneTarget):
                 continue
             if target.indicator not in ids:
@@ -572,6 +705,8 @@ def _quotes(target) -> list[tuple[tuple, str]]:
     for i, past in enumerate(getattr(target, "history", [])):
         if past.clause:
             quotes.append((("history", i, "clause"), past.clause))
+    if target.interpretation is not None and target.interpretation.alternative_clause:
+        quotes.append((("interpretation", "alternative_clause"), target.interpretation.alternative_clause))
     return quotes
 
 

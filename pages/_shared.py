@@ -21,6 +21,7 @@ from monitor.geo import map_children
 from monitor.history import end_of_day, publication_dates
 from monitor.overview import evaluate_target_set
 from monitor.periods import format_month_cn, last_full_month, month_range
+from monitor.readings import with_readings
 from monitor.series import indicator_values
 from pages import _auth
 
@@ -77,8 +78,9 @@ def data_version() -> DataView:
 
 
 def view_context(view: DataView | int) -> Context:
-    """The context whose store reads as published at the end of ``view.published_on``."""
-    ctx = get_context()
+    """The context whose store reads as published at the end of ``view.published_on``, evaluating
+    the readings an administrator chose (monitor/readings.py; choosing one bumps the version)."""
+    ctx = with_readings(get_context())
     if isinstance(view, DataView) and view.published_on is not None:
         return replace(ctx, store=ctx.store.as_published(end_of_day(view.published_on)))
     return ctx

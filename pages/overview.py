@@ -2,19 +2,29 @@
 
 import streamlit as st
 
+from monitor.accounts import Action
 from monitor.charts import progress_label, status_figure
+from monitor.errors import MonitorError
 from monitor.overview import status_counts
 from monitor.periods import format_month_cn
+from monitor.provenance import annotate
+from monitor.readings import READING_LABELS, read_readings, set_reading
 from monitor.tables import target_table
+from pages import _auth as auth
 from pages._downloads import briefing_download, chart_downloads, table_downloads
 from pages._shared import DEMO_NOTICE, data_version, fmt, overview, sidebar, status_badge, view_context
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
-frame = overview(data_version(), set_id, as_of, region)
+readings = read_readings(ctx.store)
+frame = annotate(overview(data_version(), set_id, as_of, region), tset, readings)
+session = st.session_state.get(auth.SESSION_KEY)
+may_switch = auth.can(Action.ADMIN, session)
 
 st.title(f"{ctx.regions[region].name} · {tset.short_title}")
-st.caption(f"《{tset.title}》{tset.doc_number or ''}　{tset.issuer}　数据截至{format_month_cn(as_of)}")
+st.caption(f"{tset.document_label}　数据截至{format_month_cn(as_of)}")
+if not tset.verbatim:
+    st.caption(f"本目标集的条文为转述，据 {tset.source.url} 整理，不是原文引文。")
 if region != tset.region:
     st.info(f"目标集为{ctx.regions[tset.region].name}制定，不是{ctx.regions[region].name}自己的目标：相对目标按原文适用；"
             "绝对数量目标按人口比例折算，仅作参考，标「参考（按人口折算）」，状态后注「（参考）」。")
@@ -49,6 +59,8 @@ for row in frame.itertuples():
         head, value_col, gap_col = st.columns([5, 3, 3])
         head.markdown(f"**{row.indicator_name}**　{status_badge(row.status, row.status_label)}", unsafe_allow_html=True)
         head.caption(f"目标：{row.target_text}" + (f"　· {row.adjusted}" if row.adjusted else ""))
+        if row.derived:
+            head.caption(row.derived)
         if row.type != "milestone":
             value_col.metric("当前值", f"{fmt(row.current)}{row.unit}" if row.current is not None else "无数据",
                              help=f"观测月份：{row.current_period or '—'}")
@@ -68,5 +80,22 @@ for row in frame.itertuples():
         st.write(row.explanation)
         if row.population_year is not None and row.population_year == row.population_year:
             st.caption(f"人口取 {int(row.population_year)} 年常住人口")
-        with st.expander("原文"):
-            st.write(f"「{row.clause}」")
+        if row.interpretation:
+            st.caption(row.interpretation + (f"　{row.reading_note}" if row.reading_note else ""))
+            if row.reading_note and may_switch:
+                current = readings.get(row.target_id, "document")
+                chosen = st.radio("评估读法", list(READING_LABELS), index=list(READING_LABELS).index(current),
+                                  format_func=READING_LABELS.get, horizontal=True, key=f"reading_{row.target_id}")
+                if chosen != current and st.button("保存读法", key=f"reading_save_{row.target_id}"):
+                    auth.require(Action.ADMIN)  # checked again at the moment of writing
+                    try:
+                        set_reading(ctx.store, ctx.config, row.target_id, chosen)
+                    except MonitorError as e:
+                        st.error(str(e))
+                    else:
+                        auth.audit_log().record("reading", actor=session.username, target=f"目标 {row.target_id}",
+                                                client=auth.client_address(), via=session.via,
+                                                detail=READING_LABELS[chosen])
+                        st.rerun()
+        st.caption(f"出处：{row.document}")
+        st.caption(row.quote)

@@ -23,13 +23,14 @@ tset = ctx.config.target_set(chosen)
 views = task_table(tset, read_updates(ctx.store), as_of)
 
 st.title(f"任务进度 · {tset.short_title}")
-st.caption(f"《{tset.title}》{tset.doc_number or ''}　状态截至{format_month_cn(as_of)}月底")
+st.caption(f"{tset.document_label}　状态截至{format_month_cn(as_of)}月底")
 frame = pd.DataFrame([{
     "序号": v.number, "任务": v.title, "牵头单位": "、".join(v.lead), "配合单位": "、".join(v.cooperating),
     "国家层面": "、".join(v.national), "_lead": v.lead,
     "完成时限": "持续推进" if v.ongoing else f"{v.deadline:%Y-%m-%d}",
     "状态": v.status.value + ("（逾期完成）" if v.done_late else ""),
-    "最近进展": f"{v.last_update}：{v.last_note}" if v.last_update else "—", "_id": v.target_id,
+    "最近进展": f"{v.last_update}：{v.last_note}" if v.last_update else "—", "条文": tset.quote(v.clause),
+    "_id": v.target_id,
 } for v in views])
 departments = sorted({d for v in views for d in v.lead})
 pick = st.multiselect("按牵头单位筛选", departments, key="tasks_departments", placeholder="全部单位")

@@ -158,7 +158,7 @@ def test_an_admin_sees_every_action_in_the_audit_trail_and_no_password_anywhere(
     assert seen == [("jc-clerk", "登录失败", "拒绝"), ("jc-clerk", "登录", "成功"), ("jc-clerk", "上传文件（预检）", "拒绝"),
                     ("jc-clerk", "退出登录", "成功"), ("admin", "登录", "成功"), ("admin", "任务进度登记", "成功"),
                     ("admin", "重新加载配置", "成功")]
-    assert table["对象"].tolist()[1] == "任务 sxt_01"
+    assert table["对象"].tolist()[1] == "任务 jc_t01"
     shown(app.multiselect(key="audit_actions").set_value(["login_failed"]).run())
     assert app.dataframe[0].value["操作人"].tolist() == ["jc-clerk"]
     everything = audit.query().to_csv() + store.path.read_bytes().decode("latin-1") + caplog.text

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from etl.cli import main
-from monitor.briefing import Briefing, build_briefing, format_value
+from monitor.briefing import Briefing, build_briefing, build_context, format_value, render_html
 from monitor.context import open_context
 from monitor.milestones import TaskStatus, read_updates, task_table
 from monitor.overview import evaluate_target_set
@@ -59,11 +59,15 @@ def test_every_jincheng_target_is_listed_with_its_target_current_value_and_expla
     _, path = jincheng
     text = flat(poppler("pdftotext", path))
     frame = evaluate_target_set(ctx, "jincheng_2025", "2025-12", "140500")
-    assert len(frame) == 7
-    for row in frame.itertuples():
+    assert len(frame) == 7 + 18  # the seven targets and the plan's 18 tasks
+    for row in frame[frame["type"] != "milestone"].itertuples():
         for expected in (row.indicator_name, row.target_text, f"{format_value(row.current)}{row.unit}",
                          row.explanation, row.status):
             assert flat(expected) in text, expected
+    # The 指标 column is narrow: a task's title wraps and pdftotext interleaves the cells line by line.
+    for row in frame[frame["type"] == "milestone"].itertuples():
+        assert flat(row.indicator_name)[:4] in text, row.indicator_name
+    assert "持续推进" in text
 
 
 def test_the_summary_counts_targets_by_status(ctx, jincheng):
@@ -71,7 +75,7 @@ def test_the_summary_counts_targets_by_status(ctx, jincheng):
     text = flat(poppler("pdftotext", path))
     counts = evaluate_target_set(ctx, "jincheng_2025", "2025-12", "140500")["status"].value_counts()
     sentence = "；".join(f"{status}{n}项" for status, n in counts.items() if n)
-    assert "共7项目标" in text
+    assert "共25项目标" in text
     for status, n in counts.items():
         assert f"{status}{n}项" in text, sentence
 
@@ -103,7 +107,18 @@ def test_demo_values_sources_and_the_policy_document_are_footnoted(jincheng):
     assert "示例数据提示" in text and "虚构" in text
     assert "含示例数据(虚构,仅供演示)" in text  # in the page footer too
     assert "数据来源与口径" in text and "政策文件" in text
-    assert "《晋城市全面推进知识产权强市建设行动方案》" in text
+    assert "《晋城市全面推进知识产权强市建设行动方案》(晋市政办〔2020〕47号,晋城市人民政府办公室,2020年9月14日)" in text
+    assert ".txt" not in text and "data/policies" not in text  # cited by title, not by our file name
+    assert "原文:「到2025年,全市有效发明专利拥有量达到700件」" in text
+    assert "解读:按年度登记量理解" in text  # the disputed reading of 作品著作权登记数量达到60件
+
+
+def test_a_paraphrased_document_is_cited_with_its_url_and_never_quoted(ctx, tmp_path):
+    tset = ctx.config.target_set("shaanxi_outline_2025")
+    variables, _, _ = build_context(ctx, tset.id, "610000", "2025-12", with_charts=False)
+    html = render_html(variables)
+    assert f"转述：{tset.targets[0].clause}（据 {tset.source.url}，非原文）" in html
+    assert "原文：「" not in html and "条文为转述" in html
 
 
 def test_a_task_set_lists_its_overdue_tasks_with_their_lead_departments(ctx, tmp_path):

@@ -113,10 +113,10 @@ def png_size(path: Path) -> tuple[int, int]:
 def test_overview_shows_the_jincheng_title_and_seven_target_cards(page: Page, dashboard_url, tmp_path):
     open_overview(page, dashboard_url)
     headings = page.locator(f"{MAIN} p:has(> strong + span)")  # 「**指标**　<span>状态</span>」 per card
-    expect(headings).to_have_count(7)
-    assert [h.locator("strong").inner_text() for h in headings.all()] == JINCHENG_INDICATORS
+    expect(headings).to_have_count(7 + 18)  # the seven targets, then the plan's 18 tasks
+    assert [h.locator("strong").inner_text() for h in headings.all()][:7] == JINCHENG_INDICATORS
     assert {h.locator("span").inner_text() for h in headings.all()} <= {s.value for s in Status}
-    expect(page.locator(f'{MAIN} [data-testid="stExpander"]')).to_have_count(7)  # 「原文」 under each card
+    expect(page.locator(MAIN).get_by_text("原文：「", exact=False)).to_have_count(7 + 18)  # the clause of each card
     expect(page.locator(MAIN).get_by_text("示例数据", exact=True)).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 

@@ -26,12 +26,12 @@ def test_the_shanxi_plan_is_evaluated_for_every_city_and_says_it_is_applied_per_
     grid = status_grid(demo_ctx, "shanxi_14th_plan", "140000", "2026-10")
     cities = [r.code for r in regions.cities_of("140000", include_groupings=False)]
     assert sorted(grid.regions) == sorted(cities)
-    assert grid.targets == ["sx14_invention_per_10k", "sx14_patent_intensive_share"]
-    assert len(grid.cells) == len(cities) * 2
+    assert grid.targets == ["sx14_invention_per_10k", "sx14_patent_intensive_share", "sx14_protection_satisfaction"]
+    assert len(grid.cells) == len(cities) * 3
     assert set(grid.cells["status"]) <= STATUSES
     assert grid.scaled_note.startswith("各地区没有本目标集的自有目标：矩阵比较的是山西省的目标适用于各地区的结果")
     assert "按常住人口比例折算" in grid.scaled_note
-    assert grid.matrix().shape == (len(cities), 2)
+    assert grid.matrix().shape == (len(cities), 3)
 
 
 def test_rows_are_sorted_by_the_number_of_targets_behind(demo_ctx):

@@ -24,6 +24,7 @@ from monitor.config import MilestoneTarget
 from monitor.evaluation import Status
 from monitor.milestones import TaskStatus, read_updates
 from monitor.periods import last_full_month
+from monitor.readings import read_readings
 from monitor.store import Store
 
 ROOT = Path(__file__).parent.parent
@@ -32,6 +33,7 @@ TASK_STATUSES = [s.value for s in TaskStatus]
 
 JINCHENG_INDICATORS = ["有效发明专利拥有量", "每万人口发明专利拥有量", "有效注册商标量", "地理标志商标", "地理标志保护产品",
                        "农产品地理标志登记", "作品著作权登记量"]
+JINCHENG_TASKS = 18  # the 17 重点工作 of section 四 and its “贯标”全覆盖
 SHANXI_CITIES = {"太原市", "大同市", "阳泉市", "长治市", "晋城市", "朔州市", "晋中市", "运城市", "忻州市", "临汾市", "吕梁市"}
 
 
@@ -123,7 +125,10 @@ def writable_app(copy_demo_store, fresh_streamlit_caches, monkeypatch) -> tuple[
 def test_overview_of_jincheng_shows_its_seven_targets_with_status_and_explanation(app):
     assert texts(app.title) == ["晋城市 · 晋城市知识产权强市建设（2025年目标）", "知识产权指标监测"]
     assert "数据截至2026年10月" in app.caption[0].value
-    cards = target_cards(app)
+    assert app.caption[0].value.startswith("《晋城市全面推进知识产权强市建设行动方案》（晋市政办〔2020〕47号，晋城市人民政府办公室，2020年9月14日）")
+    all_cards = target_cards(app)
+    assert len(all_cards) == 7 + JINCHENG_TASKS
+    cards = all_cards[:7]
     assert [c.name for c in cards] == JINCHENG_INDICATORS
     for card in cards:
         assert card.status in STATUSES, card
@@ -139,30 +144,54 @@ def test_overview_of_jincheng_shows_its_seven_targets_with_status_and_explanatio
             assert "2025年12月（最新数据为2026年10月）" in card.captions, card
         assert "目标" in card.explanation, card
         assert card.metrics["当前值"] != "无数据", card
-    assert sum(status_counts(app).values()) == 7
+    assert sum(status_counts(app).values()) == 7 + JINCHENG_TASKS
     assert any("示例数据" in w and "虚构" in w for w in texts(app.warning))
+    # Each card names its document and quotes its clause; a disputed reading says so.
+    for card in all_cards:
+        assert "出处：《晋城市全面推进知识产权强市建设行动方案》（晋市政办〔2020〕47号" in " ".join(card.captions), card
+        assert any(c.startswith("原文：「") for c in card.captions), card
+    copyright_card = all_cards[6]
+    assert any(c.startswith("解读：按年度登记量理解") and "另一读法：原文未说明是否为年度量" in c and "管理员可切换" in c
+               for c in copyright_card.captions)
+    assert not app.radio  # only an administrator may switch a reading
 
 
 def test_overview_of_shaanxi_2022_shows_every_target_of_the_document(app, config):
     shown(app.selectbox(key="target_set").set_value("shaanxi_2022").run())
     tset = config.target_set("shaanxi_2022")
     expected = [t.title if isinstance(t, MilestoneTarget) else config.indicator(t.indicator).name for t in tset.targets]
-    assert len(expected) == 13
+    assert len(expected) == 30  # 12 targets and 18 tasks
     assert app.title[0].value == "陕西省 · 陕西省知识产权高质量发展（2022年度目标）"
     assert app.selectbox(key="region").value == "610000"  # the region follows the document
     cards = target_cards(app)
     assert [c.name for c in cards] == expected
     assert all(c.status in STATUSES and c.explanation for c in cards)
     assert [c.explanation for c in cards if c.name.startswith("书面报送")] == ["任务状态：已完成（2022-12-15：示例：已书面报送）"]
-    clauses = [e.markdown[0].value for e in app.main.expander]
-    assert clauses == [f"「{t.clause}」" for t in tset.targets]
+    for card, target in zip(cards, tset.targets):
+        assert f"原文：「{target.clause}」" in card.captions, card
+
+
+def test_an_administrator_switches_a_disputed_reading_and_the_page_evaluates_it(writable_app, accounts):
+    app, store = writable_app
+    log_in(app, "admin")
+    on_page(app, "overview")
+    shown(app.selectbox(key="target_set").set_value("shaanxi_2022").run())
+    gi = next(c for c in target_cards(app) if c.name == "地理标志总数")
+    assert any("当前按登记的读法评估" in c for c in gi.captions)
+    shown(app.radio(key="reading_sn22_new_gi").set_value("alternative").run())
+    shown(widget(app.button, "保存读法").click().run())
+    assert read_readings(store) == {"sn22_new_gi": "alternative"}
+    names = [c.name for c in target_cards(app)]
+    assert "地理标志商标和保护产品" in names and "地理标志总数" not in names
+    gi = next(c for c in target_cards(app) if c.name == "地理标志商标和保护产品")
+    assert any("当前按另一读法评估（管理员选择）" in c for c in gi.captions)
 
 
 def test_an_earlier_as_of_month_changes_the_numbers_and_explanations(app):
     late_values, late_counts = current_values(app), status_counts(app)
     shown(app.select_slider(key="as_of").set_value("2024-06").run())
     assert "数据截至2024年6月" in app.caption[0].value
-    early = target_cards(app)
+    early = target_cards(app)[:7]
     assert [c.name for c in early] == JINCHENG_INDICATORS
     # before 2025 the copyright target reads the latest complete year's total (2023)
     assert all(c.explanation.startswith("2023年全年合计" if c.name == "作品著作权登记量" else "截至2024年6月")
@@ -178,7 +207,7 @@ def test_another_city_changes_the_numbers_and_explains_the_per_capita_targets(ap
     shown(app.selectbox(key="region").set_value("140100").run())
     assert app.title[0].value == "太原市 · 晋城市知识产权强市建设（2025年目标）"
     assert any("绝对数量目标按人口比例折算，仅作参考" in i for i in texts(app.info))
-    cards = {c.name: c for c in target_cards(app)}
+    cards = {c.name: c for c in target_cards(app)[:7]}
     assert list(cards) == JINCHENG_INDICATORS
     # 700 件 for 晋城市 is a reference for 太原市: 700 × 5,304,061 / 2,194,545 (2020 census) = 1,691.85,
     # in whole patents 1692, marked as a reference with a status of its own
@@ -262,8 +291,23 @@ def test_compare_page_ranks_the_eleven_cities_of_shanxi(app):
 # --------------------------------------------------------------------------- 任务进度
 
 
-def test_tasks_page_lists_the_eighteen_tasks_of_the_shanxi_work_plan(app, config):
+def tasks_of(app: AppTest, set_id: str) -> None:
+    """On 任务进度, show the tasks of another document than the sidebar's."""
     on_page(app, "tasks")
+    shown(app.selectbox(key="tasks_set").set_value(set_id).run())
+
+
+def test_tasks_page_shows_the_tasks_of_the_sidebar_document_first(app):
+    on_page(app, "tasks")
+    assert app.title[0].value == "任务进度 · 晋城市知识产权强市建设（2025年目标）"
+    table = app.dataframe[0].value
+    assert len(table) == JINCHENG_TASKS
+    assert set(table["完成时限"]) == {"持续推进"}  # the plan gives its tasks no deadline
+    assert table["条文"].str.startswith("原文：「").all()
+
+
+def test_tasks_page_lists_the_eighteen_tasks_of_the_shanxi_work_plan(app, config):
+    tasks_of(app, "shanxi_tasks_2022_2023")
     assert app.title[0].value == "任务进度 · 山西省共建知识产权强省工作要点（2022—2023年）"
     table = app.dataframe[0].value
     tasks = config.target_set("shanxi_tasks_2022_2023").targets
@@ -281,7 +325,7 @@ def test_tasks_page_lists_the_eighteen_tasks_of_the_shanxi_work_plan(app, config
 def test_a_task_update_needs_a_note_and_then_shows_in_the_table(writable_app, accounts):
     app, store = writable_app
     log_in(app, "admin")
-    on_page(app, "tasks")
+    tasks_of(app, "shanxi_tasks_2022_2023")
     before = len(read_updates(store))
 
     def submit(note: str) -> None:
@@ -310,7 +354,7 @@ def test_a_task_update_needs_a_note_and_then_shows_in_the_table(writable_app, ac
 def test_a_task_update_dated_after_the_as_of_month_says_when_it_will_count(writable_app, accounts):
     app, store = writable_app
     log_in(app, "admin")
-    on_page(app, "tasks")
+    tasks_of(app, "shanxi_tasks_2022_2023")
     today = clock.today()  # the form's default date; the as-of month is the demo's last month
     widget(app.text_input, "进展说明").input("示范区申报材料已报送")
     shown(widget(app.button, "保存").click().run())

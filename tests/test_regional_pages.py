@@ -112,13 +112,14 @@ def test_the_county_choice_appears_under_a_city(app):
 def test_grid_shows_the_cities_of_shanxi_against_the_shanxi_plan_applied_per_capita(app):
     shown(app.selectbox(key="target_set").set_value("shanxi_14th_plan").run())
     on_page(app, "grid")
-    assert app.title[0].value == "山西省各市 · 山西省“十四五”知识产权规划（基数跟踪）"
+    assert app.title[0].value == "山西省各市 · 山西省“十四五”知识产权规划（基数跟踪与重点任务）"
     assert "按常住人口比例折算" in app.info[0].value and "山西省的目标" in app.info[0].value
     heatmap = figure(app)["data"][0]
     assert heatmap["type"] == "heatmap"
     rows = [label.split("（")[0] for label in heatmap["y"]]
     assert set(rows) >= SHANXI_CITIES
-    assert [x.replace("<br>", "") for x in heatmap["x"]] == ["每万人口发明专利拥有量", "专利密集型产业增加值占GDP比重"]
+    assert [x.replace("<br>", "") for x in heatmap["x"]] == ["每万人口发明专利拥有量", "专利密集型产业增加值占GDP比重",
+                                                          "知识产权保护社会满意度"]
     behind = [int(label.split("滞后")[1].rstrip("）")) for label in heatmap["y"]]
     assert behind == sorted(behind, reverse=True)
     summary = app.dataframe[0].value
