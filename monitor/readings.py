@@ -51,9 +51,10 @@ def set_reading(store: Store, config: Config, target_id: str, reading: str) -> N
             con.execute("INSERT INTO store_meta VALUES (?, ?)", [_PREFIX + target_id, reading])
 
 
-def with_readings(ctx):
-    """The context whose config evaluates the chosen readings (the same context when none is chosen)."""
-    choices = read_readings(ctx.store)
+def with_readings(ctx, choices: dict[str, str] | None = None):
+    """The context whose config evaluates the chosen readings (the same context when none is
+    chosen); ``choices`` as read_readings returned them, read from the store when not given."""
+    choices = read_readings(ctx.store) if choices is None else choices
     if not choices:
         return ctx
     return replace(ctx, config=_configured(ctx.config, tuple(sorted(choices.items()))))

@@ -21,7 +21,7 @@ from monitor.geo import map_children
 from monitor.history import end_of_day, publication_dates
 from monitor.overview import evaluate_target_set
 from monitor.periods import format_month_cn, last_full_month, month_range
-from monitor.readings import with_readings
+from monitor.readings import read_readings, with_readings
 from monitor.series import indicator_values
 from pages import _auth
 
@@ -80,10 +80,17 @@ def data_version() -> DataView:
 def view_context(view: DataView | int) -> Context:
     """The context whose store reads as published at the end of ``view.published_on``, evaluating
     the readings an administrator chose (monitor/readings.py; choosing one bumps the version)."""
-    ctx = with_readings(get_context())
+    ctx = get_context()
+    ctx = with_readings(ctx, chosen_readings(view) if isinstance(view, DataView) else None)
     if isinstance(view, DataView) and view.published_on is not None:
         return replace(ctx, store=ctx.store.as_published(end_of_day(view.published_on)))
     return ctx
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def chosen_readings(version: DataView) -> dict[str, str]:
+    """The readings an administrator chose; choosing one is a write, so the version moves on."""
+    return read_readings(get_context().store)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -8,16 +8,26 @@ from monitor.errors import MonitorError
 from monitor.overview import status_counts
 from monitor.periods import format_month_cn
 from monitor.provenance import annotate
-from monitor.readings import READING_LABELS, read_readings, set_reading
+from monitor.readings import READING_LABELS, set_reading
 from monitor.tables import target_table
 from pages import _auth as auth
 from pages._downloads import briefing_download, chart_downloads, table_downloads
-from pages._shared import DEMO_NOTICE, data_version, fmt, overview, sidebar, status_badge, view_context
+from pages._shared import (
+    DEMO_NOTICE,
+    chosen_readings,
+    data_version,
+    fmt,
+    overview,
+    sidebar,
+    status_badge,
+    view_context,
+)
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
-readings = read_readings(ctx.store)
-frame = annotate(overview(data_version(), set_id, as_of, region), tset, readings)
+version = data_version()  # one read of the store for this run
+readings = chosen_readings(version)
+frame = annotate(overview(version, set_id, as_of, region), tset, readings)
 session = st.session_state.get(auth.SESSION_KEY)
 may_switch = auth.can(Action.ADMIN, session)
 
@@ -32,7 +42,7 @@ if frame["has_demo"].fillna(False).any():
     st.warning(DEMO_NOTICE, icon=":material/science:")
 if tset.note:
     st.caption(f"说明：{tset.note}")
-briefing_download(view_context(data_version()), set_id, region, as_of)
+briefing_download(view_context(version), set_id, region, as_of)
 table_downloads(target_table(frame), f"目标评估_{ctx.regions[region].name}_{set_id}_{as_of}", key="overview_targets",
                 what="目标表 ")
 
