@@ -23,18 +23,33 @@ def test_a_month_alone_means_its_first_day(monkeypatch):
     assert last_full_month() == "2027-07"
 
 
+class SystemClock(datetime):
+    """A stand-in for the machine's clock: 2026-12-03 14:05:06, whatever day the suite runs."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2026, 12, 3, 14, 5, 6)
+
+
+
+class SystemDate(date):
+    @classmethod
+    def today(cls):
+        return cls(2026, 12, 3)
+
+
 def test_now_keeps_the_time_of_day_on_the_fixed_day(monkeypatch):
+    monkeypatch.setattr(clock, "datetime", SystemClock)
     monkeypatch.setenv("IPMON_TODAY", "2030-02-28")
-    before = datetime.now()
-    stamp = clock.now()
-    assert stamp.date() == date(2030, 2, 28)
-    seconds = lambda t: t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6  # noqa: E731
-    assert (seconds(stamp.time()) - seconds(before.time())) % 86400 < 5  # the real time of day
+    assert clock.now() == datetime(2030, 2, 28, 14, 5, 6)  # the fixed day at the system's time of day
 
 
-def test_without_the_setting_today_is_the_system_date(monkeypatch):
+def test_without_the_setting_today_and_now_are_the_systems(monkeypatch):
+    monkeypatch.setattr(clock, "datetime", SystemClock)
+    monkeypatch.setattr(clock, "date", SystemDate)
     monkeypatch.delenv("IPMON_TODAY", raising=False)
-    assert clock.today() == date.today()
+    assert clock.today() == date(2026, 12, 3)
+    assert clock.now() == datetime(2026, 12, 3, 14, 5, 6)
 
 
 @pytest.mark.parametrize("text", ["2027-13-01", "2027-02-30", "next monday", "20270110"])
