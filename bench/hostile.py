@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from etl.readers import column_letters
+
 HEADER = ["地区", "指标", "期间", "数值"]
 
 _CONTENT_TYPES = (
@@ -55,15 +57,6 @@ _WORKBOOK_RELS = (
     'Target="worksheets/sheet1.xml"/>{shared}</Relationships>')
 _SHARED_REL = ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
                'sharedStrings" Target="sharedStrings.xml"/>')
-
-
-def column_letters(n: int) -> str:
-    """1 → A, 16384 → XFD."""
-    letters = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        letters = chr(65 + r) + letters
-    return letters
 
 
 def raw_xlsx(sheet_xml: str | bytes, *, shared: list[str] | None = None, sheet_name: str = "Sheet1") -> bytes:

@@ -547,7 +547,7 @@ def _sheet_rows(worksheet, file_name: str, limits: ReadLimits) -> list[list[str]
             raise _too_wide(file_name, number, len(texts), limits)
         for j, text in enumerate(texts):
             if len(text) > limits.cell_chars:
-                raise _cell_too_long(file_name, f"第 {number} 行第 {j + 1} 列（{_column_letters(j + 1)}{number}）",
+                raise _cell_too_long(file_name, f"第 {number} 行第 {j + 1} 列（{column_letters(j + 1)}{number}）",
                                      len(text), limits)
         cells += sum(1 for text in texts if text)
         if cells > limits.cells:
@@ -558,7 +558,7 @@ def _sheet_rows(worksheet, file_name: str, limits: ReadLimits) -> list[list[str]
     return rows
 
 
-def _column_letters(n: int) -> str:
+def column_letters(n: int) -> str:
     """1 → A, 16384 → XFD."""
     letters = ""
     while n:
