@@ -4,8 +4,8 @@
 - a stock that falls (存量下降);
 - a per-10,000 value that disagrees with count ÷ population (人均值核对);
 - a totals row that disagrees with the sum of its rows (合计行);
-and the conversion of year-to-date flow values (「1-6月」) into the month's own amount, which needs
-the months before it.
+and the notes on year-to-date flow values (「1-6月」), kept as such, and the month's own amount
+derived from them.
 
 Rows are found by their key codes (etl/keys.py) and the store is read once, before these checks,
 for every key they need (``wanted_keys``): a check is a few column operations over all rows, and
@@ -21,6 +21,7 @@ from etl.keys import INDICATOR, MONTH, KeyCodes, StoredValues, combine, look_up,
 from etl.problems import Problem
 from monitor.config import Config, RatioFormula
 from monitor.periods import add_months, format_month_cn, month_range
+from monitor.yeartodate import has_year_to_date, ytd_id
 
 PER_CAPITA_TOLERANCE = 0.02  # population figures of neighbouring years differ by about 1 %
 
@@ -46,6 +47,8 @@ def wanted_keys(config: Config, staged: pd.DataFrame, keys: KeyCodes, codes: np.
     ytd = _year_to_date(config, staged, keys, codes)
     if ytd.any():
         wanted.extend(before for _, before in _months_before(keys, codes[ytd]))
+        as_stored = keys.with_part(codes[ytd], INDICATOR, ytd_id)  # the diff, and the 1-(N-1)月 value
+        wanted.extend([as_stored, keys.with_part(as_stored, MONTH, _month_before)])
     others = np.concatenate(wanted) if wanted else np.empty(0, dtype="int64")
     own = pd.Index(codes)
     if not own.is_unique:
@@ -96,70 +99,81 @@ def _year_to_date(config: Config, staged: pd.DataFrame, keys: KeyCodes, codes: n
     cumulative = staged["cumulative"].to_numpy(bool)
     if not cumulative.any():
         return cumulative
-    flows = {i.id for i in config.indicators if i.kind == "flow" and i.frequency == "monthly"}
+    flows = {i.id for i in config.indicators if has_year_to_date(i)}
     which, months = pd.factorize(split(codes)[MONTH])
     after_january = np.array([keys.text_of(MONTH, m)[5:7] != "01" for m in months], dtype=bool)
     return cumulative & _indicators(keys, codes, flows) & after_january[which]
 
 
-def decumulate_flows(stored: StoredValues, config: Config, staged: pd.DataFrame, file_name: str,
-                     problems: list[Problem], *, keys: KeyCodes, codes: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """Rows of flow indicators given as year-to-date sums (1-6月) become the month's own amount:
-    YTD − the months before it in that year (from the file or the store). A month missing makes
-    the row an error: the amount cannot be known. Returns the rows and their key codes."""
+def store_year_to_date(stored: StoredValues, config: Config, staged: pd.DataFrame, file_name: str,
+                       problems: list[Problem], *, keys: KeyCodes, codes: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows of monthly flows given as year-to-date sums (1-6月) are kept as what they are: values of
+    the flow's year-to-date series (monitor/yeartodate.py), from which the month's own amount is
+    derived when the year so far before it is known, now or after a later upload. Nothing is
+    refused for months missing. Each row gets a note of what was derived; a year-to-date that
+    disagrees with the values already there (earlier months revised since, or a month's own amount
+    reported differently) is a warning that names both figures. Returns the rows and their keys."""
     mask = _year_to_date(config, staged, keys, codes)
     if not mask.any():
         return staged, codes
     positions = np.flatnonzero(mask)
     plain = ~staged["cumulative"].to_numpy(bool)
-    # the months before each row's month: column k is the k-th month of its year
+    values = staged["value"].to_numpy()
+    ytd_codes = codes.copy()
+    ytd_codes[positions] = keys.with_part(codes[positions], INDICATOR, ytd_id)
+    # the year so far before each row: the 1-(N-1)月 value, else every month before it
+    previous, has_previous = look_up(keys.with_part(ytd_codes[positions], MONTH, _month_before),
+                                     (ytd_codes[positions], values[positions]), (stored.codes, stored.values))
+    own_month, has_own = look_up(codes[positions], (codes[plain], values[plain]), (stored.codes, stored.values))
     before = np.full((len(positions), 11), np.nan)
     known = np.zeros((len(positions), 11), dtype=bool)
     length = np.zeros(len(positions), dtype="int64")
     months = _months_before(keys, codes[positions])
     if months:  # one look-up for every month of every row
         found, found_known = look_up(np.concatenate([wanted for _, wanted in months]),
-                                     (codes[plain], staged["value"].to_numpy()[plain]), (stored.codes, stored.values))
+                                     (codes[plain], values[plain]), (stored.codes, stored.values))
         start = 0
         for k, (rows, _) in enumerate(months):
             before[rows, k], known[rows, k] = found[start:start + len(rows)], found_known[start:start + len(rows)]
             length[rows] = k + 1
             start += len(rows)
     rows = staged.iloc[positions]
-    value = staged["value"].to_numpy(copy=True)
-    drop = []
     names: dict[str, str] = {}
-    for k, (p, indicator, month, line, column, ytd) in enumerate(zip(
-            positions, rows["indicator_id"], rows["month"], rows["line"], rows["column"], rows["value"])):
-        values = [v if found else None for v, found in zip(before[k, :length[k]].tolist(), known[k, :length[k]])]
+    for k, (indicator, month, line, column, ytd) in enumerate(zip(
+            rows["indicator_id"], rows["month"], rows["line"], rows["column"], rows["value"])):
         if indicator not in names:
             names[indicator] = config.indicator(indicator).name
-        name = names[indicator]
-        span = f"1-{int(month[5:7])}月"
-        if any(v is None for v in values):
-            months = month_range(month[:4] + "-01", add_months(month, -1))
-            absent = "、".join(f"{int(m[5:7])}月" for m, v in zip(months, values) if v is None)
-            problems.append(Problem(file_name, int(line), column, "cumulative", _fmt(ytd),
-                                    f"第 {line} 行「{name}」是{month[:4]}年{span}累计值，但缺少该年{absent}的数据，"
-                                    f"无法换算为{format_month_cn(month)}当月值；请先导入缺失月份，或改报当月值"))
-            drop.append(p)
+        name, n, line = names[indicator], int(month[5:7]), int(line)
+        span, until_before = f"1-{n}月", (f"1-{n - 1}月" if n > 2 else "1月")
+        where = f"第 {line} 行「{name}」{month[:4]}年{span}累计 {_fmt(ytd)}"
+        months_known = known[k, :length[k]]
+        if has_previous[k] and not np.isnan(previous[k]):
+            so_far, basis = float(previous[k]), f"{until_before}累计 {_fmt(previous[k])}"
+        elif months_known.all():
+            so_far, basis = float(before[k, :length[k]].sum()), f"此前各月之和 {_fmt(before[k, :length[k]].sum())}"
+        else:
+            absent = "、".join(f"{j + 1}月" for j in np.flatnonzero(~months_known))
+            problems.append(Problem(file_name, line, column, "cumulative", _fmt(ytd),
+                                    f"{where}，按累计值保存，全年目标直接使用；该年缺少{absent}的数据，"
+                                    f"暂不推算{n}月当月值（补报后自动推算）", "info"))
             continue
-        monthly = ytd - sum(values)
+        monthly = ytd - so_far
         if monthly < -1e-9:
-            problems.append(Problem(file_name, int(line), column, "cumulative", _fmt(ytd),
-                                    f"第 {line} 行「{name}」{span}累计 {_fmt(ytd)} 小于此前各月之和 "
-                                    f"{_fmt(sum(values))}，换算出的当月值为负；请核对累计值和单位"))
-            drop.append(p)
-            continue
-        problems.append(Problem(file_name, int(line), column, "cumulative", _fmt(ytd),
-                                f"第 {line} 行「{name}」{span}累计 {_fmt(ytd)} 换算为"
-                                f"{format_month_cn(month)}当月值 {_fmt(monthly)}（减去此前各月合计 {_fmt(sum(values))}）",
-                                "info"))
-        value[p] = monthly
-    staged = staged.assign(value=value)
-    keep = np.ones(len(staged), dtype=bool)
-    keep[drop] = False
-    return staged[keep].reset_index(drop=True), codes[keep]
+            problems.append(Problem(file_name, line, column, "cumulative", _fmt(ytd),
+                                    f"{where}，小于已有的{basis}，推算的{n}月当月值为负（{_fmt(monthly)}）；"
+                                    "请核对累计值和单位；如此前月份的数据已修订，确认后可继续导入"
+                                    f"（累计值照常保存，{n}月当月值暂不推算）", "warning"))
+        elif has_own[k] and abs(monthly - own_month[k]) > max(0.5, 0.005 * abs(own_month[k])):
+            problems.append(Problem(file_name, line, column, "cumulative", _fmt(ytd),
+                                    f"{where}，减去{basis}为 {_fmt(monthly)}，与已有的{n}月当月值 {_fmt(own_month[k])} "
+                                    f"不一致；请核对；确认后可继续导入（当月值以已报的 {_fmt(own_month[k])} 为准，"
+                                    "全年目标按累计值计算）", "warning"))
+        else:
+            problems.append(Problem(file_name, line, column, "cumulative", _fmt(ytd),
+                                    f"{where}，按累计值保存；{n}月当月值推算为 {_fmt(monthly)}（减去{basis}）", "info"))
+    indicator_ids = staged["indicator_id"].to_numpy(object).copy()
+    indicator_ids[positions] = [ytd_id(i) for i in indicator_ids[positions]]
+    return staged.assign(indicator_id=indicator_ids), ytd_codes
 
 
 # --------------------------------------------------------------------------- totals rows

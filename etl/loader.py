@@ -661,7 +661,7 @@ def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_
         stored = StoredValues.read(con, keys, wanted)
         found = con.execute("SELECT id, status FROM load_batches WHERE file_hash = ? AND kind = 'load' "
                             "ORDER BY id DESC LIMIT 1", [file_hash]).df()
-    staged, codes = checks.decumulate_flows(stored, config, staged, file_name, problems, keys=keys, codes=codes)
+    staged, codes = checks.store_year_to_date(stored, config, staged, file_name, problems, keys=keys, codes=codes)
     problems += checks.store_problems(stored, config, staged, file_name, population, keys=keys, codes=codes)
     order = {"error": 0, "warning": 1, "info": 2}
     problems.sort(key=lambda p: (order[p.severity], p.row or 0, p.column or ""))

@@ -7,6 +7,7 @@ import pandas as pd
 
 from etl.loader import LoadPlan
 from monitor.config import Config
+from monitor.yeartodate import base_id, series_name
 
 CHANGE_LABELS = {"new": "新增", "changed": "修改", "unchanged": "未变"}
 
@@ -35,8 +36,8 @@ def diff_table(plan: LoadPlan, config: Config, regions, *, change: str | None = 
         "行": diff["line"].astype("int64") if not diff.empty else pd.Series(dtype="int64"),
         "地区": [regions[c].name for c in diff["region_code"]],
         "代码": diff["region_code"].astype(str),
-        "指标": [config.indicator(i).name for i in diff["indicator_id"]],
-        "单位": [config.indicator(i).unit for i in diff["indicator_id"]],
+        "指标": [series_name(config, i, m) for i, m in zip(diff["indicator_id"], diff["month"])],
+        "单位": [config.indicator(base_id(i)).unit for i in diff["indicator_id"]],
         "期间": diff["month"].astype(str),
         "原值": diff["old_value"].astype("float64"),
         "新值": diff["value"].astype("float64"),

@@ -28,7 +28,7 @@ CHECK_LABELS = {
     "outlier": "异常波动",
     "stock_falls": "存量下降",
     "per_capita": "人均值核对",
-    "cumulative": "累计值换算",
+    "cumulative": "累计值",
     "scope": "权限范围",
     "range": "合理范围",
     "provenance": "来源权限",

@@ -15,7 +15,7 @@ from monitor.evaluation.panels import panel_from_values
 from monitor.evaluation.sets import evaluate_regions
 from monitor.evaluation.words import measure_label
 from monitor.periods import format_month_cn
-from monitor.series import indicator_values
+from monitor.series import indicator_values, year_to_date_values
 
 
 def province_of(ctx, region: str) -> str:
@@ -35,6 +35,7 @@ def compare_regions(ctx, indicator_id: str, province: str, as_of: str, set_id: s
     cities = [r for r in ctx.regions.cities_of(province) if not r.is_grouping]
     codes = [r.code for r in cities]
     values = indicator_values(ctx.store, config, ind.id, codes, ctx.population, until=as_of)
+    ytd = year_to_date_values(ctx.store, config, ind.id, codes, until=as_of)
     own = {}
     province_targets = []
     for tset in config.target_sets:
@@ -48,14 +49,14 @@ def compare_regions(ctx, indicator_id: str, province: str, as_of: str, set_id: s
                 province_targets.append((tset, t))
     preferred = [p for p in province_targets if p[0].id == set_id] or province_targets[-1:]
     chosen = {c: own.get(c) or (preferred[0] if preferred else None) for c in codes}
-    results = _evaluate_chosen(ctx, ind, chosen, values, codes, as_of)
+    results = _evaluate_chosen(ctx, ind, chosen, values, codes, as_of, ytd)
     basis = next((pick for pick in chosen.values() if pick is not None and pick[1].type != "above_reference"), None)
     measures = {}
     measure = ind.name if ind.kind != "flow" else "当月值"
     if basis is not None:  # every city on the basis the judged ones are measured on
         measure = measure_label(basis[1], ind, as_of)
         unjudged = {c: basis for c in codes if c not in results}
-        measures = _evaluate_chosen(ctx, ind, unjudged, values, codes, as_of, keep_unscaled=True)
+        measures = _evaluate_chosen(ctx, ind, unjudged, values, codes, as_of, ytd, keep_unscaled=True)
     by_city = {code: part for code, part in values.groupby("region_code", sort=False)}
     rows = []
     for city in cities:
@@ -83,7 +84,8 @@ def compare_regions(ctx, indicator_id: str, province: str, as_of: str, set_id: s
     return frame.sort_values("rank").reset_index(drop=True)
 
 
-def _evaluate_chosen(ctx, ind, chosen: dict, values: pd.DataFrame, codes: list[str], as_of: str, *,
+def _evaluate_chosen(ctx, ind, chosen: dict, values: pd.DataFrame, codes: list[str], as_of: str,
+                     year_to_date: pd.DataFrame | None = None, *,
                      keep_unscaled: bool = False) -> dict[str, dict]:
     """Each city's chosen target evaluated (``evaluate_regions`` once per target, on the values
     already read), by city code; cities whose target cannot be applied (above a reference, or
@@ -95,7 +97,7 @@ def _evaluate_chosen(ctx, ind, chosen: dict, values: pd.DataFrame, codes: list[s
             groups.setdefault((pick[0].id, pick[1].id), []).append(code)
     if not groups:
         return {}
-    panels = {ind.id: panel_from_values(values, codes, as_of)}
+    panels = {ind.id: panel_from_values(values, codes, as_of, year_to_date)}
     found = {}
     for (set_id, target_id), group in groups.items():
         frame = evaluate_regions(ctx, set_id, as_of, group, targets=[target_id], explain=True, panels=panels,

@@ -12,7 +12,8 @@ from monitor.charts import trajectory_figure
 from monitor.evaluation import Evaluation, evaluate_target, measure_path
 from monitor.evaluation.applied import scale_for_region
 from monitor.periods import format_month_cn
-from monitor.series import as_series, indicator_values
+from monitor.series import as_series, indicator_values, year_to_date_values
+from monitor.yeartodate import span_label
 
 ORIGIN_LABELS = {"published": "公布值", "demo": "示例数据", "upload": "报送值"}
 
@@ -33,16 +34,27 @@ def _with_origin(points: pd.Series, values: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def observations_table(values: pd.DataFrame) -> pd.DataFrame:
-    table = pd.DataFrame({
-        "月份": values["month"],
-        "数值": values["value"],
-        "类型": values["origin"].map(ORIGIN_LABELS).fillna(values["origin"]),
-        "来源": values["source_url"],
-        "备注": values["note"],
-    })
+def observations_table(values: pd.DataFrame, year_to_date: pd.DataFrame | None = None) -> pd.DataFrame:
+    """月份, 数值, 类型, 来源, 备注 (人口年份 for a per-capita series); with a monthly flow's reported
+    1–N月累计 values, a 口径 column that tells them from the months' own amounts."""
+    def table_of(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({
+            "月份": frame["month"],
+            "数值": frame["value"],
+            "类型": frame["origin"].map(ORIGIN_LABELS).fillna(frame["origin"]),
+            "来源": frame["source_url"],
+            "备注": frame["note"],
+        })
+
+    table = table_of(values)
     if "population_year" in values.columns:
         table["人口年份"] = values["population_year"].astype("Int64")
+    if year_to_date is not None and not year_to_date.empty:
+        table.insert(1, "口径", "当月")
+        reported = table_of(year_to_date)
+        reported.insert(1, "口径", [span_label(m)[5:] for m in year_to_date["month"]])
+        table = pd.concat([table, reported], ignore_index=True)
+        return table.sort_values(["月份", "口径"], ascending=[False, True]).reset_index(drop=True)
     return table.sort_values("月份", ascending=False).reset_index(drop=True)
 
 
@@ -52,6 +64,7 @@ def indicator_detail(ctx, indicator_id: str, region: str, as_of: str, *, set_id:
     ind = config.indicator(indicator_id)
     region_name = ctx.regions[region].name
     values = indicator_values(ctx.store, config, ind.id, [region], ctx.population, until=as_of)
+    reported_to_date = year_to_date_values(ctx.store, config, ind.id, [region], until=as_of)
     series = as_series(values, region)
     target = None
     adjusted = None
@@ -69,9 +82,11 @@ def indicator_detail(ctx, indicator_id: str, region: str, as_of: str, *, set_id:
                                           until=as_of)
             reference = as_series(ref_values, target.reference_region)
             ref_frame = ref_values[["month", "value"]]
-        evaluation = evaluate_target(target, ind, series, as_of, reference=reference)
-        path = measure_path(target, ind, series, as_of)
-        measure = _with_origin(path.points, values)
+        to_date = as_series(reported_to_date, region)
+        evaluation = evaluate_target(target, ind, series, as_of, reference=reference, year_to_date=to_date)
+        path = measure_path(target, ind, series, as_of, year_to_date=to_date)
+        # a running total at a month with only a 1–N月累计 is as demo (or real) as that value
+        measure = _with_origin(path.points, pd.concat([reported_to_date, values], ignore_index=True))
         line_start = (path.t0, path.baseline) if path.t0 and path.baseline is not None else None
         line_end = (path.deadline, path.target) if path.target is not None else None
         projection = (path.deadline, evaluation.projection) if evaluation.projection is not None else None
@@ -86,7 +101,8 @@ def indicator_detail(ctx, indicator_id: str, region: str, as_of: str, *, set_id:
         measure = _with_origin(series, values)
         figure = trajectory_figure(measure, title=ind.name, region_name=region_name, unit=ind.unit, as_of=as_of,
                                    sources=sources)
-    return IndicatorDetail(figure, evaluation, observations_table(values), adjusted, population_caption(values))
+    return IndicatorDetail(figure, evaluation, observations_table(values, reported_to_date), adjusted,
+                           population_caption(values))
 
 
 def population_caption(values: pd.DataFrame) -> str | None:

@@ -20,6 +20,7 @@ from monitor.config import Config
 from monitor.errors import HistoryError
 from monitor.periods import add_months, parse_month
 from monitor.store import Store, remove_observations
+from monitor.yeartodate import YTD_SUFFIX
 
 BATCH_STATUS_LABELS = {"committed": "已生效", "rolled_back": "已回滚"}
 BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
@@ -218,17 +219,20 @@ def completeness(store: Store, config: Config, regions, scope: str, month: str) 
     # the first upload of each value that still stands (a rolled-back upload does not count)
     first = store.query(
         """
-        SELECT l.region_code, l.indicator_id,
+        SELECT l.region_code, replace(l.indicator_id, ?, '') AS indicator_id,
                min(l.recorded_at) FILTER (WHERE l.origin = 'upload' AND b.status = 'committed') AS first_reported,
                arg_min(l.batch_id, l.seq) FILTER (WHERE l.origin = 'upload' AND b.status = 'committed') AS batch_id
         FROM observation_log l JOIN load_batches b ON b.id = l.batch_id
         WHERE l.month = ? AND l.value IS NOT NULL AND b.kind = 'load' AND l.region_code IN (SELECT unnest(?))
-        GROUP BY l.region_code, l.indicator_id
+        GROUP BY 1, 2
         """,
-        [month, [r.code for r in region_list]],
+        [YTD_SUFFIX, month, [r.code for r in region_list]],
     )
-    current = store.query("SELECT region_code, indicator_id, origin AS current_origin FROM observations "
-                          "WHERE month = ? AND region_code IN (SELECT unnest(?))", [month, [r.code for r in region_list]])
+    # a 1–N月累计 value reports the month as well as the month's own amount does (monitor/yeartodate.py)
+    current = store.query("SELECT region_code, replace(indicator_id, ?, '') AS indicator_id, "
+                          "min(origin) AS current_origin FROM observations "
+                          "WHERE month = ? AND region_code IN (SELECT unnest(?)) GROUP BY 1, 2",
+                          [YTD_SUFFIX, month, [r.code for r in region_list]])
     cells = grid.merge(first, on=["region_code", "indicator_id"], how="left").merge(
         current, on=["region_code", "indicator_id"], how="left")
     present = cells["current_origin"].notna()

@@ -29,7 +29,7 @@ from monitor.evaluation.applied import (
 from monitor.evaluation.panels import calendar_basis
 from monitor.milestones import TaskStatus, read_updates, task_status
 from monitor.periods import format_month_cn
-from monitor.series import as_series, indicator_values
+from monitor.series import as_series, indicator_values, year_to_date_values
 
 TASK_TO_STATUS = {
     TaskStatus.DONE: Status.ACHIEVED,
@@ -128,7 +128,9 @@ def evaluate_target_set(ctx, set_id: str, as_of: str, region: str | None = None)
         reference = None
         if applied.type == "above_reference":
             reference = as_series(values(ind.id, applied.reference_region), applied.reference_region)
-        result: Evaluation = evaluate_target(applied, ind, as_series(own, code), as_of, reference=reference)
+        reported_to_date = as_series(year_to_date_values(ctx.store, config, ind.id, [code], until=as_of), code)
+        result: Evaluation = evaluate_target(applied, ind, as_series(own, code), as_of, reference=reference,
+                                             year_to_date=reported_to_date)
         used = own[own["month"] <= (result.current_period or as_of)]
         row = asdict(result)
         row.update({

@@ -15,6 +15,7 @@ import pandas as pd
 
 from monitor.config import Config, RatioFormula, SumFormula
 from monitor.store import Store
+from monitor.yeartodate import derived_months, has_year_to_date, ytd_id
 
 VALUE_COLUMNS = ["region_code", "indicator_id", "month", "value", "origin", "source_url", "note"]
 
@@ -66,8 +67,25 @@ def indicator_values(
     """
     ind = config.indicator(indicator_id)
     needed = [ind.id] + (ind.formula.parts if ind.formula else [])
+    if has_year_to_date(ind):
+        needed.append(ytd_id(ind.id))
     obs = read_observations(store, needed, region_codes, until=until)
+    if has_year_to_date(ind):  # months derived from 1–N月累计 values (monitor/yeartodate.py)
+        ytd = obs[obs["indicator_id"] == ytd_id(ind.id)].drop(columns="indicator_id")
+        own = obs[obs["indicator_id"] == ind.id]
+        added = derived_months(own, ytd)
+        obs = pd.concat([own, added.assign(indicator_id=ind.id)], ignore_index=True) if len(added) else own
     return compute_indicator(obs, config, indicator_id, population)
+
+
+def year_to_date_values(store: Store, config: Config, indicator_id: str, region_codes: Sequence[str], *,
+                        until: str | None = None) -> pd.DataFrame:
+    """The 1–N月累计 values reported for a monthly flow (region_code, month, value, origin,
+    source_url, note); empty for any other indicator."""
+    if not has_year_to_date(config.indicator(indicator_id)):
+        return pd.DataFrame(columns=[c for c in VALUE_COLUMNS if c != "indicator_id"])
+    obs = read_observations(store, [ytd_id(indicator_id)], region_codes, until=until)
+    return obs.drop(columns="indicator_id").reset_index(drop=True)
 
 
 def compute_indicator(obs: pd.DataFrame, config: Config, indicator_id: str, population=None) -> pd.DataFrame:

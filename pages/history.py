@@ -6,6 +6,7 @@ import streamlit as st
 from monitor.accounts import Action, allowed_regions
 from monitor.errors import MonitorError
 from monitor.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, rollback_batch, stored_file
+from monitor.yeartodate import series_name
 from pages import _auth as auth
 from pages._downloads import file_stem, table_downloads
 from pages._markdown import plain
@@ -47,7 +48,7 @@ if isinstance(info["period"], str):
     details.append(f"期间 {info['period']}")
 st.caption(plain("；".join(details)))  # user, file format (sheet name): as text
 shown = pd.DataFrame({
-    "地区": [ctx.regions[c].name for c in rows["region_code"]], "指标": [ctx.config.indicator(i).name for i in rows["indicator_id"]],
+    "地区": [ctx.regions[c].name for c in rows["region_code"]], "指标": [series_name(ctx.config, i, m) for i, m in zip(rows["indicator_id"], rows["month"])],
     "期间": rows["month"], "原值": rows["old_value"], "新值": rows["value"],
     "当前仍有效": rows["still_current"].map({True: "是", False: "否"}),
 })

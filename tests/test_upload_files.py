@@ -13,6 +13,7 @@ import pytest
 from etl.loader import commit_plan, plan_upload
 from monitor.errors import AmbiguousRegionError, LoadError
 from monitor.history import rollback_batch
+from monitor.series import indicator_values
 from monitor.store import Store
 
 UPLOADS = Path(__file__).parent / "data" / "uploads"
@@ -108,7 +109,7 @@ def test_a_period_option_fills_a_file_without_a_period(plan_file):
     assert plan.layout.period_source == "option"
 
 
-def test_year_to_date_flows_become_the_months_own_amount(plan_file, store):
+def test_year_to_date_flows_are_kept_and_give_the_months_own_amount(plan_file, store, config, population):
     monthly = ("地区,指标,期间,数值\n晋城,知识产权质押融资金额,2024-01,0.5\n晋城,知识产权质押融资金额,2024-02,0.25\n"
                "晋城,知识产权质押融资项目数,2024-01,4\n晋城,知识产权质押融资项目数,2024-02,3\n").encode()
     commit_plan(store, plan_file("jan_feb.csv", monthly))
@@ -116,9 +117,12 @@ def test_year_to_date_flows_become_the_months_own_amount(plan_file, store):
     assert plan.ok, [p.message for p in plan.errors]
     assert plan.layout.cumulative
     assert sorted(plan.rows[["indicator_id", "month", "value"]].values.tolist()) == [
-        ["pledge_amount", "2024-03", 0.75], ["pledge_projects", "2024-03", 5.0]]
+        ["pledge_amount@ytd", "2024-03", 1.5], ["pledge_projects@ytd", "2024-03", 12.0]]
     [note] = [p for p in plan.problems if p.check == "cumulative" and "质押融资金额" in p.message]
-    assert note.message == "第 3 行「知识产权质押融资金额」1-3月累计 1.5 换算为2024年3月当月值 0.75（减去此前各月合计 0.75）"
+    assert note.message == "第 3 行「知识产权质押融资金额」2024年1-3月累计 1.5，按累计值保存；3月当月值推算为 0.75（减去此前各月之和 0.75）"
+    commit_plan(store, plan)
+    values = indicator_values(store, config, "pledge_amount", ["140500"], population)
+    assert values[["month", "value"]].values.tolist() == [["2024-01", 0.5], ["2024-02", 0.25], ["2024-03", 0.75]]
 
 
 # --------------------------------------------------------------------------- one error per file
@@ -134,7 +138,6 @@ ROW_ERRORS = [
     ("bad_conflicting_duplicate.csv", 2, "duplicate", "第 2、3 行是同一地区、指标和期间，但数值不同；请只保留正确的一行"),
     ("bad_unit.csv", 3, "unit", "第 3 行「有效发明专利拥有量」的单位「万元」无法换算为指标单位「件」；请按件填报或改正单位"),
     ("bad_percent_on_count.csv", 3, "unit", "第 3 行「有效发明专利拥有量」的单位是件，不是百分比，但数值「61%」带 %"),
-    ("bad_ytd_missing_months.csv", 3, "cumulative", "第 3 行「知识产权质押融资金额」是2024年1-3月累计值，但缺少该年1月、2月的数据"),
 ]
 
 

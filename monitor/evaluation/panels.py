@@ -23,6 +23,7 @@ import pandas as pd
 
 from monitor.config import GrowthTarget, IncreaseTarget, Indicator, LevelTarget, RatioFormula, SumFormula
 from monitor.periods import add_months, month_from_index, month_index, month_range, parse_month, year_of
+from monitor.yeartodate import combine, has_year_to_date, running_total, ytd_id
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class Panel:
     values: np.ndarray  # float64, regions × months, NaN where not observed
     complete: bool = True  # False: read from a window, observations before ``first`` may exist
     demo: np.ndarray | None = None  # bool, regions × months: the value is (computed from) demo data
+    # a monthly flow's year-to-date (monitor/yeartodate.py): reported 1–N月累计, else built from its
+    # months; ``values`` then holds the months' amounts, reported or derived from it
+    to_date: np.ndarray | None = None
 
     def column(self, month: str) -> int:
         return month_index(month) - self.first
@@ -139,26 +143,46 @@ def read_panels(store, config, indicator_ids: Sequence[str], codes: Sequence[str
     return codes, {ind_id: derive_panel(config.indicator(ind_id), stored, population) for ind_id in indicator_ids}
 
 
-def panel_from_values(values: pd.DataFrame, codes: Sequence[str], until: str) -> Panel:
+def panel_from_values(values: pd.DataFrame, codes: Sequence[str], until: str,
+                      year_to_date: pd.DataFrame | None = None) -> Panel:
     """The panel of an indicator's values as ``series.indicator_values`` gives them (all history up
-    to ``until``; region_code, month, value, origin), for a caller that has read them already."""
+    to ``until``; region_code, month, value, origin), for a caller that has read them already;
+    ``year_to_date``: a monthly flow's 1–N月累计 values (``series.year_to_date_values``)."""
     end = month_index(until)
-    values = values[values["month"] <= until]
-    rows = pd.Index(list(codes)).get_indexer(values["region_code"])
-    months = np.array([month_index(m) for m in values["month"]], dtype=np.int64)
-    keep = rows >= 0
-    first = int(months[keep].min()) if keep.any() else end
-    panel = np.full((len(codes), end - first + 1), np.nan)
-    demo = np.zeros(panel.shape, dtype=bool)
-    panel[rows[keep], months[keep] - first] = values["value"].to_numpy(dtype=float)[keep]
-    demo[rows[keep], months[keep] - first] = (values["origin"] == "demo").to_numpy()[keep]
-    return Panel(list(codes), first, panel, demo=demo)
+    frames = [values] if year_to_date is None or year_to_date.empty else [values, year_to_date]
+    placed = [_place(f[f["month"] <= until], codes) for f in frames]
+    found = [months[keep] for _, months, keep in placed if keep.any()]
+    first = int(min(m.min() for m in found)) if found else end
+    if len(frames) == 2:
+        first = first // 12 * 12  # from a January: the year-to-date is known from there
+    matrices = []
+    for frame, (rows, months, keep) in zip(frames, placed):
+        frame = frame[frame["month"] <= until]
+        matrix = np.full((len(codes), end - first + 1), np.nan)
+        demo = np.zeros(matrix.shape, dtype=bool)
+        matrix[rows[keep], months[keep] - first] = frame["value"].to_numpy(dtype=float)[keep]
+        demo[rows[keep], months[keep] - first] = (frame["origin"] == "demo").to_numpy()[keep]
+        matrices.append((matrix, demo))
+    (panel, demo), *rest = matrices
+    if not rest:
+        return Panel(list(codes), first, panel, demo=demo)
+    monthly, to_date = combine(panel, rest[0][0], first)
+    demo = np.where(np.isnan(panel), rest[0][1], demo)  # a derived month: as its 1–N月累计
+    return Panel(list(codes), first, monthly, demo=demo, to_date=to_date)
+
+
+def _place(frame: pd.DataFrame, codes: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows = pd.Index(list(codes)).get_indexer(frame["region_code"])
+    months = np.array([month_index(m) for m in frame["month"]], dtype=np.int64)
+    return rows, months, rows >= 0
 
 
 def _stored_group(ind: Indicator) -> list[str]:
-    """The stored indicators a panel of ``ind`` is computed from: itself and its parts."""
+    """The stored series a panel of ``ind`` is computed from: itself and its parts, and a monthly
+    flow's year-to-date values."""
     parts = ind.formula.parts if ind.formula else []
-    return list(dict.fromkeys([ind.id, *[p for p in parts if p != "population"]]))
+    own = [ind.id, ytd_id(ind.id)] if has_year_to_date(ind) else [ind.id]
+    return list(dict.fromkeys([*own, *[p for p in parts if p != "population"]]))
 
 
 _MONTH_NUMBER = "(CAST(substr(o.month, 1, 4) AS INTEGER) * 12 + CAST(substr(o.month, 6, 2) AS INTEGER) - 1)"
@@ -248,6 +272,13 @@ def derive_panel(ind: Indicator, stored: dict[str, Panel], population=None) -> P
     do not cover. Demo marks follow compute_indicator's origins: a computed value is demo when any
     part it is computed from is."""
     own = stored[ind.id]
+    if has_year_to_date(ind):
+        ytd = stored[ytd_id(ind.id)]
+        monthly, to_date = combine(own.values, ytd.values, own.first)
+        demo = own.demo
+        if demo is not None:  # a derived month is as demo as the year-to-date it comes from
+            demo = np.where(np.isnan(own.values), ytd.demo, demo)
+        return Panel(own.codes, own.first, monthly, own.complete and ytd.complete, demo, to_date)
     if ind.formula is None:
         return own
     group = [stored[p] for p in _stored_group(ind)]
@@ -316,21 +347,36 @@ def _level_edge(indicator: Indicator) -> int:
     return 11 if indicator.kind == "flow" and indicator.frequency == "monthly" else 0
 
 
-def year_totals(values: np.ndarray, first: int) -> np.ndarray:
+def year_totals(values: np.ndarray, first: int, to_date: np.ndarray | None = None) -> np.ndarray:
     """Each calendar year's total of a monthly flow, at its December column (NaN elsewhere, and
-    where any month of that year is missing: a total with months missing is not a total)."""
+    where any month of that year is missing: a total with months missing is not a total). With
+    ``to_date`` (Panel.to_date), a reported 1–12月累计 is the total."""
     out = np.full(values.shape, np.nan)
     n, m = values.shape
-    decembers = [c for c in range(m) if (first + c) % 12 == 11 and c >= 11]
+    decembers = [c for c in range(m) if (first + c) % 12 == 11 and (c >= 11 or to_date is not None)]
     for c in decembers:
+        if to_date is not None:
+            out[:, c] = to_date[:, c]
+            continue
         year = values[:, c - 11: c + 1]
         out[:, c] = np.where((~np.isnan(year)).all(axis=1), year.sum(axis=1), np.nan)
     return out
 
 
-def cumulative_points(indicator: Indicator, values: np.ndarray, first_col: int) -> np.ndarray:
+def cumulative_points(indicator: Indicator, values: np.ndarray, first_col: int,
+                      to_date: np.ndarray | None = None, first: int | None = None) -> np.ndarray:
     """evaluation._cumulative_points: 0 in the month before ``first_col``, then the running sum
-    (monthly: through the unbroken run of months from ``first_col``)."""
+    (monthly: through the unbroken run of months from ``first_col``). With a monthly flow's
+    ``to_date`` (Panel.to_date; ``first``: the month index of column 0), the sum by way of the
+    year-to-date wherever that is known, so a reported 1–N月累计 counts with no months before it."""
+    points = _running_sum(indicator, values, first_col)
+    if to_date is None:
+        return points
+    by_year = running_total(values, to_date, first, first_col)
+    return np.where(np.isnan(by_year), points, by_year)
+
+
+def _running_sum(indicator: Indicator, values: np.ndarray, first_col: int) -> np.ndarray:
     out = np.full(values.shape, np.nan)
     if first_col - 1 >= 0:
         out[:, first_col - 1] = 0.0

@@ -234,17 +234,21 @@ def _evaluate_panel(target, indicator: Indicator, panel: Panel, as_of: str, *,
     if target.indicator != indicator.id:
         raise ValueError(f"target {target.id} measures {target.indicator!r}, not {indicator.id!r}")
     as_of = parse_month(as_of)
-    values, first = panel.values, panel.first
+    values, to_date, first = panel.values, panel.to_date, panel.first
     anchor = _anchor(target, indicator)
     short = anchor is not None and month_index(anchor) < first
     if short:  # the target indexes a month before the panel: give it that column (empty)
-        values = np.pad(values, ((0, 0), (first - month_index(anchor), 0)), constant_values=np.nan)
+        widen = first - month_index(anchor)
+        values = np.pad(values, ((0, 0), (widen, 0)), constant_values=np.nan)
+        if to_date is not None:
+            to_date = np.pad(to_date, ((0, 0), (widen, 0)), constant_values=np.nan)
         if reference is not None:
-            reference = np.pad(reference, (first - month_index(anchor), 0), constant_values=np.nan)
+            reference = np.pad(reference, (widen, 0), constant_values=np.nan)
         first = month_index(anchor)
     end = month_index(as_of) - first  # the as-of column: nothing right of it is seen
-    values = values[:, : end + 1] if end + 1 <= values.shape[1] else np.pad(
-        values, ((0, 0), (0, end + 1 - values.shape[1])), constant_values=np.nan)
+    values = _until(values, end)
+    if to_date is not None:
+        to_date = _until(to_date, end)
     n = len(values)
     out = _Result(n)
     out.points_first = first
@@ -259,12 +263,19 @@ def _evaluate_panel(target, indicator: Indicator, panel: Panel, as_of: str, *,
     elif isinstance(target, SteadyTarget):
         _steady(out, target, indicator, first, values, as_of, window)
     elif isinstance(target, (LevelTarget, IncreaseTarget, GrowthTarget)):
-        _line_target(out, target, indicator, first, values, as_of, goal, window)
+        _line_target(out, target, indicator, first, values, as_of, goal, window, to_date)
     else:
         raise TypeError(f"cannot evaluate target type {type(target).__name__}")
     if short and not panel.complete:
         out.unsure[:] = True  # the window misses a month the target reads directly
     return out
+
+
+def _until(matrix: np.ndarray, end: int) -> np.ndarray:
+    """Columns 0…``end`` of ``matrix``, padded with NaN where it is shorter."""
+    if end + 1 <= matrix.shape[1]:
+        return matrix[:, : end + 1]
+    return np.pad(matrix, ((0, 0), (0, end + 1 - matrix.shape[1])), constant_values=np.nan)
 
 
 def _month_names(months: np.ndarray) -> np.ndarray:
@@ -304,8 +315,9 @@ def _observed(out: _Result, values: np.ndarray, points: np.ndarray, window: _Win
 
 
 def _line_target(out: _Result, target, indicator: Indicator, first: int, values: np.ndarray, as_of: str,
-                 goal: np.ndarray, window: _Window) -> None:
-    """Level, increase and growth targets: a straight line from (t0, B) to (deadline, T)."""
+                 goal: np.ndarray, window: _Window, to_date: np.ndarray | None = None) -> None:
+    """Level, increase and growth targets: a straight line from (t0, B) to (deadline, T).
+    ``to_date``: a monthly flow's year-to-date (Panel.to_date), which its running totals read."""
     n = len(values)
     as_of_col = month_index(as_of) - first
     document = getattr(target, "baseline", None)
@@ -320,14 +332,14 @@ def _line_target(out: _Result, target, indicator: Indicator, first: int, values:
         jan = month_index(f"{year_of(target.deadline)}-01") - first
         if calendar and as_of_col >= jan:
             # the deadline year has begun: its 1–N月 total, from 0 at the end of the year before
-            points = cumulative_points(indicator, values, jan)
+            points = cumulative_points(indicator, values, jan, to_date, first)
             points[:, jan + 12:] = np.nan  # the deadline year's total ends with its December
             _observed(out, values, points, window)
             measured = np.ones(n, dtype=bool)
             t0, base, first_current = np.full(n, jan - 1), np.zeros(n), np.full(n, jan)
             edge = None  # amounts since January: nothing before it counts
         else:
-            points = year_totals(values, first) if calendar else level_points(indicator, values)
+            points = year_totals(values, first, to_date) if calendar else level_points(indicator, values)
             _observed(out, values, points, window)
             has_base, t0, base, unsure = _baselines(target, document, points, first, window)
             out.unsure |= unsure
@@ -347,7 +359,7 @@ def _line_target(out: _Result, target, indicator: Indicator, first: int, values:
             out.set(slice(None), target_value=goal)
             return
         if indicator.kind == "flow":
-            points = cumulative_points(indicator, values, start_col)
+            points = cumulative_points(indicator, values, start_col, to_date, first)
             measured = np.ones(n, dtype=bool)
         else:
             found, col, level = _latest(values, -1, t0_col)
@@ -383,8 +395,13 @@ def _line_target(out: _Result, target, indicator: Indicator, first: int, values:
         if flow and monthly:
             full = (~np.isnan(prev_year)).sum(axis=1) == 12 if jan_prev >= 0 else np.zeros(n, dtype=bool)
             reference = np.where(full, np.nansum(prev_year, axis=1), np.nan)
+            if to_date is not None and t0_col >= 0:  # a reported 1–12月累计 is last year's total
+                reference = np.where(np.isnan(to_date[:, t0_col]), reference, to_date[:, t0_col])
             if jan_prev >= 0:  # last year's running total, for "同比" in the words
                 prior_sums = np.cumsum(np.where(np.isnan(prev_year), 0.0, prev_year), axis=1)
+                if to_date is not None:
+                    reported = to_date[:, jan_prev: t0_col + 1]
+                    prior_sums = np.where(np.isnan(reported), prior_sums, reported)
         elif monthly:
             reference = values[:, t0_col] if t0_col >= 0 else np.full(n, np.nan)
         else:
@@ -394,7 +411,7 @@ def _line_target(out: _Result, target, indicator: Indicator, first: int, values:
         out.growth_base[:] = reference
         goal = reference * (1 + target.value / 100)
         if flow:
-            points = cumulative_points(indicator, values, jan)
+            points = cumulative_points(indicator, values, jan, to_date, first)
             base = np.zeros(n)
             edge = None
         else:

@@ -169,7 +169,8 @@ def _evaluate_for_regions(ctx, tset, target, panel: Panel, panel_codes, codes, r
         take = np.clip(rows, 0, None)
         known = rows[:, None] >= 0
         sub = Panel(codes, panel.first, np.where(known, panel.values[take], np.nan), panel.complete,
-                    np.where(known, panel.demo[take], False) if panel.demo is not None else None)
+                    np.where(known, panel.demo[take], False) if panel.demo is not None else None,
+                    np.where(known, panel.to_date[take], np.nan) if panel.to_date is not None else None)
     reference = None
     if isinstance(target, ReferenceTarget):
         k = panel_codes.index(target.reference_region) if target.reference_region in panel_codes else -1
@@ -188,7 +189,8 @@ def _evaluate_for_regions(ctx, tset, target, panel: Panel, panel_codes, codes, r
         mine = np.flatnonzero(own)
         if len(mine):  # the set region itself: the target as written
             written = Panel([codes[k] for k in mine], sub.first, sub.values[mine], sub.complete,
-                            sub.demo[mine] if sub.demo is not None else None)
+                            sub.demo[mine] if sub.demo is not None else None,
+                            sub.to_date[mine] if sub.to_date is not None else None)
             out.take(mine, _evaluate_panel(target, ind, written, as_of))
         adjusted = np.where(own, -1, noted)
         missing = ~own & ~np.isfinite(factor)

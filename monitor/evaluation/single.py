@@ -18,22 +18,35 @@ from monitor.evaluation.rules import STATUSES, _evaluate_panel, _Result
 from monitor.evaluation.status import Evaluation, Status, pace_band
 from monitor.evaluation.words import Standing, explain, measure_label, projection_method
 from monitor.periods import month_from_index, month_index, parse_month
+from monitor.yeartodate import combine
 
 
-def series_panel(series: pd.Series | None, as_of: str) -> Panel:
-    """A one-row panel of ``series`` (values indexed by "YYYY-MM") up to ``as_of``."""
+def series_panel(series: pd.Series | None, as_of: str, year_to_date: pd.Series | None = None) -> Panel:
+    """A one-row panel of ``series`` (values indexed by "YYYY-MM") up to ``as_of``; with a monthly
+    flow's reported 1–N月累计 values (``year_to_date``), its months and year-to-date as
+    ``read_panels`` gives them (monitor/yeartodate.py)."""
     end = month_index(as_of)
-    if series is None or series.empty:
+    if year_to_date is not None and year_to_date.dropna().empty:
+        year_to_date = None
+    found = [_months(s, end) for s in (series, year_to_date) if s is not None and not s.empty]
+    found = [f for f in found if len(f[0])]
+    if not found:
         return Panel(["_"], end, np.full((1, 1), np.nan))
+    first = min(int(months.min()) for months, _ in found)
+    if year_to_date is not None:
+        first = first // 12 * 12  # from a January: the year-to-date is known from there
+    own, ytd = (_aligned(s, first, end - first + 1)[None, :] for s in (series, year_to_date))
+    if year_to_date is None:
+        return Panel(["_"], first, own)
+    monthly, to_date = combine(own, ytd, first)
+    return Panel(["_"], first, monthly, to_date=to_date)
+
+
+def _months(series: pd.Series, end: int) -> tuple[np.ndarray, np.ndarray]:
     months = np.array([month_index(str(m)) for m in series.index], dtype=np.int64)
     values = series.to_numpy(dtype=float)
     keep = (months <= end) & ~np.isnan(values)
-    if not keep.any():
-        return Panel(["_"], end, np.full((1, 1), np.nan))
-    first = int(months[keep].min())
-    row = np.full((1, end - first + 1), np.nan)
-    row[0, months[keep] - first] = values[keep]
-    return Panel(["_"], first, row)
+    return months[keep], values[keep]
 
 
 def _aligned(series: pd.Series | None, first: int, width: int) -> np.ndarray:
@@ -48,10 +61,10 @@ def _aligned(series: pd.Series | None, first: int, width: int) -> np.ndarray:
 
 
 def _run(target, indicator: Indicator, series: pd.Series, as_of: str,
-         reference: pd.Series | None) -> tuple[Panel, _Result]:
+         reference: pd.Series | None, year_to_date: pd.Series | None = None) -> tuple[Panel, _Result]:
     if target.indicator != indicator.id:
         raise ValueError(f"target {target.id} measures {target.indicator!r}, not {indicator.id!r}")
-    panel = series_panel(series, as_of)
+    panel = series_panel(series, as_of, year_to_date)
     ref = None
     if isinstance(target, ReferenceTarget):
         ref = _aligned(reference, panel.first, panel.values.shape[1])
@@ -63,15 +76,16 @@ def _number(x) -> float | None:
 
 
 def evaluate_target(target: IndicatorTarget, indicator: Indicator, series: pd.Series, as_of: str, *,
-                    reference: pd.Series | None = None) -> Evaluation:
+                    reference: pd.Series | None = None, year_to_date: pd.Series | None = None) -> Evaluation:
     """Evaluate one target as of the end of month ``as_of``.
 
     ``series`` holds the indicator's values for the target's region, indexed by "YYYY-MM" (a flow
     holds the amount within each month; derived indicators are already computed). ``reference``
-    is the same for the reference region of an above_reference target. Observations after
+    is the same for the reference region of an above_reference target. ``year_to_date``: a
+    monthly flow's reported 1–N月累计 values, indexed by their last month. Observations after
     ``as_of`` are ignored."""
     as_of = parse_month(as_of)
-    _, out = _run(target, indicator, series, as_of, reference)
+    _, out = _run(target, indicator, series, as_of, reference, year_to_date)
     return evaluation_of(target, indicator, as_of, out, 0)
 
 
@@ -135,10 +149,10 @@ class MeasurePath:
 
 
 def measure_path(target: IndicatorTarget, indicator: Indicator, series: pd.Series, as_of: str, *,
-                 reference: pd.Series | None = None) -> MeasurePath:
+                 reference: pd.Series | None = None, year_to_date: pd.Series | None = None) -> MeasurePath:
     """The same measure ``evaluate_target`` judges, as a series for drawing."""
     as_of = parse_month(as_of)
-    panel, out = _run(target, indicator, series, as_of, reference)
+    panel, out = _run(target, indicator, series, as_of, reference, year_to_date)
     values = out.points[0] if out.points is not None else level_points(indicator, panel.values)[0]
     first = out.points_first if out.points is not None else panel.first
     known = ~np.isnan(values)

@@ -89,8 +89,6 @@ def main() -> None:
     text("bad_unit.csv", head.replace("数值", "数值,单位") + "晋城,有效发明专利拥有量,2024-05,600,\n"
          "晋城,有效发明专利拥有量,2024-06,612,万元\n")
     text("bad_percent_on_count.csv", head + good + "晋城,有效发明专利拥有量,2024-06,61%\n")
-    text("bad_ytd_missing_months.csv",
-         "2024年1-3月晋城市知识产权质押融资情况\n地区,知识产权质押融资金额（亿元）\n晋城,1.5\n")
     text("bad_no_period.csv", "地区,有效发明专利（件）\n晋城,612\n")
     text("bad_no_header.csv", "甲,乙,丙\n1,2,3\n")
     text("bad_empty.csv", "\n\n")
