@@ -30,7 +30,8 @@ class IndicatorDetail:
 def _with_origin(points: pd.Series, values: pd.DataFrame) -> pd.DataFrame:
     origin = dict(zip(values["month"], values["origin"]))
     frame = pd.DataFrame({"month": list(points.index), "value": points.to_numpy(dtype="float64")})
-    frame["origin"] = [origin.get(m, "demo") for m in frame["month"]]
+    # a point with no value of its own (the 0 a running total starts from) is computed, not demo
+    frame["origin"] = [origin.get(m, "computed") for m in frame["month"]]
     return frame
 
 
