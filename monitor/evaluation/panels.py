@@ -274,6 +274,8 @@ def derive_panel(ind: Indicator, stored: dict[str, Panel], population=None) -> P
     own = stored[ind.id]
     if has_year_to_date(ind):
         ytd = stored[ytd_id(ind.id)]
+        if np.isnan(ytd.values).all():  # none reported: the months are all there is (the usual case)
+            return Panel(own.codes, own.first, own.values, own.complete and ytd.complete, own.demo)
         monthly, to_date = combine(own.values, ytd.values, own.first)
         demo = own.demo
         if demo is not None:  # a derived month is as demo as the year-to-date it comes from
