@@ -47,7 +47,7 @@ IGNORED_HEADERS = {normalise_name(h) for h in ("序号", "编号", "排名", "�
 # columns of wide tables computed from the values beside them (a region's share of the total, its
 # growth): nothing to load, said with a note (national-office tables have them next to every count)
 DERIVED_COLUMN = re.compile(r"构成|占比|比重|份额|同比|环比|增长|增速|增幅|比上年|位次")
-FOOTNOTE = re.compile(r"^\s*(注|备注|说明|数据来源|资料来源|来源|填报|制表|审核|单位负责人|统计负责人)\s*[:：\d、]")
+FOOTNOTE = re.compile(r"^\s*(注|备注|说明|数据来源|资料来源|来源|填报|制表|审核|单位负责人|统计负责人|(?i:notes?|sources?))\s*[:：\d、]")
 HEADER_SCAN_ROWS = 25
 
 

@@ -230,6 +230,13 @@ def resolve_regions(texts, regions, *, within: str | None = None, title: str | N
                 break
             except RegionError:
                 continue
+    # a table of provinces (the national office's): 吉林, 河北, 海南 are the provinces
+    known = [r for r in resolved.values() if isinstance(r, str)]
+    if known and all(regions[c].level in ("province", "country") for c in known):
+        for text in ambiguous:
+            if isinstance(resolved[text], RegionError):
+                provinces = [c for c, _ in resolved[text].candidates if regions[c].level == "province"]
+                resolved[text] = provinces[0] if len(provinces) == 1 else resolved[text]
     return resolved
 
 
@@ -687,7 +694,7 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
     try:
         raw, layout, notes = to_raw(grid, config, period=period)
     except LoadError as e:
-        if grid.kind == "xlsx" and len(grid.sheets) > 1:
+        if grid.kind in ("xlsx", "xls") and len(grid.sheets) > 1:
             others = "、".join(f"「{s}」" for s in grid.sheets if s != grid.sheet)
             raise LoadError(f"{e}（读取的是工作表「{grid.sheet}」；工作簿中还有 {others}，请选择数据所在的工作表）") from e
         raise
