@@ -219,6 +219,46 @@ def totals_problems(config: Config, regions, staged: pd.DataFrame, totals: pd.Da
     return problems
 
 
+def national_problems(config: Config, regions, staged: pd.DataFrame, file_name: str) -> list[Problem]:
+    """The country's row (全国, 100000) of a table of provinces is loaded as the national value;
+    where the table has all 31 provinces, an additive indicator's national value is checked
+    against their sum (a mismatch is a warning naming both figures: the national office's total
+    may include areas the provinces do not)."""
+    national = (staged["region_code"] == "100000").to_numpy(bool)
+    if not national.any():
+        return []
+    provinces = {p.code for p in regions.children("100000")}
+    others = staged[~national]
+    if others.empty or not others["region_code"].isin(provinces).all():
+        return []  # not a table of provinces: 全国 is a region like any other row
+    problems: list[Problem] = []
+    groups = others.groupby(["indicator_id", "month"], sort=False)
+    sums = groups["value"].sum()
+    counts = groups["region_code"].nunique()
+    rel, absolute = 0.005, 0.5
+    for rec in staged[national].itertuples(index=False):
+        ind = config.indicator(rec.indicator_id)
+        line = int(rec.line)
+        key = (rec.indicator_id, rec.month)
+        complete = counts.get(key, 0) == len(provinces)
+        if ind.aggregation != "sum" or not complete:
+            why = f"{ind.name}不可加总" if ind.aggregation != "sum" else f"表中只有 {counts.get(key, 0)} 个省份"
+            problems.append(Problem(file_name, line, rec.column, "national", _fmt(rec.value),
+                                    f"第 {line} 行「全国」作为全国数值导入（{why}，未与各省之和核对）", "info"))
+            continue
+        total = float(sums[key])
+        if abs(total - rec.value) > max(absolute, rel * abs(rec.value)):
+            problems.append(Problem(
+                file_name, line, rec.column, "national", _fmt(rec.value),
+                f"第 {line} 行「全国」的「{ind.name}」为 {_fmt(rec.value)}，但 {len(provinces)} 个省（区、市）之和为 "
+                f"{_fmt(total)}（相差 {_fmt(rec.value - total)}）；请核对是否漏报或多报了某个省份，或全国数是否另含港澳台等。"
+                "确认后全国数按原值导入", "warning"))
+        else:
+            problems.append(Problem(file_name, line, rec.column, "national", _fmt(rec.value),
+                                    f"第 {line} 行「全国」作为全国数值导入，与 {len(provinces)} 个省（区、市）之和一致", "info"))
+    return problems
+
+
 # --------------------------------------------------------------------------- against the store
 
 

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from etl.periods import Period, find_period, parse_period, year_in
 from etl.problems import Problem
 from etl.readers import Grid
 from etl.texts import distinct
 from etl.units import split_header
 from monitor.config import Config, normalise_name
 from monitor.errors import LoadError, PeriodError
-from monitor.periods import parse_month
 
 # Canonical column -> accepted header spellings (compared after normalise_name).
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -44,7 +44,10 @@ REQUIRED_LONG = ("region", "indicator", "value")
 LABELS = {"region": "地区", "indicator": "指标", "period": "期间", "value": "数值", "unit": "单位"}
 # columns of wide tables that are not indicators and are dropped without a word
 IGNORED_HEADERS = {normalise_name(h) for h in ("序号", "编号", "排名", "排序", "名次", "备注", "说明", "注", "合计行")}
-FOOTNOTE = re.compile(r"^\s*(注|备注|说明|数据来源|资料来源|来源|填报|制表|审核|单位负责人|统计负责人)\s*[:：\d、]")
+# columns of wide tables computed from the values beside them (a region's share of the total, its
+# growth): nothing to load, said with a note (national-office tables have them next to every count)
+DERIVED_COLUMN = re.compile(r"构成|占比|比重|份额|同比|环比|增长|增速|增幅|比上年|位次")
+FOOTNOTE = re.compile(r"^\s*(注|备注|说明|数据来源|资料来源|来源|填报|制表|审核|单位负责人|统计负责人|(?i:notes?|sources?))\s*[:：\d、]")
 HEADER_SCAN_ROWS = 25
 
 
@@ -60,6 +63,8 @@ class Layout:
     cumulative: bool  # the title period is a year-to-date range (1-6月, 上半年)
     indicator_columns: dict[str, str] = field(default_factory=dict)  # header -> indicator id (wide)
     ignored_columns: list[str] = field(default_factory=list)
+    period_spec: Period | None = None  # ``period`` as written (a quarter, a year, a range: etl/periods.py)
+    column_periods: dict[int, Period] = field(default_factory=dict)  # a wide column whose header names its period
 
     @property
     def description(self) -> str:
@@ -69,15 +74,42 @@ class Layout:
             parts.append(f"标题「{self.title}」")
         if self.period:
             source = "来自标题" if self.period_source == "title" else "由导入参数指定"
-            parts.append(f"期间 {self.period}（{source}{'，1 月起累计' if self.cumulative else ''}）")
+            spec = self.period_spec
+            if spec is not None and spec.form in ("quarter", "year"):
+                parts.append(f"期间 {spec.label}（{source}，记为 {self.period}）")
+            else:
+                parts.append(f"期间 {self.period}（{source}{'，1 月起累计' if self.cumulative else ''}）")
         return "；".join(parts)
 
 
 _FOLDED = {canonical: {normalise_name(s) for s in spellings} for canonical, spellings in CANONICAL_COLUMNS.items()}
 
 
+# English (or pinyin) after Chinese, as the national office's bilingual tables write headers and
+# names: 「地区 Regions」, 「有效发明专利 Inventions in Force」, 「内蒙古 Inner Mongolia」
+_LATIN_TAIL = re.compile(r"(?<=[\u3400-\u9fff）】)%％])[\s\u3000]*[A-Za-z\u00c0-\u024f]"
+                         r"[A-Za-z\u00c0-\u024f0-9\s\u3000\-–,.'’&/:;()（）%]*$")
+_LATIN_ONLY = re.compile(r"^[A-Za-z\u00c0-\u024f][^\u3400-\u9fff]*$")
+
+
+def bare(text: str) -> str:
+    """A header or name without the English after it: 「山西 Shanxi」 → 「山西」."""
+    return _LATIN_TAIL.sub("", str(text)).strip()
+
+
+# the country as a row of a table of provinces: loaded as 全国 (100000), not set aside as a total
+_NATIONAL = {"全国", "全国总计", "全国合计", "全国合计数", "全国总数", "全国汇总", "全国总量"}
+# rows of national-office tables for areas outside the 31 provinces this product knows
+_OUTSIDE = {"香港", "澳门", "台湾", "香港特别行政区", "澳门特别行政区", "台湾省", "港澳台", "港澳台地区",
+            "新疆生产建设兵团", "新疆兵团", "兵团"}
+
+
+def is_national(text: str) -> bool:
+    return re.sub(r"[\s\u3000]", "", bare(text)) in _NATIONAL
+
+
 def canonical_of(header: str) -> str | None:
-    key = normalise_name(header)
+    key = normalise_name(bare(header))
     for canonical, spellings in _FOLDED.items():
         if key in spellings:
             return canonical
@@ -92,12 +124,13 @@ def similar_indicators(config: Config, text: str, limit: int = 3) -> list[str]:
 
 
 _TOTAL_WORDS = ("合计", "总计", "小计", "汇总", "总数")
-_TOTAL_SCOPES = ("全省", "全市", "全区", "全国", "全县", "全州", "全盟")
+_TOTAL_SCOPES = ("全省", "全市", "全区", "全县", "全州", "全盟")
 
 
 def is_total(text: str) -> bool:
-    """合计, 总计, 全省, 全省合计, 全市总计 … but not a county that merely ends in 全区 (万全区)."""
-    cleaned = re.sub(r"[\s\u3000]", "", str(text))
+    """合计, 总计, 全省, 全省合计, 全市总计 … but not a county that merely ends in 全区 (万全区), nor
+    全国 (the country: a region of its own, ``is_national``)."""
+    cleaned = re.sub(r"[\s\u3000]", "", bare(text))
     if cleaned in _TOTAL_WORDS or cleaned in _TOTAL_SCOPES:
         return True
     return any(cleaned.startswith(scope) and cleaned[len(scope):] in _TOTAL_WORDS for scope in _TOTAL_SCOPES)
@@ -105,44 +138,22 @@ def is_total(text: str) -> bool:
 
 # --------------------------------------------------------------------------- periods in titles
 
-_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
-              "十一": 11, "十二": 12}
-_YEAR = r"(?P<year>(?:19|20)\d{2})\s*年?"
-
-
 def period_from_title(text: str) -> tuple[str, bool] | None:
     """(month, cumulative) from a title: 「2024年1-6月」 → ("2024-06", True), 「2024年6月」 →
-    ("2024-06", False), 「2024年上半年」 → ("2024-06", True); None when the title names no period."""
-    s = re.sub(r"[\s\u3000]", "", str(text)).translate({ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９－～"})
-    m = re.search(_YEAR + r"(?P<a>\d{1,2})月?[-—~～至到](?P<b>\d{1,2})月", s)
-    if m:
-        year, a, b = int(m["year"]), int(m["a"]), int(m["b"])
-        if 1 <= a <= b <= 12:
-            return f"{year:04d}-{b:02d}", a == 1 and b > 1
-    m = re.search(_YEAR + r"(?P<m>一|二|三|四|五|六|七|八|九|十一|十二|十)月", s)
-    if m:
-        return f"{int(m['year']):04d}-{_CN_DIGITS[m['m']]:02d}", False
-    m = re.search(_YEAR + r"(?P<m>\d{1,2})月", s)
-    if m and 1 <= int(m["m"]) <= 12:
-        return f"{int(m['year']):04d}-{int(m['m']):02d}", False
-    for pattern, month, cumulative in (
-        (r"上半年", 6, True), (r"前三季度", 9, True), (r"(第一|一)季度", 3, True),
-        (r"(全年|年度|年末|年底)", 12, True),
-    ):
-        m = re.search(_YEAR + pattern, s)
-        if m:
-            return f"{int(m['year']):04d}-{month:02d}", cumulative
-    m = re.search(r"(?P<year>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})(?!\d)", s)
-    if m and 1 <= int(m["m"]) <= 12:
-        return f"{int(m['year']):04d}-{int(m['m']):02d}", False
-    return None
+    ("2024-06", False), 「2024年上半年」 → ("2024-06", True); None when the title names no period.
+    The reading itself is etl/periods.py's (``find_period``)."""
+    found = find_period(text)
+    return (found[0].month, found[0].year_to_date) if found else None
 
 
 # --------------------------------------------------------------------------- header detection
 
 
-def _header_score(row: list[str], config: Config) -> tuple[int, dict[int, str], dict[int, str]]:
-    """How much a row looks like a header: canonical columns and indicator headers it names."""
+def _header_score(row: list[str], config: Config, year: int | None = None,
+                  periods: dict[int, Period] | None = None) -> tuple[int, dict[int, str], dict[int, str]]:
+    """How much a row looks like a header: canonical columns and indicator headers it names.
+    A header that names its period (「2024年1-6月知识产权质押融资金额（万元）」) is that indicator,
+    and its period goes to ``periods`` (``year``: the title's, for 「1-6月……」)."""
     canonical: dict[int, str] = {}
     indicators: dict[int, str] = {}
     for i, cell in enumerate(row):
@@ -152,12 +163,25 @@ def _header_score(row: list[str], config: Config) -> tuple[int, dict[int, str], 
         if c and c not in canonical.values():
             canonical[i] = c
             continue
-        name, _unit = split_header(cell)
-        ind = config.resolve_indicator(cell) or config.resolve_indicator(name)
+        ind = indicator_of_header(cell, config)
+        if ind is None and (found := find_period(cell, year=year)) is not None:
+            ind = indicator_of_header(found[1], config)
+            if ind and periods is not None:
+                periods[i] = found[0]
         if ind:
             indicators[i] = ind
     score = len(canonical) * 2 + len(indicators)
     return score, canonical, indicators
+
+
+def indicator_of_header(cell: str, config: Config) -> str | None:
+    """The indicator a wide table's column header names, unit and English aside, or None."""
+    for text in dict.fromkeys((cell, bare(cell))):
+        name, _unit = split_header(text)
+        ind = config.resolve_indicator(text) or config.resolve_indicator(name)
+        if ind:
+            return ind
+    return None
 
 
 def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tuple[Layout, dict[int, str], dict[int, str]]:
@@ -165,10 +189,13 @@ def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tup
     best = None
     partial = None  # the first row that names some canonical columns: the likely header
     top = grid.top(HEADER_SCAN_ROWS)
+    column_periods: dict[int, Period] = {}
     for index, row in enumerate(top):
         if not any(row):
             continue
-        score, canonical, indicators = _header_score(row, config)
+        column_periods = {}
+        title_year = year_in("　".join(c for above in top[:index] for c in above if c))
+        score, canonical, indicators = _header_score(row, config, title_year, column_periods)
         if partial is None and len(canonical) >= 2:
             partial = (index, canonical)
         has_region = "region" in canonical.values()
@@ -200,14 +227,19 @@ def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tup
     layout = Layout(shape, index + 1, title, None, None, False)
     if period is not None:
         try:
-            layout.period, layout.period_source = parse_month(period), "option"
+            spec, layout.period_source = parse_period(period, year=year_in(title)), "option"
         except PeriodError as e:
             raise LoadError(f"导入参数中的期间：{e}") from e
     elif title and "period" not in canonical.values():
-        found = period_from_title(title)
-        if found:
-            layout.period, layout.cumulative = found
-            layout.period_source = "title"
+        found = find_period(title)
+        spec = found[0] if found else None
+        layout.period_source = "title" if found else None
+    else:
+        spec = None
+    if spec is not None:
+        layout.period_spec, layout.period, layout.cumulative = spec, spec.month, spec.year_to_date
+    if shape == "wide":
+        layout.column_periods = {i: p for i, p in column_periods.items() if i in indicators}
     return layout, canonical, indicators
 
 
@@ -215,6 +247,43 @@ def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tup
 
 RAW_COLUMNS = ["region", "indicator", "period", "value", "unit", "line", "column", "cumulative", "is_total",
                "origin", "source_url", "note"]
+
+
+def _skipped_rows(frame: pd.DataFrame, region: str, regions_found, rows: np.ndarray, file_name: str,
+                  notes: list[Problem]) -> np.ndarray:
+    """Rows of a national-office table that hold no region of this product, each said with a note:
+    an English header or note row under the Chinese one (「Regions」, 「Note: …」: no number
+    beside it), and areas outside the 31 provinces (香港, 澳门, 台湾, 新疆生产建设兵团)."""
+    english = regions_found.spread([bool(_LATIN_ONLY.match(t)) for t in regions_found.texts], bool) & rows
+    outside = regions_found.spread([re.sub(r"[\s\u3000]", "", bare(t)) in _OUTSIDE for t in regions_found.texts],
+                                   bool) & rows
+    skipped = np.zeros(len(frame), dtype=bool)
+    if not (english.any() or outside.any()):
+        return skipped
+    cells = [name for name in frame.columns if name not in ("line", region)]
+    for k in np.flatnonzero(english | outside):
+        row = frame.iloc[k]
+        text = row[region]
+        if english[k] and any(_NUMBER.match(str(row[c])) for c in cells):
+            continue  # a row of figures under an unknown name: the region check says so
+        skipped[k] = True
+        line = int(row["line"])
+        why = ("是英文表头或说明行" if english[k] else "不在本系统的地区范围内（31 个省、自治区、直辖市）")
+        notes.append(Problem(file_name, line, LABELS["region"], "footnote", text[:40],
+                             f"第 {line} 行「{text[:20]}」{why}，已跳过", "info"))
+    return skipped
+
+
+def _as_cell(period: Period | None) -> str | None:
+    """A title's or header's period as the raw frame's period cell: its month (with the
+    ``cumulative`` flag for 1-N月), or, for a year, a quarter or a range that does not start in
+    January, the period as written, which the loader reads with each indicator."""
+    if period is None:
+        return None
+    return period.month if period.form == "month" or (period.form == "range" and period.first == 1) else period.text
+
+
+_NUMBER = re.compile(r"^[-+]?[\d,，.]+%?$")
 
 
 def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd.DataFrame, Layout, list[Problem]]:
@@ -233,7 +302,8 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
         missing = [c for c in REQUIRED_LONG if c not in col]
         if missing:  # unreachable by find_layout's rule, kept as a guard for future shapes
             raise LoadError(f"缺少必需的列：{'、'.join(LABELS[c] for c in missing)}")
-    if not period_from_cell and layout.period is None:
+    every_column_dated = layout.shape == "wide" and set(indicators) <= set(layout.column_periods)
+    if not period_from_cell and layout.period is None and not every_column_dated:
         raise LoadError(
             f"{grid.file_name} 没有「期间」列，标题中也没有可识别的月份；"
             "请加一列「期间」（如 2024-06），或在标题中写明（如「2024年6月……」），或在导入时指定期间"
@@ -248,11 +318,21 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
     regions_found = distinct(region_cells)
     footnote = regions_found.spread([bool(FOOTNOTE.match(text)) for text in regions_found.texts], bool) | (
         ~empty[col["region"]] & others_empty & (len(header) > 1))
-    for line, text in zip(frame.loc[footnote & ~blank, "line"], region_cells[footnote & ~blank]):
+    if col["region"] != "c0":  # a note written in the first column, beside an empty region cell (序号 first)
+        first = distinct(frame["c0"])
+        footnote |= empty[col["region"]] & first.spread([bool(FOOTNOTE.match(t)) for t in first.texts], bool)
+    said = footnote & ~blank
+    for line, text in zip(frame.loc[said, "line"], region_cells[said].where(~empty[col["region"]][said],
+                                                                             frame.loc[said, "c0"])):
         notes.append(Problem(grid.file_name, int(line), LABELS["region"], "footnote", text[:40],
                              f"第 {line} 行「{text[:20]}」看起来是注释或说明行，已跳过", "info"))
-    totals = regions_found.spread([is_total(text) for text in regions_found.texts], bool)
-    keep = ~blank & ~footnote
+    skipped = _skipped_rows(frame, col["region"], regions_found, ~blank & ~footnote, grid.file_name, notes)
+    # names as written, English aside (「山西 Shanxi」); the country's row under any of its names
+    names = [bare(text) for text in regions_found.texts]
+    names = ["全国" if is_national(name) else name for name in names]
+    totals = regions_found.spread([is_total(name) for name in names], bool)
+    frame[col["region"]] = regions_found.text_column(names, frame.index)
+    keep = ~blank & ~footnote & ~skipped
     if not keep.all():
         frame, totals = frame[keep], totals[keep]
 
@@ -268,9 +348,10 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
         "note": text_of("note"),
         "is_total": totals,
     })
-    if period_from_cell and layout.period is not None:
-        base["period"] = base["period"].where(base["period"] != "", layout.period)
-    base["cumulative"] = (base["period"] == layout.period) & layout.cumulative if layout.cumulative else False
+    written = _as_cell(layout.period_spec)
+    if written is not None:
+        base["period"] = base["period"].where(base["period"] != "", written) if period_from_cell else written
+    base["cumulative"] = (base["period"] == written) & layout.cumulative if layout.cumulative else False
 
     if layout.shape == "long":
         raw = base.assign(indicator=text_of("indicator"), value=text_of("value"), unit=text_of("unit"),
@@ -293,15 +374,22 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
         for i, ind in indicators.items():
             label = header[i]
             _name, unit = split_header(label)
-            parts.append(base.assign(indicator=ind, value=frame[f"c{i}"], unit=unit or "",
-                                     column=label))
+            own = layout.column_periods.get(i)
+            part = base.assign(indicator=ind, value=frame[f"c{i}"], unit=unit or "", column=label)
+            if own is not None and not period_from_cell:  # the header names the column's period
+                part = part.assign(period=_as_cell(own), cumulative=own.year_to_date)
+            parts.append(part)
             layout.indicator_columns[label] = ind
         used = set(indicators) | set(canonical)
         for i, label in enumerate(header):
             if i in used or not label:
                 continue
             layout.ignored_columns.append(label)
-            if normalise_name(label) not in IGNORED_HEADERS:
+            if DERIVED_COLUMN.search(bare(label)):
+                notes.append(Problem(grid.file_name, layout.header_row, label, "columns", label,
+                                     f"第 {layout.header_row} 行的列「{label}」是由各地区数值算出的占比或增速，不导入",
+                                     "info"))
+            elif normalise_name(bare(label)) not in IGNORED_HEADERS:
                 close = similar_indicators(config, split_header(label)[0])
                 hint = f"是否是：{'、'.join(close)}？" if close else ""
                 notes.append(Problem(grid.file_name, layout.header_row, label, "columns", label,

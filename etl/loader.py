@@ -29,7 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.keys import INDICATOR, KEY, MONTH, REGION, KeyCodes, StoredValues, combine, first_rows
-from etl.layout import Layout, is_total, period_from_title, similar_indicators, to_raw
+from etl.layout import Layout, is_total, similar_indicators, to_raw
+from etl.periods import Period, month_for, parse_period, year_in
 from etl.problems import Problem
 from etl.readers import ReadLimits, read_grid
 from etl.texts import Distinct, distinct, distinct_or
@@ -37,7 +38,7 @@ from etl.units import UnitError, conversion_factor, is_unit
 from monitor import clock
 from monitor.config import Config
 from monitor.errors import LoadError, PeriodError, RegionError, quoted
-from monitor.periods import add_months, last_full_month, parse_month
+from monitor.periods import add_months, last_full_month
 from monitor.store import Store, remove_observations
 
 MISSING_MARKERS = {"", "—", "-", "--", "－", "——", "/", "nan", "NaN", "None", "无", "…", "...", "N/A", "NA", "null"}
@@ -229,6 +230,13 @@ def resolve_regions(texts, regions, *, within: str | None = None, title: str | N
                 break
             except RegionError:
                 continue
+    # a table of provinces (the national office's): 吉林, 河北, 海南 are the provinces
+    known = [r for r in resolved.values() if isinstance(r, str)]
+    if known and all(regions[c].level in ("province", "country") for c in known):
+        for text in ambiguous:
+            if isinstance(resolved[text], RegionError):
+                provinces = [c for c, _ in resolved[text].candidates if regions[c].level == "province"]
+                resolved[text] = provinces[0] if len(provinces) == 1 else resolved[text]
     return resolved
 
 
@@ -248,32 +256,6 @@ def _context_scopes(codes: list[str], regions, title: str | None) -> list[str]:
             if province.name in title or province.short_name in title:
                 scopes.append(province.code)
     return list(dict.fromkeys(scopes))
-
-
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-
-
-def _parse_period(text: str) -> tuple[str, bool]:
-    """A period cell: '2024-06', '2024年6月', or a year-to-date range '2024年1-6月' (cumulative).
-
-    A date is taken as its month only when it exists (2025-02-30 and 2025年2月30日 do not), and a
-    cell with a sign before its year (-2025-01) is not read as the month inside it."""
-    try:
-        return parse_month(text), False
-    except PeriodError:
-        cell = str(text).strip()
-        if cell[:1] in "-+－＋":
-            raise PeriodError(f"「{quoted(cell)}」前面多了符号；期间请写作 YYYY-MM（例如 2025-01）") from None
-        if m := _DATE.match(cell):
-            year, month, day = (int(g) for g in m.groups())
-            try:
-                date(year, month, day)
-            except ValueError:
-                raise PeriodError(f"「{cell}」不是存在的日期；期间只需写月份，例如 {year:04d}-{min(max(month, 1), 12):02d}") from None
-        found = period_from_title(text)
-        if found:
-            return found
-        raise
 
 
 # --------------------------------------------------------------------------- staging
@@ -330,14 +312,10 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     unknown_indicator = indicators_found.spread([i is None for i in indicator_ids], bool)
 
     periods_found = distinct(raw["period"])
-    period_answers: list[tuple[str, bool] | Exception] = []
-    for text in periods_found.texts:
-        try:
-            period_answers.append(_parse_period(text))
-        except PeriodError as e:
-            period_answers.append(e)
-    period_error = periods_found.spread([isinstance(p, Exception) for p in period_answers], bool)
-    future = periods_found.spread([not isinstance(p, Exception) and p[0] > latest_allowed for p in period_answers], bool)
+    period_answers = _months(periods_found, indicators_found, definitions, year_in(title))
+    period_error = period_answers.spread([isinstance(p, Exception) for p in period_answers.texts], bool)
+    future = period_answers.spread([not isinstance(p, Exception) and p[0] > latest_allowed
+                                    for p in period_answers.texts], bool)
 
     parsed = parse_values(raw["value"])
     value = parsed["value"].to_numpy(dtype="float64", copy=True)
@@ -405,8 +383,8 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
         problems.insert(0, Problem(file_name, None, "备注", "provenance", None,
                                    "「备注」列未导入：只有管理员可以为数值写备注；该列已忽略，数值照常导入", "info"))
 
-    months = [None if isinstance(p, Exception) else p[0] for p in period_answers]
-    cumulative = periods_found.spread([not isinstance(p, Exception) and p[1] for p in period_answers], bool)
+    months = [None if isinstance(p, Exception) else p[0] for p in period_answers.texts]
+    cumulative = period_answers.spread([not isinstance(p, Exception) and p[1] for p in period_answers.texts], bool)
     if given["cumulative"] is not None:
         cumulative = cumulative | given["cumulative"].to_numpy(bool)
     # ``x or None``: an origin, link or note left empty is stored as NULL
@@ -414,7 +392,7 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     objects = {  # as objects (a DataFrame would turn an array of Python strings into pandas text)
         "region_code": regions_found.spread([r if isinstance(r, str) else None for r in region_answers], rows=good),
         "indicator_id": indicators_found.spread(indicator_ids, rows=good),
-        "month": periods_found.spread(months, rows=good),
+        "month": period_answers.spread(months, rows=good),
         "column": columns.spread(columns.texts, rows=good),
         "origin": origins.spread([o or None for o in origins.texts], rows=good),
         **{name: found.spread([t or None for t in found.texts], rows=good) for name, found in or_none.items()},
@@ -428,12 +406,12 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
                              rows=good),
         indicators_found.spread([keys.number(INDICATOR, i) if i is not None else -1 for i in indicator_ids], "int64",
                                 rows=good),
-        periods_found.spread([-1 if m is None else keys.number(MONTH, m) for m in months], "int64", rows=good))
+        period_answers.spread([-1 if m is None else keys.number(MONTH, m) for m in months], "int64", rows=good))
     staged, codes = _drop_duplicates(staged, codes, file_name, problems)
     if totals_rows.any():
         totals_frame = pd.DataFrame({
             "indicator_id": indicators_found.spread(indicator_ids, rows=totals_rows).tolist(),
-            "month": periods_found.spread(months, rows=totals_rows).tolist(),
+            "month": period_answers.spread(months, rows=totals_rows).tolist(),
             "value": value[totals_rows].tolist(), "line": [int(x) for x in lines[totals_rows]],
             "column": columns.spread(columns.texts, rows=totals_rows).tolist(),
             "region": regions_found.spread(regions_found.texts, rows=totals_rows).tolist(),
@@ -441,6 +419,35 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     else:
         totals_frame = pd.DataFrame(columns=["indicator_id", "month", "value", "line", "column", "region"])
     return staged.reset_index(drop=True), problems, totals_frame, codes
+
+
+def _months(periods: Distinct, indicators: Distinct, definitions: list, year: int | None) -> Distinct:
+    """Each row's (month, cumulative), or the PeriodError to report, as a Distinct.
+
+    A period is read once per distinct text (etl/periods.py; ``year``: the title's, for cells
+    written without one). A month is the same month for every indicator; a year, a quarter or a
+    range is looked at with each indicator it is given for (``month_for``), once per pair."""
+    parsed: list[Period | PeriodError] = []
+    for text in periods.texts:
+        try:
+            parsed.append(parse_period(text, year=year))
+        except PeriodError as e:
+            parsed.append(e)
+    if not any(isinstance(p, Period) and p.form != "month" for p in parsed):
+        return Distinct(periods.codes, [p if isinstance(p, Exception) else (p.month, p.year_to_date) for p in parsed])
+    width = len(indicators.texts) + 1
+    which, pairs = pd.factorize(periods.codes * width + indicators.codes)
+    answers: list[tuple[str, bool] | PeriodError] = []
+    for pair in pairs:
+        period, indicator = divmod(int(pair), width)
+        if isinstance(parsed[period], Exception):
+            answers.append(parsed[period])
+            continue
+        try:
+            answers.append(month_for(parsed[period], definitions[indicator]))
+        except PeriodError as e:
+            answers.append(e)
+    return Distinct(np.asarray(which, dtype="int64"), answers)
 
 
 def _units(column: pd.Series | None, in_cells: np.ndarray, n: int) -> Distinct:
@@ -472,7 +479,7 @@ class _RowTexts(NamedTuple):
 
 
 def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray], lines: np.ndarray,
-                    texts: _RowTexts, region_answers: list, definitions: list, period_answers: list,
+                    texts: _RowTexts, region_answers: list, definitions: list, period_answers: Distinct,
                     value: np.ndarray, latest_allowed: str) -> list[Problem]:
     """The problems of the rows flagged in ``checks``, in the order a row-by-row pass says them:
     row by row; within a row indicator, region, period, then the value's problem."""
@@ -512,10 +519,10 @@ def _stage_problems(file_name: str, config: Config, checks: dict[str, np.ndarray
             problems.append(Problem(file_name, line, "地区", "scope", region,
                                     f"第 {line} 行的地区「{region}」不在您可导入的地区范围内；请删除该行，或联系管理员调整权限"))
         elif check == "period":
-            error = period_answers[texts.periods.codes[p]]
+            error = period_answers.texts[period_answers.codes[p]]
             problems.append(Problem(file_name, line, "期间", "period", period, f"第 {line} 行「期间」列：{error}"))
         elif check == "future":
-            month = period_answers[texts.periods.codes[p]][0]
+            month = period_answers.texts[period_answers.codes[p]][0]
             problems.append(Problem(file_name, line, "期间", "future", period,
                                     f"第 {line} 行的期间 {month} 尚未结束（最近可报送的月份是 {latest_allowed}）；请检查年份和月份"))
         elif check == "missing":
@@ -656,6 +663,7 @@ def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_
         problems.append(Problem(file_name, None, None, "file", None,
                                 f"{file_name} 中没有可导入的数值（所有数值单元格都为空）；请填写数值后再导入"))
     problems += checks.totals_problems(config, regions, staged, totals, file_name)  # totals are year-to-date too
+    problems += checks.national_problems(config, regions, staged, file_name)
     wanted = checks.wanted_keys(config, staged, keys, codes, per_capita=population is not None)
     with store.connect() as con:  # one read of the store for every key the checks and the diff look up
         stored = StoredValues.read(con, keys, wanted)
@@ -686,7 +694,7 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
     try:
         raw, layout, notes = to_raw(grid, config, period=period)
     except LoadError as e:
-        if grid.kind == "xlsx" and len(grid.sheets) > 1:
+        if grid.kind in ("xlsx", "xls") and len(grid.sheets) > 1:
             others = "、".join(f"「{s}」" for s in grid.sheets if s != grid.sheet)
             raise LoadError(f"{e}（读取的是工作表「{grid.sheet}」；工作簿中还有 {others}，请选择数据所在的工作表）") from e
         raise

@@ -25,6 +25,7 @@ CHECK_LABELS = {
     "unit": "单位",
     "footnote": "注释行",
     "total": "合计行",
+    "national": "全国值",
     "outlier": "异常波动",
     "stock_falls": "存量下降",
     "per_capita": "人均值核对",

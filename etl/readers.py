@@ -33,6 +33,7 @@ HEAD_ROWS = 32
 _NOT_BLANK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # bytes.strip() strips ASCII whitespace
 MAX_FAST_COLUMNS = 1000  # wider rows than any table of indicators: the csv module reads them
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of Excel 97–2003 (.xls)
 
 
 def max_upload_bytes() -> int:
@@ -63,6 +64,10 @@ class ReadLimits:
     # declared sizes, which Python's zipfile enforces while inflating)
     xml_bytes: int = 256 * 1024 * 1024
     shared_string_bytes: int = 64 * 1024 * 1024
+    # an .xls (BIFF) workbook is parsed whole before a cell can be counted (python-calamine: ~100
+    # bytes of memory per cell); a cell takes at least 6 bytes of the file (MULRK), so this size
+    # holds at most the ``cells`` limit and its parse at most ~300 MB
+    xls_bytes: int = 18 * 1024 * 1024
     # wall time for reading an xlsx sheet: openpyxl reads a few thousand rows a second on a busy
     # machine (inline strings far fewer), so a sheet that is small enough by every other limit can
     # still hold a session for minutes. A CSV is read by pyarrow in well under a second.
@@ -118,7 +123,7 @@ class Grid:
 
     head: list[list[str]]
     file_name: str
-    kind: str  # "csv" | "xlsx"
+    kind: str  # "csv" | "xlsx" | "xls"
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
@@ -159,8 +164,9 @@ class Grid:
 
     @property
     def description(self) -> str:
-        if self.kind == "xlsx":
-            return f"Excel 工作簿，工作表「{self.sheet}」" + (f"（共 {len(self.sheets)} 个工作表）" if len(self.sheets) > 1 else "")
+        if self.kind in ("xlsx", "xls"):
+            book = "Excel 工作簿" if self.kind == "xlsx" else "旧版 Excel 工作簿（.xls）"
+            return f"{book}，工作表「{self.sheet}」" + (f"（共 {len(self.sheets)} 个工作表）" if len(self.sheets) > 1 else "")
         sep = {",": "逗号", "\t": "制表符", ";": "分号"}.get(self.delimiter or ",", self.delimiter)
         return f"CSV 文本，编码 {ENCODING_LABELS.get(self.encoding, self.encoding)}，{sep}分隔"
 
@@ -184,8 +190,10 @@ def read_grid(data: bytes, file_name: str, *, sheet: str | None = None, max_byte
     suffix = PurePath(file_name).suffix.lower()
     if suffix in EXCEL_SUFFIXES or (suffix not in CSV_SUFFIXES and data[:4] == b"PK\x03\x04"):
         return _read_xlsx(data, file_name, sheet, limits)
-    if suffix == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise LoadError(f"{file_name} 是旧版 Excel（.xls）文件；请在 Excel 中“另存为” .xlsx 或 CSV 后再导入")
+    if data[:8] == OLE_MAGIC:
+        return _read_xls(data, file_name, sheet, limits)
+    if suffix == ".xls":
+        _refuse_false_xls(data, file_name)
     if sheet:
         raise LoadError(f"{file_name} 是 CSV 文件，没有工作表；请去掉工作表参数")
     return _read_csv(data, file_name, limits)
@@ -429,8 +437,18 @@ def cell_text(value) -> str:
 
 
 def sheet_names(data: bytes) -> list[str]:
-    """The sheets of an .xlsx workbook (empty for anything that is not one, or one beyond the limits:
-    reading it then says why)."""
+    """The sheets of an .xlsx or .xls workbook (empty for anything that is not one, or one beyond
+    the limits: reading it then says why)."""
+    if data[:8] == OLE_MAGIC:
+        import python_calamine
+
+        if len(data) > read_limits().xls_bytes:
+            return []
+        try:
+            with python_calamine.CalamineWorkbook.from_object(io.BytesIO(data)) as xls:
+                return list(xls.sheet_names)
+        except Exception:  # a damaged file: reading it says so
+            return []
     try:
         book = _open_workbook(data, "", read_limits())
     except LoadError:
@@ -516,6 +534,110 @@ def _read_xlsx(data: bytes, file_name: str, sheet: str | None, limits: ReadLimit
     width = max((len(r) for r in rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
     return Grid(rows, file_name, "xlsx", sheet=chosen, sheets=names)
+
+
+def _refuse_false_xls(data: bytes, file_name: str) -> None:
+    """A ".xls" that is not an Excel 97–2003 workbook: many business systems save a web page
+    (HTML) or an XML spreadsheet under that name, which Excel opens with a warning. Text that is a
+    table (tab or comma separated) is read as one; anything else is refused, saying what to do."""
+    head = data[:2048].lstrip(b"\xef\xbb\xbf\xff\xfe\xfe\xff \t\r\n\x00").lower()
+    if head.startswith(b"<") or b"<html" in head or b"<table" in head or b"<?xml" in head:
+        raise LoadError(f"{file_name} 的扩展名是 .xls，但内容是网页（HTML）或 XML 表格，不是 Excel 工作簿（许多业务系统"
+                        "这样导出）；请用 Excel 打开它，“另存为” Excel 工作簿（.xlsx）后再导入")
+    try:
+        text, _encoding = decode(data[:65536], file_name)
+    except LoadError:
+        text = ""
+    lines = [line for line in _first_lines(text, 5) if line.strip()]
+    printable = text and not re.search(r"[\x00-\x08\x0e-\x1f]", text[:4096])
+    if not (printable and lines and any(sep in lines[0] for sep in "\t,;")):
+        raise LoadError(f"{file_name} 不是有效的 Excel（.xls）文件（文件开头不是 Excel 格式，可能已损坏）；"
+                        "请用 Excel 打开后“另存为” Excel 工作簿（.xlsx）再导入")
+
+
+def _read_xls(data: bytes, file_name: str, sheet: str | None, limits: ReadLimits) -> Grid:
+    """An Excel 97–2003 workbook (BIFF8 in a compound file), read by python-calamine, through the
+    same limits as an xlsx: its size first (the whole workbook is parsed at once), then the
+    sheet's extent, then every row as it is turned into texts (cell length, cells, time)."""
+    import python_calamine
+
+    if len(data) > limits.xls_bytes:
+        raise LimitError("xls_bytes", f"{file_name} 是旧版 Excel（.xls）文件，大小 {len(data) / 1048576:.1f} MB，超过旧版格式 "
+                                      f"{limits.xls_bytes / 1048576:g} MB 的上限；请在 Excel 中“另存为” .xlsx 或 CSV "
+                                      "（读取更快、占用内存更少）后再导入，或按月份或地区拆分")
+    deadline = time.monotonic() + limits.seconds
+    try:
+        book = python_calamine.CalamineWorkbook.from_object(io.BytesIO(data))
+    except Exception as e:  # calamine's own errors (CalamineError, PasswordError …) and panics alike
+        encrypted = "password" in type(e).__name__.lower() or "password" in str(e).lower() or "encrypt" in str(e).lower()
+        if encrypted:
+            raise LoadError(f"{file_name} 设置了打开密码，无法读取；请在 Excel 中取消密码后“另存为” .xlsx 再导入") from e
+        raise LoadError(f"{file_name} 不是有效的 Excel（.xls）文件，或已损坏（{type(e).__name__}）；"
+                        "请用 Excel 打开后“另存为” Excel 工作簿（.xlsx）再导入") from e
+    try:
+        names = list(book.sheet_names)
+        chosen = _chosen_sheet(names, sheet, file_name)
+        try:
+            worksheet = book.get_sheet_by_name(chosen)
+            rows = _xls_rows(worksheet, file_name, limits, deadline)
+        except LoadError:
+            raise
+        except Exception as e:
+            raise LoadError(f"{file_name} 的工作表「{chosen}」内容已损坏，无法读取（{type(e).__name__}）；"
+                            "请用 Excel 打开后“另存为” .xlsx 再导入") from e
+    finally:
+        book.close()
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    return Grid(rows, file_name, "xls", sheet=chosen, sheets=names)
+
+
+def _chosen_sheet(names: list[str], sheet: str | None, file_name: str) -> str:
+    if not names:
+        raise LoadError(f"{file_name} 中没有工作表")
+    if sheet is None:
+        return names[0]
+    if sheet in names:
+        return sheet
+    if sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        return names[int(sheet) - 1]
+    raise LoadError(f"{file_name} 中没有工作表「{sheet}」；现有工作表：{'、'.join(names)}")
+
+
+def _xls_rows(worksheet, file_name: str, limits: ReadLimits, deadline: float) -> list[list[str]]:
+    """The cell texts of an .xls sheet, with the row and column numbers a person sees in Excel.
+
+    calamine yields rows from the first row of the sheet, but columns from the sheet's first used
+    column: the columns before it are put back. The sheet's extent is checked before any row is
+    turned into texts."""
+    start, end = worksheet.start, worksheet.end
+    if start is None or end is None:
+        return []
+    if end[0] + 1 > limits.rows:
+        raise _too_many_rows(file_name, limits, rows=end[0] + 1)
+    if end[1] + 1 > limits.columns:
+        raise _too_wide(file_name, end[0] + 1, end[1] + 1, limits)
+    left = [""] * start[1]
+    rows: list[list[str]] = []
+    cells = 0
+    for number, values in enumerate(worksheet.iter_rows(), start=1):
+        if time.monotonic() > deadline:
+            raise LimitError("seconds", f"读取 {file_name} 超过 {limits.seconds:g} 秒仍未读完（已读到第 {number:,} 行）；"
+                                        "请在 Excel 中另存为 CSV（读取快得多），或按月份或地区拆分成几个文件，分别导入")
+        texts = left + [cell_text(v) for v in values]
+        while texts and not texts[-1]:
+            texts.pop()
+        for j, text in enumerate(texts):
+            if len(text) > limits.cell_chars:
+                raise _cell_too_long(file_name, f"第 {number} 行第 {j + 1} 列（{column_letters(j + 1)}{number}）",
+                                     len(text), limits)
+        cells += sum(1 for text in texts if text)
+        if cells > limits.cells:
+            raise _too_many_cells(file_name, limits)
+        rows.append(texts)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
 def _sheet_rows(worksheet, file_name: str, limits: ReadLimits) -> list[list[str]]:

@@ -27,12 +27,12 @@ st.caption("支持 CSV（UTF-8 / GBK，逗号或制表符分隔）和 Excel .xls
 if done := st.session_state.pop("upload_done", None):
     st.success(plain(done))
 
-uploaded = st.file_uploader("选择文件", type=["csv", "txt", "tsv", "xlsx"], key="upload_file")
+uploaded = st.file_uploader("选择文件", type=["csv", "txt", "tsv", "xlsx", "xls"], key="upload_file")
 left, right = st.columns(2)
 period = left.text_input("期间（仅当文件没有期间列、标题中也没有月份时填写）", placeholder="例如 2026-10",
                          key="upload_period").strip() or None
 sheet = None
-if uploaded is not None and uploaded.name.lower().endswith(".xlsx"):
+if uploaded is not None and uploaded.name.lower().endswith((".xlsx", ".xls")):
     sheets = sheet_names(uploaded.getvalue())
     sheet = right.selectbox("工作表", sheets, key="upload_sheet") if len(sheets) > 1 else None
 

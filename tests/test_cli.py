@@ -299,7 +299,7 @@ def test_load_with_warnings_needs_accept_warnings_to_commit(db):
 def test_load_of_an_unreadable_file_exits_1_with_the_reason(db):
     code, _, err = run("--db", db, "load", str(UPLOADS / "bad_old_excel.xls"))
     assert code == 1
-    assert err.startswith("无法导入：bad_old_excel.xls 是旧版 Excel（.xls）文件")
+    assert err.startswith("无法导入：bad_old_excel.xls 不是有效的 Excel（.xls）文件，或已损坏")
 
 
 def test_batches_batch_and_rollback_from_the_command_line(tmp_path, db):

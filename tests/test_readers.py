@@ -210,12 +210,97 @@ def test_sheet_names_lists_the_sheets_of_a_workbook_and_nothing_for_other_files(
 # --------------------------------------------------------------------------- refusals
 
 
-def test_an_old_xls_workbook_is_refused_with_how_to_convert_it(tmp_path):
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
-    for name in ("旧表.xls", "旧表.csv"):  # by name, and by content whatever the name says
-        with pytest.raises(LoadError) as caught:
-            read_grid(saved(tmp_path, name, ole), name)
-        assert str(caught.value) == f"{name} 是旧版 Excel（.xls）文件；请在 Excel 中“另存为” .xlsx 或 CSV 后再导入"
+def old_workbook(sheets: dict[str, list[list]], at: tuple[int, int] = (0, 0)) -> bytes:
+    """A real Excel 97–2003 (.xls, BIFF8) workbook, written by xlwt (a test-only dependency);
+    each sheet's rows start at ``at`` (row, column), 0-based."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    dated = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    for title, rows in sheets.items():
+        sheet = book.add_sheet(title)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    sheet.write(at[0] + r, at[1] + c, value, dated if isinstance(value, (date, datetime)) else xlwt.Style.default_style)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_old_xls_workbook_is_read_like_an_xlsx_one(tmp_path):
+    data = saved(tmp_path, "旧表.xls", old_workbook({"说明": [["见报送表"]], "报送表": ROWS}))
+    assert data[:8] == readers.OLE_MAGIC
+    grid = read_grid(data, "旧表.xls", sheet="报送表")
+    assert grid.rows == ROWS
+    assert grid.description == "旧版 Excel 工作簿（.xls），工作表「报送表」（共 2 个工作表）"
+    assert read_grid(data, "旧表.xls").rows == [["见报送表"]]  # the first sheet by default
+    assert read_grid(data, "旧表.xls", sheet="2").sheet == "报送表"
+    assert sheet_names(data) == ["说明", "报送表"]
+    with pytest.raises(LoadError, match="中没有工作表「3月」；现有工作表：说明、报送表"):
+        read_grid(data, "旧表.xls", sheet="3月")
+
+
+def test_an_old_xls_keeps_the_rows_and_columns_a_person_sees_and_shows_values_as_excel_does():
+    data = old_workbook({"表": [["2024年6月主要指标", None, None], ["地区", "期间", "数值"],
+                                [None, None, None], ["晋城", datetime(2024, 6, 30), 612.0], ["阳泉", 45474, 0.35]]},
+                        at=(2, 1))
+    grid = read_grid(data, "旧表.xls")
+    assert grid.rows == [["", "", "", ""], ["", "", "", ""], ["", "2024年6月主要指标", "", ""],
+                         ["", "地区", "期间", "数值"], ["", "", "", ""], ["", "晋城", "2024-06", "612"],
+                         ["", "阳泉", "45474", "0.35"]]
+
+
+def test_an_old_xls_is_read_within_the_same_limits(tmp_path):
+    data = old_workbook({"表": [["地区", "数值"], *[["晋城", k] for k in range(30)]]})
+    for limits, limit in [(ReadLimits(rows=20), "rows"), (ReadLimits(columns=1), "columns"), (ReadLimits(cells=50), "cells"),
+                          (ReadLimits(xls_bytes=len(data) - 1), "xls_bytes")]:
+        with pytest.raises(readers.LimitError) as caught:
+            read_grid(data, "大.xls", limits=limits)
+        assert caught.value.limit == limit
+    assert "超过 20 行的上限" in str(read_limit_error(data, ReadLimits(rows=20)))
+    assert "另存为” .xlsx 或 CSV" in str(read_limit_error(data, ReadLimits(xls_bytes=1024)))
+    long_cell = old_workbook({"表": [["地区", "说明"], ["晋城", "很长" * 50]]})
+    with pytest.raises(readers.LimitError, match="第 2 行第 2 列（B2）的单元格有 100 个字符"):
+        read_grid(long_cell, "长.xls", limits=ReadLimits(cell_chars=99))
+
+
+def read_limit_error(data: bytes, limits: ReadLimits) -> readers.LimitError:
+    with pytest.raises(readers.LimitError) as caught:
+        read_grid(data, "大.xls", limits=limits)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (readers.OLE_MAGIC + b"\x00" * 504,
+         "旧表.xls 不是有效的 Excel（.xls）文件，或已损坏（CalamineError）；请用 Excel 打开后“另存为” Excel 工作簿（.xlsx）再导入"),
+        ("<html><body><table><tr><td>地区</td></tr></table></body></html>".encode(),
+         "旧表.xls 的扩展名是 .xls，但内容是网页（HTML）或 XML 表格，不是 Excel 工作簿（许多业务系统这样导出）；"
+         "请用 Excel 打开它，“另存为” Excel 工作簿（.xlsx）后再导入"),
+        (b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
+         "旧表.xls 的扩展名是 .xls，但内容是网页（HTML）或 XML 表格"),
+        (b"\x01\x02\x03 binary \x04\x05",
+         "旧表.xls 不是有效的 Excel（.xls）文件（文件开头不是 Excel 格式，可能已损坏）；请用 Excel 打开后“另存为” Excel 工作簿（.xlsx）再导入"),
+    ],
+)
+def test_a_damaged_xls_or_a_web_page_named_xls_is_refused_saying_what_to_do(tmp_path, data, message):
+    with pytest.raises(LoadError) as caught:
+        read_grid(saved(tmp_path, "旧表.xls", data), "旧表.xls")
+    assert str(caught.value).startswith(message)
+
+
+def test_an_xlsx_or_a_tab_separated_text_named_xls_is_read_as_what_it_is(tmp_path):
+    assert read_grid(saved(tmp_path, "新表.xls", workbook({"表": ROWS})), "新表.xls").rows == ROWS
+    text = TABLE.replace(",", "\t").encode("gbk")
+    grid = read_grid(saved(tmp_path, "导出.xls", text), "导出.xls")
+    assert grid.rows == ROWS and grid.description == "CSV 文本，编码 GBK/GB18030，制表符分隔"
+
+
+def test_an_old_workbook_is_recognised_by_its_content_whatever_its_name(tmp_path):
+    data = old_workbook({"表": ROWS})
+    assert read_grid(saved(tmp_path, "旧表.csv", data), "旧表.csv").rows == ROWS
 
 
 def test_a_file_named_xlsx_that_is_not_a_workbook_is_refused(tmp_path):

@@ -159,7 +159,7 @@ FILE_ERRORS = [
     ("bad_no_period.csv", "没有「期间」列，标题中也没有可识别的月份；请加一列「期间」"),
     ("bad_no_header.csv", "中找不到表头：需要「地区」列"),
     ("bad_empty.csv", "文件 bad_empty.csv 是空的"),
-    ("bad_old_excel.xls", "是旧版 Excel（.xls）文件；请在 Excel 中“另存为” .xlsx 或 CSV 后再导入"),
+    ("bad_old_excel.xls", "不是有效的 Excel（.xls）文件，或已损坏（CalamineError）；请用 Excel 打开后“另存为” Excel 工作簿（.xlsx）再导入"),
     ("bad_not_really.xlsx", "不是有效的 Excel（.xlsx）文件"),
     ("good_wide.xlsx", "读取的是工作表「说明」；工作簿中还有 「6月」，请选择数据所在的工作表"),
 ]
