@@ -239,8 +239,10 @@ def test_an_unknown_wide_column_is_a_warning_that_suggests_close_indicator_names
     assert [(n.file, n.row, n.column, n.check, n.severity) for n in notes] == [
         ("宽表.csv", 2, "专利数", "columns", "warning")]
     assert notes[0].message == ("第 2 行的列「专利数」不是已知指标，该列不导入；是否是：专利授权量、专利转让次数、有效发明专利拥有量？"
-                                "如果它是指标，请改用 indicators.yaml 中的指标名称或别名")
+                                "如果它是指标，可在数据导入页面把它对应到指标（以后同样表头的文件自动按此导入），"
+                                "或改用 indicators.yaml 中的指标名称或别名")
     assert layout.ignored_columns == ["序号", "专利数", "排名"]
+    assert layout.unknown_columns == ["专利数"]  # what the upload page offers to map
 
 
 def test_serial_number_and_rank_columns_are_dropped_without_a_word(config):
