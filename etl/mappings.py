@@ -32,12 +32,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
+
 from etl.units import UnitError, conversion_factor, split_header, units_convertible_to
 from monitor.access import connect, default_accounts_path
 from monitor.audit import AuditLog
 from monitor.clock import now as product_now
 from monitor.config import Config, normalise_name
-from monitor.errors import MappingError
+from monitor.errors import MappingError, UnknownColumnsError
 
 EVERYONE = ""
 SKIP_LABEL = "不是指标（不导入）"
@@ -166,6 +168,8 @@ class MappingStore:
 
     def for_user(self, username: str | None) -> SavedMappings:
         """The mappings that apply to ``username``'s uploads (None: everyone's only)."""
+        if not self.path.exists():  # a dry run on the command line creates no accounts file
+            return SavedMappings([])
         owners = [EVERYONE] + ([username] if username else [])
         with connect(self.path, write=False) as con:
             rows = con.execute(f"SELECT {_COLUMNS} FROM column_mappings WHERE owner IN "
@@ -178,6 +182,7 @@ class MappingStore:
         """Map column ``label`` of the layout of ``headers`` (see ``check_mapping``); replaces the
         owner's earlier mapping of that column of that layout (audited as an edit)."""
         indicator_id, unit = check_mapping(config, headers, label, indicator, unit)
+        label = next(h for h in headers if normalise_name(h) == normalise_name(label))  # as the file heads it
         layout, header, now = layout_signature(headers), normalise_name(label), self._now()
         shown = json.dumps([str(h) for h in headers if str(h).strip()], ensure_ascii=False)
         with connect(self.path) as con:
@@ -237,3 +242,38 @@ def _detail(config: Config, after: ColumnMapping, before: ColumnMapping | None) 
     if before is None:
         return f"{now}；表头 {'、'.join(after.headers)}"
     return f"原为 {before.describe(config)}（{_owner_words(before.owner)}），改为 {now}"
+
+
+def owner_label(owner: str) -> str:
+    return "所有人" if owner == EVERYONE else owner
+
+
+def mappings_frame(mappings: list[ColumnMapping], config: Config) -> pd.DataFrame:
+    """The mappings as people read them (the 列对应关系 page and ``python -m etl mappings list``)."""
+    def indicator(m: ColumnMapping) -> str:
+        if m.indicator_id is None:
+            return SKIP_LABEL
+        if m.indicator_id not in config.indicator_by_id:
+            return f"{m.indicator_id}（配置中已没有此指标，该对应关系不再使用）"
+        return config.indicator(m.indicator_id).name
+
+    return pd.DataFrame({
+        "编号": [m.id for m in mappings], "适用于": [owner_label(m.owner) for m in mappings],
+        "列": [m.label for m in mappings], "指标": [indicator(m) for m in mappings],
+        "单位": [m.unit or "" for m in mappings], "表头": ["、".join(m.headers) for m in mappings],
+        "修改人": [m.updated_by for m in mappings], "修改时间": [m.updated_at for m in mappings],
+    })
+
+
+def file_headers(data: bytes, file_name: str, config: Config, *, sheet: str | None = None) -> list[str]:
+    """The header row of a file, as the loader finds it (also when none of its indicator columns
+    is known yet): what ``python -m etl mappings add`` maps a column of."""
+    from etl.layout import find_layout
+    from etl.readers import read_grid
+
+    grid = read_grid(data, file_name, sheet=sheet)
+    try:
+        layout, _canonical, _indicators = find_layout(grid, config)
+    except UnknownColumnsError as e:
+        return e.headers
+    return layout.headers

@@ -29,6 +29,15 @@ def duplicate_text(plan: LoadPlan) -> str | None:
         "；本次没有任何变化，无需再次导入" if plan.counts()["new"] + plan.counts()["changed"] == 0 else "")
 
 
+REASON_MAX_CHARS = 500
+
+
+def warnings_note(plan: LoadPlan, reason: str) -> str:
+    """What a batch keeps (load_batches.note, shown on 导入记录) and the audit trail records when its
+    warnings were accepted: how many, and the reason the person gave."""
+    return f"接受 {len(plan.warnings)} 条警告：{' '.join(reason.split())[:REASON_MAX_CHARS]}"
+
+
 def diff_table(plan: LoadPlan, config: Config, regions, *, change: str | None = None) -> pd.DataFrame:
     """行, 地区, 代码, 指标, 期间, 原值, 新值, 变化 (optionally only new / changed / unchanged rows)."""
     diff = plan.diff
