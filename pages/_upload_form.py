@@ -46,23 +46,33 @@ def chinese_uploader(limit_mb: float) -> None:
         '[data-testid="stFileUploaderDropzoneInstructions"] span': f"单个文件不超过 {limit}，支持 {TYPES_TEXT}",
         # the overlay while a file is dragged over the box
         '[data-testid="stFileUploaderDropzone"] > div:not([data-testid]):has(> span:only-child) > span': "松开鼠标即可上传",
-        # a file the uploader refused by itself (too large, wrong type) or could not send
-        '[data-testid="stFileChip"] [role="alert"]': f"未能上传：文件超过 {limit}，或不是 {TYPES_TEXT} 文件",
+        # under the name of a file the uploader refused by itself (too large, wrong type) or could not
+        # send, where its size ("8.0B") stands; its English reason is read only by screen readers
+        '[data-testid="stFileChip"][aria-invalid="true"] [data-testid="stFileChipName"] + div':
+            f"未能上传：文件超过 {limit}，或不是 {TYPES_TEXT} 文件",
     }
     rules = "".join(f"{selector}{{font-size:0 !important}}{selector}::after{{content:{_css_text(text)};"
                     "font-size:0.875rem}" for selector, text in words.items())
+    # the size of a file taken ("132.0B") is hidden; so is the English tooltip of a refused one
+    # (shown while the pointer is over the chip), while its remove button still takes clicks
+    rules += ('[data-testid="stFileChip"]:not([aria-invalid="true"]) [data-testid="stFileChipName"] + div{display:none}'
+              '[data-testid="stFileUploader"] [data-testid="stTooltipErrorHoverTarget"]{pointer-events:none}'
+              '[data-testid="stFileUploader"] [data-testid="stFileChipDeleteBtn"]{pointer-events:auto}')
     st.html(f"<style>{rules}</style>")
 
 
 def show_checks(table: pd.DataFrame, *, key: str) -> None:
-    """The check table with the 说明 column wide and its rows tall enough for the message to wrap
-    (Streamlit wraps text only in rows taller than 4rem)."""
+    """The check table with the 说明 column wide and rows tall enough for it to wrap (Streamlit wraps
+    text only in rows taller than 4rem; it breaks lines at spaces first, so the message's spaces
+    become no-break spaces and a line breaks where it is full, as Chinese text does)."""
+    shown = table.assign(说明=table["说明"].str.replace(" ", "\u00a0", regex=False))
     longest = int(table["说明"].str.len().max()) if not table.empty else 0
-    lines = min(6, max(1, math.ceil(longest / 34)))  # ~34 Chinese characters on a line of 560 px
-    st.dataframe(table, hide_index=True, key=key, row_height=max(35, 14 + 21 * lines) if lines > 1 else None,
-                 column_config={"说明": st.column_config.TextColumn(width=560),
-                                "行": st.column_config.NumberColumn(width=48),
-                                "级别": st.column_config.TextColumn(width=48)})
+    lines = min(6, max(1, math.ceil(longest / 30)))  # ~30 characters on a line of 440 px
+    st.dataframe(shown, hide_index=True, key=key, row_height=16 + 19 * max(lines, 3) if lines > 1 else None,
+                 column_config={"行": st.column_config.NumberColumn(width=40), "列": st.column_config.TextColumn(width=150),
+                                "检查": st.column_config.TextColumn(width=76), "原值": st.column_config.TextColumn(width=100),
+                                "换算后": st.column_config.TextColumn(width=100), "说明": st.column_config.TextColumn(width=440),
+                                "级别": st.column_config.TextColumn(width=44)})
 
 
 def mapping_form(config: Config, session: Session, headers: list[str], unknown: list[str]) -> None:
