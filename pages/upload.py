@@ -95,7 +95,10 @@ if uploaded is not None:
             table = diff_table(plan, ctx.config, ctx.regions, change=change)
             if change != "changed":
                 table = table.drop(columns=["原值"])
-            st.dataframe(table, hide_index=True)
+            if table.empty:
+                st.caption("（无）")
+            else:
+                st.dataframe(table, hide_index=True)
 
     if not plan.ok:
         st.error(f"有 {c['errors']} 处错误，未写入任何数据。请按「检查结果」表修改文件后重新上传。")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import TEST_PASSWORD
 from streamlit.testing.v1 import AppTest
-from test_pages import demo_value, log_in, new_app, on_page, shown, texts, wide_gbk_file, widget
+from test_pages import check_table_shown, demo_value, log_in, new_app, on_page, shown, texts, wide_gbk_file, widget
 
 from monitor.audit import AuditLog
 from monitor.store import Store
@@ -70,7 +70,7 @@ def test_the_jincheng_uploader_is_refused_a_taiyuan_row_naming_it_and_nothing_is
     taiyuan, jincheng = demo_value(store, "140100", "invention_patents"), demo_value(store, "140500", "invention_patents")
     app.file_uploader[0].upload("10月.csv", wide_gbk_file(taiyuan + 3, jincheng + 2), "text/csv")
     shown(app.run())
-    problems = app.dataframe[0].value
+    problems = check_table_shown(app)
     assert problems.iloc[0][["行", "检查", "原值", "级别"]].tolist() == [3, "权限范围", "太原", "错误"]
     assert problems.iloc[0]["说明"] == "第 3 行的地区「太原」不在您可导入的地区范围内；请删除该行，或联系管理员调整权限"
     assert texts(app.error) == ["有 1 处错误，未写入任何数据。请按「检查结果」表修改文件后重新上传。"]
@@ -91,7 +91,7 @@ def test_an_uploader_may_not_publish_official_figures_or_name_their_source(serve
             f"晋城,{jincheng + 2:.0f},published,https://evil.example/fake-bulletin.html\n").encode()
     app.file_uploader[0].upload("10月.csv", data, "text/csv")
     shown(app.run())
-    problems = app.dataframe[0].value
+    problems = check_table_shown(app)
     assert problems.iloc[0][["行", "检查", "级别"]].tolist() == [3, "来源权限", "错误"]
     assert problems.iloc[0]["说明"].startswith("第 3 行填写了「来源类型」或「来源」：只有管理员可以把数值标为公布值或注明来源")
     assert not [b for b in app.button if b.label.startswith("确认导入")]
