@@ -506,6 +506,25 @@ def test_an_unknown_column_is_mapped_once_on_the_page_and_next_month_loads_witho
     assert demo_value(store, "140500", "pledge_amount", "2026-10") == pytest.approx(before + 0.001)
 
 
+def test_a_file_whose_only_indicator_column_is_unknown_can_be_mapped_from_the_refusal(writable_app, accounts):
+    app, store = writable_app
+    log_in(app, "clerk")
+    on_page(app, "upload")
+    projects = demo_value(store, "140500", "pledge_projects")
+    app.file_uploader[0].upload("10月.csv", f"2026年10月山西省\n地区,专利质押笔数\n晋城市,{projects + 2:.0f}\n".encode("gbk"),
+                                "text/csv")
+    shown(app.run())
+    assert texts(app.error)[0].startswith("无法导入：10月.csv 中找不到表头")
+    assert not app.metric
+    shown(app.selectbox(key=next(s.key for s in app.selectbox if s.label == "「专利质押笔数」对应的指标"))
+          .set_value("pledge_projects").run())
+    shown(app.button(key="map_save").click().run())
+    assert not app.error
+    assert {m.label: m.value for m in app.metric}["修改"] == "1"
+    shown([b for b in app.button if b.label.startswith("确认导入")][0].click().run())
+    assert demo_value(store, "140500", "pledge_projects") == projects + 2
+
+
 def test_upload_page_offers_templates_that_load_back(writable_app, accounts):
     app, _ = writable_app
     log_in(app, "clerk")
