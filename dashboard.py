@@ -35,6 +35,7 @@ pages = [
 data_pages = [
     page("pages/upload.py", "数据导入", ":material/upload_file:", "upload", shown=can_upload),
     page("pages/history.py", "导入记录", ":material/history:", "history", shown=session is not None),
+    page("pages/mappings.py", "列对应关系", ":material/link:", "mappings", shown=can_upload),
     page("pages/completeness.py", "报送情况", ":material/fact_check:", "completeness", shown=can_view),
 ]
 admin_pages = [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import briefing_cli, users_cli
+from etl import briefing_cli, mappings_cli, users_cli
 from etl.loader import current_user
 from monitor.errors import ConfigError, LoadError, MonitorError
 
@@ -68,8 +68,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     from etl.loader import commit_plan, plan_upload
-    from etl.preview import diff_table, duplicate_text, summary_text
-    from etl.problems import problems_frame
+    from etl.mappings import MappingStore
+    from etl.preview import check_table, diff_table, duplicate_text, summary_text, warnings_note
     from monitor.context import open_context
 
     path = Path(args.file)
@@ -80,7 +80,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     try:
         plan = plan_upload(ctx.store, ctx.config, ctx.regions, path.read_bytes(), path.name,
                            population=ctx.population, sheet=args.sheet, period=args.period,
-                           within=ctx.regions.resolve(args.within) if args.within else None)
+                           within=ctx.regions.resolve(args.within) if args.within else None,
+                           mappings=MappingStore().for_user(args.user))  # everyone's, and --user's own
     except LoadError as e:
         print(f"无法导入：{e}", file=sys.stderr)
         return 1
@@ -89,7 +90,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     if (dup := duplicate_text(plan)) is not None:
         print(f"注意：{dup}")
     if plan.problems:
-        _print_table(problems_frame(plan.problems).drop(columns=["文件"]))
+        _print_table(check_table(plan))
     if not plan.ok:
         print("有错误，未写入任何数据。请按上表修改后重新导入。", file=sys.stderr)
         return 1
@@ -98,15 +99,22 @@ def cmd_load(args: argparse.Namespace) -> int:
         print("将被修改的值（原值 → 新值）：")
         _print_table(changed)
     if not args.commit:
-        hint = "加 --commit 写入" + ("（有警告，还需加 --accept-warnings 确认）" if plan.warnings else "")
+        hint = "加 --commit 写入" + ("（有警告，还需加 --accept-warnings 确认，并用 --reason 说明理由）" if plan.warnings else "")
         print(f"预检完成，未写入。确认无误后{hint}。")
         return 0
     if plan.warnings and not args.accept_warnings:
-        print(f"有 {len(plan.warnings)} 条警告，未写入。核对无误后加 --accept-warnings 确认写入。", file=sys.stderr)
+        print(f"有 {len(plan.warnings)} 条警告，未写入。核对无误后加 --accept-warnings 确认写入，并用 --reason 说明理由。",
+              file=sys.stderr)
         return 1
-    batch = commit_plan(ctx.store, plan, loaded_by=args.user, accept_warnings=args.accept_warnings)
+    reason = (args.reason or "").strip()
+    if plan.warnings and not reason:
+        print(f"有 {len(plan.warnings)} 条警告，未写入。确认写入需用 --reason 说明理由（记入批次说明和审计记录），"
+              "例如 --reason \"已与市局核对，数值无误\"。", file=sys.stderr)
+        return 1
+    note = warnings_note(plan, reason) if plan.warnings else None
+    batch = commit_plan(ctx.store, plan, loaded_by=args.user, accept_warnings=args.accept_warnings, note=note)
     _audit("commit", target=None if batch is None else f"批次 {batch}",
-           detail=summary_text(plan) + (f"；记录的操作人 {args.user}" if args.user else ""))
+           detail=summary_text(plan) + (f"；{note}" if note else "") + (f"；记录的操作人 {args.user}" if args.user else ""))
     print("数据无变化，未创建新批次。" if batch is None else f"已写入，批次号 {batch}")
     return 0
 
@@ -248,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--within", help="地区简称按此地区范围解析（代码或名称，如 140000）")
     p.add_argument("--commit", action="store_true", help="预检无错误时写入数据库")
     p.add_argument("--accept-warnings", action="store_true", help="确认警告（异常波动等）后仍写入")
+    p.add_argument("--reason", help="接受警告的理由（有警告时必填），记入批次说明和审计记录")
     p.add_argument("--user", help="记录在批次中的操作人（默认当前系统用户）")
     p.set_defaults(func=cmd_load)
 
@@ -287,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
     briefing_cli.add_parser(sub)
     users_cli.add_parser(sub)
+    mappings_cli.add_parser(sub)
     return parser
 
 

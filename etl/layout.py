@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from etl.mappings import ColumnMapping, SavedMappings, layout_signature
 from etl.periods import Period, find_period, parse_period, year_in
 from etl.problems import Problem
 from etl.readers import Grid
 from etl.texts import distinct
 from etl.units import split_header
 from monitor.config import Config, normalise_name
-from monitor.errors import LoadError, PeriodError
+from monitor.errors import LoadError, PeriodError, UnknownColumnsError
 
 # Canonical column -> accepted header spellings (compared after normalise_name).
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -65,6 +66,16 @@ class Layout:
     ignored_columns: list[str] = field(default_factory=list)
     period_spec: Period | None = None  # ``period`` as written (a quarter, a year, a range: etl/periods.py)
     column_periods: dict[int, Period] = field(default_factory=dict)  # a wide column whose header names its period
+    # the header row's cells; the columns of a wide table that name nothing known (a person may
+    # map them: etl/mappings.py); the columns read through a saved mapping, by header
+    headers: list[str] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    mapped_columns: dict[str, ColumnMapping] = field(default_factory=dict)
+
+    @property
+    def signature(self) -> str:
+        """The layout of the header row (etl/mappings.py): what a saved column mapping is kept for."""
+        return layout_signature(self.headers)
 
     @property
     def description(self) -> str:
@@ -150,10 +161,12 @@ def period_from_title(text: str) -> tuple[str, bool] | None:
 
 
 def _header_score(row: list[str], config: Config, year: int | None = None,
-                  periods: dict[int, Period] | None = None) -> tuple[int, dict[int, str], dict[int, str]]:
-    """How much a row looks like a header: canonical columns and indicator headers it names.
-    A header that names its period (「2024年1-6月知识产权质押融资金额（万元）」) is that indicator,
-    and its period goes to ``periods`` (``year``: the title's, for 「1-6月……」)."""
+                  periods: dict[int, Period] | None = None, saved: dict[str, ColumnMapping] | None = None,
+                  ) -> tuple[int, dict[int, str], dict[int, str]]:
+    """How much a row looks like a header: canonical columns and indicator headers it names (by
+    the configuration, else by a column mapping ``saved`` for this row's layout). A header that
+    names its period (「2024年1-6月知识产权质押融资金额（万元）」) is that indicator, and its period goes
+    to ``periods`` (``year``: the title's, for 「1-6月……」)."""
     canonical: dict[int, str] = {}
     indicators: dict[int, str] = {}
     for i, cell in enumerate(row):
@@ -168,6 +181,8 @@ def _header_score(row: list[str], config: Config, year: int | None = None,
             ind = indicator_of_header(found[1], config)
             if ind and periods is not None:
                 periods[i] = found[0]
+        if not ind and saved and (m := saved.get(normalise_name(cell))) and m.indicator_id in config.indicator_by_id:
+            ind = m.indicator_id
         if ind:
             indicators[i] = ind
     score = len(canonical) * 2 + len(indicators)
@@ -184,8 +199,10 @@ def indicator_of_header(cell: str, config: Config) -> str | None:
     return None
 
 
-def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tuple[Layout, dict[int, str], dict[int, str]]:
-    """The header row, title and shape of a grid; raises LoadError when no header can be found."""
+def find_layout(grid: Grid, config: Config, *, period: str | None = None, mappings: SavedMappings | None = None,
+                ) -> tuple[Layout, dict[int, str], dict[int, str]]:
+    """The header row, title and shape of a grid; raises LoadError when no header can be found
+    (UnknownColumnsError when a row with a region column names only columns that are unknown)."""
     best = None
     partial = None  # the first row that names some canonical columns: the likely header
     top = grid.top(HEADER_SCAN_ROWS)
@@ -195,7 +212,8 @@ def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tup
             continue
         column_periods = {}
         title_year = year_in("　".join(c for above in top[:index] for c in above if c))
-        score, canonical, indicators = _header_score(row, config, title_year, column_periods)
+        score, canonical, indicators = _header_score(row, config, title_year, column_periods,
+                                                     mappings.for_row(row) if mappings else None)
         if partial is None and len(canonical) >= 2:
             partial = (index, canonical)
         has_region = "region" in canonical.values()
@@ -204,17 +222,18 @@ def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tup
         if (long_ok or wide_ok) and (best is None or score > best[1]):
             best = (index, score, canonical, indicators, "long" if long_ok else "wide")
             break  # the first header-like row is the header; rows above it are titles
+    mappable = _mappable_row(top, config) if best is None else None
     if best is None and partial is not None:
         index, canonical = partial
         missing = [LABELS[c] for c in ("region", "indicator", "value") if c not in canonical.values()]
-        raise LoadError(
+        raise _header_error(mappable,
             f"{grid.file_name} 第 {index + 1} 行像是表头，但缺少必需的列：{'、'.join(missing)}。长表需要「地区」「指标」"
             "「数值」列（期间可来自「期间」列或标题），宽表需要「地区」列和以指标名称为列名的若干列。"
             f"现有列：{'、'.join(c for c in top[index] if c)}"
         )
     if best is None:
         first = next((r for r in grid.rows if any(r)), [])
-        raise LoadError(
+        raise _header_error(mappable,
             f"{grid.file_name} 中找不到表头：需要「地区」列，以及「指标」和「数值」列（长表），"
             "或以指标名称为列名的若干列（宽表，例如「有效发明专利（件）」）。"
             f"文件第一行是：{'、'.join(c for c in first if c)[:120] or '（空）'}"
@@ -224,7 +243,7 @@ def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tup
     title = "　".join(dict.fromkeys(title_cells)) or None
     if shape == "long":
         indicators = {}
-    layout = Layout(shape, index + 1, title, None, None, False)
+    layout = Layout(shape, index + 1, title, None, None, False, headers=list(top[index]))
     if period is not None:
         try:
             spec, layout.period_source = parse_period(period, year=year_in(title)), "option"
@@ -241,6 +260,29 @@ def find_layout(grid: Grid, config: Config, *, period: str | None = None) -> tup
     if shape == "wide":
         layout.column_periods = {i: p for i, p in column_periods.items() if i in indicators}
     return layout, canonical, indicators
+
+
+def _mappable_row(top: list[list[str]], config: Config) -> tuple[int, list[str], list[str]] | None:
+    """The first row with a region column and columns that name nothing known: a header whose
+    indicator columns a person could map (etl/mappings.py). (index, cells, unknown cells)."""
+    for index, row in enumerate(top):
+        _score, canonical, indicators = _header_score(row, config)
+        if "region" not in canonical.values():
+            continue
+        unknown = [c for i, c in enumerate(row) if c and i not in canonical and i not in indicators
+                   and normalise_name(c) not in IGNORED_HEADERS]
+        return (index, list(row), unknown) if unknown else None
+    return None
+
+
+def _header_error(mappable: tuple[int, list[str], list[str]] | None, message: str) -> LoadError:
+    if mappable is None:
+        return LoadError(message)
+    index, cells, unknown = mappable
+    return UnknownColumnsError(
+        f"{message}。第 {index + 1} 行的列{'、'.join(f'「{c}」' for c in unknown)}不是已知指标；如果是指标，"
+        "可在数据导入页面把这些列对应到指标（命令行：python -m etl mappings add），以后同样表头的文件会自动按此导入",
+        header_row=index + 1, headers=cells, unknown=unknown)
 
 
 # --------------------------------------------------------------------------- grid → raw long frame
@@ -286,9 +328,11 @@ def _as_cell(period: Period | None) -> str | None:
 _NUMBER = re.compile(r"^[-+]?[\d,，.]+%?$")
 
 
-def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd.DataFrame, Layout, list[Problem]]:
-    """The raw long frame of a grid, its layout, and notes about skipped rows and columns."""
-    layout, canonical, indicators = find_layout(grid, config, period=period)
+def to_raw(grid: Grid, config: Config, *, period: str | None = None, mappings: SavedMappings | None = None,
+           ) -> tuple[pd.DataFrame, Layout, list[Problem]]:
+    """The raw long frame of a grid, its layout, and notes about skipped rows and columns.
+    ``mappings``: the saved column mappings that apply to this upload (etl/mappings.py)."""
+    layout, canonical, indicators = find_layout(grid, config, period=period, mappings=mappings)
     header = grid.top(layout.header_row)[-1]
     width = len(header)
     # the body as text columns (Arrow-backed ``str``), short rows padded and long rows cut to the header
@@ -371,9 +415,16 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
         raw["indicator"] = indicators_found.text_column(names, raw.index)
     else:
         parts = []
+        saved = mappings.for_row(header) if mappings else {}
         for i, ind in indicators.items():
             label = header[i]
             _name, unit = split_header(label)
+            if indicator_of_header(label, config) is None and i not in layout.column_periods and \
+                    (m := saved.get(normalise_name(label))):
+                unit = m.unit  # the unit the person said the column is in
+                layout.mapped_columns[label] = m
+                notes.append(Problem(grid.file_name, layout.header_row, label, "columns", label,
+                                     f"按已保存的列对应关系：{m.describe(config)}", "info"))
             own = layout.column_periods.get(i)
             part = base.assign(indicator=ind, value=frame[f"c{i}"], unit=unit or "", column=label)
             if own is not None and not period_from_cell:  # the header names the column's period
@@ -385,16 +436,22 @@ def to_raw(grid: Grid, config: Config, *, period: str | None = None) -> tuple[pd
             if i in used or not label:
                 continue
             layout.ignored_columns.append(label)
-            if DERIVED_COLUMN.search(bare(label)):
+            if (m := saved.get(normalise_name(label))) and m.indicator_id is None:
+                layout.mapped_columns[label] = m
+                notes.append(Problem(grid.file_name, layout.header_row, label, "columns", label,
+                                     f"按已保存的列对应关系：{m.describe(config)}", "info"))
+            elif DERIVED_COLUMN.search(bare(label)):
                 notes.append(Problem(grid.file_name, layout.header_row, label, "columns", label,
                                      f"第 {layout.header_row} 行的列「{label}」是由各地区数值算出的占比或增速，不导入",
                                      "info"))
             elif normalise_name(bare(label)) not in IGNORED_HEADERS:
+                layout.unknown_columns.append(label)
                 close = similar_indicators(config, split_header(label)[0])
                 hint = f"是否是：{'、'.join(close)}？" if close else ""
                 notes.append(Problem(grid.file_name, layout.header_row, label, "columns", label,
                                      f"第 {layout.header_row} 行的列「{label}」不是已知指标，该列不导入；{hint}"
-                                     "如果它是指标，请改用 indicators.yaml 中的指标名称或别名", "warning"))
+                                     "如果它是指标，可在数据导入页面把它对应到指标（以后同样表头的文件自动按此导入），"
+                                     "或改用 indicators.yaml 中的指标名称或别名", "warning"))
         raw = pd.concat(parts, ignore_index=True) if parts else base.assign(indicator="", value="", unit="", column="")
         # a wide table leaves cells of indicators a region does not report blank: nothing to load
         raw = raw[raw["value"] != ""]

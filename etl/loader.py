@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from etl.keys import INDICATOR, KEY, MONTH, REGION, KeyCodes, StoredValues, combine, first_rows
 from etl.layout import Layout, is_total, similar_indicators, to_raw
+from etl.mappings import SavedMappings
 from etl.periods import Period, month_for, parse_period, year_in
 from etl.problems import Problem
 from etl.readers import ReadLimits, read_grid
@@ -68,6 +69,8 @@ class LoadPlan:
     data: bytes | None = field(default=None, repr=False)  # the file as received, kept with the batch
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
+    # the cell of each problem as typed and in the indicator's unit (etl/preview.py typed_values)
+    typed: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -652,6 +655,7 @@ def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_
               provenance: bool = True) -> LoadPlan:
     """Stage a raw long frame and check it against the store: the preview, nothing written."""
     from etl import checks
+    from etl.preview import typed_values
 
     title = layout.title if layout else None
     keys = KeyCodes()
@@ -675,6 +679,7 @@ def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_
     problems.sort(key=lambda p: (order[p.severity], p.row or 0, p.column or ""))
     plan = LoadPlan(file_name, file_hash, staged, problems, layout=layout)
     plan.diff = _diff(staged, codes, stored)
+    plan.typed = typed_values(raw, problems, config)
     if not found.empty:
         plan.duplicate_of, plan.duplicate_status = int(found["id"].iloc[0]), str(found["status"].iloc[0])
     return plan
@@ -684,15 +689,16 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
                 sheet: str | None = None, period: str | None = None, today: date | None = None,
                 allowed_regions: set[str] | None = None, within: str | None = None,
                 max_bytes: int | None = None, limits: ReadLimits | None = None,
-                provenance: bool = True) -> LoadPlan:
+                provenance: bool = True, mappings: SavedMappings | None = None) -> LoadPlan:
     """The one engine behind the upload page and ``python -m etl load``: any supported file → a plan.
 
     Raises LoadError for a file that cannot be read at all (size, format, no header; LimitError
     beyond ``limits``, etl/readers.py); row-level problems are collected in the plan instead.
-    ``provenance`` False (an uploader, not an administrator): see ``_stage``."""
+    ``provenance`` False (an uploader, not an administrator): see ``_stage``. ``mappings``: the
+    saved column mappings that apply to this person's uploads (etl/mappings.py)."""
     grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes, limits=limits)
     try:
-        raw, layout, notes = to_raw(grid, config, period=period)
+        raw, layout, notes = to_raw(grid, config, period=period, mappings=mappings)
     except LoadError as e:
         if grid.kind in ("xlsx", "xls") and len(grid.sheets) > 1:
             others = "、".join(f"「{s}」" for s in grid.sheets if s != grid.sheet)

@@ -77,3 +77,16 @@ def split_header(header: str) -> tuple[str, str | None]:
     if m and is_unit(m.group("unit")):
         return m.group("name").strip(), clean_unit(m.group("unit"))
     return str(header).strip(), None
+
+
+def units_convertible_to(unit: str) -> list[str]:
+    """The units a column may be written in for an indicator in ``unit``, smallest first: 元, 千元,
+    万元, 百万元, 亿元 for money; 件, 万件 for counts; the unit alone for % and per-head ratios."""
+    u = parse_unit(unit)
+    if u.base not in _BASES:
+        return [u.text]
+    prefixes = ("千", "万", "百万", "亿") if u.base.endswith("元") else ("万",)
+    candidates = [u.base, *(p + u.base for p in prefixes)]
+    if u.text not in candidates:
+        candidates.append(u.text)
+    return sorted(candidates, key=lambda t: parse_unit(t).factor)

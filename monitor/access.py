@@ -1,4 +1,5 @@
-"""Where accounts and the audit trail live, and the access settings.
+"""Where accounts and the audit trail live (and the column mappings of uploads, monitor/mappings.py,
+which follow them wherever they move), and the access settings.
 
 Both live in one SQLite file outside the repository (default ``~/.config/ipmon/accounts.sqlite3``,
 or the path in ``IPMON_ACCOUNTS``), not in the DuckDB store, because:
@@ -59,6 +60,21 @@ CREATE TABLE IF NOT EXISTS audit (
     via      TEXT                            -- password | oidc | cli
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE TABLE IF NOT EXISTS column_mappings (  -- monitor/mappings.py
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    layout       TEXT NOT NULL,              -- signature of the header row (mappings.layout_signature)
+    headers      TEXT NOT NULL,              -- that header row's cells as written, JSON list (for people)
+    header       TEXT NOT NULL,              -- the column's header, folded (monitor.config.normalise_name)
+    label        TEXT NOT NULL,              -- the column's header as written
+    indicator_id TEXT,                       -- NULL: not an indicator, skipped without a warning
+    unit         TEXT,                       -- the unit the column's values are written in
+    owner        TEXT NOT NULL DEFAULT '',   -- '' = everyone's uploads; else only this account's
+    created_by   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_by   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    UNIQUE (layout, header, owner)
+);
 """
 
 

@@ -38,6 +38,9 @@ ACTIONS = {
     "user_reset_password": "重置密码",
     "user_disable": "停用账户",
     "user_enable": "启用账户",
+    "mapping_add": "新建列对应关系",
+    "mapping_edit": "修改列对应关系",
+    "mapping_remove": "删除列对应关系",
 }
 OUTCOMES = {"ok": "成功", "refused": "拒绝", "failed": "失败"}
 COLUMNS = ["id", "at", "actor", "action", "outcome", "target", "detail", "client", "via"]

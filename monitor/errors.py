@@ -126,3 +126,20 @@ class LoginError(AccountError):
 
 class PermissionDenied(AccountError):
     """The session's role or region scope does not allow the action."""
+
+
+class UnknownColumnsError(LoadError):
+    """No header could be used because its indicator columns are not recognised. The header row it
+    would have been (``header_row``, 1-based; ``headers`` its cells; ``unknown`` the cells that name
+    no known column): a person may map them to indicators once (monitor/mappings.py) and load again."""
+
+    def __init__(self, message: str, *, header_row: int, headers: list[str], unknown: list[str]):
+        self.header_row = header_row
+        self.headers = headers
+        self.unknown = unknown
+        super().__init__(message)
+
+
+class MappingError(MonitorError):
+    """A column mapping could not be saved, changed or found (unknown indicator, a unit that does
+    not convert, a column not in the header, an unknown id)."""

@@ -15,7 +15,7 @@ context_or_stop()
 st.title("审计记录")
 auth.require(Action.ADMIN)
 log = auth.audit_log()
-st.caption("登录（含失败）、上传、导入、回滚、任务进度登记、账户变更和配置重新加载，均记录操作人、时间、来源地址和所涉对象。"
+st.caption("登录（含失败）、上传、导入、回滚、任务进度登记、账户变更、列对应关系变更和配置重新加载，均记录操作人、时间、来源地址和所涉对象。"
            "可用下方按钮导出。")
 
 c1, c2, c3, c4 = st.columns([2, 2, 3, 1])

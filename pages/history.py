@@ -46,6 +46,8 @@ if isinstance(info["file_format"], str):
     details.append(info["file_format"])
 if isinstance(info["period"], str):
     details.append(f"期间 {info['period']}")
+if isinstance(info["note"], str) and info["note"]:
+    details.append(info["note"])  # e.g. the reason its warnings were accepted
 st.caption(plain("；".join(details)))  # user, file format (sheet name): as text
 shown = pd.DataFrame({
     "地区": [ctx.regions[c].name for c in rows["region_code"]], "指标": [series_name(ctx.config, i, m) for i, m in zip(rows["indicator_id"], rows["month"])],

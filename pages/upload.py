@@ -3,17 +3,18 @@
 import streamlit as st
 
 from etl.loader import LoadPlan, commit_plan, plan_upload
-from etl.preview import diff_table, duplicate_text, summary_text
-from etl.problems import problems_frame
-from etl.readers import max_upload_bytes, sheet_names
+from etl.mappings import MappingStore
+from etl.preview import check_table, diff_table, duplicate_text, summary_text, warnings_note
+from etl.readers import sheet_names
 from etl.templates import template_csv, template_frame, template_title, template_xlsx
 from monitor.accounts import Action, allowed_regions
-from monitor.errors import LoadError, MonitorError
+from monitor.errors import LoadError, MonitorError, UnknownColumnsError
 from monitor.periods import last_full_month
 from pages import _auth as auth
 from pages._downloads import table_downloads
 from pages._markdown import plain
 from pages._shared import context_or_stop, region_label
+from pages._upload_form import UPLOAD_TYPES, chinese_uploader, mapping_form, show_checks, upload_limit_mb
 
 ctx = context_or_stop()
 st.title("数据导入")
@@ -21,17 +22,21 @@ session = auth.require(Action.UPLOAD)
 allowed = allowed_regions(session.scope, ctx.regions)  # None: every region
 if session.scope:
     st.info(auth.scope_caption(session, ctx.regions) + "；文件中其他地区的行会被拒绝。", icon=":material/location_on:")
-st.caption("支持 CSV（UTF-8 / GBK，逗号或制表符分隔）和 Excel .xlsx；长表（地区、指标、期间、数值）或宽表（每行一个地区、"
-           f"每列一个指标，如「有效发明专利（件）」）。文件不超过 {max_upload_bytes() / 1048576:.0f} MB。先预检，确认后整批写入。")
+limit_mb = upload_limit_mb()
+chinese_uploader(limit_mb)
+st.caption("支持 CSV（UTF-8 / GBK，逗号或制表符分隔）和 Excel；长表（地区、指标、期间、数值）或宽表（每行一个地区、"
+           f"每列一个指标，如「有效发明专利（件）」）。文件不超过 {limit_mb:g} MB。先预检，确认后整批写入。")
 
 if done := st.session_state.pop("upload_done", None):
     st.success(plain(done))
 
-uploaded = st.file_uploader("选择文件", type=["csv", "txt", "tsv", "xlsx", "xls"], key="upload_file")
+# a new key after each commit: the committed file leaves the uploader, nothing of it is shown again
+uploaded = st.file_uploader("选择文件", type=UPLOAD_TYPES, key=f"upload_file_{st.session_state.get('upload_round', 0)}")
 left, right = st.columns(2)
 period = left.text_input("期间（仅当文件没有期间列、标题中也没有月份时填写）", placeholder="例如 2026-10",
                          key="upload_period").strip() or None
 sheet = None
+saved = MappingStore(auth.settings().accounts_path).for_user(session.username)  # everyone's and this user's
 if uploaded is not None and uploaded.name.lower().endswith((".xlsx", ".xls")):
     sheets = sheet_names(uploaded.getvalue())
     sheet = right.selectbox("工作表", sheets, key="upload_sheet") if len(sheets) > 1 else None
@@ -39,11 +44,12 @@ if uploaded is not None and uploaded.name.lower().endswith((".xlsx", ".xls")):
 
 def current_plan(data: bytes, name: str) -> LoadPlan:
     """The plan for this file and these options, computed once per store version."""
-    key = (hash(data), name, sheet, period, ctx.store.data_version(), session.username, session.scope, session.role)
+    key = (hash(data), name, sheet, period, ctx.store.data_version(), session.username, session.scope, session.role,
+           saved.version)
     if st.session_state.get("upload_plan_key") != key:
         # only an administrator may mark values as published or give their source (来源类型, 来源, 备注)
         plan = plan_upload(ctx.store, ctx.config, ctx.regions, data, name, population=ctx.population, sheet=sheet,
-                           period=period, allowed_regions=allowed, provenance=session.role == "admin")
+                           period=period, allowed_regions=allowed, provenance=session.role == "admin", mappings=saved)
         outside = [p for p in plan.errors if p.check == "scope"]
         auth.audit_log().record(
             "upload", actor=session.username, outcome="ok" if plan.ok else "refused", target=name,
@@ -58,6 +64,10 @@ def current_plan(data: bytes, name: str) -> LoadPlan:
 if uploaded is not None:
     try:
         plan = current_plan(uploaded.getvalue(), uploaded.name)
+    except UnknownColumnsError as e:  # no indicator column known: map them, and it loads
+        st.error(f"无法导入：{plain(e)}")
+        mapping_form(ctx.config, session, e.headers, e.unknown)
+        st.stop()
     except LoadError as e:
         st.error(f"无法导入：{plain(e)}")
         st.stop()
@@ -73,10 +83,11 @@ if uploaded is not None:
         st.info(plain(dup), icon=":material/content_copy:")
     if plan.problems:
         st.subheader("检查结果")
-        shown = problems_frame(plan.problems).drop(columns=["文件"])
-        st.dataframe(shown, hide_index=True, key="upload_problems",
-                     column_config={"说明": st.column_config.TextColumn(width="large")})
+        shown = check_table(plan)
+        show_checks(shown, key="upload_problems")
         table_downloads(shown, f"检查结果_{uploaded.name}", key="upload_problems_table")
+    if plan.layout.unknown_columns:
+        mapping_form(ctx.config, session, plan.layout.headers, plan.layout.unknown_columns)
     st.subheader("与数据库比较")
     tabs = st.tabs([f"修改 {c['changed']}", f"新增 {c['new']}", f"未变 {c['unchanged']}"])
     for tab, change in zip(tabs, ["changed", "new", "unchanged"]):
@@ -84,32 +95,45 @@ if uploaded is not None:
             table = diff_table(plan, ctx.config, ctx.regions, change=change)
             if change != "changed":
                 table = table.drop(columns=["原值"])
-            st.dataframe(table, hide_index=True)
+            if table.empty:
+                st.caption("（无）")
+            else:
+                st.dataframe(table, hide_index=True)
 
     if not plan.ok:
         st.error(f"有 {c['errors']} 处错误，未写入任何数据。请按「检查结果」表修改文件后重新上传。")
     elif c["new"] + c["changed"] == 0:
         st.info("文件中的数值与数据库完全一致，无需导入。")
     else:
-        confirmed = True
-        if plan.warnings:
-            confirmed = st.checkbox(f"我已核对以上 {c['warnings']} 条警告，确认数值无误", key="upload_confirm")
-        st.caption(plain(f"导入人：{session.label}（{session.username}），记入批次和审计记录。"))
-        if st.button(f"确认导入（新增 {c['new']}，修改 {c['changed']}）", type="primary", disabled=not confirmed):
+        with st.form("upload_commit", border=bool(plan.warnings)):
+            confirmed, reason = True, ""
+            if plan.warnings:  # a form: the reason typed and the box ticked are sent with the click
+                confirmed = st.checkbox(f"我已核对以上 {c['warnings']} 条警告，确认数值无误", key="upload_confirm")
+                reason = st.text_area("接受警告的理由（必填，记入批次说明和审计记录）", key="upload_reason", max_chars=500,
+                                      height=80, placeholder="例如：已与市局核对，本月集中登记了一批质押项目，数值无误")
+            st.caption(plain(f"导入人：{session.label}（{session.username}），记入批次和审计记录。"))
+            submitted = st.form_submit_button(f"确认导入（新增 {c['new']}，修改 {c['changed']}）", type="primary")
+        if submitted and not (confirmed and reason.strip()) and plan.warnings:
+            st.error("接受警告前，请勾选「我已核对……」并填写理由。")
+        elif submitted:
+            note = warnings_note(plan, reason) if plan.warnings else None
             try:
                 if allowed is not None and not set(plan.rows["region_code"]) <= allowed:  # the plan predates a scope change
                     raise LoadError("文件中有地区不在您可导入的范围内，未写入；请重新上传文件")
-                batch = commit_plan(ctx.store, plan, loaded_by=session.username, accept_warnings=confirmed)
+                batch = commit_plan(ctx.store, plan, loaded_by=session.username, accept_warnings=confirmed, note=note)
             except MonitorError as e:
                 auth.audit_log().record("commit", actor=session.username, outcome="failed", target=uploaded.name,
                                         client=auth.client_address(), via=session.via, detail=str(e)[:500])
                 st.error(f"导入失败，数据库未改变：{plain(e)}")
             else:
                 auth.audit_log().record("commit", actor=session.username, target=f"批次 {batch}",
-                                        client=auth.client_address(), via=session.via, detail=summary_text(plan))
+                                        client=auth.client_address(), via=session.via,
+                                        detail=summary_text(plan) + (f"；{note}" if note else ""))
                 st.session_state["upload_done"] = (f"已导入 {uploaded.name}：批次 {batch}，新增 {c['new']}，修改 {c['changed']}。"
                                                    "各页面已显示新数据；如需撤销，请到「导入记录」回滚该批次。")
-                st.session_state.pop("upload_plan_key", None)
+                for stale in ("upload_plan_key", "upload_plan", "upload_confirm", "upload_reason"):
+                    st.session_state.pop(stale, None)
+                st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
                 st.rerun()
 
 with st.expander("下载空白模板", icon=":material/download:"):

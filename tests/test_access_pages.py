@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import TEST_PASSWORD
 from streamlit.testing.v1 import AppTest
-from test_pages import demo_value, log_in, new_app, on_page, shown, texts, wide_gbk_file, widget
+from test_pages import check_table_shown, demo_value, log_in, new_app, on_page, shown, texts, wide_gbk_file, widget
 
 from monitor.audit import AuditLog
 from monitor.store import Store
@@ -70,8 +70,8 @@ def test_the_jincheng_uploader_is_refused_a_taiyuan_row_naming_it_and_nothing_is
     taiyuan, jincheng = demo_value(store, "140100", "invention_patents"), demo_value(store, "140500", "invention_patents")
     app.file_uploader[0].upload("10月.csv", wide_gbk_file(taiyuan + 3, jincheng + 2), "text/csv")
     shown(app.run())
-    problems = app.dataframe[0].value
-    assert problems.iloc[0][["行", "检查", "值", "级别"]].tolist() == [3, "权限范围", "太原", "错误"]
+    problems = check_table_shown(app)
+    assert problems.iloc[0][["行", "检查", "原值", "级别"]].tolist() == [3, "权限范围", "太原", "错误"]
     assert problems.iloc[0]["说明"] == "第 3 行的地区「太原」不在您可导入的地区范围内；请删除该行，或联系管理员调整权限"
     assert texts(app.error) == ["有 1 处错误，未写入任何数据。请按「检查结果」表修改文件后重新上传。"]
     assert not [b for b in app.button if b.label.startswith("确认导入")]
@@ -91,7 +91,7 @@ def test_an_uploader_may_not_publish_official_figures_or_name_their_source(serve
             f"晋城,{jincheng + 2:.0f},published,https://evil.example/fake-bulletin.html\n").encode()
     app.file_uploader[0].upload("10月.csv", data, "text/csv")
     shown(app.run())
-    problems = app.dataframe[0].value
+    problems = check_table_shown(app)
     assert problems.iloc[0][["行", "检查", "级别"]].tolist() == [3, "来源权限", "错误"]
     assert problems.iloc[0]["说明"].startswith("第 3 行填写了「来源类型」或「来源」：只有管理员可以把数值标为公布值或注明来源")
     assert not [b for b in app.button if b.label.startswith("确认导入")]
@@ -230,3 +230,54 @@ def test_ticking_a_box_on_the_history_page_reads_nothing_again_until_the_store_c
     commit_plan(store, plan, accept_warnings=True)  # elsewhere (another session, the CLI)
     shown(app.run())
     assert len(reads) == 2 and app.selectbox(key="history_batch").options[0].startswith("批次 3")
+
+
+def test_the_mappings_page_lets_an_uploader_change_their_own_and_an_admin_every_one(served, accounts, config):
+    from etl.mappings import MappingStore
+
+    app, _, audit = served
+    mappings = MappingStore(accounts.path)
+    headers = ["地区", "质押融资（万元）", "专利质押笔数"]
+    mappings.save(config, headers, "质押融资（万元）", "pledge_amount", actor="admin")
+    mappings.save(config, headers, "专利质押笔数", "pledge_projects", owner="clerk", actor="clerk")
+    mappings.save(config, headers, "专利质押笔数", None, owner="jc-clerk", actor="jc-clerk")
+
+    log_in(app, "clerk")
+    on_page(app, "mappings")
+    assert app.title[0].value == "列对应关系"
+    table = app.dataframe[0].value
+    assert table[["编号", "适用于", "列", "指标"]].values.tolist() == [
+        [1, "所有人", "质押融资（万元）", "知识产权质押融资金额"], [2, "clerk", "专利质押笔数", "知识产权质押融资项目数"]]
+    assert app.selectbox(key="mappings_chosen").options == ["2：「专利质押笔数」→ 指标「知识产权质押融资项目数」（项）（clerk）"]
+    shown(app.selectbox(key="mappings_indicator_2").set_value("__skip__").run())
+    shown(app.button(key="mappings_save").click().run())
+    assert texts(app.success) == ["列对应关系 2 已修改。"]
+    assert mappings.get(2).indicator_id is None
+
+    on_page(app, "login")
+    shown(widget(app.button, "退出登录").click().run())
+    log_in(app, "admin")
+    on_page(app, "mappings")
+    assert app.dataframe[0].value["编号"].tolist() == [1, 2, 3]
+    shown(app.selectbox(key="mappings_chosen").set_value(3).run())
+    shown(app.radio(key="mappings_owner_3").set_value("").run())  # widen to everyone
+    shown(app.button(key="mappings_save").click().run())
+    assert mappings.get(3).owner == ""
+    shown(app.selectbox(key="mappings_chosen").set_value(1).run())
+    assert app.button(key="mappings_remove").disabled
+    shown(app.checkbox(key="mappings_confirm").check().run())
+    shown(app.button(key="mappings_remove").click().run())
+    assert texts(app.success) == ["列对应关系 1 已删除。"]
+    assert [m.id for m in mappings.list()] == [2, 3]
+    trail = audit.query(actions=["mapping_edit", "mapping_remove"])
+    assert trail[["actor", "action", "target"]].values.tolist() == [
+        ["admin", "mapping_remove", "列对应关系 1"], ["admin", "mapping_edit", "列对应关系 3"],
+        ["clerk", "mapping_edit", "列对应关系 2"]]
+
+
+def test_a_viewer_may_not_open_the_mappings_page(served):
+    app, _, _ = served
+    log_in(app, "viewer")
+    on_page(app, "mappings")
+    assert texts(app.error)[0].startswith("您的账户 viewer（查看者）无权导入和回滚数据")
+    assert not app.dataframe

@@ -285,15 +285,21 @@ def test_load_takes_a_sheet_and_a_period(tmp_path, db):
     assert "期间 2024-06（由导入参数指定）" in out
 
 
-def test_load_with_warnings_needs_accept_warnings_to_commit(db):
+def test_load_with_warnings_needs_accept_warnings_and_a_reason_to_commit(db, accounts):
     path = str(UPLOADS / "warn_outlier.csv")
     code, out, err = run("--db", db, "load", path)
-    assert code == 0 and "（有警告，还需加 --accept-warnings 确认）" in out
+    assert code == 0 and "（有警告，还需加 --accept-warnings 确认，并用 --reason 说明理由）" in out
     code, _, err = run("--db", db, "load", path, "--commit")
-    assert code == 1 and "有 1 条警告，未写入。核对无误后加 --accept-warnings 确认写入。" in err
+    assert code == 1 and "有 1 条警告，未写入。核对无误后加 --accept-warnings 确认写入，并用 --reason 说明理由。" in err
+    code, _, err = run("--db", db, "load", path, "--commit", "--accept-warnings", "--reason", "  ")
+    assert code == 1 and "确认写入需用 --reason 说明理由（记入批次说明和审计记录）" in err
     assert Store(db).observation_count() == 0
-    code, out, _ = run("--db", db, "load", path, "--commit", "--accept-warnings")
+    code, out, _ = run("--db", db, "load", path, "--commit", "--accept-warnings", "--reason", "已与市局核对，\n数值无误")
     assert code == 0 and "已写入，批次号 1" in out
+    note = Store(db).query("SELECT note FROM load_batches WHERE id = 1")["note"].iloc[0]
+    assert note == "接受 1 条警告：已与市局核对， 数值无误"
+    [commit] = accounts.audit.query(actions=["commit"]).to_dict("records")
+    assert commit["target"] == "批次 1" and commit["detail"].endswith("；接受 1 条警告：已与市局核对， 数值无误")
 
 
 def test_load_of_an_unreadable_file_exits_1_with_the_reason(db):

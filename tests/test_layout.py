@@ -13,7 +13,7 @@ import pytest
 from etl.layout import canonical_of, find_layout, is_total, period_from_title, similar_indicators, to_raw
 from etl.loader import plan_upload
 from etl.readers import Grid, read_grid
-from monitor.errors import LoadError
+from monitor.errors import LoadError, UnknownColumnsError
 
 
 def grid_of(text: str, name: str = "表.csv") -> Grid:
@@ -178,7 +178,9 @@ def test_a_header_missing_a_required_column_names_what_is_missing_and_what_is_th
         find_layout(grid_of("说明文字\n地区,期间,件数\n晋城,2024-06,1\n", "缺列.csv"), config)
     message = str(caught.value)
     assert message.startswith("缺列.csv 第 2 行像是表头，但缺少必需的列：指标、数值。")
-    assert message.endswith("现有列：地区、期间、件数")
+    assert "现有列：地区、期间、件数。第 2 行的列「件数」不是已知指标；如果是指标，可在数据导入页面把这些列对应到指标" in message
+    # the page offers the unknown columns for mapping (etl/mappings.py)
+    assert isinstance(caught.value, UnknownColumnsError) and caught.value.unknown == ["件数"]
 
 
 def test_a_file_without_any_header_says_what_its_first_row_is(config):
@@ -239,8 +241,10 @@ def test_an_unknown_wide_column_is_a_warning_that_suggests_close_indicator_names
     assert [(n.file, n.row, n.column, n.check, n.severity) for n in notes] == [
         ("宽表.csv", 2, "专利数", "columns", "warning")]
     assert notes[0].message == ("第 2 行的列「专利数」不是已知指标，该列不导入；是否是：专利授权量、专利转让次数、有效发明专利拥有量？"
-                                "如果它是指标，请改用 indicators.yaml 中的指标名称或别名")
+                                "如果它是指标，可在数据导入页面把它对应到指标（以后同样表头的文件自动按此导入），"
+                                "或改用 indicators.yaml 中的指标名称或别名")
     assert layout.ignored_columns == ["序号", "专利数", "排名"]
+    assert layout.unknown_columns == ["专利数"]  # what the upload page offers to map
 
 
 def test_serial_number_and_rank_columns_are_dropped_without_a_word(config):

@@ -88,6 +88,13 @@ def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
 
+def check_table_shown(at: AppTest):
+    """数据导入's check table (the first table) as read: its messages' spaces are no-break spaces on
+    the page, so the table wraps them where a line is full (pages/_upload_form.py)."""
+    table = at.dataframe[0].value
+    return table.assign(说明=table["说明"].str.replace("\u00a0", " "))
+
+
 def status_counts(at: AppTest) -> dict[str, int]:
     """The row of metrics above the cards: how many targets have each status."""
     return {m.label: int(m.value) for m in at.metric if m.label in STATUSES}
@@ -395,7 +402,11 @@ def test_upload_page_previews_a_gbk_wide_file_then_commits_it_and_history_rolls_
     assert changed[["地区", "原值", "新值"]].values.tolist() == [["太原市", taiyuan, taiyuan + 3],
                                                              ["晋城市", jincheng, jincheng + 2]]
     shown(widget(app.button, "确认导入（新增 0，修改 2）").click().run())
-    assert texts(app.success)[0].startswith("已导入 10月.csv：批次 3，新增 0，修改 2。")
+    # one message; the uploader emptied; no second preview, no second upload row in the trail
+    assert texts(app.success) == ["已导入 10月.csv：批次 3，新增 0，修改 2。各页面已显示新数据；如需撤销，请到「导入记录」回滚该批次。"]
+    assert not app.info and not app.error and not app.metric and not app.dataframe
+    assert app.file_uploader[0].value is None
+    assert accounts.audit.query(actions=["upload", "commit"])["action"].tolist() == ["commit", "upload"]
     assert demo_value(store, "140500", "invention_patents") == jincheng + 2
 
     on_page(app, "history")
@@ -414,7 +425,7 @@ def test_upload_page_rejects_a_file_with_an_unknown_region_naming_the_row_and_wr
     on_page(app, "upload")
     app.file_uploader[0].upload("10月.csv", wide_gbk_file(1, 2, region="晋阳"), "text/csv")
     shown(app.run())
-    problems = app.dataframe[0].value
+    problems = check_table_shown(app)
     assert problems.iloc[0][["行", "检查", "级别"]].tolist() == [4, "地区", "错误"]
     assert problems.iloc[0]["说明"].startswith("第 4 行「地区」列：「晋阳」不是已知地区")
     assert texts(app.error) == ["有 1 处错误，未写入任何数据。请按「检查结果」表修改文件后重新上传。"]
@@ -422,7 +433,7 @@ def test_upload_page_rejects_a_file_with_an_unknown_region_naming_the_row_and_wr
     assert store.data_version() == version
 
 
-def test_upload_page_needs_a_confirmation_of_warnings_before_it_commits(writable_app, accounts):
+def test_upload_page_needs_a_confirmation_and_a_reason_to_accept_warnings(writable_app, accounts):
     app, store = writable_app
     log_in(app, "clerk")
     jincheng = demo_value(store, "140500", "invention_patents")
@@ -431,11 +442,87 @@ def test_upload_page_needs_a_confirmation_of_warnings_before_it_commits(writable
                                                           jincheng * 3), "text/csv")
     shown(app.run())
     assert {m.label: m.value for m in app.metric}["警告"] == "1"  # Jincheng tripled: an outlier
-    button = [b for b in app.button if b.label.startswith("确认导入")][0]
-    assert button.disabled
-    shown(app.checkbox(key="upload_confirm").check().run())
-    shown([b for b in app.button if b.label.startswith("确认导入")][0].click().run())
+    checks = check_table_shown(app)
+    assert checks.columns.tolist() == ["行", "列", "检查", "原值", "换算后", "说明", "级别"]
+    assert checks.loc[checks["检查"] == "异常波动", ["原值", "换算后"]].values.tolist() == [
+        [f"{jincheng * 3:.0f} 件", f"{jincheng * 3:,.0f} 件"]]
+
+    def commit() -> None:
+        shown([b for b in app.button if b.label.startswith("确认导入")][0].click().run())
+
+    commit()  # neither ticked nor a reason
+    assert texts(app.error) == ["接受警告前，请勾选「我已核对……」并填写理由。"]
+    app.checkbox(key="upload_confirm").check()
+    commit()  # ticked, no reason
+    assert texts(app.error) == ["接受警告前，请勾选「我已核对……」并填写理由。"]
+    assert demo_value(store, "140500", "invention_patents") == jincheng
+    app.checkbox(key="upload_confirm").check()
+    app.text_area(key="upload_reason").input("晋城市局确认：10月集中授权")
+    commit()
     assert demo_value(store, "140500", "invention_patents") == jincheng * 3
+    note = "接受 1 条警告：晋城市局确认：10月集中授权"
+    assert store.query("SELECT note FROM load_batches WHERE id = 3")["note"].tolist() == [note]
+    assert accounts.audit.query(actions=["commit"])["detail"].iloc[0].endswith(f"；{note}")
+    on_page(app, "history")
+    assert app.dataframe[0].value["说明"].tolist()[0] == note
+    assert note in app.caption[1].value
+
+
+def test_an_unknown_column_is_mapped_once_on_the_page_and_next_month_loads_without_asking(writable_app, accounts):
+    app, store = writable_app
+    log_in(app, "clerk")
+    on_page(app, "upload")
+
+    def month_file(month: str, title: str) -> bytes:
+        patents = demo_value(store, "140500", "invention_patents", month)
+        pledged = demo_value(store, "140500", "pledge_amount", month) * 1e4 + 10  # 亿元 → 万元, 10 万元 more
+        return f"{title}\n地区,质押融资（万元）,有效发明专利（件）\n晋城,{pledged:.0f},{patents:.0f}\n".encode("gbk")
+
+    app.file_uploader[0].upload("9月.csv", month_file("2026-09", "2026年9月山西省知识产权主要指标"), "text/csv")
+    shown(app.run())
+    assert {m.label: m.value for m in app.metric}["警告"] == "1"  # the unknown column
+    [mapping] = [s for s in app.selectbox if s.label == "「质押融资（万元）」对应的指标"]
+    shown(mapping.set_value("pledge_amount").run())
+    [unit] = [s for s in app.selectbox if s.label == "「质押融资（万元）」的单位"]
+    assert unit.value == "万元"  # the header's
+    shown(app.button(key="map_save").click().run())
+    assert {m.label: m.value for m in app.metric}["警告"] == "0"
+    checks = check_table_shown(app)
+    assert checks["说明"].tolist() == ["按已保存的列对应关系：「质押融资（万元）」→ 指标「知识产权质押融资金额」（万元）"]
+    assert not [s for s in app.selectbox if s.label.endswith("对应的指标")]
+    [saved] = accounts.audit.query(actions=["mapping_add"]).to_dict("records")
+    assert (saved["actor"], saved["target"]) == ("clerk", "列对应关系 1")
+    shown([b for b in app.button if b.label.startswith("确认导入")][0].click().run())
+    assert texts(app.success)[0].startswith("已导入 9月.csv：批次 3")
+
+    # next month: another title, the columns in another order; nothing is asked
+    before = demo_value(store, "140500", "pledge_amount", "2026-10")
+    app.file_uploader[0].upload("10月.csv", month_file("2026-10", "2026年10月晋城市知识产权月报"), "text/csv")
+    shown(app.run())
+    assert {m.label: m.value for m in app.metric} == {"有效值": "2", "新增": "0", "修改": "1", "未变": "1", "错误": "0",
+                                                      "警告": "0"}
+    assert not [s for s in app.selectbox if s.label.endswith("对应的指标")]
+    shown([b for b in app.button if b.label.startswith("确认导入")][0].click().run())
+    assert demo_value(store, "140500", "pledge_amount", "2026-10") == pytest.approx(before + 0.001)
+
+
+def test_a_file_whose_only_indicator_column_is_unknown_can_be_mapped_from_the_refusal(writable_app, accounts):
+    app, store = writable_app
+    log_in(app, "clerk")
+    on_page(app, "upload")
+    projects = demo_value(store, "140500", "pledge_projects")
+    app.file_uploader[0].upload("10月.csv", f"2026年10月山西省\n地区,专利质押笔数\n晋城市,{projects + 2:.0f}\n".encode("gbk"),
+                                "text/csv")
+    shown(app.run())
+    assert texts(app.error)[0].startswith("无法导入：10月.csv 中找不到表头")
+    assert not app.metric
+    shown(app.selectbox(key=next(s.key for s in app.selectbox if s.label == "「专利质押笔数」对应的指标"))
+          .set_value("pledge_projects").run())
+    shown(app.button(key="map_save").click().run())
+    assert not app.error
+    assert {m.label: m.value for m in app.metric}["修改"] == "1"
+    shown([b for b in app.button if b.label.startswith("确认导入")][0].click().run())
+    assert demo_value(store, "140500", "pledge_projects") == projects + 2
 
 
 def test_upload_page_offers_templates_that_load_back(writable_app, accounts):
