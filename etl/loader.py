@@ -19,7 +19,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -34,9 +34,10 @@ from etl.problems import Problem
 from etl.readers import ReadLimits, read_grid
 from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
-from monitor import clock
+from monitor import clock, outbox
 from monitor.config import Config
 from monitor.errors import LoadError, PeriodError, RegionError, quoted
+from monitor.outbox import AuditEntry
 from monitor.periods import add_months, last_full_month, parse_month
 from monitor.store import Store, remove_observations
 
@@ -698,13 +699,19 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
 
 
 def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_by: str | None = None,
-                note: str | None = None, accept_warnings: bool = False, at: datetime | None = None) -> int | None:
+                note: str | None = None, accept_warnings: bool = False, at: datetime | None = None,
+                audit: AuditEntry | None = None) -> int | None:
     """Write a plan in one transaction: all rows or none. Returns the new batch id, or None when
     nothing would change (an identical re-upload writes nothing).
 
     The diff is computed again inside the transaction, so a commit made by someone else between
     preview and commit is neither overwritten blindly nor miscounted. ``at`` is the time recorded
-    (now, unless a test or an import of historical batches says otherwise)."""
+    (now, unless a test or an import of historical batches says otherwise). ``audit``: the audit
+    record, committed with the batch (its target: 「批次 N」) into the store's outbox
+    (monitor/outbox.py); the caller drains it to the trail after the commit.
+
+    Keys the file reports with the value already stored are not rewritten but recorded as the
+    batch's confirmations: rolling back the batch that wrote the value keeps it (monitor/history.py)."""
     if not plan.ok:
         raise LoadError(f"{plan.file_name} 有 {len(plan.errors)} 处错误，未写入任何数据", plan.errors)
     if plan.warnings and not accept_warnings:
@@ -714,7 +721,9 @@ def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_
         diff = diff_against_store(con, plan.rows)
         rows = diff[diff["change"] != "unchanged"]
         if rows.empty:
-            return None  # the transaction still commits, harmlessly; nothing was written
+            if audit is not None:
+                outbox.stage(con, audit, at=loaded_at)
+            return None  # the transaction still commits, harmlessly; no value was written
         if plan.data is not None:
             # the file once per content; NOT EXISTS rather than INSERT OR IGNORE, which takes twice
             # as long with a file of several MB
@@ -746,6 +755,14 @@ def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_
         con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
                     "source_batch, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
                     "origin, ?, source_url, note, ? FROM incoming", [batch_id, batch_id, loaded_at])
+        confirmed = diff[diff["change"] == "unchanged"]
+        if not confirmed.empty:
+            con.register("confirmed", _store_rows(confirmed, origin))
+            con.execute("INSERT INTO observation_confirmations (batch_id, region_code, indicator_id, month, value, "
+                        "origin, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
+                        "origin, source_url, note, ? FROM confirmed", [batch_id, loaded_at])
+        if audit is not None:
+            outbox.stage(con, replace(audit, target=f"批次 {batch_id}"), at=loaded_at)
     return int(batch_id)
 
 

@@ -126,3 +126,8 @@ class LoginError(AccountError):
 
 class PermissionDenied(AccountError):
     """The session's role or region scope does not allow the action."""
+
+
+class AuditTrailBusyError(MonitorError):
+    """The audit trail (the accounts file) could not be written in time; the records wait in the
+    store's outbox (monitor/outbox.py) and are moved on the next open."""

@@ -14,6 +14,7 @@ from monitor.access import AccessSettings
 from monitor.accounts import ACTION_LABELS, ROLE_LABELS, AccountStore, Action, Session, may, scope_label
 from monitor.audit import AuditLog
 from monitor.errors import LoginError, MonitorError
+from monitor.outbox import AuditEntry, drain_quietly
 from pages._markdown import plain
 
 SESSION_KEY = "_auth_session"
@@ -30,6 +31,18 @@ def accounts() -> AccountStore:
 
 def audit_log() -> AuditLog:
     return AuditLog(settings().accounts_path)
+
+
+def audit_entry(action: str, session: Session, *, detail: str | None = None) -> AuditEntry:
+    """The audit record of a write this session makes, for the core to commit with the write."""
+    return AuditEntry(action, actor=session.username, detail=detail, client=client_address(), via=session.via)
+
+
+def deliver_audit(store) -> str:
+    """Move the records just committed to the trail; what to add to the confirmation ("" when done)."""
+    if drain_quietly(store, audit_log()):
+        return ""
+    return "审计记录稍后补写（审计文件暂时被占用，记录已随数据保存）。"
 
 
 def client_address() -> str | None:

@@ -388,3 +388,16 @@ def cached_batch(version: int, batch_id: int, limit: int) -> tuple[int, pd.DataF
     store = get_context().store
     return (batch_row_count(store, batch_id), batch_rows(store, batch_id, limit=limit),
             frozenset(batch_regions(store, batch_id)))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_rollback_preview(version: int, batch_id: int) -> list[str]:
+    """What rolling back a batch would keep: one sentence per later batch that re-reported its
+    values unchanged (「批次 7 于……再次报送了相同数值，回滚后保留」); [] when it would keep none or refuse."""
+    from monitor.errors import HistoryError
+    from monitor.history import rollback_preview
+
+    try:
+        return rollback_preview(get_context().store, batch_id).sentences()
+    except HistoryError:
+        return []  # the rollback button says why when pressed
