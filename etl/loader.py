@@ -34,6 +34,7 @@ from etl.problems import Problem
 from etl.readers import ReadLimits, read_grid
 from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
+from etl.worker import WorkerLimits, WorkerStats, run_bounded
 from monitor import clock, outbox
 from monitor.config import Config
 from monitor.errors import LoadError, PeriodError, RegionError, quoted
@@ -68,6 +69,7 @@ class LoadPlan:
     data: bytes | None = field(default=None, repr=False)  # the file as received, kept with the batch
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
+    parse_stats: WorkerStats | None = None  # what reading and checking the file cost (etl/worker.py)
 
     @property
     def errors(self) -> list[Problem]:
@@ -645,45 +647,77 @@ def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_
               population=None, layout: Layout | None = None, notes: list[Problem] | None = None,
               provenance: bool = True) -> LoadPlan:
     """Stage a raw long frame and check it against the store: the preview, nothing written."""
+    staged = _staged(raw, file_name, config, regions, today=today, allowed_regions=allowed_regions, within=within,
+                     layout=layout, notes=notes, provenance=provenance)
+    return _plan_staged(store, config, regions, staged, file_name=file_name, file_hash=file_hash,
+                        population=population, layout=layout)
+
+
+class _Staged(NamedTuple):
+    """A file read, shaped and staged: everything that does not need the store."""
+
+    rows: pd.DataFrame
+    problems: list[Problem]
+    totals: pd.DataFrame
+    codes: np.ndarray
+    keys: KeyCodes
+
+
+def _staged(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: date | None,
+            allowed_regions: set[str] | None, within: str | None, layout: Layout | None,
+            notes: list[Problem] | None, provenance: bool) -> _Staged:
     from etl import checks
 
-    title = layout.title if layout else None
     keys = KeyCodes()
     staged, problems, totals, codes = _stage(raw, file_name, config, regions, keys, today=today,
-                                             allowed_regions=allowed_regions, within=within, title=title,
-                                             provenance=provenance)
+                                             allowed_regions=allowed_regions, within=within,
+                                             title=layout.title if layout else None, provenance=provenance)
     problems = [*(notes or []), *problems]
     if staged.empty and not any(p.severity == "error" for p in problems):
         problems.append(Problem(file_name, None, None, "file", None,
                                 f"{file_name} 中没有可导入的数值（所有数值单元格都为空）；请填写数值后再导入"))
     problems += checks.totals_problems(config, regions, staged, totals, file_name)  # totals are year-to-date too
-    wanted = checks.wanted_keys(config, staged, keys, codes, per_capita=population is not None)
+    return _Staged(staged, problems, totals, codes, keys)
+
+
+def _plan_staged(store: Store, config: Config, regions, staged: _Staged, *, file_name: str, file_hash: str,
+                 population=None, layout: Layout | None = None) -> LoadPlan:
+    """The staged rows checked against the store (one read) and diffed: the plan."""
+    from etl import checks
+
+    rows, problems, keys, codes = staged.rows, list(staged.problems), staged.keys, staged.codes
+    wanted = checks.wanted_keys(config, rows, keys, codes, per_capita=population is not None)
     with store.connect() as con:  # one read of the store for every key the checks and the diff look up
         stored = StoredValues.read(con, keys, wanted)
         found = con.execute("SELECT id, status FROM load_batches WHERE file_hash = ? AND kind = 'load' "
                             "ORDER BY id DESC LIMIT 1", [file_hash]).df()
-    staged, codes = checks.decumulate_flows(stored, config, staged, file_name, problems, keys=keys, codes=codes)
-    problems += checks.store_problems(stored, config, staged, file_name, population, keys=keys, codes=codes)
+    rows, codes = checks.decumulate_flows(stored, config, rows, file_name, problems, keys=keys, codes=codes)
+    problems += checks.store_problems(stored, config, rows, file_name, population, keys=keys, codes=codes)
     order = {"error": 0, "warning": 1, "info": 2}
     problems.sort(key=lambda p: (order[p.severity], p.row or 0, p.column or ""))
-    plan = LoadPlan(file_name, file_hash, staged, problems, layout=layout)
-    plan.diff = _diff(staged, codes, stored)
+    plan = LoadPlan(file_name, file_hash, rows, problems, layout=layout)
+    plan.diff = _diff(rows, codes, stored)
     if not found.empty:
         plan.duplicate_of, plan.duplicate_status = int(found["id"].iloc[0]), str(found["status"].iloc[0])
     return plan
 
 
-def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: str, *, population=None,
-                sheet: str | None = None, period: str | None = None, today: date | None = None,
-                allowed_regions: set[str] | None = None, within: str | None = None,
-                max_bytes: int | None = None, limits: ReadLimits | None = None,
-                provenance: bool = True) -> LoadPlan:
-    """The one engine behind the upload page and ``python -m etl load``: any supported file → a plan.
+class _Parsed(NamedTuple):
+    """What the parsing worker hands back (etl/worker.py): the staged file and where it came from."""
 
-    Raises LoadError for a file that cannot be read at all (size, format, no header; LimitError
-    beyond ``limits``, etl/readers.py); row-level problems are collected in the plan instead.
-    ``provenance`` False (an uploader, not an administrator): see ``_stage``."""
-    grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes, limits=limits)
+    staged: _Staged
+    layout: Layout
+    source: str
+    sheet: str | None
+    sheets: list[str]
+
+
+def _parse(config: Config, regions, data: bytes, file_name: str, *, sheet: str | None, period: str | None,
+           today: date | None, allowed_regions: set[str] | None, within: str | None, max_bytes: int | None,
+           limits_: ReadLimits | None, provenance: bool) -> _Parsed:
+    """Read, shape and stage a file: the part of a plan a hostile file could make costly, run in
+    the worker. Needs no store."""
+    grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes, limits=limits_)
     try:
         raw, layout, notes = to_raw(grid, config, period=period)
     except LoadError as e:
@@ -691,10 +725,30 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
             others = "、".join(f"「{s}」" for s in grid.sheets if s != grid.sheet)
             raise LoadError(f"{e}（读取的是工作表「{grid.sheet}」；工作簿中还有 {others}，请选择数据所在的工作表）") from e
         raise
-    plan = plan_load(store, config, regions, raw, file_name=file_name, file_hash=file_digest(data), today=today,
-                     allowed_regions=allowed_regions, within=within, population=population, layout=layout,
-                     notes=notes, provenance=provenance)
-    plan.source, plan.data, plan.sheet, plan.sheets = grid.description, data, grid.sheet, grid.sheets
+    staged = _staged(raw, file_name, config, regions, today=today, allowed_regions=allowed_regions, within=within,
+                     layout=layout, notes=notes, provenance=provenance)
+    return _Parsed(staged, layout, grid.description, grid.sheet, grid.sheets)
+
+
+def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: str, *, population=None,
+                sheet: str | None = None, period: str | None = None, today: date | None = None,
+                allowed_regions: set[str] | None = None, within: str | None = None,
+                max_bytes: int | None = None, limits: ReadLimits | None = None,
+                provenance: bool = True, worker: WorkerLimits | None = None) -> LoadPlan:
+    """The one engine behind the upload page and ``python -m etl load``: any supported file → a plan.
+
+    Raises LoadError for a file that cannot be read at all (size, format, no header; LimitError
+    beyond ``limits``, etl/readers.py, or beyond the parsing worker's memory and time, ``worker``,
+    etl/worker.py); row-level problems are collected in the plan instead.
+    ``provenance`` False (an uploader, not an administrator): see ``_stage``.
+    The plan's ``parse_stats`` say what reading and checking the file cost in the worker."""
+    parsed, stats = run_bounded(_parse, config, regions, data, file_name, file_name=file_name, limits=worker,
+                                sheet=sheet, period=period, today=today, allowed_regions=allowed_regions,
+                                within=within, max_bytes=max_bytes, limits_=limits, provenance=provenance)
+    plan = _plan_staged(store, config, regions, parsed.staged, file_name=file_name, file_hash=file_digest(data),
+                        population=population, layout=parsed.layout)
+    plan.source, plan.data, plan.sheet, plan.sheets = parsed.source, data, parsed.sheet, parsed.sheets
+    plan.parse_stats = stats
     return plan
 
 

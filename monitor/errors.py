@@ -88,14 +88,21 @@ class LoadError(MonitorError):
         self.problems = problems or []
         super().__init__(message)
 
+    def __reduce__(self):  # pickled from the parsing worker (etl/worker.py) with its problems
+        return type(self), (str(self), self.problems)
+
 
 class LimitError(LoadError):
     """A file is beyond one of the reader's limits (etl/readers.py ReadLimits); ``limit`` names it:
-    rows, columns, cell_chars, cells, xml_bytes, shared_string_bytes or seconds."""
+    rows, columns, cell_chars, cells, xml_bytes, shared_string_bytes or seconds (the reader's);
+    memory or seconds (the whole parse, etl/worker.py)."""
 
     def __init__(self, limit: str, message: str):
         self.limit = limit
         super().__init__(message)
+
+    def __reduce__(self):
+        return type(self), (self.limit, str(self))
 
 
 class HistoryError(MonitorError):
