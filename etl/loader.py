@@ -253,6 +253,7 @@ def _context_scopes(codes: list[str], regions, title: str | None) -> list[str]:
     return list(dict.fromkeys(scopes))
 
 
+_LONG_YEAR = re.compile(r"^\d{5,}")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
@@ -267,6 +268,8 @@ def _parse_period(text: str) -> tuple[str, bool]:
         cell = str(text).strip()
         if cell[:1] in "-+－＋":
             raise PeriodError(f"「{quoted(cell)}」前面多了符号；期间请写作 YYYY-MM（例如 2025-01）") from None
+        if _LONG_YEAR.match(cell):  # 「12000-01」: not the 2000-01 inside it
+            raise PeriodError(f"「{quoted(cell)}」的年份不是 4 位数字；期间请写作 YYYY-MM（例如 2025-01）") from None
         if m := _DATE.match(cell):
             year, month, day = (int(g) for g in m.groups())
             try:

@@ -538,6 +538,12 @@ def test_a_year_out_of_range_is_said_to_be_the_year(plan_of):
     assert error.message == "第 2 行「期间」列：「1899-05」不是有效月份（年份应在 1900–2200 之间）"
 
 
+def test_a_year_of_five_digits_is_an_error_not_the_month_inside(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,12000-01,612\n")
+    [error] = plan.errors
+    assert error.message == "第 2 行「期间」列：「12000-01」的年份不是 4 位数字；期间请写作 YYYY-MM（例如 2025-01）"
+
+
 def test_a_sign_before_the_year_is_an_error_not_the_month_inside(plan_of):
     plan = plan_of(HEADER + "晋城,有效发明专利拥有量,-2024-06,612\n")
     [error] = plan.errors
