@@ -9,6 +9,10 @@ or the path in ``IPMON_ACCOUNTS``), not in the DuckDB store, because:
   log in nor erase who did what;
 - password hashes stay out of data/, which is copied for tests, benchmarks and backups.
 
+Two files, two commits: the audit record of a write to the store is therefore committed with the
+write, into the store's outbox, and moved here afterwards (monitor/outbox.py; ``audit.outbox_id``
+keeps a moved record from being recorded twice).
+
 Settings come from the environment, like ``IPMON_DB`` and ``IPMON_MAX_UPLOAD_MB``: the dashboard
 and the CLI read the same values, and the core does not import streamlit to read secrets.toml
 (which holds only the ``[auth]`` secrets of single sign-on).
