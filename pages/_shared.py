@@ -394,13 +394,15 @@ def cached_batch(version: int, batch_id: int, limit: int) -> tuple[int, pd.DataF
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_rollback_preview(version: int, batch_id: int) -> list[str]:
-    """What rolling back a batch would keep: one sentence per later batch that re-reported its
-    values unchanged (「批次 7 于……再次报送了相同数值，回滚后保留」); [] when it would keep none or refuse."""
+def cached_rollback_preview(version: int, batch_id: int) -> tuple[int, int, list[str]] | None:
+    """What rolling back a batch would do: values restored, values removed, and one sentence per
+    later batch that re-reported values unchanged (「批次 7 于……再次报送了相同数值，回滚后保留」);
+    None when it would refuse (the rollback button says why when pressed)."""
     from monitor.errors import HistoryError
     from monitor.history import rollback_preview
 
     try:
-        return rollback_preview(get_context().store, batch_id).sentences()
+        preview = rollback_preview(get_context().store, batch_id)
     except HistoryError:
-        return []  # the rollback button says why when pressed
+        return None
+    return preview.restored, preview.removed, preview.sentences()

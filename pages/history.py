@@ -69,9 +69,10 @@ elif info["kind"] == "load" and info["status"] == "committed" and outside:
             "不能由您回滚；请联系管理员。", icon=":material/location_off:")
 elif info["kind"] == "load" and info["status"] == "committed":
     with st.container(border=True):
-        st.markdown(f"**回滚批次 {chosen}**：恢复它替换掉的 {int(info['rows_updated'])} 个原值，删除它新增的 "
-                    f"{int(info['rows_inserted'])} 个数值。")
-        kept = cached_rollback_preview(version, int(chosen))
+        preview = cached_rollback_preview(version, int(chosen))
+        restored, removed, kept = preview or (int(info["rows_updated"]), int(info["rows_inserted"]), [])
+        st.markdown(f"**回滚批次 {chosen}**：恢复它替换掉的 {restored} 个原值，删除它新增的 {removed} 个数值"
+                    + ("；以下数值之后又被再次报送，回滚后保留。" if kept else "。"))
         for sentence in kept:
             st.info(f"{sentence}。", icon=":material/verified:")
         sure = st.checkbox("我确认要回滚这个批次", key="history_confirm")
