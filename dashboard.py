@@ -5,7 +5,9 @@ from pathlib import Path
 import streamlit as st
 
 from monitor.accounts import Action
+from monitor.errors import StoreBusyError
 from pages import _auth as auth
+from pages._shared import busy_notice
 
 # A local icon: a Material-icon favicon is fetched from fonts.gstatic.com, and the app must make
 # no request outside the intranet.
@@ -46,4 +48,10 @@ admin_pages = [
 navigation = st.navigation({"监测": pages, "数据管理": data_pages, "账户": admin_pages}, expanded=True)
 st.sidebar.title("知识产权指标监测")
 auth.sidebar_status(session)
-navigation.run()
+try:
+    navigation.run()
+except StoreBusyError:
+    # A read while another process holds the store for a long write (an import, a demo reset):
+    # the store has waited IPMON_STORE_TIMEOUT seconds; say so in Chinese instead of Streamlit's
+    # error page. Pages that write catch it themselves and say what was not written.
+    busy_notice()

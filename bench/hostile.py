@@ -6,7 +6,9 @@ refusing each one takes.
 
 Each case is generated here and refused by ``plan_upload`` in a child process against a throw-away
 store, which reports the wall time, its peak resident memory (base: the peak before planning,
-after the imports and the store) and the start of the message a person sees.
+after the imports and the store), the parsing worker's own wall time and resident memory at its
+peak and at the fork (etl/worker.py: the parse runs in a forked child with a memory budget and a
+wall time) and the start of the message a person sees.
 The tests (tests/test_hostile.py) assert on the messages; the figures belong here.
 """
 
@@ -146,6 +148,21 @@ def many_bad_rows_csv(rows: int = 1_000_000) -> tuple[str, bytes]:
     return "bad-rows.csv", ("\n".join(lines) + "\n").encode()
 
 
+def distinct_periods_csv(rows: int = 150_000) -> tuple[str, bytes]:
+    """150,000 rows under the row limit, each with its own period, nearly all in the future (5 MB):
+    every distinct text is parsed once, and every row is an error."""
+    lines = ["地区,指标,期间,数值"] + [f"晋城,有效发明专利拥有量,{2000 + i // 12}-{i % 12 + 1:02d},{i}" for i in range(rows)]
+    return "periods.csv", ("\n".join(lines) + "\n").encode()
+
+
+def cells_at_limit_csv(rows: int = 2_990, columns: int = 1_000) -> tuple[str, bytes]:
+    """A wide table just inside the column and cell limits: 2,990 rows of 1,000 columns (~3 million
+    cells, 6 MB), one known indicator and 998 unknown columns."""
+    header = ["地区", "有效发明专利拥有量", *(f"列{i}" for i in range(columns - 2))]
+    body = [",".join(["晋城"] + ["1"] * (columns - 1))] * rows
+    return "cells.csv", ("2025年1月\n" + ",".join(header) + "\n" + "\n".join(body) + "\n").encode()
+
+
 def malformed_xml() -> tuple[str, bytes]:
     """A worksheet part that is not well-formed XML."""
     return "broken.xlsx", raw_xlsx('<?xml version="1.0"?><worksheet><sheetData><row r="1"><c r="A1"')
@@ -159,6 +176,8 @@ CASES: dict[str, Callable[[], tuple[str, bytes]]] = {
     "wide_csv": wide_csv,
     "many_bad_rows_xlsx": many_bad_rows_xlsx,
     "many_bad_rows_csv": many_bad_rows_csv,
+    "distinct_periods_csv": distinct_periods_csv,
+    "cells_at_limit_csv": cells_at_limit_csv,
     "malformed_xml": malformed_xml,
 }
 
@@ -187,17 +206,23 @@ def refuse(path: str) -> None:
         ctx = open_context(store_path=Path(tmp) / "monitor.duckdb")
         before = _peak_kb()
         start = time.perf_counter()
+        stats = None
         try:
             plan = plan_upload(ctx.store, ctx.config, ctx.regions, data, name)
+            stats = plan.parse_stats
             outcome = (f"planned: {len(plan.errors)} errors; "
                        + (plan.errors[0].message if plan.errors else "no error"))
         except MonitorError as e:
+            stats = getattr(e, "worker_stats", None)
             outcome = f"refused: {e}"
         except Exception as e:  # what a hostile file must never reach: reported, not hidden
             outcome = f"CRASH {type(e).__name__}: {str(e)[:200]}"
         seconds = time.perf_counter() - start
         peak = _peak_kb()
-    print(f"{case}\t{len(data)}\t{seconds:.2f}\t{peak / 1024:.0f}\t{before / 1024:.0f}\t{outcome[:160]}")
+    # the worker (etl/worker.py): its wall time, and its resident memory at the fork and at its peak
+    worker = (f"{stats.seconds:.2f}\t{stats.peak_kb / 1024:.0f}\t{stats.start_kb / 1024:.0f}" if stats
+              else "\t\t")
+    print(f"{case}\t{len(data)}\t{seconds:.2f}\t{peak / 1024:.0f}\t{before / 1024:.0f}\t{worker}\t{outcome[:160]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         refuse(args.child)
         return 0
-    print(f"{'case':<24}{'file':>12}{'seconds':>9}{'peak MB':>9}{'base MB':>9}  outcome")
+    print(f"{'case':<24}{'file':>12}{'seconds':>9}{'peak MB':>9}{'base MB':>9}{'worker s':>10}{'w.peak':>8}"
+          f"{'w.base':>8}  outcome")
     for case in args.cases or CASES:
         # generated here, refused in a fresh process: its peak memory is the refusal's alone
         name, data = CASES[case]()
@@ -229,8 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         if done.returncode or not line:
             print(f"{case:<24}  child failed (exit {done.returncode}): {done.stderr.strip()[-200:]}")
             continue
-        _, size, seconds, peak, base, outcome = line.split("\t", 5)
-        print(f"{case:<24}{int(size):>12,}{float(seconds):>9.2f}{peak:>9}{base:>9}  {outcome}")
+        _, size, seconds, peak, base, w_seconds, w_peak, w_base, outcome = line.split("\t", 8)
+        print(f"{case:<24}{int(size):>12,}{float(seconds):>9.2f}{peak:>9}{base:>9}{w_seconds:>10}{w_peak:>8}"
+              f"{w_base:>8}  {outcome}")
     return 0
 
 

@@ -6,6 +6,7 @@ Exit codes: 0 success (or a clean dry run), 1 rejected / invalid (nothing writte
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -24,11 +25,25 @@ def _print_table(frame, *, limit: int = 50) -> None:
         print(f"……（共 {len(frame)} 行，仅显示前 {limit} 行）")
 
 
-def _audit(action: str, *, target: str | None, detail: str) -> None:
-    """CLI writes are audited as the operating-system user (monitor/audit.py)."""
-    from monitor.audit import AuditLog, cli_actor
+def _audit_entry(action: str, *, detail: str | None = None):
+    """CLI writes are audited as the operating-system user (monitor/audit.py), through the store's
+    outbox: the record is committed with the write (monitor/outbox.py)."""
+    from monitor.audit import cli_actor
+    from monitor.outbox import AuditEntry
 
-    AuditLog().record(action, actor=cli_actor(), target=target, detail=detail, client="cli", via="cli")
+    return AuditEntry(action, actor=cli_actor(), detail=detail, client="cli", via="cli")
+
+
+LATER = "审计记录稍后补写（审计文件暂时被另一个程序占用；记录已随数据保存在数据库中，下次运行任一命令或打开看板时自动补写）"
+
+
+def _deliver_audit(store) -> None:
+    """Move the records just committed to the trail. The write has happened whatever becomes of
+    this: a busy trail is said, not an error (exit 0 promises "written", 1 "nothing written")."""
+    from monitor.outbox import drain_quietly
+
+    if not drain_quietly(store):
+        print(LATER)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -49,13 +64,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     from monitor.context import ensure_demo_data, load_demo_data, open_context
 
     ctx = open_context(args.config, args.db)
+    audit = _audit_entry("commit", detail="示例数据")
     if args.reset_demo:
-        ctx.store.clear_observations()
-        written = load_demo_data(ctx)
+        ctx.store.clear_observations(audit=_audit_entry("demo_reset", detail="清空观测值、批次和历史，重新载入示例数据"))
+        written = load_demo_data(ctx, audit=audit)
     elif args.demo:
-        written = ensure_demo_data(ctx)
+        written = ensure_demo_data(ctx, audit=audit)
     else:
         written = 0
+    if args.reset_demo or written:
+        _deliver_audit(ctx.store)
     rows = ctx.store.observation_count()
     print(f"数据库 {ctx.store.path}：结构已是最新；观测值 {rows} 条" + (f"（本次写入示例数据 {written} 条）" if written else ""))
     if args.maps:
@@ -68,7 +86,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     from etl.loader import commit_plan, plan_upload
-    from etl.mappings import MappingStore
+    from etl.mappings import MappingStore, SavedMappings
     from etl.preview import check_table, diff_table, duplicate_text, summary_text, warnings_note
     from monitor.context import open_context
 
@@ -78,10 +96,15 @@ def cmd_load(args: argparse.Namespace) -> int:
         return 2
     ctx = open_context(args.config, args.db)
     try:
+        saved = MappingStore().for_user(args.user)  # everyone's, and --user's own
+    except sqlite3.OperationalError:  # the accounts file is held by another process
+        print("账户文件正忙，未能读取已保存的列对应关系，本次按没有对应关系检查（未知的列会被指出）；"
+              "如需使用，请稍后重试", file=sys.stderr)
+        saved = SavedMappings([])
+    try:
         plan = plan_upload(ctx.store, ctx.config, ctx.regions, path.read_bytes(), path.name,
                            population=ctx.population, sheet=args.sheet, period=args.period,
-                           within=ctx.regions.resolve(args.within) if args.within else None,
-                           mappings=MappingStore().for_user(args.user))  # everyone's, and --user's own
+                           within=ctx.regions.resolve(args.within) if args.within else None, mappings=saved)
     except LoadError as e:
         print(f"无法导入：{e}", file=sys.stderr)
         return 1
@@ -112,10 +135,12 @@ def cmd_load(args: argparse.Namespace) -> int:
               "例如 --reason \"已与市局核对，数值无误\"。", file=sys.stderr)
         return 1
     note = warnings_note(plan, reason) if plan.warnings else None
-    batch = commit_plan(ctx.store, plan, loaded_by=args.user, accept_warnings=args.accept_warnings, note=note)
-    _audit("commit", target=None if batch is None else f"批次 {batch}",
-           detail=summary_text(plan) + (f"；{note}" if note else "") + (f"；记录的操作人 {args.user}" if args.user else ""))
-    print("数据无变化，未创建新批次。" if batch is None else f"已写入，批次号 {batch}")
+    audit = _audit_entry("commit", detail=summary_text(plan) + (f"；{note}" if note else "")
+                         + (f"；记录的操作人 {args.user}" if args.user else ""))
+    batch = commit_plan(ctx.store, plan, loaded_by=args.user, accept_warnings=args.accept_warnings, note=note,
+                        audit=audit)
+    print("数据无变化，未创建新批次。" if batch is None else f"已写入，批次号 {batch}", flush=True)
+    _deliver_audit(ctx.store)
     return 0
 
 
@@ -158,12 +183,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from monitor.context import open_context
-    from monitor.history import rollback_batch
+    from monitor.history import rollback_batch, rollback_preview
 
     ctx = open_context(args.config, args.db)
-    rollback_id = rollback_batch(ctx.store, args.id, by=args.user or current_user())
-    _audit("rollback", target=f"批次 {args.id}", detail=f"回滚记录为批次 {rollback_id}")
-    print(f"批次 {args.id} 已回滚（回滚记录为批次 {rollback_id}），被它替换的数值已恢复")
+    preview = rollback_preview(ctx.store, args.id)
+    rollback_id = rollback_batch(ctx.store, args.id, by=args.user or current_user(), audit=_audit_entry("rollback"))
+    print(f"批次 {args.id} 已回滚（回滚记录为批次 {rollback_id}），被它替换的数值已恢复", flush=True)
+    for sentence in preview.sentences():
+        print(f"{sentence}。")
+    _deliver_audit(ctx.store)
     return 0
 
 

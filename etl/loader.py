@@ -19,7 +19,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -36,9 +36,11 @@ from etl.problems import Problem
 from etl.readers import ReadLimits, read_grid
 from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
-from monitor import clock
+from etl.worker import WorkerLimits, WorkerStats, run_bounded
+from monitor import clock, outbox
 from monitor.config import Config
 from monitor.errors import LoadError, PeriodError, RegionError, quoted
+from monitor.outbox import AuditEntry
 from monitor.periods import add_months, last_full_month
 from monitor.store import Store, remove_observations
 
@@ -71,6 +73,7 @@ class LoadPlan:
     sheets: list[str] = field(default_factory=list)
     # the cell of each problem as typed and in the indicator's unit (etl/preview.py typed_values)
     typed: pd.DataFrame | None = field(default=None, repr=False)
+    parse_stats: WorkerStats | None = None  # what reading and checking the file cost (etl/worker.py)
 
     @property
     def errors(self) -> list[Problem]:
@@ -654,49 +657,83 @@ def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_
               population=None, layout: Layout | None = None, notes: list[Problem] | None = None,
               provenance: bool = True) -> LoadPlan:
     """Stage a raw long frame and check it against the store: the preview, nothing written."""
-    from etl import checks
-    from etl.preview import typed_values
+    staged = _staged(raw, file_name, config, regions, today=today, allowed_regions=allowed_regions, within=within,
+                     layout=layout, notes=notes, provenance=provenance)
+    return _plan_staged(store, config, regions, staged, file_name=file_name, file_hash=file_hash,
+                        population=population, layout=layout)
 
-    title = layout.title if layout else None
+
+class _Staged(NamedTuple):
+    """A file read, shaped and staged: everything that does not need the store."""
+
+    rows: pd.DataFrame
+    problems: list[Problem]
+    totals: pd.DataFrame
+    codes: np.ndarray
+    keys: KeyCodes
+    cells: pd.DataFrame  # line, column, value, unit, indicator of the raw frame: the cells as typed
+
+
+def _staged(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: date | None,
+            allowed_regions: set[str] | None, within: str | None, layout: Layout | None,
+            notes: list[Problem] | None, provenance: bool) -> _Staged:
+    from etl import checks
+
     keys = KeyCodes()
     staged, problems, totals, codes = _stage(raw, file_name, config, regions, keys, today=today,
-                                             allowed_regions=allowed_regions, within=within, title=title,
-                                             provenance=provenance)
+                                             allowed_regions=allowed_regions, within=within,
+                                             title=layout.title if layout else None, provenance=provenance)
     problems = [*(notes or []), *problems]
     if staged.empty and not any(p.severity == "error" for p in problems):
         problems.append(Problem(file_name, None, None, "file", None,
                                 f"{file_name} 中没有可导入的数值（所有数值单元格都为空）；请填写数值后再导入"))
     problems += checks.totals_problems(config, regions, staged, totals, file_name)  # totals are year-to-date too
     problems += checks.national_problems(config, regions, staged, file_name)
-    wanted = checks.wanted_keys(config, staged, keys, codes, per_capita=population is not None)
+    # the cells as typed, for the check table's 原值/换算后 (etl/preview.py typed_values)
+    cells = raw[["line", "column", "value", "unit", "indicator"]]
+    return _Staged(staged, problems, totals, codes, keys, cells)
+
+
+def _plan_staged(store: Store, config: Config, regions, staged: _Staged, *, file_name: str, file_hash: str,
+                 population=None, layout: Layout | None = None) -> LoadPlan:
+    """The staged rows checked against the store (one read) and diffed: the plan."""
+    from etl import checks
+    from etl.preview import typed_values
+
+    rows, problems, keys, codes = staged.rows, list(staged.problems), staged.keys, staged.codes
+    wanted = checks.wanted_keys(config, rows, keys, codes, per_capita=population is not None)
     with store.connect() as con:  # one read of the store for every key the checks and the diff look up
         stored = StoredValues.read(con, keys, wanted)
         found = con.execute("SELECT id, status FROM load_batches WHERE file_hash = ? AND kind = 'load' "
                             "ORDER BY id DESC LIMIT 1", [file_hash]).df()
-    staged, codes = checks.store_year_to_date(stored, config, staged, file_name, problems, keys=keys, codes=codes)
-    problems += checks.store_problems(stored, config, staged, file_name, population, keys=keys, codes=codes)
+    rows, codes = checks.store_year_to_date(stored, config, rows, file_name, problems, keys=keys, codes=codes)
+    problems += checks.store_problems(stored, config, rows, file_name, population, keys=keys, codes=codes)
     order = {"error": 0, "warning": 1, "info": 2}
     problems.sort(key=lambda p: (order[p.severity], p.row or 0, p.column or ""))
-    plan = LoadPlan(file_name, file_hash, staged, problems, layout=layout)
-    plan.diff = _diff(staged, codes, stored)
-    plan.typed = typed_values(raw, problems, config)
+    plan = LoadPlan(file_name, file_hash, rows, problems, layout=layout)
+    plan.diff = _diff(rows, codes, stored)
+    plan.typed = typed_values(staged.cells, problems, config)
     if not found.empty:
         plan.duplicate_of, plan.duplicate_status = int(found["id"].iloc[0]), str(found["status"].iloc[0])
     return plan
 
 
-def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: str, *, population=None,
-                sheet: str | None = None, period: str | None = None, today: date | None = None,
-                allowed_regions: set[str] | None = None, within: str | None = None,
-                max_bytes: int | None = None, limits: ReadLimits | None = None,
-                provenance: bool = True, mappings: SavedMappings | None = None) -> LoadPlan:
-    """The one engine behind the upload page and ``python -m etl load``: any supported file → a plan.
+class _Parsed(NamedTuple):
+    """What the parsing worker hands back (etl/worker.py): the staged file and where it came from."""
 
-    Raises LoadError for a file that cannot be read at all (size, format, no header; LimitError
-    beyond ``limits``, etl/readers.py); row-level problems are collected in the plan instead.
-    ``provenance`` False (an uploader, not an administrator): see ``_stage``. ``mappings``: the
-    saved column mappings that apply to this person's uploads (etl/mappings.py)."""
-    grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes, limits=limits)
+    staged: _Staged
+    layout: Layout
+    source: str
+    sheet: str | None
+    sheets: list[str]
+
+
+def _parse(config: Config, regions, data: bytes, file_name: str, *, sheet: str | None, period: str | None,
+           today: date | None, allowed_regions: set[str] | None, within: str | None, max_bytes: int | None,
+           limits_: ReadLimits | None, provenance: bool, mappings: SavedMappings | None) -> _Parsed:
+    """Read, shape and stage a file: the part of a plan a hostile file could make costly, run in
+    the worker. Needs no store."""
+    grid = read_grid(data, file_name, sheet=sheet, max_bytes=max_bytes, limits=limits_)
     try:
         raw, layout, notes = to_raw(grid, config, period=period, mappings=mappings)
     except LoadError as e:
@@ -704,21 +741,50 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
             others = "、".join(f"「{s}」" for s in grid.sheets if s != grid.sheet)
             raise LoadError(f"{e}（读取的是工作表「{grid.sheet}」；工作簿中还有 {others}，请选择数据所在的工作表）") from e
         raise
-    plan = plan_load(store, config, regions, raw, file_name=file_name, file_hash=file_digest(data), today=today,
-                     allowed_regions=allowed_regions, within=within, population=population, layout=layout,
-                     notes=notes, provenance=provenance)
-    plan.source, plan.data, plan.sheet, plan.sheets = grid.description, data, grid.sheet, grid.sheets
+    staged = _staged(raw, file_name, config, regions, today=today, allowed_regions=allowed_regions, within=within,
+                     layout=layout, notes=notes, provenance=provenance)
+    return _Parsed(staged, layout, grid.description, grid.sheet, grid.sheets)
+
+
+def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: str, *, population=None,
+                sheet: str | None = None, period: str | None = None, today: date | None = None,
+                allowed_regions: set[str] | None = None, within: str | None = None,
+                max_bytes: int | None = None, limits: ReadLimits | None = None,
+                provenance: bool = True, worker: WorkerLimits | None = None,
+                mappings: SavedMappings | None = None) -> LoadPlan:
+    """The one engine behind the upload page and ``python -m etl load``: any supported file → a plan.
+
+    Raises LoadError for a file that cannot be read at all (size, format, no header; LimitError
+    beyond ``limits``, etl/readers.py, or beyond the parsing worker's memory and time, ``worker``,
+    etl/worker.py); row-level problems are collected in the plan instead.
+    ``provenance`` False (an uploader, not an administrator): see ``_stage``. ``mappings``: the
+    saved column mappings that apply to this person's uploads (etl/mappings.py).
+    The plan's ``parse_stats`` say what reading and checking the file cost in the worker."""
+    parsed, stats = run_bounded(_parse, config, regions, data, file_name, file_name=file_name, limits=worker,
+                                sheet=sheet, period=period, today=today, allowed_regions=allowed_regions,
+                                within=within, max_bytes=max_bytes, limits_=limits, provenance=provenance,
+                                mappings=mappings)
+    plan = _plan_staged(store, config, regions, parsed.staged, file_name=file_name, file_hash=file_digest(data),
+                        population=population, layout=parsed.layout)
+    plan.source, plan.data, plan.sheet, plan.sheets = parsed.source, data, parsed.sheet, parsed.sheets
+    plan.parse_stats = stats
     return plan
 
 
 def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_by: str | None = None,
-                note: str | None = None, accept_warnings: bool = False, at: datetime | None = None) -> int | None:
+                note: str | None = None, accept_warnings: bool = False, at: datetime | None = None,
+                audit: AuditEntry | None = None) -> int | None:
     """Write a plan in one transaction: all rows or none. Returns the new batch id, or None when
     nothing would change (an identical re-upload writes nothing).
 
     The diff is computed again inside the transaction, so a commit made by someone else between
     preview and commit is neither overwritten blindly nor miscounted. ``at`` is the time recorded
-    (now, unless a test or an import of historical batches says otherwise)."""
+    (now, unless a test or an import of historical batches says otherwise). ``audit``: the audit
+    record, committed with the batch (its target: 「批次 N」) into the store's outbox
+    (monitor/outbox.py); the caller drains it to the trail after the commit.
+
+    Keys the file reports with the value already stored are not rewritten but recorded as the
+    batch's confirmations: rolling back the batch that wrote the value keeps it (monitor/history.py)."""
     if not plan.ok:
         raise LoadError(f"{plan.file_name} 有 {len(plan.errors)} 处错误，未写入任何数据", plan.errors)
     if plan.warnings and not accept_warnings:
@@ -728,7 +794,9 @@ def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_
         diff = diff_against_store(con, plan.rows)
         rows = diff[diff["change"] != "unchanged"]
         if rows.empty:
-            return None  # the transaction still commits, harmlessly; nothing was written
+            if audit is not None:
+                outbox.stage(con, audit, at=loaded_at)
+            return None  # the transaction still commits, harmlessly; no value was written
         if plan.data is not None:
             # the file once per content; NOT EXISTS rather than INSERT OR IGNORE, which takes twice
             # as long with a file of several MB
@@ -760,6 +828,14 @@ def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_
         con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
                     "source_batch, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
                     "origin, ?, source_url, note, ? FROM incoming", [batch_id, batch_id, loaded_at])
+        confirmed = diff[diff["change"] == "unchanged"]
+        if not confirmed.empty:
+            con.register("confirmed", _store_rows(confirmed, origin))
+            con.execute("INSERT INTO observation_confirmations (batch_id, region_code, indicator_id, month, value, "
+                        "origin, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
+                        "origin, source_url, note, ? FROM confirmed", [batch_id, loaded_at])
+        if audit is not None:
+            outbox.stage(con, replace(audit, target=f"批次 {batch_id}"), at=loaded_at)
     return int(batch_id)
 
 

@@ -10,6 +10,10 @@ or the path in ``IPMON_ACCOUNTS``), not in the DuckDB store, because:
   log in nor erase who did what;
 - password hashes stay out of data/, which is copied for tests, benchmarks and backups.
 
+Two files, two commits: the audit record of a write to the store is therefore committed with the
+write, into the store's outbox, and moved here afterwards (monitor/outbox.py; ``audit.outbox_id``
+keeps a moved record from being recorded twice).
+
 Settings come from the environment, like ``IPMON_DB`` and ``IPMON_MAX_UPLOAD_MB``: the dashboard
 and the CLI read the same values, and the core does not import streamlit to read secrets.toml
 (which holds only the ``[auth]`` secrets of single sign-on).
@@ -19,6 +23,7 @@ and the CLI read the same values, and the core does not import streamlit to read
 | ``IPMON_ACCOUNTS`` | ``~/.config/ipmon/accounts.sqlite3`` | accounts, login failures, audit trail |
 | ``IPMON_ANONYMOUS_VIEW`` | ``1`` | visitors who are not logged in may see the read pages |
 | ``IPMON_SESSION_IDLE_MINUTES`` | ``30`` | a login ends after this many minutes without activity |
+| ``IPMON_ACCOUNTS_TIMEOUT`` | ``15`` | seconds to wait while another process writes the accounts file |
 """
 
 from __future__ import annotations
@@ -57,7 +62,8 @@ CREATE TABLE IF NOT EXISTS audit (
     target   TEXT,                           -- the batch, task, account or file touched
     detail   TEXT,
     client   TEXT,                           -- the client address, or 'cli'
-    via      TEXT                            -- password | oidc | cli
+    via      TEXT,                           -- password | oidc | cli
+    outbox_id TEXT                           -- a row moved from the store's outbox (monitor/outbox.py)
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE TABLE IF NOT EXISTS column_mappings (  -- monitor/mappings.py
@@ -76,6 +82,8 @@ CREATE TABLE IF NOT EXISTS column_mappings (  -- monitor/mappings.py
     UNIQUE (layout, header, owner)
 );
 """
+# a row moved from the store's audit outbox is recorded once, however often it is moved
+_OUTBOX_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS audit_outbox_id ON audit (outbox_id)"
 
 
 def default_accounts_path() -> Path:
@@ -84,6 +92,15 @@ def default_accounts_path() -> Path:
         return Path(os.environ["IPMON_ACCOUNTS"]).expanduser()
     base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return base / "ipmon" / "accounts.sqlite3"
+
+
+def accounts_timeout() -> float:
+    """How long to wait for another writer of the accounts file: IPMON_ACCOUNTS_TIMEOUT seconds, 15 by default."""
+    text = os.environ.get("IPMON_ACCOUNTS_TIMEOUT", "").strip()
+    try:
+        return max(0.0, float(text)) if text else 15.0
+    except ValueError:
+        return 15.0
 
 
 def _flag(text: str | None, default: bool) -> bool:
@@ -110,21 +127,27 @@ _SCHEMA_DONE: set[Path] = set()  # files whose schema this process has created o
 
 
 @contextmanager
-def connect(path: Path | str, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+def connect(path: Path | str, *, write: bool = True, timeout: float | None = None) -> Iterator[sqlite3.Connection]:
     """A short-lived connection to the accounts file (created with its schema on first use).
 
     One transaction per ``with``: committed on success, rolled back on any exception. ``write``
-    takes the write lock at once, so a read-then-write cannot interleave with another writer."""
+    takes the write lock at once, so a read-then-write cannot interleave with another writer.
+    ``timeout``: seconds to wait while another process writes (default ``accounts_timeout()``);
+    then sqlite3.OperationalError ("database is locked")."""
     path = Path(path).absolute()
     created = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=15, isolation_level=None)
+    wait = accounts_timeout() if timeout is None else timeout
+    con = sqlite3.connect(path, timeout=wait, isolation_level=None)
     try:
         if created:
             os.chmod(path, 0o600)  # password hashes: readable by the owner only
-        con.execute("PRAGMA busy_timeout = 15000")
+        con.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         if created or path not in _SCHEMA_DONE:
             con.executescript(SCHEMA)
+            if "outbox_id" not in {row[1] for row in con.execute("PRAGMA table_info(audit)")}:
+                con.execute("ALTER TABLE audit ADD COLUMN outbox_id TEXT")  # a file from before issue 19
+            con.execute(_OUTBOX_INDEX)
             _SCHEMA_DONE.add(path)
         con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:

@@ -31,6 +31,7 @@ ACTIONS = {
     "commit": "导入提交",
     "rollback": "回滚批次",
     "milestone": "任务进度登记",
+    "demo_reset": "重置示例数据",
     "reading": "切换目标读法",
     "config_reload": "重新加载配置",
     "user_add": "新建账户",
@@ -56,9 +57,11 @@ def cli_actor() -> str:
 
 
 class AuditLog:
-    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = product_now):
+    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = product_now,
+                 timeout: float | None = None):
         self.path = Path(path) if path else default_accounts_path()
         self.clock = clock
+        self.timeout = timeout  # None: IPMON_ACCOUNTS_TIMEOUT (monitor/access.py)
 
     def record(self, action: str, *, actor: str | None, outcome: str = "ok", target: str | None = None,
                detail: str | None = None, client: str | None = None, via: str | None = None) -> int:
@@ -68,11 +71,21 @@ class AuditLog:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown audit outcome {outcome!r}")
         at = self.clock().isoformat(sep=" ", timespec="seconds")
-        with connect(self.path) as con:
+        with connect(self.path, timeout=self.timeout) as con:
             cur = con.execute("INSERT INTO audit (at, actor, action, outcome, target, detail, client, via) "
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                               [at, actor or ANONYMOUS, action, outcome, target, detail, client, via])
             return int(cur.lastrowid)
+
+    def deliver(self, rows: list[tuple]) -> int:
+        """Append rows moved from the store's outbox (monitor/outbox.py): (outbox id, at, actor,
+        action, outcome, target, detail, client, via). A row already delivered is skipped; returns
+        how many were new."""
+        with connect(self.path, timeout=self.timeout) as con:
+            before = con.total_changes
+            con.executemany("INSERT OR IGNORE INTO audit (outbox_id, at, actor, action, outcome, target, detail, "
+                            "client, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            return con.total_changes - before
 
     def query(self, *, since: datetime | None = None, until: datetime | None = None, actor: str | None = None,
               actions: list[str] | None = None, outcome: str | None = None, limit: int | None = None) -> pd.DataFrame:

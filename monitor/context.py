@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from monitor import outbox
+from monitor.access import accounts_timeout
+from monitor.audit import AuditLog
 from monitor.config import Config, load_config
 from monitor.demo import generate_demo
+from monitor.outbox import AuditEntry
 from monitor.periods import last_full_month
 from monitor.population import Population, load_population
 from monitor.regions import RegionRegistry, load_regions
@@ -32,12 +36,16 @@ def open_context(config_path: Path | str | None = None, store_path: Path | str |
     store = Store(store_path)
     store.migrate()
     store.sync_reference(config, regions, population)
+    # audit records a process committed and could not move to the trail (killed, or the trail
+    # busy) are moved now; quietly, with a short wait: they stay in the outbox until a later open
+    outbox.drain_quietly(store, AuditLog(timeout=min(2.0, accounts_timeout())))
     return Context(config, regions, population, store)
 
 
-def load_demo_data(ctx: Context, *, end: str | None = None, today: date | None = None) -> int:
+def load_demo_data(ctx: Context, *, end: str | None = None, today: date | None = None,
+                   audit: AuditEntry | None = None) -> int:
     """Generate the demo observations and load them as two batches (published, demo).
-    Returns the number of rows written."""
+    Returns the number of rows written. ``audit``: each batch's audit record (monitor/outbox.py)."""
     from etl.loader import LoadPlan, commit_plan, diff_against_store, file_digest
 
     frame = generate_demo(ctx.config, ctx.regions, ctx.population, end or last_full_month(today))
@@ -48,7 +56,7 @@ def load_demo_data(ctx: Context, *, end: str | None = None, today: date | None =
         digest = file_digest(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
         plan = LoadPlan(f"示例数据生成器（{origin}）", digest, part, [])
         plan.diff = diff_against_store(ctx.store, part)
-        commit_plan(ctx.store, plan, origin=origin, loaded_by="demo-generator",
+        commit_plan(ctx.store, plan, origin=origin, loaded_by="demo-generator", audit=audit,
                     note="公布值直接引用" if origin == "published" else "示例数据（虚构，仅供演示）")
         written += len(part)
     from monitor.milestones import load_demo_updates
@@ -57,8 +65,8 @@ def load_demo_data(ctx: Context, *, end: str | None = None, today: date | None =
     return written
 
 
-def ensure_demo_data(ctx: Context, *, today: date | None = None) -> int:
+def ensure_demo_data(ctx: Context, *, today: date | None = None, audit: AuditEntry | None = None) -> int:
     """Load the demo data when the store holds no observations at all; returns rows written."""
     if ctx.store.observation_count() > 0:
         return 0
-    return load_demo_data(ctx, today=today)
+    return load_demo_data(ctx, today=today, audit=audit)

@@ -88,14 +88,21 @@ class LoadError(MonitorError):
         self.problems = problems or []
         super().__init__(message)
 
+    def __reduce__(self):  # pickled from the parsing worker (etl/worker.py) with its problems
+        return type(self), (str(self), self.problems)
+
 
 class LimitError(LoadError):
     """A file is beyond one of the reader's limits (etl/readers.py ReadLimits); ``limit`` names it:
-    rows, columns, cell_chars, cells, xml_bytes, shared_string_bytes or seconds."""
+    rows, columns, cell_chars, cells, xml_bytes, shared_string_bytes or seconds (the reader's);
+    memory or seconds (the whole parse, etl/worker.py)."""
 
     def __init__(self, limit: str, message: str):
         self.limit = limit
         super().__init__(message)
+
+    def __reduce__(self):
+        return type(self), (self.limit, str(self))
 
 
 class HistoryError(MonitorError):
@@ -139,7 +146,19 @@ class UnknownColumnsError(LoadError):
         self.unknown = unknown
         super().__init__(message)
 
+    def __reduce__(self):  # raised in the parsing worker (etl/worker.py): pickled with its columns
+        return _unknown_columns, (str(self), self.header_row, self.headers, self.unknown)
+
+
+def _unknown_columns(message: str, header_row: int, headers: list[str], unknown: list[str]) -> UnknownColumnsError:
+    return UnknownColumnsError(message, header_row=header_row, headers=headers, unknown=unknown)
+
 
 class MappingError(MonitorError):
     """A column mapping could not be saved, changed or found (unknown indicator, a unit that does
     not convert, a column not in the header, an unknown id)."""
+
+
+class AuditTrailBusyError(MonitorError):
+    """The audit trail (the accounts file) could not be written in time; the records wait in the
+    store's outbox (monitor/outbox.py) and are moved on the next open."""

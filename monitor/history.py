@@ -4,20 +4,22 @@ moment, and who has reported what for a month (completeness).
 Every write appends to ``observation_log`` (schema 002), so:
 - rolling back batch B writes, for each key B changed, the entry that preceded B's; it is refused
   when a later batch has changed one of those keys since (roll that one back first), so a
-  rollback never silently undoes someone else's correction;
+  rollback never silently undoes someone else's correction; a key a later batch re-reported
+  unchanged (a confirmation, schema 5) keeps its value, now that batch's, and the preview says so;
 - the store as published at time T is, per key, the last log entry recorded at or before T.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 import pandas as pd
 
-from monitor import clock
+from monitor import clock, outbox
 from monitor.config import Config
 from monitor.errors import HistoryError
+from monitor.outbox import AuditEntry
 from monitor.periods import add_months, parse_month
 from monitor.store import Store, remove_observations
 from monitor.yeartodate import YTD_SUFFIX
@@ -90,62 +92,148 @@ def stored_file(store: Store, file_hash: str) -> tuple[str, bytes] | None:
     return str(found["file_name"].iloc[0]), bytes(found["content"].iloc[0])
 
 
+# The values a rollback of batch Z (parameter 1, four times) leaves for every key Z holds now:
+# - kept, when another committed batch re-reported the current value unchanged (a confirmation,
+#   schema 5) and no standing batch changed the key since: the latest such batch now holds it;
+# - else the latest earlier entry of the key whose source still stands (not Z, not rolled back):
+#   for a key Z wrote, the value Z replaced; for a key Z held because it had confirmed a value
+#   whose batch was rolled back, the value from before that batch; NULL: the key goes.
+_ROLLBACK_ROWS = """
+WITH held AS (
+    SELECT region_code, indicator_id, month, value AS current_value FROM observations WHERE batch_id = ?),
+last AS (
+    SELECT l.region_code, l.indicator_id, l.month, max(l.seq) AS last_seq
+    FROM observation_log l SEMI JOIN held USING (region_code, indicator_id, month)
+    GROUP BY ALL),
+kept AS (
+    SELECT c.region_code, c.indicator_id, c.month, arg_max(c.batch_id, c.seq) AS kept_by,
+           arg_max(c.origin, c.seq) AS origin, arg_max(c.source_url, c.seq) AS source_url,
+           arg_max(c.note, c.seq) AS note
+    FROM observation_confirmations c
+    JOIN held h USING (region_code, indicator_id, month)
+    JOIN load_batches b ON b.id = c.batch_id
+    WHERE c.batch_id <> ? AND b.status = 'committed' AND abs(c.value - h.current_value) <= 1e-9
+      AND NOT EXISTS (
+          SELECT 1 FROM observation_log l JOIN load_batches s ON s.id = l.source_batch
+          WHERE l.region_code = c.region_code AND l.indicator_id = c.indicator_id AND l.month = c.month
+            AND l.seq > c.seq AND s.status = 'committed' AND s.id <> ?
+            AND l.value IS DISTINCT FROM h.current_value)
+    GROUP BY ALL),
+prev AS (
+    SELECT p.region_code, p.indicator_id, p.month, p.value, p.origin, p.source_batch, p.source_url, p.note
+    FROM observation_log p
+    JOIN last USING (region_code, indicator_id, month)
+    LEFT JOIN load_batches s ON s.id = p.source_batch
+    WHERE p.seq < last.last_seq AND (p.source_batch IS NULL OR (p.source_batch <> ? AND s.status = 'committed'))
+    QUALIFY row_number() OVER (PARTITION BY p.region_code, p.indicator_id, p.month ORDER BY p.seq DESC) = 1)
+SELECT h.region_code, h.indicator_id, h.month,
+       CASE WHEN k.kept_by IS NOT NULL THEN h.current_value ELSE p.value END AS value,
+       CASE WHEN k.kept_by IS NOT NULL THEN k.origin ELSE p.origin END AS origin,
+       CASE WHEN k.kept_by IS NOT NULL THEN k.kept_by ELSE p.source_batch END AS source_batch,
+       CASE WHEN k.kept_by IS NOT NULL THEN k.source_url ELSE p.source_url END AS source_url,
+       CASE WHEN k.kept_by IS NOT NULL THEN k.note ELSE p.note END AS note,
+       k.kept_by
+FROM held h
+LEFT JOIN kept k USING (region_code, indicator_id, month)
+LEFT JOIN prev p USING (region_code, indicator_id, month)
+"""
+
+
+def _rollback_rows(con, batch_id: int) -> pd.DataFrame:
+    rows = con.execute(_ROLLBACK_ROWS, [int(batch_id)] * 4).df()
+    return rows.astype({"value": "float64"})
+
+
+def _check_rollback(con, batch_id: int) -> None:
+    """Refuses a batch that cannot be rolled back (unknown, a rollback, rolled back, superseded)."""
+    found = con.execute("SELECT kind, status, rolled_back_by FROM load_batches WHERE id = ?",
+                        [int(batch_id)]).fetchone()
+    if found is None:
+        raise HistoryError(f"没有批次 {batch_id}")
+    kind, status, rolled_back_by = found
+    if kind == "rollback":
+        raise HistoryError(f"批次 {batch_id} 本身是一次回滚，不能再回滚；如需恢复，请重新导入原文件")
+    if status == "rolled_back":
+        raise HistoryError(f"批次 {batch_id} 已被回滚（回滚批次 {rolled_back_by}）")
+    # every value the batch wrote must still be the current one (a later batch that changed
+    # it and was itself rolled back restores it, with this batch as its source)
+    later = con.execute(
+        """
+        SELECT DISTINCT o.batch_id
+        FROM observation_log mine
+        LEFT JOIN observations o USING (region_code, indicator_id, month)
+        WHERE mine.batch_id = ? AND o.batch_id IS DISTINCT FROM mine.batch_id ORDER BY 1
+        """,
+        [int(batch_id)],
+    ).fetchall()
+    if later:
+        ids = "、".join(str(b) for (b,) in later if b is not None) or "其他批次"
+        raise HistoryError(f"批次 {batch_id} 写入的部分数值之后又被批次 {ids} 修改；请先回滚这些较新的批次，再回滚批次 {batch_id}")
+
+
+@dataclass(frozen=True)
+class RollbackPreview:
+    """What rolling back a batch would do: values restored, keys removed, and the values kept
+    because a later batch re-reported them (``kept``: kept_by, loaded_at, values, newest first)."""
+
+    batch_id: int
+    restored: int
+    removed: int
+    kept: pd.DataFrame
+
+    def sentences(self) -> list[str]:
+        """「批次 7 于 2026-11-20 14:03 再次报送了相同数值（2 个），回滚后保留」, one per batch."""
+        return [f"批次 {int(r.kept_by)} 于 {str(r.loaded_at)[:16]} 再次报送了相同数值（{int(r.values)} 个），回滚后保留"
+                for r in self.kept.itertuples()]
+
+
+def rollback_preview(store: Store, batch_id: int) -> RollbackPreview:
+    """What ``rollback_batch`` would do now; raises HistoryError when it would refuse."""
+    with store.connect() as con:
+        _check_rollback(con, batch_id)
+        rows = _rollback_rows(con, batch_id)
+        batches = con.execute("SELECT id, loaded_at FROM load_batches").df()
+    return _preview(batch_id, rows, batches)
+
+
+def _preview(batch_id: int, rows: pd.DataFrame, batches: pd.DataFrame) -> RollbackPreview:
+    kept = rows[rows["kept_by"].notna()]
+    by = (kept.groupby("kept_by").size().rename("values").reset_index()
+          .merge(batches.rename(columns={"id": "kept_by"}), on="kept_by", how="left")
+          .sort_values("kept_by", ascending=False, ignore_index=True))
+    restored = int((rows["value"].notna() & rows["kept_by"].isna()).sum())
+    return RollbackPreview(int(batch_id), restored, int(rows["value"].isna().sum()), by)
+
+
 def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = None,
-                   at: datetime | None = None) -> int:
-    """Restore exactly the values batch ``batch_id`` replaced (removing the keys it added).
+                   at: datetime | None = None, audit: AuditEntry | None = None) -> int:
+    """Restore exactly the values batch ``batch_id`` replaced (removing the keys it added), except
+    those a later committed batch re-reported unchanged, which stay (now that batch's).
 
     One transaction; returns the id of the rollback batch. Raises HistoryError when the batch
-    cannot be rolled back (unknown, already rolled back, itself a rollback, or superseded)."""
+    cannot be rolled back (unknown, already rolled back, itself a rollback, or superseded).
+    ``audit``: the audit record (target 「批次 N」, detail naming the rollback batch), committed
+    with the rollback into the store's outbox (monitor/outbox.py)."""
     with store.transaction() as con:
-        found = con.execute("SELECT id, kind, status, file_name, file_hash, origin, rolled_back_by "
-                            "FROM load_batches WHERE id = ?", [int(batch_id)]).fetchone()
-        if found is None:
-            raise HistoryError(f"没有批次 {batch_id}")
-        _, kind, status, file_name, file_hash, origin, rolled_back_by = found
-        if kind == "rollback":
-            raise HistoryError(f"批次 {batch_id} 本身是一次回滚，不能再回滚；如需恢复，请重新导入原文件")
-        if status == "rolled_back":
-            raise HistoryError(f"批次 {batch_id} 已被回滚（回滚批次 {rolled_back_by}）")
-        # every value the batch wrote must still be the current one (a later batch that changed
-        # it and was itself rolled back restores it, with this batch as its source)
-        later = con.execute(
-            """
-            SELECT DISTINCT o.batch_id
-            FROM observation_log mine
-            LEFT JOIN observations o USING (region_code, indicator_id, month)
-            WHERE mine.batch_id = ? AND o.batch_id IS DISTINCT FROM mine.batch_id ORDER BY 1
-            """,
-            [int(batch_id)],
-        ).fetchall()
-        if later:
-            ids = "、".join(str(b) for (b,) in later if b is not None) or "其他批次"
-            raise HistoryError(f"批次 {batch_id} 写入的部分数值之后又被批次 {ids} 修改；请先回滚这些较新的批次，再回滚批次 {batch_id}")
-        restored = con.execute(
-            """
-            SELECT mine.region_code, mine.indicator_id, mine.month, prev.value, prev.origin, prev.source_batch,
-                   prev.source_url, prev.note
-            FROM observation_log mine
-            LEFT JOIN LATERAL (
-                SELECT value, origin, source_batch, source_url, note FROM observation_log p
-                WHERE p.region_code = mine.region_code AND p.indicator_id = mine.indicator_id
-                  AND p.month = mine.month AND p.seq < mine.seq ORDER BY p.seq DESC LIMIT 1) prev ON true
-            WHERE mine.batch_id = ?
-            """,
-            [int(batch_id)],
-        ).df()
+        _check_rollback(con, batch_id)
+        file_name, file_hash, origin = con.execute("SELECT file_name, file_hash, origin FROM load_batches WHERE id = ?",
+                                                   [int(batch_id)]).fetchone()
+        restored = _rollback_rows(con, batch_id)
+        preview = _preview(batch_id, restored, con.execute("SELECT id, loaded_at FROM load_batches").df())
         now = at or clock.now()
-        restored_count = int(restored["value"].notna().sum())
+        kept_note = "；".join(preview.sentences())
         rollback_id = con.execute(
             "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
-            "rows_updated, rows_unchanged, note, kind, rolls_back) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, ?, 'rollback', ?) "
+            "rows_updated, rows_unchanged, note, kind, rolls_back) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'rollback', ?) "
             "RETURNING id",
-            [file_name, file_hash, now, by, origin, len(restored), restored_count,
-             note or f"回滚批次 {batch_id}", int(batch_id)],
+            [file_name, file_hash, now, by, origin, len(restored), preview.restored, int(restored["kept_by"].notna().sum()),
+             note or f"回滚批次 {batch_id}" + (f"（{kept_note}）" if kept_note else ""), int(batch_id)],
         ).fetchone()[0]
+        restored = restored.drop(columns="kept_by")
         restored["batch_id"] = rollback_id
         restored["recorded_at"] = now
         con.register("restored", restored)
-        # every key the batch wrote loses its row and gets back the one before it, if any (one
+        # every key the batch holds loses its row and gets back the one before it, if any (one
         # row per key: observations has no primary key since schema 3)
         remove_observations(con, "restored")
         con.execute("INSERT INTO observations (region_code, indicator_id, month, value, origin, batch_id, source_url, "
@@ -157,6 +245,9 @@ def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = N
         con.unregister("restored")
         con.execute("UPDATE load_batches SET status = 'rolled_back', rolled_back_by = ? WHERE id = ?",
                     [rollback_id, int(batch_id)])
+        if audit is not None:
+            detail = f"回滚记录为批次 {rollback_id}" + (f"；{kept_note}" if kept_note else "")
+            outbox.stage(con, replace(audit, target=f"批次 {batch_id}", detail=audit.detail or detail), at=now)
     return int(rollback_id)
 
 

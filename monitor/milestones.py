@@ -7,15 +7,16 @@ task has no deadline and is never overdue.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 
 import pandas as pd
 
-from monitor import clock
+from monitor import clock, outbox
 from monitor.config import Config, MilestoneTarget, TargetSet
 from monitor.errors import MonitorError
+from monitor.outbox import AuditEntry
 from monitor.periods import parse_month
 from monitor.store import Store
 
@@ -104,8 +105,10 @@ def task_table(target_set: TargetSet, updates: pd.DataFrame, as_of: str) -> list
 
 
 def record_update(store: Store, config: Config, target_id: str, status: str, updated_on: date, note: str,
-                  recorded_by: str, *, today: date | None = None) -> int:
-    """Record a status change of a milestone task; refuses unknown tasks, statuses and future dates."""
+                  recorded_by: str, *, today: date | None = None, audit: AuditEntry | None = None) -> int:
+    """Record a status change of a milestone task; refuses unknown tasks, statuses and future dates.
+    ``audit``: the audit record (target 「任务 id」, the record's number added to its detail),
+    committed with the update into the store's outbox (monitor/outbox.py)."""
     today = today or clock.today()
     task = next((t for s in config.target_sets for t in s.targets if t.id == target_id), None)
     if not isinstance(task, MilestoneTarget):
@@ -121,6 +124,9 @@ def record_update(store: Store, config: Config, target_id: str, status: str, upd
         next_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM milestone_updates").fetchone()[0]
         con.execute("INSERT INTO milestone_updates VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [next_id, target_id, status, updated_on, note.strip(), clock.now(), recorded_by])
+        if audit is not None:
+            detail = "，".join(d for d in (audit.detail, f"记录 {next_id}") if d)
+            outbox.stage(con, replace(audit, target=f"任务 {target_id}", detail=detail))
     return int(next_id)
 
 

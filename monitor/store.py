@@ -130,9 +130,12 @@ class Store:
             con.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
             )
-            current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+            # every migration not yet applied, not only those above the highest applied: parallel
+            # branches number theirs apart (004, 005, 006), and a store may have met 005 first
+            applied = {v for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
+            current = max(applied, default=0)
             for version, sql in _migrations():
-                if version <= current:
+                if version in applied:
                     continue
                 con.execute("BEGIN TRANSACTION")
                 try:
@@ -142,7 +145,7 @@ class Store:
                 except Exception as e:
                     con.execute("ROLLBACK")
                     raise StoreError(f"数据库升级到第 {version} 版失败：{e}") from e
-                current = version
+                current = max(current, version)
             return current
 
     def data_version(self) -> int:
@@ -214,11 +217,17 @@ class Store:
             con.execute("INSERT OR REPLACE INTO store_meta VALUES ('reference_digest', ?)", [digest.hexdigest()])
         return True
 
-    def clear_observations(self) -> None:
-        """Remove every observation, batch, history entry and kept file (a demo reset)."""
+    def clear_observations(self, *, audit=None) -> None:
+        """Remove every observation, batch, history entry and kept file (a demo reset).
+        ``audit``: an monitor.outbox.AuditEntry committed with the reset."""
         with self.transaction() as con:
-            for table in ("observations", "observation_log", "load_batches", "upload_files"):
+            for table in ("observations", "observation_log", "observation_confirmations", "load_batches",
+                          "upload_files"):
                 con.execute(f"DELETE FROM {table}")  # constant table names
+            if audit is not None:
+                from monitor import outbox  # monitor.outbox imports this module
+
+                outbox.stage(con, audit)
 
     def observation_count(self) -> int:
         with self.connect() as con:

@@ -14,7 +14,26 @@ from monitor.access import AccessSettings
 from monitor.accounts import ACTION_LABELS, ROLE_LABELS, AccountStore, Action, Session, may, scope_label
 from monitor.audit import AuditLog
 from monitor.errors import LoginError, MonitorError
+from monitor.outbox import AuditEntry, drain_quietly
 from pages._markdown import plain
+
+
+def _leave_pages_directory_mode() -> None:
+    """Streamlit runs an app in its old "pages directory" mode (every file of pages/ listed by its
+    file name, dashboard.py never run) when the first visit after a server start is a deep link
+    such as /map or /login, because st.navigation, which switches that mode off, lives in
+    dashboard.py. A page that finds itself in that mode switches it off and reruns, so
+    dashboard.py's navigation (Chinese titles, sections) takes over for this and every later
+    session. Here, in the module every page imports (login and the admin pages too), on its
+    first import in the server process."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_pages_directory_mode()
 
 SESSION_KEY = "_auth_session"
 NOTICE_KEY = "_auth_notice"
@@ -30,6 +49,18 @@ def accounts() -> AccountStore:
 
 def audit_log() -> AuditLog:
     return AuditLog(settings().accounts_path)
+
+
+def audit_entry(action: str, session: Session, *, detail: str | None = None) -> AuditEntry:
+    """The audit record of a write this session makes, for the core to commit with the write."""
+    return AuditEntry(action, actor=session.username, detail=detail, client=client_address(), via=session.via)
+
+
+def deliver_audit(store) -> str:
+    """Move the records just committed to the trail; what to add to the confirmation ("" when done)."""
+    if drain_quietly(store, audit_log()):
+        return ""
+    return "审计记录稍后补写（审计文件暂时被占用，记录已随数据保存）。"
 
 
 def client_address() -> str | None:

@@ -15,7 +15,7 @@ import streamlit as st
 from monitor import clock
 from monitor.accounts import Action
 from monitor.context import Context, open_context
-from monitor.errors import ConfigError, StoreError
+from monitor.errors import ConfigError, StoreBusyError, StoreError
 from monitor.evaluation import STATUS_COLORS, Status
 from monitor.geo import map_children
 from monitor.history import end_of_day, publication_dates
@@ -25,28 +25,21 @@ from monitor.readings import read_readings, with_readings
 from monitor.series import indicator_values
 from pages import _auth
 
-
-def _leave_pages_directory_mode() -> None:
-    """Streamlit runs an app in its old "pages directory" mode (every file of pages/ listed by its
-    file name, dashboard.py never run) when the first visit after a server start is a deep link
-    such as /map, because st.navigation, which switches that mode off, lives in dashboard.py.
-    A page that finds itself in that mode switches it off and reruns, so dashboard.py's
-    navigation (Chinese titles, sections) takes over for this and every later session."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_leave_pages_directory_mode()
-
 DEMO_NOTICE = "本页包含**示例数据**（虚构数值，仅供演示，标记为「示例数据」）；标记为「公布值」的数据引自公开报道，来源见数据表。"
 
 
 @st.cache_resource(show_spinner="正在打开数据库……")
 def get_context() -> Context:
     return open_context()
+
+
+BUSY = "数据库正忙（正在导入），请稍后刷新"
+
+
+def busy_notice() -> None:
+    """What a page says when the store stayed held by another process's write for the whole wait."""
+    st.error(f"{BUSY}。另一个程序正在写入数据库（例如导入一个大文件），本页等待后仍未能读取；"
+             "导入完成后刷新本页即可看到数据。", icon=":material/hourglass_top:")
 
 
 def context_or_stop() -> Context:
@@ -57,6 +50,9 @@ def context_or_stop() -> Context:
     except ConfigError as e:
         st.error("指标配置文件有错误，系统无法启动：")
         st.code(str(e), language=None)
+        st.stop()
+    except StoreBusyError:
+        busy_notice()
         st.stop()
     except StoreError as e:
         st.error(f"数据库无法打开：{e}")
@@ -74,7 +70,14 @@ class DataView:
 
 
 def data_version() -> DataView:
-    return DataView(context_or_stop().store.data_version(), st.session_state.get("_kept_published_on"))
+    """The first read of every read page: a store held by another process's long write is said
+    here, in Chinese, after the store's wait (a later read that meets one is caught in dashboard.py)."""
+    try:
+        version = context_or_stop().store.data_version()
+    except StoreBusyError:
+        busy_notice()
+        st.stop()
+    return DataView(version, st.session_state.get("_kept_published_on"))
 
 
 def view_context(view: DataView | int) -> Context:
@@ -388,3 +391,18 @@ def cached_batch(version: int, batch_id: int, limit: int) -> tuple[int, pd.DataF
     store = get_context().store
     return (batch_row_count(store, batch_id), batch_rows(store, batch_id, limit=limit),
             frozenset(batch_regions(store, batch_id)))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_rollback_preview(version: int, batch_id: int) -> tuple[int, int, list[str]] | None:
+    """What rolling back a batch would do: values restored, values removed, and one sentence per
+    later batch that re-reported values unchanged (「批次 7 于……再次报送了相同数值，回滚后保留」);
+    None when it would refuse (the rollback button says why when pressed)."""
+    from monitor.errors import HistoryError
+    from monitor.history import rollback_preview
+
+    try:
+        preview = rollback_preview(get_context().store, batch_id)
+    except HistoryError:
+        return None
+    return preview.restored, preview.removed, preview.sentences()

@@ -10,7 +10,7 @@ from monitor.yeartodate import series_name
 from pages import _auth as auth
 from pages._downloads import file_stem, table_downloads
 from pages._markdown import plain
-from pages._shared import cached_batch, cached_batches, context_or_stop
+from pages._shared import cached_batch, cached_batches, cached_rollback_preview, context_or_stop
 
 SHOWN_ROWS = 2000
 ctx = context_or_stop()
@@ -72,22 +72,25 @@ elif info["kind"] == "load" and info["status"] == "committed" and outside:
             "不能由您回滚；请联系管理员。", icon=":material/location_off:")
 elif info["kind"] == "load" and info["status"] == "committed":
     with st.container(border=True):
-        st.markdown(f"**回滚批次 {chosen}**：恢复它替换掉的 {int(info['rows_updated'])} 个原值，删除它新增的 "
-                    f"{int(info['rows_inserted'])} 个数值。")
+        preview = cached_rollback_preview(version, int(chosen))
+        restored, removed, kept = preview or (int(info["rows_updated"]), int(info["rows_inserted"]), [])
+        st.markdown(f"**回滚批次 {chosen}**：恢复它替换掉的 {restored} 个原值，删除它新增的 {removed} 个数值"
+                    + ("；以下数值之后又被再次报送，回滚后保留。" if kept else "。"))
+        for sentence in kept:
+            st.info(f"{sentence}。", icon=":material/verified:")
         sure = st.checkbox("我确认要回滚这个批次", key="history_confirm")
         if st.button("回滚", type="primary", disabled=not sure, key="history_rollback"):
             try:
                 auth.require(Action.UPLOAD)  # checked again at the moment of writing
-                rollback_id = rollback_batch(ctx.store, int(chosen), by=session.username)
+                rollback_id = rollback_batch(ctx.store, int(chosen), by=session.username,
+                                             audit=auth.audit_entry("rollback", session))
             except MonitorError as e:
                 auth.audit_log().record("rollback", actor=session.username, outcome="failed", target=f"批次 {chosen}",
                                         client=auth.client_address(), via=session.via, detail=str(e)[:500])
                 st.error(plain(e))
             else:
-                auth.audit_log().record("rollback", actor=session.username, target=f"批次 {chosen}",
-                                        client=auth.client_address(), via=session.via,
-                                        detail=f"回滚记录为批次 {rollback_id}")
-                st.session_state["history_done"] = f"批次 {chosen} 已回滚（回滚记录为批次 {rollback_id}）。"
+                st.session_state["history_done"] = (f"批次 {chosen} 已回滚（回滚记录为批次 {rollback_id}）。"
+                                                    + auth.deliver_audit(ctx.store))
                 st.rerun()
 elif info["status"] == "rolled_back":
     st.info(f"该批次已回滚（回滚批次 {int(info['rolled_back_by'])}）。如需恢复，请在「数据导入」重新上传原文件。")

@@ -68,18 +68,18 @@ else:
     if submitted:
         auth.require(Action.ADMIN)  # checked again at the moment of writing
         try:
-            update_id = record_update(context_or_stop().store, ctx.config, task_id, status, on, note,
-                                      session.username)
+            store = context_or_stop().store
+            record_update(store, ctx.config, task_id, status, on, note, session.username,
+                          audit=auth.audit_entry("milestone", session,
+                                                 detail=f"{UPDATE_STATUSES[status].value}，生效 {on:%Y-%m-%d}"))
         except MonitorError as e:
             st.error(str(e))
         else:
-            auth.audit_log().record("milestone", actor=session.username, target=f"任务 {task_id}",
-                                    client=auth.client_address(), via=session.via,
-                                    detail=f"{UPDATE_STATUSES[status].value}，生效 {on:%Y-%m-%d}，记录 {update_id}")
             # st.rerun() discards what this run drew, so the confirmation is shown by the next run.
             saved = f"已保存：{frame.set_index('_id').loc[task_id, '任务']} → {UPDATE_STATUSES[status].value}（{on:%Y-%m-%d}）。"
             if on > month_end(as_of):
                 saved += f"表中状态截至{format_month_cn(as_of)}底，这条进展自{format_month_cn(on)}起计入。"
+            saved += auth.deliver_audit(store)
             st.session_state["tasks_saved"] = saved
             st.rerun()
 if saved := st.session_state.pop("tasks_saved", None):

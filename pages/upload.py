@@ -120,17 +120,18 @@ if uploaded is not None:
             try:
                 if allowed is not None and not set(plan.rows["region_code"]) <= allowed:  # the plan predates a scope change
                     raise LoadError("文件中有地区不在您可导入的范围内，未写入；请重新上传文件")
-                batch = commit_plan(ctx.store, plan, loaded_by=session.username, accept_warnings=confirmed, note=note)
+                # the audit record is committed with the batch (monitor/outbox.py), then moved to the trail
+                batch = commit_plan(ctx.store, plan, loaded_by=session.username, accept_warnings=confirmed, note=note,
+                                    audit=auth.audit_entry("commit", session,
+                                                           detail=summary_text(plan) + (f"；{note}" if note else "")))
             except MonitorError as e:
                 auth.audit_log().record("commit", actor=session.username, outcome="failed", target=uploaded.name,
                                         client=auth.client_address(), via=session.via, detail=str(e)[:500])
                 st.error(f"导入失败，数据库未改变：{plain(e)}")
             else:
-                auth.audit_log().record("commit", actor=session.username, target=f"批次 {batch}",
-                                        client=auth.client_address(), via=session.via,
-                                        detail=summary_text(plan) + (f"；{note}" if note else ""))
                 st.session_state["upload_done"] = (f"已导入 {uploaded.name}：批次 {batch}，新增 {c['new']}，修改 {c['changed']}。"
-                                                   "各页面已显示新数据；如需撤销，请到「导入记录」回滚该批次。")
+                                                   "各页面已显示新数据；如需撤销，请到「导入记录」回滚该批次。"
+                                                   + auth.deliver_audit(ctx.store))
                 for stale in ("upload_plan_key", "upload_plan", "upload_confirm", "upload_reason"):
                     st.session_state.pop(stale, None)
                 st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1

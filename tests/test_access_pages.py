@@ -4,6 +4,8 @@ in the audit trail. Real argon2 accounts in a tmp accounts file, the demo store 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import TEST_PASSWORD
 from streamlit.testing.v1 import AppTest
@@ -121,6 +123,30 @@ def test_the_jincheng_uploader_loads_jincheng_and_its_counties_and_rolls_back_on
     done = audit.query(actions=["commit", "rollback"])
     assert done[["action", "actor", "target", "outcome"]].values.tolist() == [
         ["rollback", "jc-clerk", "批次 3", "ok"], ["commit", "jc-clerk", "批次 3", "ok"]]
+
+
+def test_the_rollback_preview_names_a_later_batch_that_re_reported_a_value_and_the_rollback_keeps_it(served):
+    app, store, audit = served
+    log_in(app, "clerk")
+    on_page(app, "upload")
+    jincheng = demo_value(store, "140500", "invention_patents") + 1
+    for name, text in [("晋城10月.csv", f"地区,指标,期间,数值\n晋城,有效发明专利拥有量,2026-10,{jincheng:.0f}\n"),
+                       ("晋城10月补报.csv", f"地区,指标,期间,数值\n晋城,有效发明专利拥有量,2026-10,{jincheng:.0f}\n"
+                                          "晋城市城区,有效发明专利拥有量,2026-10,900\n")]:
+        app.file_uploader[0].upload(name, text.encode(), "text/csv")
+        shown(app.run())
+        shown([b for b in app.button if b.label.startswith("确认导入")][0].click().run())
+    assert texts(app.success)[0].startswith("已导入 晋城10月补报.csv：批次 4")
+    on_page(app, "history")
+    shown(app.selectbox(key="history_batch").set_value(3).run())
+    [kept] = [i for i in texts(app.info) if "再次报送" in i]
+    assert re.fullmatch(r"批次 4 于 2026-11-25 \d\d:\d\d 再次报送了相同数值（1 个），回滚后保留。", kept)
+    shown(app.checkbox(key="history_confirm").check().run())
+    shown(app.button(key="history_rollback").click().run())
+    assert texts(app.success) == ["批次 3 已回滚（回滚记录为批次 5）。"]
+    assert demo_value(store, "140500", "invention_patents") == jincheng  # batch 4's report stands
+    [detail] = audit.query(actions=["rollback"])["detail"].tolist()
+    assert detail.startswith("回滚记录为批次 5；批次 4 于 2026-11-25 ")
 
 
 def test_a_wrong_password_is_refused_then_throttled_on_the_login_page(served):

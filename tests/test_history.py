@@ -20,6 +20,7 @@ from monitor.history import (
     list_batches,
     publication_dates,
     rollback_batch,
+    rollback_preview,
     stored_file,
 )
 from monitor.series import read_observations
@@ -103,6 +104,71 @@ def test_a_batch_superseded_by_a_later_one_cannot_be_rolled_back_first(load, sto
     rollback_batch(store, second, by="管理员")
     assert [r[:4] for r in current(store)] == [("140500", "invention_patents", "2024-05", 600.0),
                                               ("140500", "invention_patents", "2024-06", 612.0)]
+
+
+# Confirmations (issue 19): D corrects 2024-06 to 615 and adds 2024-05; E re-reports 615 unchanged
+# and adds a trademark value; F re-reports 615 too.
+D = HEADER + "晋城,有效发明专利拥有量,2024-05,600\n晋城,有效发明专利拥有量,2024-06,615\n"
+E = HEADER + "晋城,有效发明专利拥有量,2024-06,615\n晋城,有效注册商标量,2024-06,13000\n"
+F = HEADER + "晋城,有效发明专利拥有量,2024-06,615\n晋城,有效注册商标量,2024-07,13050\n"
+JUNE = ("140500", "invention_patents", "2024-06")
+
+
+def value_of(store: Store, key: tuple) -> tuple | None:
+    """(value, origin, batch) of one key, None when it has no value."""
+    found = [r[3:] for r in current(store) if r[:3] == key]
+    return found[0] if found else None
+
+
+def test_rolling_back_a_batch_keeps_a_value_a_later_batch_re_reported_and_the_preview_names_it(load, store):
+    load(A)  # 2024-06 = 612
+    first = load(D, at=datetime(2025, 1, 10, 9, 30))  # 612 → 615, 2024-05 unchanged (600)
+    second = load(E, at=datetime(2025, 1, 12, 14, 3))  # 615 again: a confirmation, not a change
+    preview = rollback_preview(store, first)
+    assert preview.sentences() == [f"批次 {second} 于 2025-01-12 14:03 再次报送了相同数值（1 个），回滚后保留"]
+    assert (preview.restored, preview.removed) == (0, 0)
+    rollback = rollback_batch(store, first, by="管理员")
+    assert value_of(store, JUNE) == (615.0, "upload", second)  # E's report stands
+    info = list_batches(store).set_index("id")
+    assert info.loc[rollback, "note"] == f"回滚批次 {first}（批次 {second} 于 2025-01-12 14:03 再次报送了相同数值（1 个），回滚后保留）"
+    assert info.loc[rollback, "rows_unchanged"] == 1
+    # then rolling back E as well leaves what stood before both: A's 612
+    rollback_batch(store, second, by="管理员")
+    assert value_of(store, JUNE) == (612.0, "upload", 1)
+    assert value_of(store, ("140500", "trademarks", "2024-06")) is None
+
+
+def test_rolling_back_the_re_reporting_batch_first_leaves_the_earlier_value_then_its_own_rollback_restores(load, store):
+    load(A)
+    first = load(D)
+    second = load(E)
+    rollback_batch(store, second, by="管理员")  # E's own value goes; 2024-06 was D's and stays D's
+    assert value_of(store, JUNE) == (615.0, "upload", first)
+    assert value_of(store, ("140500", "trademarks", "2024-06")) is None
+    assert rollback_preview(store, first).sentences() == []  # a rolled-back confirmation keeps nothing
+    rollback_batch(store, first, by="管理员")
+    assert value_of(store, JUNE) == (612.0, "upload", 1)
+
+
+def test_a_value_confirmed_twice_stays_until_every_confirming_batch_is_rolled_back(load, store):
+    first = load(D)  # 2024-06 = 615, new
+    second = load(E)
+    third = load(F)
+    rollback_batch(store, first, by="x")
+    assert value_of(store, JUNE) == (615.0, "upload", third)  # the latest report holds it
+    rollback_batch(store, third, by="x")
+    assert value_of(store, JUNE) == (615.0, "upload", second)  # E reported it too
+    rollback_batch(store, second, by="x")
+    assert value_of(store, JUNE) is None  # D added the key: with D, E and F gone, so is the key
+
+
+def test_a_confirmation_changed_since_by_a_standing_batch_keeps_nothing(load, store):
+    load(A)
+    first = load(D)
+    load(E)  # confirms 615
+    changed = load(HEADER + "晋城,有效发明专利拥有量,2024-06,620\n")
+    with pytest.raises(HistoryError, match=f"之后又被批次 {changed} 修改"):
+        rollback_batch(store, first, by="x")
 
 
 def test_a_rollback_is_refused_twice_and_for_a_rollback_and_for_an_unknown_batch(load, store):

@@ -7,7 +7,11 @@ asserted here.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from test_access_pages import served  # noqa: F401  (the fixture: demo store copy, test accounts)
@@ -15,8 +19,10 @@ from test_access_pages import served  # noqa: F401  (the fixture: demo store cop
 from bench import hostile
 from etl.loader import SUGGESTED_UNKNOWN, plan_upload
 from etl.readers import ReadLimits, read_grid, sheet_names
-from monitor.errors import LimitError, LoadError, UnknownRegionError
+from etl.worker import WorkerLimits, worker_limits
+from monitor.errors import LimitError, LoadError, SettingError, UnknownRegionError
 from monitor.regions import MAX_NAME_CHARS
+from monitor.store import Store
 
 TODAY = date(2025, 6, 15)
 
@@ -193,3 +199,126 @@ def test_the_upload_page_refuses_a_hostile_workbook_in_chinese_without_a_traceba
     [error] = texts(app.error)
     assert error.startswith(f"无法导入：{name} ") and "请" in error
     assert store.data_version() == version
+
+
+# --------------------------------------------------------------------------- the parsing worker
+# Reading and checking a file runs in a forked child with a memory budget (RLIMIT_AS) and a wall
+# time (etl/worker.py); the limits below are set low on purpose, so that an ordinary large file
+# meets them. What the parse of each hostile file costs is printed by python -m bench.hostile.
+
+LARGE = ("地区,指标,期间,数值\n" + "晋城市,有效发明专利拥有量,2024-06,612\n" * 190_000).encode()  # 9.5 MB
+MEMORY_REFUSAL = ("大.csv 的读取和检查需要超过 10 MB 内存，已停止；请按月份或地区拆分成几个文件，分别导入"
+                  "（管理员可用环境变量 IPMON_PARSE_MEMORY_MB 调整上限）")
+
+
+def test_a_parse_that_needs_more_memory_than_the_worker_may_use_is_refused_saying_how_to_split(store, config,
+                                                                                               regions):
+    with pytest.raises(LimitError) as caught:
+        plan_upload(store, config, regions, LARGE, "大.csv", today=TODAY, worker=WorkerLimits(memory_mb=10))
+    assert caught.value.limit == "memory" and str(caught.value) == MEMORY_REFUSAL
+    assert store.data_version() == 0 and store.observation_count() == 0
+    # the limit, not the file, refused it: within the default budget the same file is planned
+    plan = plan_upload(store, config, regions, LARGE, "大.csv", today=TODAY)
+    assert plan.ok and len(plan.rows) == 1 and plan.parse_stats.peak_kb > 0
+
+
+def test_a_parse_that_takes_longer_than_the_worker_may_is_stopped_saying_how_to_split(store, config, regions):
+    with pytest.raises(LimitError) as caught:
+        plan_upload(store, config, regions, LARGE, "大.csv", today=TODAY, worker=WorkerLimits(seconds=0.05))
+    assert caught.value.limit == "seconds"
+    assert str(caught.value).startswith("大.csv 的读取和检查超过 0.05 秒的上限，已停止；请按月份或地区拆分成几个文件，分别导入")
+    assert store.data_version() == 0
+
+
+def test_the_reader_s_own_refusals_come_back_from_the_worker_unchanged(store, config, regions):
+    name, data = hostile.wide_csv()
+    with pytest.raises(LimitError) as caught:
+        plan_upload(store, config, regions, data, name, today=TODAY)
+    in_process = refusal(data, name)  # read here, without the worker
+    assert (caught.value.limit, str(caught.value)) == (in_process.limit, str(in_process)) == (
+        "columns", "wide.csv 第 2 行有超过 10,000 列，超过 1,000 列的上限；请删去多余的列，或按指标拆成几个文件，分别导入")
+
+
+def test_the_worker_limits_are_settings(monkeypatch):
+    monkeypatch.setenv("IPMON_PARSE_MEMORY_MB", "300")
+    monkeypatch.setenv("IPMON_PARSE_SECONDS", "20")
+    assert worker_limits() == WorkerLimits(memory_mb=300, seconds=20)
+    monkeypatch.setenv("IPMON_PARSE_SECONDS", "zero")
+    with pytest.raises(SettingError, match="环境变量 IPMON_PARSE_SECONDS=「zero」无效"):
+        worker_limits()
+
+
+def test_the_cli_refuses_a_file_beyond_the_workers_memory_in_chinese(tmp_path):
+    path = tmp_path / "大.csv"
+    path.write_bytes(LARGE)
+    done = cli("--db", str(tmp_path / "x.duckdb"), "load", str(path), "--commit", env={"IPMON_PARSE_MEMORY_MB": "10"})
+    assert done.returncode == 1
+    assert done.stderr == f"无法导入：{MEMORY_REFUSAL}\n"
+    assert Store(tmp_path / "x.duckdb").observation_count() == 0
+
+
+def test_the_upload_page_refuses_a_file_beyond_the_workers_memory_in_chinese(served, monkeypatch):  # noqa: F811
+    from test_pages import log_in, on_page, shown, texts
+
+    from pages._markdown import plain
+
+    app, store, _ = served
+    version = store.data_version()
+    monkeypatch.setenv("IPMON_PARSE_MEMORY_MB", "10")
+    log_in(app, "clerk")
+    on_page(app, "upload")
+    app.file_uploader[0].upload("大.csv", LARGE, "text/csv")
+    shown(app.run())
+    assert texts(app.error) == [f"无法导入：{plain(MEMORY_REFUSAL)}"]  # as markdown renders it: the text itself
+    assert store.data_version() == version
+
+
+# --------------------------------------------------------------------------- while others work
+
+
+def test_the_hostile_files_are_refused_through_the_cli_while_another_session_reads_the_store(copy_demo_store,
+                                                                                            tmp_path):
+    """A second process evaluates the demo store again and again while every hostile file is
+    refused through the CLI: each refusal is in Chinese and writes nothing, and every evaluation
+    the other session made succeeded with the same answer."""
+    db = copy_demo_store("hostile_while_reading")
+    before = Store(db).data_version()
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(db)], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert reader.stdout.readline().strip() == "reading"
+        for case in ("xfd_cell", "huge_shared_string", "huge_cell_csv", "wide_csv", "malformed_xml"):
+            name, data = hostile.CASES[case]()
+            (tmp_path / name).write_bytes(data)
+            done = cli("--db", str(db), "load", str(tmp_path / name), "--commit")
+            assert done.returncode == 1, (case, done.stdout, done.stderr)
+            assert done.stderr.startswith(f"无法导入：{name}") and "请" in done.stderr, (case, done.stderr)
+            assert "Traceback" not in done.stderr
+    finally:
+        reader.stdin.close() if reader.stdin else None
+        reader.terminate()
+        out, err = reader.communicate(timeout=60)
+    answers = [line for line in out.splitlines() if line.startswith("exit ")]
+    assert len(answers) >= 3, err  # the other session kept working throughout
+    assert set(answers) == {answers[0]} and answers[0] in {"exit 0", "exit 3"}, (answers, err)
+    assert Store(db).data_version() == before
+
+
+ROOT = Path(__file__).parent.parent
+READER = """
+import contextlib, io, sys
+from etl.cli import main
+
+print("reading", flush=True)
+while True:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["--db", sys.argv[1], "evaluate", "--target-set", "jincheng_2025", "--as-of", "2026-10"])
+    assert "晋城市" in out.getvalue(), out.getvalue()
+    print(f"exit {code}", flush=True)
+"""
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})

@@ -538,6 +538,13 @@ def test_a_year_out_of_range_is_said_to_be_the_year(plan_of):
     assert error.message == "第 2 行「期间」列：「1899-05」不是有效月份（年份应在 1900–2200 之间）"
 
 
+def test_a_year_of_five_digits_is_an_error_not_the_month_inside(plan_of):
+    plan = plan_of(HEADER + "晋城,有效发明专利拥有量,12000-01,612\n")
+    [error] = plan.errors
+    assert error.message.startswith("第 2 行「期间」列：「12000-01」不是可识别的期间；期间请写作 2024-06（月份）")
+    assert plan.rows.empty  # not 2000-01, the month inside it
+
+
 def test_a_sign_before_the_year_is_an_error_not_the_month_inside(plan_of):
     plan = plan_of(HEADER + "晋城,有效发明专利拥有量,-2024-06,612\n")
     [error] = plan.errors

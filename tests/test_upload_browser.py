@@ -54,7 +54,7 @@ def log_in(page: Page, username: str, password: str = TEST_PASSWORD) -> None:
 
 def open_deep_link(page: Page, url: str, path: str, title: str) -> None:
     """The first visit of this fresh server is a deep link: Streamlit would fall back to listing
-    pages/ by file name unless the app leaves that mode (pages/_shared.py)."""
+    pages/ by file name unless the app leaves that mode (pages/_auth.py)."""
     page.goto(f"{url}/{path}")
     expect(page.locator(f"{MAIN} h1")).to_have_text(title, timeout=RENDER_TIMEOUT_MS)
     expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)

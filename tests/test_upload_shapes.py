@@ -233,7 +233,8 @@ def test_a_national_total_that_differs_from_the_31_provinces_is_a_warning_naming
             "（相差 50,000）") in out + err
     assert state(empty_store) == before  # nothing written without --accept-warnings
 
-    code, out, err = run("--db", str(empty_store), "load", str(path), "--commit", "--accept-warnings")
+    code, out, err = run("--db", str(empty_store), "load", str(path), "--commit", "--accept-warnings",
+                         "--reason", "全国数据以国家知识产权局公布数为准")
     assert code == 0, err
     assert stored(empty_store, MONTH, ("100000",))[("100000", "invention_patents", MONTH)][0] == national + 50_000
 

@@ -1,0 +1,145 @@
+"""Reading and checking an uploaded file in a child process with resource limits.
+
+The reader's own limits (etl/readers.py ReadLimits) stop every hostile file found so far within
+seconds. This is the backstop for the ones not found yet: the whole parse (reading the file,
+shaping it, resolving and checking every row) runs in a forked child whose address space may grow
+by at most ``memory_mb`` (RLIMIT_AS over what it starts with) and which is killed after
+``seconds``. A file beyond either is refused (LimitError ``memory`` or ``seconds``) with a
+message that says how to split it; the server, and every other session, keep their memory and
+their time. The child is forked, so it starts with the config and registries already in memory
+and costs milliseconds, not an import.
+
+| variable | default | meaning |
+|---|---|---|
+| ``IPMON_PARSE_MEMORY_MB`` | ``768`` | memory the parse of one file may add (MB) |
+| ``IPMON_PARSE_SECONDS`` | ``60`` | wall time the parse of one file may take (seconds) |
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import LimitError, LoadError, MonitorError, SettingError
+
+DEFAULT_MEMORY_MB = 768
+DEFAULT_SECONDS = 60.0
+SPLIT = "请按月份或地区拆分成几个文件，分别导入"
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    memory_mb: float = DEFAULT_MEMORY_MB
+    seconds: float = DEFAULT_SECONDS
+
+
+def worker_limits() -> WorkerLimits:
+    """The limits from IPMON_PARSE_MEMORY_MB and IPMON_PARSE_SECONDS (positive numbers) or the defaults."""
+    values = {}
+    for name, key, default in (("IPMON_PARSE_MEMORY_MB", "memory_mb", DEFAULT_MEMORY_MB),
+                               ("IPMON_PARSE_SECONDS", "seconds", DEFAULT_SECONDS)):
+        text = os.environ.get(name, "").strip()
+        try:
+            values[key] = float(text) if text else default
+        except ValueError:
+            values[key] = -1.0
+        if values[key] <= 0:
+            raise SettingError(f"环境变量 {name}=「{text}」无效：应为正数")
+    return WorkerLimits(**values)
+
+
+@dataclass(frozen=True)
+class WorkerStats:
+    """What the parse cost: wall time, and the child's resident memory at the start and at its peak."""
+
+    seconds: float
+    start_kb: int
+    peak_kb: int
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _picklable(error: MonitorError) -> MonitorError:
+    """The error as it will arrive in the parent: itself, or its message as a LoadError when its
+    class cannot be rebuilt from a pickle (a constructor with other arguments than the message)."""
+    try:
+        again = pickle.loads(pickle.dumps(error))
+        if str(again) == str(error):
+            return error
+    except Exception:  # noqa: S110  (any failure to rebuild: fall back to the message)
+        pass
+    return LoadError(str(error))
+
+
+def _child(conn, fn: Callable, args: tuple, kwargs: dict, limits: WorkerLimits) -> None:
+    start_kb = _status_kb("VmRSS")
+    try:
+        # the budget is over what the child has at the fork (the server's whole address space)
+        budget = _status_kb("VmSize") * 1024 + int(limits.memory_mb * 1024 * 1024)
+        resource.setrlimit(resource.RLIMIT_AS, (budget, resource.getrlimit(resource.RLIMIT_AS)[1]))
+        outcome = ("ok", fn(*args, **kwargs))
+    except MemoryError:
+        outcome = ("memory", None)
+    except MonitorError as e:
+        outcome = ("error", _picklable(e))
+    except Exception as e:  # reported to the parent as it is, for the server log
+        outcome = ("crash", f"{type(e).__name__}: {e}"[:2000])
+    try:
+        conn.send((*outcome, start_kb, _status_kb("VmHWM")))
+    except MemoryError:
+        conn.send(("memory", None, start_kb, _status_kb("VmHWM")))
+    finally:
+        conn.close()
+
+
+def run_bounded(fn: Callable[..., Any], /, *args, file_name: str, limits: WorkerLimits | None = None,
+                **kwargs) -> tuple[Any, WorkerStats]:
+    """``fn(*args, **kwargs)`` in a forked child within ``limits`` (default ``worker_limits()``):
+    its result and what it cost. A MonitorError raised in the child is raised here; beyond a limit,
+    LimitError("memory" or "seconds") naming ``file_name``."""
+    limits = limits or worker_limits()
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    started = time.perf_counter()
+    child = context.Process(target=_child, args=(sender, fn, args, kwargs, limits), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(limits.seconds):
+            error = LimitError("seconds", f"{file_name} 的读取和检查超过 {limits.seconds:g} 秒的上限，已停止；{SPLIT}"
+                                          "（Excel 文件可另存为 CSV，读取快得多；管理员可用环境变量 IPMON_PARSE_SECONDS 调整上限）")
+            error.worker_stats = WorkerStats(time.perf_counter() - started, 0, 0)
+            raise error
+        try:
+            kind, payload, start_kb, peak_kb = receiver.recv()
+        except EOFError:  # the child died without a word: killed by the kernel, out of memory
+            kind, payload, start_kb, peak_kb = "memory", None, 0, 0
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    stats = WorkerStats(time.perf_counter() - started, start_kb, peak_kb)
+    if kind == "ok":
+        return payload, stats
+    if kind == "memory":
+        error = LimitError("memory", f"{file_name} 的读取和检查需要超过 {limits.memory_mb:g} MB 内存，已停止；{SPLIT}"
+                                     "（管理员可用环境变量 IPMON_PARSE_MEMORY_MB 调整上限）")
+    elif kind == "error":
+        error = payload
+    else:
+        raise RuntimeError(f"parsing {file_name} failed in the worker: {payload}")
+    error.worker_stats = stats  # what the refusal cost (bench/hostile.py prints it)
+    raise error
