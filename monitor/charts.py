@@ -19,6 +19,7 @@ from monitor.periods import format_month_cn
 FONT_FAMILY = "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"
 ORIGIN_STYLE = {
     "published": {"name": "公布值", "color": "#1f4e9c", "symbol": "diamond", "size": 10},
+    "estimated": {"name": "推算（由公布的每万人口值）", "color": "#7b5ea7", "symbol": "diamond-open", "size": 9},
     "demo": {"name": "示例数据", "color": "#9aa7b8", "symbol": "circle", "size": 5},
     "upload": {"name": "报送值", "color": "#2a7f62", "symbol": "circle", "size": 6},
 }
