@@ -204,14 +204,21 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
     value (or status 无数据) are drawn grey and named 无数据 — never coloured as zero. Drawn with
     plotly's tile-free "white-bg" map style, so it needs no network.
     """
+    from monitor.geo import WITHOUT_STATISTICS
+
     drawn = set(shapes.codes)
     data = frame[frame["region_code"].isin(drawn)].copy()
     # Regions with geometry but no row at all still appear, as 无数据.
     absent = [c for c in shapes.codes if c not in set(data["region_code"])]
     if absent:
         names = {f["id"]: f["properties"]["name"] for f in shapes.geojson["features"]}
+        from monitor.geo import WITHOUT_STATISTICS_REASON
+
         data = pd.concat([data, pd.DataFrame({"region_code": absent, "region_name": [names[c] for c in absent],
-                                              "status": Status.NO_DATA.value})], ignore_index=True)
+                                              "status": Status.NO_DATA.value,
+                                              "explanation": [WITHOUT_STATISTICS_REASON if c in WITHOUT_STATISTICS
+                                                              else None for c in absent]})],
+                         ignore_index=True)
     no_value = data["value"].isna() if color_by == "value" else data["status"].isin([None, Status.NO_DATA.value])
     data["shown_value"] = [_hover_value(v, unit) for v in data["value"]]
     data["shown_target"] = [_hover_value(t, unit) if t is not None and t == t else "—" for t in data["target"]]
