@@ -125,8 +125,17 @@ def comparison_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str,
     fig = go.Figure(go.Bar(
         x=data["value"], y=data["region_name"], orientation="h", marker={"color": colors}, name="当前值",
         text=[f"{v:,.2f}".rstrip("0").rstrip(".") for v in data["value"]], textposition="outside",
-        hovertemplate="%{y}<br>%{x:,.2f}" + unit + "<extra></extra>",
+        hovertemplate="%{y}<br>%{x:,.2f}" + unit + "<extra></extra>", showlegend=False,
     ))
+    # the legend names every bar colour: one entry per status present (a bar without a target: 无目标)
+    present = [s for s in data.get("status", pd.Series(dtype=object)).dropna().unique() if s]
+    for status in Status:
+        if status.value in present:
+            fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=f"当前值：{status.value}",
+                                 marker={"color": STATUS_COLORS[status]}, hoverinfo="skip"))
+    if data.get("status", pd.Series([None] * len(data))).isna().any() or "status" not in data:
+        fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name="当前值（无目标）", marker={"color": "#3b6fb6"},
+                             hoverinfo="skip"))
     if "target" in data and data["target"].notna().any():
         fig.add_trace(go.Scatter(x=data["target"], y=data["region_name"], mode="markers", name="目标",
                                  marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": "#c0392b"}}))
@@ -141,13 +150,22 @@ def comparison_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str,
 
 
 def gap_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str, has_demo: bool) -> go.Figure:
-    """Gap to target per region (positive = short of target), as bars."""
-    data = frame.dropna(subset=["gap"]).sort_values("gap", ascending=False)
-    colors = ["#c0392b" if g > 0 else "#2e8b57" for g in data["gap"]]
-    fig = go.Figure(go.Bar(x=data["region_name"], y=data["gap"], marker={"color": colors}, name="差距",
-                           hovertemplate="%{x}<br>差距 %{y:,.2f}" + unit + "<extra></extra>"))
-    fig.update_yaxes(title_text=f"距目标差距（{unit}，正数为未达）")
-    return _layout(fig, title, f"单位：{unit}　数据截至{format_month_cn(as_of)}", source_line(has_demo))
+    """Gap to target per region, one horizontal bar per region (readable for one region or 31):
+    red where the region is short of its target, green where it is beyond it; both in the legend."""
+    data = frame.dropna(subset=["gap"]).sort_values("gap", ascending=True)
+    fig = go.Figure()
+    for short, name, color in ((True, "未达目标：还差", "#c0392b"), (False, "已达目标：超出", "#2e8b57")):
+        part = data[(data["gap"] > 0) == short]
+        if part.empty:
+            continue
+        fig.add_trace(go.Bar(
+            x=part["gap"].abs(), y=part["region_name"], orientation="h", name=name, marker={"color": color},
+            text=[_hover_value(abs(g), unit) for g in part["gap"]], textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}<br>" + name + " %{x:,.2f}" + unit + "<extra></extra>"))
+    fig.update_layout(barmode="overlay", bargap=0.35)
+    fig.update_xaxes(title_text=f"距目标差距（{unit}）", rangemode="tozero")
+    height = max(300, 30 * len(data) + 230)
+    return _layout(fig, title, f"单位：{unit}　数据截至{format_month_cn(as_of)}", source_line(has_demo), height=height)
 
 
 def status_figure(counts: dict[str, int], *, title: str, as_of: str) -> go.Figure:

@@ -89,8 +89,12 @@ def texts(elements) -> list[str]:
 
 
 def status_counts(at: AppTest) -> dict[str, int]:
-    """The row of metrics above the cards: how many targets have each status."""
-    return {m.label: int(m.value) for m in at.metric if m.label in STATUSES}
+    """The summary above the cards: how many targets have each status and tasks each task status
+    (the pills 「已达成 3」, 「未报告 18」)."""
+    import re
+
+    summary = next(m.value for m in at.markdown if m.value.startswith("**目标 ") or m.value.startswith("**任务 "))
+    return {label: int(n) for label, n in re.findall(r">(\S+) (\d+)</span>", summary)}
 
 
 def new_app() -> AppTest:
