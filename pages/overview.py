@@ -58,7 +58,7 @@ if tasks:
         task_badge(label, f"{label} {n}") for label, n in tasks.items()))
 st.markdown("<br>".join(summary), unsafe_allow_html=True)
 briefing_download(view_context(version), set_id, region, as_of)
-with st.expander("状态分布图与下载", icon=":material/bar_chart:"):
+with st.expander("状态分布图与下载"):
     table_downloads(target_table(frame), f"目标评估_{ctx.regions[region].name}_{set_id}_{as_of}",
                     key="overview_targets", what="目标表 ")
     if sum(counts.values()):
