@@ -59,6 +59,8 @@ def _figures(ctx, n: int):
     tset = ctx.config.target_set("jincheng_2025")
     figures = []
     for target in tset.targets:
+        if not hasattr(target, "indicator"):  # a task (MilestoneTarget) draws no chart
+            continue
         ind = ctx.config.indicator(target.indicator)
         figures.append(indicator_detail(ctx, target.indicator, "140500", "2025-12", set_id=tset.id,
                                         target_id=target.id).figure)

@@ -19,6 +19,7 @@ from monitor.periods import format_month_cn
 FONT_FAMILY = "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"
 ORIGIN_STYLE = {
     "published": {"name": "公布值", "color": "#1f4e9c", "symbol": "diamond", "size": 10},
+    "estimated": {"name": "推算（由公布的每万人口值）", "color": "#7b5ea7", "symbol": "diamond-open", "size": 9},
     "demo": {"name": "示例数据", "color": "#9aa7b8", "symbol": "circle", "size": 5},
     "upload": {"name": "报送值", "color": "#2a7f62", "symbol": "circle", "size": 6},
 }
@@ -124,8 +125,17 @@ def comparison_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str,
     fig = go.Figure(go.Bar(
         x=data["value"], y=data["region_name"], orientation="h", marker={"color": colors}, name="当前值",
         text=[f"{v:,.2f}".rstrip("0").rstrip(".") for v in data["value"]], textposition="outside",
-        hovertemplate="%{y}<br>%{x:,.2f}" + unit + "<extra></extra>",
+        hovertemplate="%{y}<br>%{x:,.2f}" + unit + "<extra></extra>", showlegend=False,
     ))
+    # the legend names every bar colour: one entry per status present (a bar without a target: 无目标)
+    present = [s for s in data.get("status", pd.Series(dtype=object)).dropna().unique() if s]
+    for status in Status:
+        if status.value in present:
+            fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name=f"当前值：{status.value}",
+                                 marker={"color": STATUS_COLORS[status]}, hoverinfo="skip"))
+    if data.get("status", pd.Series([None] * len(data))).isna().any() or "status" not in data:
+        fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", name="当前值（无目标）", marker={"color": "#3b6fb6"},
+                             hoverinfo="skip"))
     if "target" in data and data["target"].notna().any():
         fig.add_trace(go.Scatter(x=data["target"], y=data["region_name"], mode="markers", name="目标",
                                  marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": "#c0392b"}}))
@@ -140,13 +150,22 @@ def comparison_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str,
 
 
 def gap_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str, has_demo: bool) -> go.Figure:
-    """Gap to target per region (positive = short of target), as bars."""
-    data = frame.dropna(subset=["gap"]).sort_values("gap", ascending=False)
-    colors = ["#c0392b" if g > 0 else "#2e8b57" for g in data["gap"]]
-    fig = go.Figure(go.Bar(x=data["region_name"], y=data["gap"], marker={"color": colors}, name="差距",
-                           hovertemplate="%{x}<br>差距 %{y:,.2f}" + unit + "<extra></extra>"))
-    fig.update_yaxes(title_text=f"距目标差距（{unit}，正数为未达）")
-    return _layout(fig, title, f"单位：{unit}　数据截至{format_month_cn(as_of)}", source_line(has_demo))
+    """Gap to target per region, one horizontal bar per region (readable for one region or 31):
+    red where the region is short of its target, green where it is beyond it; both in the legend."""
+    data = frame.dropna(subset=["gap"]).sort_values("gap", ascending=True)
+    fig = go.Figure()
+    for short, name, color in ((True, "未达目标：还差", "#c0392b"), (False, "已达目标：超出", "#2e8b57")):
+        part = data[(data["gap"] > 0) == short]
+        if part.empty:
+            continue
+        fig.add_trace(go.Bar(
+            x=part["gap"].abs(), y=part["region_name"], orientation="h", name=name, marker={"color": color},
+            text=[_hover_value(abs(g), unit) for g in part["gap"]], textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}<br>" + name + " %{x:,.2f}" + unit + "<extra></extra>"))
+    fig.update_layout(barmode="overlay", bargap=0.35)
+    fig.update_xaxes(title_text=f"距目标差距（{unit}）", rangemode="tozero")
+    height = max(300, 30 * len(data) + 230)
+    return _layout(fig, title, f"单位：{unit}　数据截至{format_month_cn(as_of)}", source_line(has_demo), height=height)
 
 
 def status_figure(counts: dict[str, int], *, title: str, as_of: str) -> go.Figure:
@@ -203,14 +222,21 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
     value (or status 无数据) are drawn grey and named 无数据 — never coloured as zero. Drawn with
     plotly's tile-free "white-bg" map style, so it needs no network.
     """
+    from monitor.geo import WITHOUT_STATISTICS
+
     drawn = set(shapes.codes)
     data = frame[frame["region_code"].isin(drawn)].copy()
     # Regions with geometry but no row at all still appear, as 无数据.
     absent = [c for c in shapes.codes if c not in set(data["region_code"])]
     if absent:
         names = {f["id"]: f["properties"]["name"] for f in shapes.geojson["features"]}
+        from monitor.geo import WITHOUT_STATISTICS_REASON
+
         data = pd.concat([data, pd.DataFrame({"region_code": absent, "region_name": [names[c] for c in absent],
-                                              "status": Status.NO_DATA.value})], ignore_index=True)
+                                              "status": Status.NO_DATA.value,
+                                              "explanation": [WITHOUT_STATISTICS_REASON if c in WITHOUT_STATISTICS
+                                                              else None for c in absent]})],
+                         ignore_index=True)
     no_value = data["value"].isna() if color_by == "value" else data["status"].isin([None, Status.NO_DATA.value])
     data["shown_value"] = [_hover_value(v, unit) for v in data["value"]]
     data["shown_target"] = [_hover_value(t, unit) if t is not None and t == t else "—" for t in data["target"]]

@@ -14,8 +14,14 @@ from monitor.evaluation.applied import NO_POPULATION
 from monitor.evaluation.panels import panel_from_values
 from monitor.evaluation.sets import evaluate_regions
 from monitor.evaluation.words import measure_label
+from monitor.geo import map_children
 from monitor.periods import format_month_cn
 from monitor.series import indicator_values, year_to_date_values
+
+
+def children_word(ctx, province: str) -> str:
+    """「各省」 below 全国, 「各市」 below a province."""
+    return "各省" if ctx.regions[province].level == "country" else "各市"
 
 
 def province_of(ctx, region: str) -> str:
@@ -32,7 +38,10 @@ def compare_regions(ctx, indicator_id: str, province: str, as_of: str, set_id: s
     province's target for the indicator scaled by population, else shown without a target."""
     config = ctx.config
     ind = config.indicator(indicator_id)
-    cities = [r for r in ctx.regions.cities_of(province) if not r.is_grouping]
+    if ctx.regions[province].level == "country":  # 全国: the 31 provinces, as every national view
+        cities = [ctx.regions[c] for c in map_children(ctx.regions, province)]
+    else:
+        cities = [r for r in ctx.regions.cities_of(province) if not r.is_grouping]
     codes = [r.code for r in cities]
     values = indicator_values(ctx.store, config, ind.id, codes, ctx.population, until=as_of)
     ytd = year_to_date_values(ctx.store, config, ind.id, codes, until=as_of)
@@ -127,6 +136,6 @@ def ranking_figure(ctx, frame: pd.DataFrame, province: str, indicator_id: str, a
     periods = set(frame["period"].dropna())
     if len(periods) == 1 and (month := periods.pop()) != as_of:  # e.g. every city at a passed deadline
         said.append(format_month_cn(month))
-    title = f"{ctx.regions[province].name}各市{ind.name}排名" + (f"（{'，'.join(said)}）" if said else "")
+    title = f"{ctx.regions[province].name}{children_word(ctx, province)}{ind.name}排名" + (f"（{'，'.join(said)}）" if said else "")
     return comparison_figure(frame.dropna(subset=["value"]), title=title, unit=ind.unit, as_of=as_of,
                              has_demo=bool(frame["has_demo"].any()))

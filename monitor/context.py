@@ -44,14 +44,15 @@ def open_context(config_path: Path | str | None = None, store_path: Path | str |
 
 def load_demo_data(ctx: Context, *, end: str | None = None, today: date | None = None,
                    audit: AuditEntry | None = None) -> int:
-    """Generate the demo observations and load them as two batches (published, demo).
+    """Generate the demo observations and load them as two batches: published (with the counts
+    estimated from a published ratio, origin ``estimated``) and demo.
     Returns the number of rows written. ``audit``: each batch's audit record (monitor/outbox.py)."""
     from etl.loader import LoadPlan, commit_plan, diff_against_store, file_digest
 
     frame = generate_demo(ctx.config, ctx.regions, ctx.population, end or last_full_month(today))
     written = 0
-    for origin in ("published", "demo"):
-        part = frame[frame["origin"] == origin].copy()
+    for origin, kept in (("published", ("published", "estimated")), ("demo", ("demo",))):
+        part = frame[frame["origin"].isin(kept)].copy()
         part["line"] = range(1, len(part) + 1)
         digest = file_digest(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
         plan = LoadPlan(f"示例数据生成器（{origin}）", digest, part, [])

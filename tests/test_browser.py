@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from monitor.evaluation import Status
+from monitor.milestones import TaskStatus
 
 ROOT = Path(__file__).parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -115,7 +116,9 @@ def test_overview_shows_the_jincheng_title_and_seven_target_cards(page: Page, da
     headings = page.locator(f"{MAIN} p:has(> strong + span)")  # 「**指标**　<span>状态</span>」 per card
     expect(headings).to_have_count(7 + 18)  # the seven targets, then the plan's 18 tasks
     assert [h.locator("strong").inner_text() for h in headings.all()][:7] == JINCHENG_INDICATORS
-    assert {h.locator("span").inner_text() for h in headings.all()} <= {s.value for s in Status}
+    # targets in the target vocabulary, tasks in the task vocabulary (已完成, 逾期, 未报告 …)
+    words = [h.locator("span").inner_text() for h in headings.all()]
+    assert set(words[:7]) <= {s.value for s in Status} and set(words[7:]) <= {t.value for t in TaskStatus}
     expect(page.locator(MAIN).get_by_text("原文：「", exact=False)).to_have_count(7 + 18)  # the clause of each card
     expect(page.locator(MAIN).get_by_text("示例数据", exact=True)).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)

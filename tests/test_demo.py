@@ -73,9 +73,9 @@ def test_another_seed_changes_the_invented_values_but_not_the_published_ones(sho
     both = short_demo.merge(other, on=key, suffixes=("", "_other"), validate="one_to_one")
     assert len(both) == len(short_demo) == len(other)
 
-    published = both[both["origin"] == "published"]
+    published = both[both["origin"].isin(["published", "estimated"])]
     assert len(published) >= 10
-    assert (published["origin_other"] == "published").all()
+    assert (published["origin_other"] == published["origin"]).all()
     assert (published["value"] == published["value_other"]).all()
 
     invented = both[both["origin"] == "demo"]
@@ -85,10 +85,37 @@ def test_another_seed_changes_the_invented_values_but_not_the_published_ones(sho
 # --------------------------------------------------------------------------- coverage
 
 
-def test_the_demo_covers_china_both_provinces_their_cities_and_yangling(demo, regions):
+def test_the_demo_covers_china_every_province_the_cities_of_two_and_yangling(demo, regions):
     shanxi, shaanxi = children(regions, SHANXI), children(regions, SHAANXI)
-    assert len(shanxi) == 11 and len(shaanxi) == 10 + 1  # 10 cities and 杨凌
-    assert set(demo["region_code"]) == {CHINA, SHANXI, SHAANXI, *shanxi, *shaanxi}
+    provinces = [r.code for r in regions.children(CHINA) if r.level == "province"]
+    assert len(shanxi) == 11 and len(shaanxi) == 10 + 1 and len(provinces) == 31  # 10 cities and 杨凌
+    assert set(demo["region_code"]) == {CHINA, *provinces, *shanxi, *shaanxi}
+
+
+def test_every_province_has_every_indicator_of_the_national_set_to_the_end_month(demo, config, regions):
+    national = config.target_set("national_14th_plan")
+    stored = [config.indicator(t.indicator) for t in national.targets]
+    parts = {p for ind in stored for p in (ind.formula.parts if ind.formula else [ind.id])} - {"population"}
+    assert parts == {"high_value_patents", "patent_intensive_share", "copyright_industry_share", "ip_royalty_trade"}
+    provinces = {r.code for r in regions.children(CHINA) if r.level == "province"}
+    at_end = demo[demo["month"] == "2025-12"]
+    for indicator in parts:
+        assert set(at_end[at_end["indicator_id"] == indicator]["region_code"]) >= provinces, indicator
+
+
+def test_china_is_the_exact_sum_of_its_provinces_for_the_national_additive_indicators(demo, config, regions):
+    provinces = [r.code for r in regions.children(CHINA) if r.level == "province"]
+    for indicator in ("invention_patents", "high_value_patents", "ip_royalty_trade"):
+        total = one(demo, CHINA, indicator)
+        parts = demo[demo["region_code"].isin(provinces) & (demo["indicator_id"] == indicator)]
+        summed = parts.groupby("month")["value"].sum()
+        assert parts["region_code"].nunique() == 31
+        assert np.allclose(summed.loc[total.index].to_numpy(), total.to_numpy(), rtol=0, atol=0.11), indicator
+
+
+def test_the_other_provinces_are_invented_and_say_so(demo):
+    others = demo[demo["region_code"].isin(["110000", "440000", "540000"])]
+    assert not others.empty and (others["origin"] == "demo").all()
 
 
 def test_every_series_runs_from_2019_01_to_the_end_month(demo, config):
@@ -153,6 +180,20 @@ def test_a_published_per_10k_figure_is_met_through_its_count(demo, config, popul
         # count = ratio × population ÷ 10,000, rounded to a whole patent
         assert abs(count - fig.value * people / formula.scale) <= 0.5, fig
         assert round(count / people * formula.scale, 2) == pytest.approx(fig.value, abs=0.005)
+        # the count is an estimate from a published figure (推算), not a published figure itself
+        row = demo[(demo["region_code"] == fig.region_code) & (demo["indicator_id"] == formula.numerator)
+                   & (demo["month"] == fig.month)].iloc[0]
+        assert row["origin"] == "estimated" and row["source_url"] == fig.source_url
+        assert "推算" in row["note"] and "不是公布值" in row["note"]
+
+
+def test_the_ratio_computed_from_an_estimated_count_is_the_published_ratio(demo, config, population):
+    from monitor.series import compute_indicator
+
+    obs = demo[(demo["region_code"] == CHINA) & (demo["indicator_id"] == "high_value_patents")]
+    ratio = compute_indicator(obs, config, "high_value_patents_per_10k", population).set_index("month")
+    assert ratio.loc["2024-12", "origin"] == "published" and ratio.loc["2024-12", "value"] == pytest.approx(14, abs=0.005)
+    assert ratio.loc["2024-11", "origin"] == "demo"
 
 
 # --------------------------------------------------------------------------- what the invented part keeps
@@ -208,8 +249,8 @@ def test_jincheng_passes_through_every_designed_point(demo, config):
 
 def assert_consistent(frame: pd.DataFrame, end: str, config, regions) -> None:
     assert (frame["month"].min(), frame["month"].max()) == (DEMO_START, end)
-    assert set(frame["region_code"]) == {CHINA, SHANXI, SHAANXI, *children(regions, SHANXI),
-                                          *children(regions, SHAANXI)}
+    provinces = {r.code for r in regions.children(CHINA) if r.level == "province"}
+    assert set(frame["region_code"]) == {CHINA, *provinces, *children(regions, SHANXI), *children(regions, SHAANXI)}
     assert (frame["value"] >= 0).all()
     wrong, _ = sum_mismatches(frame, config, regions)
     assert wrong == []
@@ -243,8 +284,9 @@ def test_loading_the_demo_keeps_published_and_demo_origins_in_two_batches(store,
     assert written == len(demo) == store.observation_count()
     batches = store.query("SELECT origin, loaded_by, rows_total, rows_inserted FROM load_batches ORDER BY id")
     per_origin = demo["origin"].value_counts()
+    published = per_origin["published"] + per_origin["estimated"]  # one batch: both rest on a source
     assert batches.values.tolist() == [
-        ["published", "demo-generator", per_origin["published"], per_origin["published"]],
+        ["published", "demo-generator", published, published],
         ["demo", "demo-generator", per_origin["demo"], per_origin["demo"]],
     ]
     stored = store.query("SELECT region_code, indicator_id, month, value, origin, source_url FROM observations")

@@ -95,6 +95,13 @@ def test_the_map_of_china_shows_its_31_provinces_and_set_up_prepares_the_maps_th
     assert geo.map_parents(config, regions) == ["100000", "140000", "140500", "610000"]
 
 
+def test_the_map_of_china_draws_taiwan_hong_kong_and_macao_as_part_of_china(regions):
+    shapes = geo.build_region_shapes(regions, "100000")
+    names = {f["id"]: f["properties"]["name"] for f in shapes.geojson["features"]}
+    assert {names[c] for c in ("710000", "810000", "820000")} == {"台湾省", "香港特别行政区", "澳门特别行政区"}
+    assert len(names) == 31 + 3 and not shapes.missing
+
+
 def test_the_maritime_boundary_of_china_is_read_from_the_package():
     from monitor.geo import SOUTH_CHINA_SEA_BOUNDS, maritime_boundary
 

@@ -55,7 +55,7 @@ def test_yangling_zone_borrows_the_census_of_yangling_district(population):
 
 
 def test_a_region_without_figures_has_no_population(population):
-    assert population.lookup("110000", "2024-06") is None
+    assert population.lookup("320100", "2024-06") is None  # 南京市: only provinces outside Shanxi and Shaanxi
     assert population.lookup("610581", "2024-06") is None  # 韩城市: not found, see data/reference/README.md
 
 
@@ -187,3 +187,13 @@ def test_the_caption_says_which_months_took_a_later_census_year():
         "人口取 2020、2021 年常住人口（各月取当年或之前最近一年；2019年12月及以前没有当年或更早的人口数据，取最近的2020年）")
     later = values[values["month"] >= "2020-01"]
     assert population_caption(later) == "人口取 2020、2021 年常住人口（各月取当年或之前最近一年）"
+
+
+def test_every_province_has_its_census_population_and_the_31_sum_to_the_bulletins_total(population, regions):
+    provinces = [r.code for r in regions.children("100000") if r.level == "province"]
+    assert len(provinces) == 31
+    census = [population.lookup(code, "2020-12") for code in provinces]
+    assert all(f is not None and f.year == 2020 and f.basis == "七普常住人口" for f in census)
+    # 《第七次全国人口普查公报（第三号）》: the 31 provinces, without the 2,000,000 active servicemen
+    assert sum(f.value for f in census) == 1_409_778_724
+    assert population.lookup("100000", "2020-12").value - sum(f.value for f in census) == 2_000_000

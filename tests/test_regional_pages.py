@@ -183,12 +183,17 @@ def test_a_national_set_offers_every_province_and_drills_to_a_city_and_its_count
     assert national.title[0].value.startswith("晋城市各区县")
 
 
-def test_the_map_of_china_draws_its_31_provinces_with_the_countrys_outline(national):
+def test_the_map_of_china_draws_its_31_provinces_taiwan_hong_kong_and_macao_with_the_countrys_outline(national):
     on_page(national, "map")
     assert national.title[0].value.startswith("全国各省 · ")
     fig = figure(national)
     drawn = map_regions(fig)
-    assert len(drawn) == 31 and {"山西省", "陕西省", "新疆维吾尔自治区", "海南省"} <= set(drawn)
+    assert len(drawn) == 31 + 3 and {"山西省", "陕西省", "新疆维吾尔自治区", "海南省"} <= set(drawn)
+    # part of China, without statistics in this product: drawn, grey, and the hover says why
+    for name in ("台湾省", "香港特别行政区", "澳门特别行政区"):
+        assert drawn[name].startswith("无数据")
+    hover = {row[1]: row[5] for t in fig["data"] if "customdata" in t for row in t["customdata"]}
+    assert "不含港澳台" in hover["台湾省"]
     assert any(t["type"] == "scattermap" and t["name"] == "全国边界" for t in fig["data"])
     # a standard map of China: the maritime boundary on the map, 南海诸岛 in an inset of its own
     assert any(t["type"] == "scattermap" and t["name"] == "海上边界" and t.get("subplot", "map") == "map"
@@ -196,8 +201,9 @@ def test_the_map_of_china_draws_its_31_provinces_with_the_countrys_outline(natio
     assert {t.get("name") for t in fig["data"] if t.get("subplot") == "map2"} >= {"全国边界（南海诸岛）", "海上边界（南海诸岛）"}
     assert fig["layout"]["map2"]["style"] == "white-bg"
     assert any(a["text"] == "南海诸岛" for a in fig["layout"]["annotations"])
-    # the demo holds province figures only for 山西 and 陕西: every other province is drawn as no data
-    assert drawn["河北省"].startswith("无数据") and not drawn["山西省"].startswith("无数据")
+    # the demo holds the national set's figures for every province: none of the 31 is grey
+    provinces = {k: v for k, v in drawn.items() if k not in ("台湾省", "香港特别行政区", "澳门特别行政区")}
+    assert not any(v.startswith("无数据") for v in provinces.values())
 
 
 def test_the_status_grid_and_rankings_of_china_compare_the_provinces(national):
