@@ -126,3 +126,11 @@ class LoginError(AccountError):
 
 class PermissionDenied(AccountError):
     """The session's role or region scope does not allow the action."""
+
+
+class SubscriptionError(MonitorError):
+    """A subscription that cannot be saved as given (no channel, a bad address, regions outside the account's)."""
+
+
+class NotifySettingError(MonitorError):
+    """The notification settings (IPMON_SMTP_*, IPMON_PUBLIC_URL) are not usable as given."""
