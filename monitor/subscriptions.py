@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from monitor.access import connect, default_accounts_path
 from monitor.accounts import AccountStore, allowed_regions, check_scope
@@ -189,8 +189,7 @@ def mask_url(url: str | None) -> str:
     if not url:
         return ""
     parts = urlsplit(url)
-    query = urlencode([(k, (v[:4] + "…") if v else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
-                      safe="…")
+    query = "&".join(f"{k}={v[:4]}…" if v else k for k, v in parse_qsl(parts.query, keep_blank_values=True))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
