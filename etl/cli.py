@@ -203,7 +203,9 @@ def _print_owed(ctx, result, scope: str, args: argparse.Namespace) -> int:
     if owed.empty:
         print("没有未报送的数值")
     else:
-        table = owed_by_region(owed).drop(columns=["region_code"])
+        table = owed_by_region(owed).drop(columns=["region_code", "截止日期"])
+        names = owed.groupby("region_code", sort=False)["指标"].agg(list)  # the whole list goes to --out
+        table["未报指标"] = [("、".join(n[:2]) + (f" 等 {len(n)} 项" if len(n) > 2 else "")) for n in names]
         _print_table(table.replace({"联系人": {"": "（无负责该地区的账户）"}}), limit=200)
     if args.out:
         out = Path(args.out)
