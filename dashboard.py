@@ -43,6 +43,7 @@ data_pages = [
 admin_pages = [
     page("pages/accounts.py", "账户管理", ":material/manage_accounts:", "accounts", shown=is_admin),
     page("pages/audit.py", "审计记录", ":material/policy:", "audit", shown=is_admin),
+    page("pages/subscriptions.py", "订阅管理", ":material/notifications:", "subscriptions", shown=is_admin),
     page("pages/login.py", "登录" if session is None else "我的账户", ":material/login:", "login"),
 ]
 navigation = st.navigation({"监测": pages, "数据管理": data_pages, "账户": admin_pages}, expanded=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import briefing_cli, mappings_cli, users_cli
+from etl import briefing_cli, mappings_cli, notify_cli, users_cli
 from etl.loader import current_user
 from monitor.errors import ConfigError, LoadError, MonitorError
 
@@ -218,8 +218,36 @@ def cmd_completeness(args: argparse.Namespace) -> int:
     ctx = open_context(args.config, args.db)
     scope = ctx.regions.resolve(args.region)
     result = completeness(ctx.store, ctx.config, ctx.regions, scope, args.month)
+    if args.owed:
+        return _print_owed(ctx, result, scope, args)
     print(f"{ctx.regions[scope].name} {args.month} 报送情况（截止 {result.due:%Y-%m-%d}）：")
     _print_table(result.summary.drop(columns=["region_code"]), limit=200)
+    return 0
+
+
+def _print_owed(ctx, result, scope: str, args: argparse.Namespace) -> int:
+    """催报: who still owes what for the month, with the contacts from the accounts."""
+    from monitor import clock
+    from monitor.accounts import AccountStore
+    from monitor.chase import days_overdue, owed_by_region, owed_reports
+    from monitor.tables import csv_bytes, xlsx_bytes
+
+    owed = owed_reports(result, AccountStore(args.accounts).list(), ctx.regions, clock.today())
+    late = days_overdue(result.due.date(), clock.today())
+    state = f"已逾期 {late} 天" if late else "尚未到截止日"
+    print(f"{ctx.regions[scope].name} {result.month} 催报名单（应于 {result.due:%Y-%m-%d} 前报送，{state}）：")
+    if owed.empty:
+        print("没有未报送的数值")
+    else:
+        table = owed_by_region(owed).drop(columns=["region_code", "截止日期"])
+        names = owed.groupby("region_code", sort=False)["指标"].agg(list)  # the whole list goes to --out
+        table["未报指标"] = [("、".join(n[:2]) + (f" 等 {len(n)} 项" if len(n) > 2 else "")) for n in names]
+        _print_table(table.replace({"联系人": {"": "（无负责该地区的账户）"}}), limit=200)
+    if args.out:
+        out = Path(args.out)
+        frame = owed.drop(columns=["indicator_id"]).rename(columns={"region_code": "地区代码"})
+        out.write_bytes(xlsx_bytes(frame) if out.suffix.lower() == ".xlsx" else csv_bytes(frame))
+        print(f"催报名单（{len(owed)} 行，每行一个地区的一项指标）已写入 {out}")
     return 0
 
 
@@ -313,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("completeness", help="某月各地区报送情况")
     p.add_argument("--region", required=True, help="省或市（代码或名称）")
     p.add_argument("--month", required=True, help="月份 YYYY-MM")
+    p.add_argument("--owed", action="store_true", help="催报名单：尚未报送的地区、指标、截止日期、逾期天数与联系人")
+    p.add_argument("--out", help="与 --owed 配合：把催报名单写入 .csv 或 .xlsx")
+    p.add_argument("--accounts", help="账户文件（联系人来自账户；默认 ~/.config/ipmon/accounts.sqlite3 或 IPMON_ACCOUNTS）")
     p.set_defaults(func=cmd_completeness)
 
     p = sub.add_parser("evaluate", help="一个目标集在某地区、某月的评估结果（有目标滞后或未达成时退出码为 3）")
@@ -323,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="table：中文表格；csv、json：英文列名的数值列，供程序读取")
     p.set_defaults(func=cmd_evaluate)
     briefing_cli.add_parser(sub)
+    notify_cli.add_parser(sub)
     users_cli.add_parser(sub)
     mappings_cli.add_parser(sub)
     return parser

@@ -4,6 +4,7 @@
     python -m etl users add jc-clerk --role uploader --scope 140500 --name 晋城市局数据员
     printf '%s\\n' "$PW" | python -m etl users reset-password jc-clerk --password-stdin
     python -m etl users set-role jc-clerk viewer               # --scope … / --all-regions to change the scope
+    python -m etl users set-contact jc-clerk --email jc@example.gov.cn --name 晋城市局数据员
     python -m etl users disable jc-clerk
     python -m etl users list
     python -m etl audit --since 2026-11-01 --out audit.csv
@@ -36,7 +37,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--role", required=True, choices=ROLES, help="viewer 查看者 / uploader 数据上传员 / admin 管理员")
     p.add_argument("--scope", action="append", default=[], metavar="REGION",
                    help="只能导入该地区及其下辖地区（代码或名称，可重复）；不写则为全部地区")
-    p.add_argument("--email", help="统一身份认证（OIDC）登录时按此邮箱对应到本账户")
+    p.add_argument("--email", help="联系邮箱：催报名单与提醒用；统一身份认证（OIDC）登录时也按此邮箱对应到本账户")
     p.add_argument("--name", help="显示名，例如 晋城市局数据员")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（脚本用）")
@@ -50,6 +51,12 @@ def add_parser(subparsers) -> None:
     scope.add_argument("--scope", action="append", metavar="REGION", help="新的地区范围（可重复）")
     scope.add_argument("--all-regions", action="store_true", help="取消地区限制")
     p.set_defaults(func=cmd_set_role)
+
+    p = sub.add_parser("set-contact", help="修改邮箱（催报名单、提醒、统一身份认证）或显示名")
+    p.add_argument("username")
+    p.add_argument("--email", help="新邮箱；空字符串 \"\" 清除")
+    p.add_argument("--name", help="新显示名；空字符串 \"\" 清除")
+    p.set_defaults(func=cmd_set_contact)
 
     p = sub.add_parser("reset-password", help="重置密码（同时清除失败登录计数）")
     p.add_argument("username")
@@ -111,6 +118,16 @@ def cmd_set_role(args: argparse.Namespace) -> int:
     scope = () if args.all_regions else (_scope(args.scope) if args.scope else None)
     account = _store(args).set_role(args.username, args.role, scope=scope, actor=cli_actor(), client="cli", via="cli")
     print(f"账户 {account.username}：{ROLE_LABELS[account.role]}，地区范围 {','.join(account.scope) or '全部地区'}")
+    return 0
+
+
+def cmd_set_contact(args: argparse.Namespace) -> int:
+    if args.email is None and args.name is None:
+        print("请给出 --email 或 --name", file=sys.stderr)
+        return 2
+    account = _store(args).set_contact(args.username, email=args.email, display_name=args.name, actor=cli_actor(),
+                                       client="cli", via="cli")
+    print(f"账户 {account.username}：邮箱 {account.email or '—'}，显示名 {account.display_name or '—'}")
     return 0
 
 

@@ -270,6 +270,29 @@ class AccountStore:
         self.audit.record("user_set_role", actor=actor, target=name, detail=detail, client=client, via=via)
         return self.get(name)
 
+    def set_contact(self, username: str, *, email: str | None = None, display_name: str | None = None, actor: str,
+                    client: str | None = None, via: str | None = None) -> Account:
+        """Change the e-mail (single sign-on, 催报 lists and alerts) and/or the display name; None
+        leaves a field as it is, "" clears it."""
+        with connect(self.path) as con:
+            name = self._existing(con, username)
+            changes = []
+            if email is not None:
+                email = email.strip().lower() or None
+                if email and con.execute("SELECT 1 FROM accounts WHERE email = ? AND username <> ?",
+                                         [email, name]).fetchone():
+                    raise AccountError(f"邮箱 {email} 已属于另一个账户")
+                con.execute("UPDATE accounts SET email = ?, updated_at = ? WHERE username = ?", [email, self._now(), name])
+                changes.append(f"邮箱 {email or '（清除）'}")
+            if display_name is not None:
+                con.execute("UPDATE accounts SET display_name = ?, updated_at = ? WHERE username = ?",
+                            [display_name.strip() or None, self._now(), name])
+                changes.append(f"显示名 {display_name.strip() or '（清除）'}")
+        if changes:
+            self.audit.record("user_set_contact", actor=actor, target=name, detail="，".join(changes), client=client,
+                              via=via)
+        return self.get(name)
+
     def reset_password(self, username: str, password: str, *, actor: str, client: str | None = None,
                        via: str | None = None) -> None:
         check_password(password)

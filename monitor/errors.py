@@ -162,3 +162,11 @@ class MappingError(MonitorError):
 class AuditTrailBusyError(MonitorError):
     """The audit trail (the accounts file) could not be written in time; the records wait in the
     store's outbox (monitor/outbox.py) and are moved on the next open."""
+
+
+class SubscriptionError(MonitorError):
+    """A subscription that cannot be saved as given (no channel, a bad address, regions outside the account's)."""
+
+
+class NotifySettingError(MonitorError):
+    """The notification settings (IPMON_SMTP_*, IPMON_PUBLIC_URL) are not usable as given."""

@@ -21,7 +21,7 @@ st.caption("账户与审计记录保存在服务器上、数据库之外的独�
 accounts = store.list()
 st.dataframe(pd.DataFrame([{
     "用户名": a.username, "显示名": a.display_name or "", "角色": ROLE_LABELS[a.role],
-    "地区范围": scope_label(a.scope, ctx.regions), "邮箱（统一身份认证）": a.email or "",
+    "地区范围": scope_label(a.scope, ctx.regions), "邮箱": a.email or "",
     "状态": "启用" if a.enabled else "已停用", "密码登录": "是" if a.has_password else "否", "最近登录": a.last_login or "—",
 } for a in accounts]), hide_index=True, key="accounts_table")
 
@@ -34,13 +34,14 @@ def done(message: str) -> None:
     st.rerun()
 
 
-new_tab, role_tab, password_tab, state_tab, config_tab = st.tabs(["新建账户", "角色与地区范围", "重置密码", "停用/启用", "配置"])
+new_tab, role_tab, contact_tab, password_tab, state_tab, config_tab = st.tabs(
+    ["新建账户", "角色与地区范围", "联系方式", "重置密码", "停用/启用", "配置"])
 with new_tab, st.form("account_new", clear_on_submit=True):
     username = st.text_input("用户名（英文字母、数字）")
     name = st.text_input("显示名", placeholder="例如 晋城市局数据员")
     role = st.selectbox("角色", ROLES, format_func=ROLE_LABELS.get, key="account_new_role")
     scope = st.multiselect("可导入的地区（不选为全部地区）", scope_options, format_func=lambda c: ctx.regions[c].name)
-    email = st.text_input("邮箱（可选：统一身份认证登录时对应到本账户）")
+    email = st.text_input("邮箱（可选：催报名单与提醒用；统一身份认证登录时也按它对应到本账户）")
     password = st.text_input("初始密码（至少 10 个字符）", type="password")
     if st.form_submit_button("新建", type="primary"):
         try:
@@ -66,6 +67,18 @@ with role_tab, st.form("account_role"):
                 st.error(str(e))
             else:
                 done(f"账户 {target}：{ROLE_LABELS[role]}，{scope_label(scope, ctx.regions)}。")
+
+with contact_tab, st.form("account_contact", clear_on_submit=True):
+    target = st.selectbox("账户", names, key="account_contact_user")
+    email = st.text_input("新邮箱（留空不改）", key="account_contact_email")
+    name = st.text_input("新显示名（留空不改）", key="account_contact_name")
+    if st.form_submit_button("保存"):
+        try:
+            account = store.set_contact(target, email=email or None, display_name=name or None, **who)
+        except MonitorError as e:
+            st.error(str(e))
+        else:
+            done(f"账户 {target}：邮箱 {account.email or '—'}，显示名 {account.display_name or '—'}。")
 
 with password_tab, st.form("account_password", clear_on_submit=True):
     target = st.selectbox("账户", names, key="account_password_user")

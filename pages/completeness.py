@@ -2,9 +2,12 @@
 
 import streamlit as st
 
+from monitor import clock
+from monitor.chase import days_overdue, owed_by_region, owed_reports
 from monitor.geo import map_children
 from monitor.history import Completeness
 from monitor.periods import format_month_cn, last_full_month, month_range
+from pages import _auth as auth
 from pages._downloads import table_downloads
 from pages._shared import cached_completeness, context_or_stop, region_label
 
@@ -16,11 +19,20 @@ st.title("报送情况")
 scopes = ["100000", *(c for p in map_children(ctx.regions, "100000") for c in [p, *map_children(ctx.regions, p)])]
 first = ctx.regions[ctx.config.target_sets[0].region]
 home = next((a.code for a in [first, *ctx.regions.ancestors(first.code)] if a.level == "province"), "100000")
-left, right = st.columns(2)
-scope = left.selectbox("地区（显示它和下一级地区）", scopes, index=scopes.index(home),
-                       format_func=lambda c: region_label(ctx, c), key="completeness_scope")
 months = month_range("2019-01", last_full_month())[::-1]
-month = right.selectbox("月份", months, format_func=format_month_cn, key="completeness_month")
+
+
+def linked(param: str, options: list[str], default: int) -> int:
+    """A link from an alert (python -m etl notify) opens the page on its region and month."""
+    value = st.query_params.get(param)
+    return options.index(value) if value in options else default
+
+
+left, right = st.columns(2)
+scope = left.selectbox("地区（显示它和下一级地区）", scopes, index=linked("scope", scopes, scopes.index(home)),
+                       format_func=lambda c: region_label(ctx, c), key="completeness_scope")
+month = right.selectbox("月份", months, index=linked("month", months, 0), format_func=format_month_cn,
+                        key="completeness_month")
 result: Completeness = cached_completeness(ctx.store.data_version(), scope, month)
 st.caption(f"{format_month_cn(month)}的数据应于 {result.due:%Y年%-m月%-d日} 前报送（报送截止日由管理员在指标配置中设定）；"
            "「逾期」指首次上传晚于该日；被回滚的上传不算已报送。示例/公布数据不是报送的数据。")
@@ -45,3 +57,26 @@ matrix = matrix.reindex(index=summary["region_name"]).rename_axis(index="地区"
 styled = matrix.style.map(lambda s: f"background-color: {STATE_COLORS.get(s, 'white')}")
 st.dataframe(styled, key="completeness_matrix")
 table_downloads(matrix.reset_index(), f"报送明细_{ctx.regions[scope].name}_{month}", key="completeness_matrix_table")
+
+st.subheader("催报名单")
+owed = owed_reports(result, auth.accounts().list(), ctx.regions, clock.today())
+late = days_overdue(result.due.date(), clock.today())
+if owed.empty:
+    st.caption("没有尚未报送的数值。")
+else:
+    st.caption((f"已过截止日 {late} 天。" if late else "尚未到截止日。") +
+               "联系人是地区范围包含该地区、可导入数据的账户（邮箱在「账户管理」页或 `python -m etl users set-contact` 填写）；"
+               "没有地区限制的账户不列为联系人。")
+    by_region = owed_by_region(owed).drop(columns=["region_code"])
+    if auth.current_session() is None:  # names and addresses of staff are for logged-in users only
+        by_region = by_region.drop(columns=["联系人", "联系邮箱"])
+        owed = owed.drop(columns=["联系人", "联系邮箱"])
+        st.caption("登录后显示各地区的联系人和邮箱。")
+    else:
+        by_region["联系人"] = by_region["联系人"].replace("", "（无负责该地区的账户）")
+    st.dataframe(by_region, hide_index=True, key="completeness_owed")
+    detail = owed.drop(columns=["indicator_id"]).rename(columns={"region_code": "地区代码"})
+    table_downloads(by_region, f"催报名单_{ctx.regions[scope].name}_{month}", key="completeness_owed_regions",
+                    what="按地区 ")
+    table_downloads(detail, f"催报明细_{ctx.regions[scope].name}_{month}", key="completeness_owed_cells",
+                    what="逐项 ")

@@ -3,6 +3,9 @@
 import streamlit as st
 
 from monitor.accounts import ACTION_LABELS, ROLE_LABELS, Action
+from monitor.errors import MonitorError
+from monitor.subscriptions import SubscriptionStore, kinds_label, mask_url
+from monitor.subscriptions import regions_label as names_of
 from pages import _auth as auth
 from pages._markdown import plain
 
@@ -28,3 +31,29 @@ if session.scope:
 if st.button("退出登录", key="login_logout", icon=":material/logout:"):
     auth.log_out()
     st.rerun()
+
+st.subheader("我的订阅")
+subscriptions = SubscriptionStore(auth.settings().accounts_path)
+if notice := st.session_state.pop("my_subscriptions_done", None):
+    st.success(notice)
+mine = subscriptions.list(username=session.username)
+if not mine:
+    st.caption("您没有订阅提醒或简报。订阅由管理员在「订阅管理」页设置。")
+else:
+    from pages._shared import context_or_stop
+
+    regions = context_or_stop().regions
+for sub in mine:
+    with st.container(border=True, key=f"my_subscription_{sub.id}"):
+        where = "、".join(x for x in (sub.email, mask_url(sub.webhook_url)) if x)
+        st.markdown(f"**{plain(kinds_label(sub))}**　{plain(names_of(sub.regions, regions))}　"
+                    f"发往 {plain(where)}　{'（已停止）' if not sub.enabled else ''}")
+        if st.button("停止接收" if sub.enabled else "恢复接收", key=f"my_subscription_toggle_{sub.id}"):
+            try:
+                subscriptions.set_enabled(sub.id, not sub.enabled, actor=session.username, owner=session.username,
+                                          client=auth.client_address(), via=session.via)
+            except MonitorError as e:
+                st.error(str(e))
+            else:
+                st.session_state["my_subscriptions_done"] = f"订阅 {sub.id} 已{'停止' if sub.enabled else '恢复'}。"
+                st.rerun()

@@ -1,0 +1,76 @@
+"""催报: for a month, who still owes which values, since when, and whom to ask.
+
+Built on the month's completeness (monitor/history.py): every (region, indicator) still 未报送,
+with the due date (``reporting.due_day`` of the following month, indicators.yaml), the days it is
+overdue as of the product's today, and the region's contacts: the enabled accounts that may
+upload and whose region scope covers it (an account limited to 晋城市 answers for 晋城市 and its
+counties). Accounts without a region limit (provincial staff, administrators) answer for
+everything and so are nobody's contact in particular: they are not listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import pandas as pd
+
+from monitor.accounts import ROLES, Account, allowed_regions
+from monitor.history import Completeness
+
+OWED_COLUMNS = ["region_code", "地区", "indicator_id", "指标", "月份", "截止日期", "逾期天数", "联系人", "联系邮箱"]
+BY_REGION_COLUMNS = ["region_code", "地区", "未报项数", "未报指标", "截止日期", "逾期天数", "联系人", "联系邮箱"]
+
+
+def contacts_for(code: str, accounts: Iterable[Account], regions) -> list[Account]:
+    """The enabled accounts that may upload for ``code`` by their region scope, the closest first
+    (an account for the region itself before one for its province)."""
+    found = []
+    for account in accounts:
+        if not account.enabled or not account.scope or ROLES.index(account.role) < ROLES.index("uploader"):
+            continue
+        if code in allowed_regions(account.scope, regions):
+            depth = 0 if code in account.scope else 1
+            found.append((depth, account.username, account))
+    return [a for _, _, a in sorted(found, key=lambda x: x[:2])]
+
+
+def days_overdue(due: date, today: date) -> int:
+    """Whole days past the due date (0 on the due day and before it)."""
+    return max(0, (today - due).days)
+
+
+def owed_reports(result: Completeness, accounts: Iterable[Account], regions, today: date) -> pd.DataFrame:
+    """One row per (region, indicator) of ``result`` still 未报送: OWED_COLUMNS, most overdue regions
+    in the order the completeness summary lists them."""
+    accounts = list(accounts)
+    owed = result.cells[result.cells["state"] == "未报送"]
+    due = result.due.date()
+    late = days_overdue(due, today)
+    order = {code: k for k, code in enumerate(result.summary["region_code"])}
+    rows = []
+    for cell in owed.itertuples():
+        people = contacts_for(cell.region_code, accounts, regions)
+        rows.append((cell.region_code, cell.region_name, cell.indicator_id, cell.indicator_name, result.month,
+                     due.isoformat(), late, "、".join(a.label for a in people),
+                     "、".join(a.email for a in people if a.email)))
+    frame = pd.DataFrame(rows, columns=OWED_COLUMNS)
+    frame["_order"] = frame["region_code"].map(order)
+    return frame.sort_values(["_order", "indicator_id"]).drop(columns="_order").reset_index(drop=True)
+
+
+def owed_by_region(owed: pd.DataFrame) -> pd.DataFrame:
+    """The owed values one row per region: how many and which, with the contacts."""
+    if owed.empty:
+        return pd.DataFrame(columns=BY_REGION_COLUMNS)
+    grouped = owed.groupby("region_code", sort=False)
+    return pd.DataFrame({
+        "region_code": list(grouped.groups),
+        "地区": grouped["地区"].first().to_list(),
+        "未报项数": grouped.size().to_list(),
+        "未报指标": grouped["指标"].agg("、".join).to_list(),
+        "截止日期": grouped["截止日期"].first().to_list(),
+        "逾期天数": grouped["逾期天数"].first().to_list(),
+        "联系人": grouped["联系人"].first().to_list(),
+        "联系邮箱": grouped["联系邮箱"].first().to_list(),
+    })

@@ -1,0 +1,108 @@
+"""订阅管理, 我的订阅 (我的账户) and the 催报 list on 报送情况, through AppTest: real accounts file,
+the demo store copied per test."""
+
+from __future__ import annotations
+
+import pytest
+from test_pages import log_in, new_app, on_page, shown, texts, widget
+
+from monitor.subscriptions import SubscriptionStore
+
+
+@pytest.fixture
+def served(copy_demo_store, fresh_streamlit_caches, monkeypatch, accounts):
+    monkeypatch.setenv("IPMON_DB", str(copy_demo_store("subscription_pages")))
+    return new_app(), accounts
+
+
+def test_an_admin_adds_a_subscription_and_stops_it_and_both_are_audited(served):
+    app, accounts = served
+    log_in(app, "admin")
+    on_page(app, "subscriptions")
+    assert app.title[0].value == "订阅管理" and app.dataframe[0].value.empty
+    form = "subscription_new"
+    app.selectbox(key=f"{form}_owner").set_value("jc-clerk")
+    app.multiselect(key=f"{form}_kinds").set_value(["overdue", "target"])
+    app.text_input(key=f"{form}_email").input("jc@example.gov.cn")
+    app.text_input(key=f"{form}_url").input("https://qyapi.example.cn/cgi-bin/webhook/send?key=abcdefgh")
+    shown(widget(app.button, "新建").click().run())
+
+    assert texts(app.success) == ["已新建订阅 1（晋城市局数据员）。"]
+    row = app.dataframe[0].value.iloc[0]
+    assert (row["账户"], row["地区"], row["内容"], row["状态"]) == ("jc-clerk", "晋城市", "目标转为滞后或未达成、逾期未报送", "启用")
+    assert row["群机器人"] == "https://qyapi.example.cn/cgi-bin/webhook/send?key=abcd…"  # the key is not shown whole
+
+    app.radio(key="subscription_state_action").set_value("停止")
+    shown(widget(app.button, "确定").click().run())
+    assert texts(app.success) == ["订阅 1 已停止。"] and app.dataframe[0].value.iloc[0]["状态"] == "已停止"
+    trail = accounts.audit.query(actions=["subscription_add", "subscription_stop"])
+    assert list(zip(trail["actor"], trail["action"])) == [("admin", "subscription_stop"), ("admin", "subscription_add")]
+
+
+def test_a_subscription_outside_the_account_s_regions_is_refused_on_the_page(served):
+    app, _ = served
+    log_in(app, "admin")
+    on_page(app, "subscriptions")
+    app.selectbox(key="subscription_new_owner").set_value("jc-clerk")
+    app.multiselect(key="subscription_new_regions").set_value(["140100"])
+    app.text_input(key="subscription_new_email").input("jc@example.gov.cn")
+    shown(widget(app.button, "新建").click().run())
+    assert texts(app.error) == ["账户 jc-clerk 只能订阅其地区范围内的地区，太原市 不在范围内"]
+    assert app.dataframe[0].value.empty
+
+
+def test_others_are_refused_the_subscriptions_page(served):
+    app, _ = served
+    log_in(app, "jc-clerk")
+    on_page(app, "subscriptions")
+    assert texts(app.error) == ["您的账户 jc-clerk（数据上传员）无权管理账户、任务进度和配置。如需此权限，请联系管理员。"]
+    assert not app.dataframe
+
+
+def test_a_user_sees_and_stops_only_their_own_subscriptions(served):
+    app, accounts = served
+    subs = SubscriptionStore(accounts.path)
+    mine = subs.add(_regions(), username="jc-clerk", kinds=["overdue"],
+                    email="jc@example.gov.cn", actor="admin")
+    subs.add(_regions(), username="clerk", kinds=["overdue"], email="other-clerk@example.gov.cn", actor="admin")
+    log_in(app, "jc-clerk")  # lands on 我的账户
+    assert "我的订阅" in [h.value for h in app.subheader]
+    assert "逾期未报送" in app.markdown[-1].value and "jc@example.gov.cn" in app.markdown[-1].value
+    assert "other-clerk@example.gov.cn" not in " ".join(m.value for m in app.markdown)
+    shown(app.button(key=f"my_subscription_toggle_{mine.id}").click().run())
+    assert texts(app.success) == [f"订阅 {mine.id} 已停止。"]
+    assert not subs.get(mine.id).enabled
+    assert accounts.audit.query(actions=["subscription_stop"])["actor"].tolist() == ["jc-clerk"]
+
+
+def _regions():
+    from monitor.regions import load_regions
+
+    return load_regions()
+
+
+def test_the_chase_list_names_contacts_only_for_logged_in_users(served, monkeypatch):
+    app, accounts = served
+    accounts.set_contact("jc-clerk", email="jc@example.gov.cn", actor="admin")
+    monkeypatch.setenv("IPMON_TODAY", "2026-12-20")  # 2026-11 is due on 12-15; the demo ends in 2026-10
+    app.query_params["scope"] = "140000"
+    app.query_params["month"] = "2026-11"
+    on_page(app, "completeness")
+    owed = app.dataframe[-1].value
+    assert "联系人" not in owed.columns and "登录后显示各地区的联系人和邮箱。" in texts(app.caption)
+    assert owed.iloc[0]["逾期天数"] == 5 and owed.iloc[0]["截止日期"] == "2026-12-15"
+
+    log_in(app, "admin")
+    on_page(app, "completeness")
+    owed = app.dataframe[-1].value.set_index("地区")
+    assert (owed.loc["晋城市", "联系人"], owed.loc["晋城市", "联系邮箱"]) == ("晋城市局数据员", "jc@example.gov.cn")
+    assert owed.loc["太原市", "联系人"] == "（无负责该地区的账户）"
+    assert owed.loc["晋城市", "未报项数"] == owed.loc["太原市", "未报项数"] > 0
+
+
+def test_subscriptions_keep_their_creation_time_from_the_product_clock(served, monkeypatch):
+    _, accounts = served
+    monkeypatch.setenv("IPMON_TODAY", "2027-01-10")
+    made = SubscriptionStore(accounts.path).add(_regions(), username="admin", kinds=["overdue"],
+                                                 email="a@example.gov.cn", actor="admin")
+    assert made.created_at.startswith("2027-01-10")
