@@ -7,6 +7,7 @@ actually rendered to SVG.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -113,7 +114,8 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_overview_shows_the_jincheng_title_and_seven_target_cards(page: Page, dashboard_url, tmp_path):
     open_overview(page, dashboard_url)
-    headings = page.locator(f"{MAIN} p:has(> strong + span)")  # 「**指标**　<span>状态</span>」 per card
+    # 「**指标**　<span>状态</span>」 per card; not the status summary above them (「**目标 7 项**　…」)
+    headings = page.locator(f"{MAIN} p:has(> strong + span)").filter(has_not_text=re.compile(r"^(目标|任务) \d+ 项"))
     expect(headings).to_have_count(7 + 18)  # the seven targets, then the plan's 18 tasks
     assert [h.locator("strong").inner_text() for h in headings.all()][:7] == JINCHENG_INDICATORS
     # targets in the target vocabulary, tasks in the task vocabulary (已完成, 逾期, 未报告 …)
