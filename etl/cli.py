@@ -14,7 +14,7 @@ import pandas as pd
 
 from etl import briefing_cli, mappings_cli, notify_cli, users_cli
 from etl.loader import current_user
-from monitor.errors import ConfigError, LoadError, MonitorError
+from monitor.errors import ConfigError, LoadError, MonitorError, UnknownColumnsError
 
 
 def _print_table(frame, *, limit: int = 50) -> None:
@@ -107,6 +107,9 @@ def cmd_load(args: argparse.Namespace) -> int:
                            within=ctx.regions.resolve(args.within) if args.within else None, mappings=saved)
     except LoadError as e:
         print(f"无法导入：{e}", file=sys.stderr)
+        if isinstance(e, UnknownColumnsError):
+            print("命令行可用 python -m etl mappings add 文件 --column 列名 --indicator 指标 保存列对应关系",
+                  file=sys.stderr)
         return 1
     print(f"文件格式：{plan.source}；{plan.layout.description}")
     print(summary_text(plan))

@@ -281,7 +281,7 @@ def _header_error(mappable: tuple[int, list[str], list[str]] | None, message: st
     index, cells, unknown = mappable
     return UnknownColumnsError(
         f"{message}。第 {index + 1} 行的列{'、'.join(f'「{c}」' for c in unknown)}不是已知指标；如果是指标，"
-        "可在数据导入页面把这些列对应到指标（命令行：python -m etl mappings add），以后同样表头的文件会自动按此导入",
+        "可在数据导入页面把这些列对应到指标，以后同样表头的文件会自动按此导入",
         header_row=index + 1, headers=cells, unknown=unknown)
 
 

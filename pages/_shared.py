@@ -155,7 +155,7 @@ def sidebar() -> tuple[Context, str, str, str]:
     ctx = context_or_stop()
     months = data_months(data_version())
     if not months:
-        st.warning("数据库中还没有观测数据。请运行 `python -m etl init --demo` 载入示例数据，或在导入页上传数据。")
+        st.warning("数据库中还没有观测数据。请在「数据导入」页上传数据（需登录为数据上传员或管理员），或请管理员载入示例数据。")
         st.stop()
     sets = ctx.config.target_sets
     set_ids = [s.id for s in sets]

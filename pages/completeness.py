@@ -65,7 +65,7 @@ if owed.empty:
     st.caption("没有尚未报送的数值。")
 else:
     st.caption((f"已过截止日 {late} 天。" if late else "尚未到截止日。") +
-               "联系人是地区范围包含该地区、可导入数据的账户（邮箱在「账户管理」页或 `python -m etl users set-contact` 填写）；"
+               "联系人是地区范围包含该地区、可导入数据的账户（邮箱在「账户管理」页填写）；"
                "没有地区限制的账户不列为联系人。")
     by_region = owed_by_region(owed).drop(columns=["region_code"])
     if auth.current_session() is None:  # names and addresses of staff are for logged-in users only

@@ -19,7 +19,7 @@ store = SubscriptionStore(auth.settings().accounts_path)
 who = {"actor": session.username, "client": auth.client_address(), "via": session.via}
 if done_text := st.session_state.pop("subscriptions_done", None):
     st.success(plain(done_text))
-st.caption("定时任务 `python -m etl notify` 把自上次运行以来的变化（目标转为滞后或未达成、逾期未报送、待审核批次、带警告导入）"
+st.caption("定时提醒任务把自上次运行以来的变化（目标转为滞后或未达成、逾期未报送、待审核批次、带警告导入）"
            "按地区发给各订阅，每月报送截止日后附上各地区的监测简报（PDF）。邮件服务器与系统地址在部署设置中配置"
            "（IPMON_SMTP_*、IPMON_PUBLIC_URL，见部署说明）；每人可在「我的账户」页查看和停止自己的订阅。")
 
@@ -125,7 +125,7 @@ with log_tab:
         "结果": log["outcome"].map({"sent": "已发送", "failed": "失败（下次重试）"}), "错误": log["error"].fillna(""),
     })
     if table.empty:
-        st.caption("还没有发送过通知。定时任务运行 `python -m etl notify` 后，每条发送或失败的消息都记录在这里。")
+        st.caption("还没有发送过通知。定时提醒任务运行后，每条发送或失败的消息都记录在这里。")
     else:
         st.dataframe(table, hide_index=True, key="notify_log_table")
         table_downloads(table, "通知记录", key="notify_log")
