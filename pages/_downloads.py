@@ -67,12 +67,24 @@ def table_downloads(frame: pd.DataFrame, name: str, key: str, *, what: str = "")
 
 
 def briefing_download(ctx, set_id: str, region: str, as_of: str) -> None:
-    """One button: the A4 PDF briefing of this target set, region and month (takes some seconds)."""
+    """「生成监测简报」 builds the A4 PDF of this target set, region and month with its steps shown
+    as they run (st.status), then offers the file; the PDF is kept for this selection."""
     from monitor.briefing import briefing_file_name, build_briefing
 
     problem = export_problem()
-    st.download_button(
-        "下载监测简报（PDF）", data=lambda: build_briefing(ctx, set_id, region, as_of).pdf,
-        file_name=briefing_file_name(ctx, set_id, region, as_of), mime="application/pdf", key="briefing_pdf",
-        on_click="ignore", type="primary", icon=":material/summarize:", disabled=problem is not None,
-        help=problem or "A4 简报：全部目标的状态、说明与走势图，各市对比，逾期任务，数据来源与政策文件；生成约需十几秒")
+    name = briefing_file_name(ctx, set_id, region, as_of)
+    built = st.session_state.get("briefing_built")
+    if built and built[0] == name:
+        st.download_button("下载监测简报（PDF）", data=built[1], file_name=name, mime="application/pdf",
+                           key="briefing_pdf", on_click="ignore", type="primary", icon=":material/download:")
+        return
+    if not st.button("生成监测简报（PDF）", key="briefing_build", type="primary", icon=":material/summarize:",
+                     disabled=problem is not None,
+                     help=problem or "A4 简报：全部目标的状态、说明与走势图，各市对比，逾期任务，数据来源与政策文件"):
+        return
+    with st.status("正在生成监测简报……", expanded=True) as status:
+        briefing = build_briefing(ctx, set_id, region, as_of, progress=lambda step: status.write(step))
+        status.update(label=f"监测简报已生成（{briefing.chart_count} 张图）", state="complete", expanded=False)
+    st.session_state["briefing_built"] = (name, briefing.pdf)
+    st.download_button("下载监测简报（PDF）", data=briefing.pdf, file_name=name, mime="application/pdf",
+                       key="briefing_pdf", on_click="ignore", type="primary", icon=":material/download:")
