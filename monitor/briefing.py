@@ -128,9 +128,15 @@ def _target_rows(frame: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def _silent(step: str) -> None:
+    pass
+
+
 def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: datetime | None = None,
-                  with_charts: bool = True) -> tuple[dict, int, dict[str, float]]:
-    """Everything the template shows; returns (template variables, number of charts, seconds per step)."""
+                  with_charts: bool = True, progress=_silent) -> tuple[dict, int, dict[str, float]]:
+    """Everything the template shows; returns (template variables, number of charts, seconds per step).
+    ``progress`` is told each step as it starts (「评估目标」, 「绘制走势图 3/7」, …)."""
+    progress("评估目标状态")
     seconds: dict[str, float] = {"evaluate": 0.0}
     started = time.perf_counter()
     config = ctx.config
@@ -157,10 +163,10 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
     has_demo = bool(frame["has_demo"].fillna(False).astype(bool).any())
     has_published = bool(frame["has_published"].fillna(False).astype(bool).any())
     compared: set[str] = set()
+    charted = [row for row in frame.itertuples() if row.type != "milestone"]
     try:
-        for row in frame.itertuples():
-            if row.type == "milestone":
-                continue
+        for number, row in enumerate(charted, start=1):
+            progress(f"指标 {number}/{len(charted)}：{row.indicator_name}（评估与绘图）")
             step = time.perf_counter()
             target = next(t for t in tset.targets if t.id == row.target_id)
             ind = config.indicator(target.indicator)
@@ -191,6 +197,7 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
                 "population_note": detail.population_note,
             })
         step = time.perf_counter()
+        progress("等待图表绘制完成")
         for section in sections:
             for key in ("trajectory", "comparison"):
                 section[key] = section[key].result() if section[key] is not None else None
@@ -260,10 +267,14 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
 
 
-def build_briefing(ctx, set_id: str, region: str, as_of: str, *, generated_at: datetime | None = None) -> Briefing:
-    """The briefing as a PDF. Raises ``ExportSetupError`` when the CJK font or chromium is missing."""
+def build_briefing(ctx, set_id: str, region: str, as_of: str, *, generated_at: datetime | None = None,
+                   progress=_silent) -> Briefing:
+    """The briefing as a PDF. Raises ``ExportSetupError`` when the CJK font or chromium is missing.
+    ``progress(step)`` is called as each step starts, for a page to show while the PDF is built."""
     cjk_font()  # fail before any work when the font is missing
-    variables, charts, seconds = build_context(ctx, set_id, region, as_of, generated_at=generated_at)
+    variables, charts, seconds = build_context(ctx, set_id, region, as_of, generated_at=generated_at,
+                                               progress=progress)
+    progress("排版 PDF")
     step = time.perf_counter()
     html = render_html(variables)
     pdf = html_to_pdf(html)

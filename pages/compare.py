@@ -5,7 +5,7 @@ import streamlit as st
 from monitor.charts import gap_figure
 from monitor.comparison import children_word, province_of, ranking_figure
 from monitor.config import MilestoneTarget
-from pages._downloads import chart_downloads, table_downloads
+from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import DEMO_NOTICE, cached_comparison, data_version, sidebar
 
 ctx, set_id, region, as_of = sidebar()
@@ -33,12 +33,13 @@ if data.empty:
 stem = f"{ctx.regions[province].name}{level}_{ind.name}_{as_of}"
 ranking = ranking_figure(ctx, frame, province, ind.id, as_of)
 st.plotly_chart(ranking, key="compare_chart")
-chart_downloads(ranking, f"排名_{stem}", key="compare_chart")
+label = export_label(ctx, f"{ctx.regions[province].name}{level}", set_id, as_of)
+chart_downloads(ranking, f"排名_{stem}", key="compare_chart", label=label)
 if data["gap"].notna().any():
     gaps = gap_figure(data, title=f"{ctx.regions[province].name}{level}{ind.name}距目标差距", unit=ind.unit, as_of=as_of,
                       has_demo=has_demo)
     st.plotly_chart(gaps, key="gap_chart")
-    chart_downloads(gaps, f"差距_{stem}", key="gap_chart")
+    chart_downloads(gaps, f"差距_{stem}", key="gap_chart", label=label)
 table = frame.rename(columns={"rank": "排名", "region_name": "地区", "value": "当前值", "period": "月份", "measure": "口径",
                               "target": "目标", "gap": "差距", "status": "状态", "explanation": "说明"})
 table = table[["排名", "地区", "当前值", "月份", "目标", "差距", "状态", "说明"]]

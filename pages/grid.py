@@ -3,7 +3,7 @@
 import streamlit as st
 
 from monitor.charts import status_grid_figure
-from pages._downloads import chart_downloads, table_downloads
+from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import (
     DEMO_NOTICE,
     cached_grid,
@@ -32,7 +32,8 @@ if has_demo:
 figure = status_grid_figure(grid, title=f"{parent_name}{level_name}目标状态矩阵", as_of=as_of, has_demo=has_demo)
 event = st.plotly_chart(figure, key="status_grid", on_select="rerun", selection_mode="points",
                         config={"displayModeBar": False})
-chart_downloads(figure, f"状态矩阵_{parent_name}_{set_id}_{as_of}", key="grid_chart")
+chart_downloads(figure, f"状态矩阵_{parent_name}_{set_id}_{as_of}", key="grid_chart",
+                label=export_label(ctx, f"{parent_name}{level_name}", set_id, as_of))
 st.caption("点击格子，打开该地区该指标的详情。行名括号内为滞后（含未达成）目标数。")
 clicked = selected_customdata(event)
 if clicked:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from monitor.config import MilestoneTarget
-from pages._downloads import chart_downloads, table_downloads
+from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import DEMO_NOTICE, cached_detail, data_version, sidebar, status_badge
 
 ctx, set_id, region, as_of = sidebar()
@@ -40,7 +40,8 @@ if detail.evaluation is not None:
         st.caption(detail.adjusted)
 st.plotly_chart(detail.figure, key="detail_chart")
 stem = f"{ctx.regions[region].name}_{label((kind, ident)).split('（')[0]}_{as_of}"
-chart_downloads(detail.figure, stem, key="detail_chart")
+chart_downloads(detail.figure, stem, key="detail_chart",
+                label=export_label(ctx, ctx.regions[region].name, set_id, as_of))
 if (detail.observations["类型"] == "示例数据").any():
     st.warning(DEMO_NOTICE, icon=":material/science:")
 if detail.population_note:

@@ -6,7 +6,7 @@ from monitor.charts import region_map_figure
 from monitor.config import MilestoneTarget
 from monitor.geo import WITHOUT_STATISTICS_REASON
 from monitor.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
-from pages._downloads import chart_downloads, table_downloads
+from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import (
     DEMO_NOTICE,
     cached_grid,
@@ -59,7 +59,8 @@ figure = region_map_figure(shapes, frame, color_by="status" if mode == "status" 
                            as_of=as_of, outline_name=parent_name, has_demo=has_demo)
 event = st.plotly_chart(figure, key="region_map", on_select="rerun", selection_mode="points",
                         config={"scrollZoom": False})
-chart_downloads(figure, f"地图_{parent_name}_{ind.name}_{as_of}", key="map_chart")
+chart_downloads(figure, f"地图_{parent_name}_{ind.name}_{as_of}", key="map_chart",
+                label=export_label(ctx, f"{parent_name}{level_name}", set_id, as_of))
 st.caption("点击地图上的地区，打开该地区的指标详情。")
 clicked = selected_customdata(event)
 if clicked and clicked[0] in ctx.regions:  # 台湾、香港、澳门 are drawn but hold no data

@@ -11,7 +11,7 @@ from monitor.provenance import annotate
 from monitor.readings import READING_LABELS, set_reading
 from monitor.tables import target_table
 from pages import _auth as auth
-from pages._downloads import briefing_download, chart_downloads, table_downloads
+from pages._downloads import briefing_download, chart_downloads, export_label, table_downloads
 from pages._shared import (
     DEMO_NOTICE,
     chosen_readings,
@@ -63,9 +63,10 @@ with st.expander("状态分布图与下载"):
                     key="overview_targets", what="目标表 ")
     if sum(counts.values()):
         status_chart = status_figure(counts, title=f"{ctx.regions[region].name} · {tset.short_title} · 目标状态分布",
-                                     as_of=as_of)
+                                     as_of=as_of, has_demo=bool(frame["has_demo"].fillna(False).astype(bool).any()))
         st.plotly_chart(status_chart, config={"displayModeBar": False})
-        chart_downloads(status_chart, f"目标状态分布_{ctx.regions[region].name}_{as_of}", key="overview_status")
+        chart_downloads(status_chart, f"目标状态分布_{ctx.regions[region].name}_{as_of}", key="overview_status",
+                        label=export_label(ctx, ctx.regions[region].name, set_id, as_of))
 
 view = st.segmented_control("视图", ["进度与状态", "进度比（实际/所需）"], default="进度与状态", key="overview_view")
 indicator_rows = frame[frame["type"] != "milestone"]

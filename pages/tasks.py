@@ -1,6 +1,8 @@
 """任务进度: milestone tasks with lead department, deadline and status; status updates recorded."""
 
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +13,7 @@ from monitor.milestones import UPDATE_STATUSES, TaskStatus, month_end, read_upda
 from monitor.periods import format_month_cn
 from pages import _auth as auth
 from pages._downloads import table_downloads
-from pages._shared import context_or_stop, sidebar
+from pages._shared import context_or_stop, sidebar, task_badge
 
 ctx, set_id, region, as_of = sidebar()
 with_tasks = [s for s in ctx.config.target_sets if any(t.type == "milestone" for t in s.targets)]
@@ -48,7 +50,29 @@ for col, name in zip(cols, TASK_STATES):
     col.metric(name, int(counts.get(name, 0)))
 if frame["最近进展"].str.contains("示例").any():
     st.warning("任务进展记录为**示例数据**（虚构，仅供演示）。", icon=":material/science:")
-st.dataframe(shown.drop(columns=["_id", "_lead"]), hide_index=True)
+TABLE_CSS = ("<style>.task-table{width:100%;table-layout:fixed;border-collapse:collapse;font-size:0.88em}"
+             ".task-table th,.task-table td{border-bottom:1px solid #e5e5e5;padding:6px 6px;vertical-align:top;"
+             "text-align:left;overflow-wrap:anywhere;word-break:break-word}.task-table th{background:#f6f6f6}</style>")
+# status and deadline first and coloured; every column wraps, so all tasks fit the page's width
+COLUMNS = [("状态", "9%"), ("完成时限", "9%"), ("序号", "5%"), ("任务", "31%"), ("牵头单位", "14%"),
+           ("配合单位", "13%"), ("最近进展", "19%")]
+rows = []
+for record in shown.to_dict("records"):
+    state = str(record["状态"])
+    cells = {"状态": task_badge(state.replace("（逾期完成）", ""), html.escape(state)),
+             "完成时限": html.escape(str(record["完成时限"])),
+             "序号": html.escape(str(record["序号"] or ""))}
+    if record["完成时限"] != "持续推进" and state.startswith("逾期"):
+        cells["完成时限"] = f'<b style="color:#c0392b">{cells["完成时限"]}</b>'
+    for column in ("任务", "牵头单位", "配合单位", "最近进展"):
+        cells[column] = html.escape(str(record[column] or "—"))
+    rows.append("<tr>" + "".join(f"<td>{cells[c]}</td>" for c, _ in COLUMNS) + "</tr>")
+st.markdown(TABLE_CSS + '<table class="task-table"><colgroup>'
+            + "".join(f'<col style="width:{w}">' for _, w in COLUMNS) + "</colgroup><thead><tr>"
+            + "".join(f"<th>{c}</th>" for c, _ in COLUMNS) + "</tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table>", unsafe_allow_html=True)
+with st.expander("表格视图（含国家层面分工与政策条文）"):
+    st.dataframe(shown.drop(columns=["_id", "_lead"]), hide_index=True)
 table_downloads(shown.drop(columns=["_id", "_lead"]), f"任务进度_{tset.short_title}_{as_of}", key="tasks_table")
 
 session = st.session_state.get(auth.SESSION_KEY)

@@ -163,7 +163,11 @@ def test_the_chart_png_button_downloads_a_2x_image_of_the_chart(page: Page, dash
 
 def test_the_overview_briefing_button_downloads_the_a4_pdf_briefing(page: Page, dashboard_url, tmp_path):
     open_overview(page, dashboard_url)
-    with page.expect_download(timeout=90_000) as download_info:  # a whole briefing: seconds, not ms
+    page.locator(".st-key-briefing_build").get_by_role("button", name="生成监测简报（PDF）").click()
+    # the steps are shown while it builds, then the status says it is done
+    expect(page.get_by_text("评估目标状态")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("监测简报已生成")).to_be_visible(timeout=90_000)  # a whole briefing: seconds
+    with page.expect_download(timeout=30_000) as download_info:
         page.locator(".st-key-briefing_pdf").get_by_role("button", name="下载监测简报（PDF）").click()
     download = download_info.value
     assert download.suggested_filename == "简报_晋城市_jincheng_2025_2026-10.pdf"
