@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from etl.keys import INDICATOR, KEY, MONTH, REGION, KeyCodes, StoredValues, combine, first_rows
 from etl.layout import Layout, is_total, similar_indicators, to_raw
 from etl.mappings import SavedMappings
-from etl.periods import Period, month_for, parse_period, year_in
+from etl.periods import Period, month_for, parse_periods, year_in
 from etl.problems import Problem
 from etl.readers import ReadLimits, read_grid
 from etl.texts import Distinct, distinct, distinct_or
@@ -318,7 +318,7 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     unknown_indicator = indicators_found.spread([i is None for i in indicator_ids], bool)
 
     periods_found = distinct(raw["period"])
-    period_answers = _months(periods_found, indicators_found, definitions, year_in(title))
+    period_answers = _months(periods_found, indicators_found, definitions, year_in(title), file_name)
     period_error = period_answers.spread([isinstance(p, Exception) for p in period_answers.texts], bool)
     future = period_answers.spread([not isinstance(p, Exception) and p[0] > latest_allowed
                                     for p in period_answers.texts], bool)
@@ -427,18 +427,13 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
     return staged.reset_index(drop=True), problems, totals_frame, codes
 
 
-def _months(periods: Distinct, indicators: Distinct, definitions: list, year: int | None) -> Distinct:
+def _months(periods: Distinct, indicators: Distinct, definitions: list, year: int | None, file_name: str) -> Distinct:
     """Each row's (month, cumulative), or the PeriodError to report, as a Distinct.
 
     A period is read once per distinct text (etl/periods.py; ``year``: the title's, for cells
-    written without one). A month is the same month for every indicator; a year, a quarter or a
+    written without one; more distinct texts than a file of indicators can hold are refused). A month is the same month for every indicator; a year, a quarter or a
     range is looked at with each indicator it is given for (``month_for``), once per pair."""
-    parsed: list[Period | PeriodError] = []
-    for text in periods.texts:
-        try:
-            parsed.append(parse_period(text, year=year))
-        except PeriodError as e:
-            parsed.append(e)
+    parsed = parse_periods(periods.texts, year=year, file_name=file_name)
     if not any(isinstance(p, Period) and p.form != "month" for p in parsed):
         return Distinct(periods.codes, [p if isinstance(p, Exception) else (p.month, p.year_to_date) for p in parsed])
     width = len(indicators.texts) + 1

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from monitor.errors import PeriodError, quoted
+from monitor.errors import LimitError, PeriodError, quoted
 
 Form = Literal["month", "range", "quarter", "year"]
 
@@ -140,6 +140,17 @@ _CELL_PATTERNS: list[tuple[str, re.Pattern]] = [
 ]
 
 
+# the spellings nearly every period cell has (2024-07, 2024/7, 2024年7月), read without cleaning
+# and without trying every pattern; anything else, or a month or year out of range (its message),
+# goes through the general patterns. ASCII digits only: ``\d`` would take other scripts' digits.
+_COMMON_MONTH = re.compile(r"([0-9]{4})(?:[-/]([0-9]{1,2})|年([0-9]{1,2})月)")
+
+# Distinct period texts one file may hold: a hundred years of months. A file of indicators holds a
+# few months (a national history, a few hundred, each perhaps in two spellings); far more is a
+# wrong column taken as the period, or a file made to cost the server a parse per text.
+MAX_DISTINCT_PERIODS = 1_200
+
+
 def parse_period(text, *, year: int | None = None) -> Period:
     """One period cell → a Period; raises PeriodError saying how to write it.
 
@@ -148,6 +159,10 @@ def parse_period(text, *, year: int | None = None) -> Period:
     if isinstance(text, date):
         return Period(text.year, text.month, text.month, "month")
     cell = str(text).strip()
+    if common := _COMMON_MONTH.fullmatch(cell):
+        y, m = int(common[1]), int(common[2] or common[3])
+        if 1900 <= y <= 2200 and 1 <= m <= 12:
+            return Period(y, m, m, "month")
     if cell[:1] in "-+－＋":
         raise PeriodError(f"「{quoted(cell)}」前面多了符号；期间请写作 YYYY-MM（例如 2025-01）")
     s = _clean(re.sub(r"\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$", "", cell))
@@ -158,6 +173,25 @@ def parse_period(text, *, year: int | None = None) -> Period:
         if m:
             return _from_match(kind, m, cell, year)
     raise PeriodError(f"「{quoted(cell)}」不是可识别的期间；{_HOW}")
+
+
+def parse_periods(texts: list, *, year: int | None = None, file_name: str = "文件") -> list[Period | PeriodError]:
+    """The distinct period texts of one file → each one's Period, or the PeriodError to report.
+
+    Raises LimitError ``periods`` before reading any when there are more than
+    ``MAX_DISTINCT_PERIODS`` of them (each would be parsed, and most reported, one by one)."""
+    if len(texts) > MAX_DISTINCT_PERIODS:
+        raise LimitError("periods", f"{file_name} 的期间列有 {len(texts):,} 种不同的期间，超过 {MAX_DISTINCT_PERIODS:,} 种"
+                                    "（100 年的月份）的上限；一个文件通常只含几个月份。请检查期间列是否选对（例如是否"
+                                    "把数值或编号当作了期间），期间是否统一写作 2024-06 这样的年-月，"
+                                    "或按年份拆分成几个文件，分别导入")
+    parsed: list[Period | PeriodError] = []
+    for text in texts:
+        try:
+            parsed.append(parse_period(text, year=year))
+        except PeriodError as e:
+            parsed.append(e)
+    return parsed
 
 
 def _from_match(kind: str, m: re.Match, cell: str, default_year: int | None) -> Period:

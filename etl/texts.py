@@ -46,7 +46,7 @@ def distinct(column: pd.Series) -> Distinct:
         if (values == values[0]).all():
             return Distinct(np.zeros(len(values), dtype="int64"), [values[0]])
     codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    return Distinct(np.asarray(codes, dtype="int64"), list(uniques))
+    return Distinct(np.asarray(codes, dtype="int64"), uniques.tolist())  # list(): an Arrow call per text
 
 
 def distinct_or(column: pd.Series | None, n: int, constant: Any) -> Distinct:

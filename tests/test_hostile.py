@@ -123,6 +123,41 @@ def test_rows_beyond_the_limit_are_refused_in_an_irregular_csv_too():
     assert error.limit == "rows" and "第 51 行" in str(error)
 
 
+def test_a_workbook_with_more_rows_than_the_limit_is_refused_for_its_rows_before_a_cell_is_read():
+    name, data = hostile.many_bad_rows_xlsx(60)
+    # no time at all to read cells: the rows are counted in the sheet's XML first
+    error = refusal(data, name, limits=ReadLimits(rows=50, seconds=0))
+    assert error.limit == "rows"
+    assert str(error).startswith("bad-rows.xlsx 有内容的行数超过 50 行的上限；请按月份或地区拆分成几个文件，分别导入")
+    assert read_grid(data, name, limits=ReadLimits(rows=61)).row_count == 61
+
+
+def test_rows_with_no_value_below_the_data_do_not_count_towards_the_row_limit():
+    rows = hostile._header_rows() + [(r, [(1, "晋城"), (2, "有效发明专利拥有量"), (3, "2025-01"), (4, "1")])
+                                      for r in range(2, 12)]
+    xml = hostile.sheet_xml(rows)
+    # what Excel leaves below a table: rows of styled empty cells, formulas that give "", empty rows
+    empty = "".join(f'<row r="{r}" spans="1:4"><c r="A{r}"/>\n <c r="B{r}" t="str"><f>IF(A{r}="","",1)</f><v></v></c>'
+                    f'<c r="C{r}"><f t="shared" si="0"/><v/></c></row><row r="{r + 1000}"></row>' for r in range(12, 112))
+    data = hostile.raw_xlsx(xml.replace("</sheetData>", empty + "</sheetData>"))
+    grid = read_grid(data, "留白.xlsx", limits=ReadLimits(rows=50))
+    assert grid.row_count == 11 and grid.rows[-1] == ["晋城", "有效发明专利拥有量", "2025-01", "1"]
+
+
+def test_a_file_of_more_distinct_periods_than_a_hundred_years_of_months_is_refused_saying_how_to_fix(store, config,
+                                                                                                        regions):
+    name, data = hostile.distinct_periods_csv(1_500)
+    with pytest.raises(LimitError) as caught:
+        plan_upload(store, config, regions, data, name, today=TODAY)
+    assert caught.value.limit == "periods"
+    assert str(caught.value).startswith("periods.csv 的期间列有 1,500 种不同的期间，超过 1,200 种（100 年的月份）的上限")
+    assert "2024-06" in str(caught.value) and "拆分" in str(caught.value)
+    name, data = hostile.distinct_periods_csv(1_200)
+    plan = plan_upload(store, config, regions, data, name, today=TODAY)
+    # up to 2025-05 loads; the months after it are each reported as not yet over
+    assert {p.check for p in plan.errors} == {"future"} and len(plan.errors) == 1_200 - 305
+
+
 def test_non_empty_cells_beyond_the_limit_are_refused():
     name, data = hostile.many_bad_rows_csv(100)
     assert refusal(data, name, limits=ReadLimits(cells=300)).limit == "cells"

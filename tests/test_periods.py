@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from etl.periods import Period, find_period, month_for, parse_period
-from monitor.errors import PeriodError
+from etl.periods import MAX_DISTINCT_PERIODS, Period, find_period, month_for, parse_period, parse_periods
+from monitor.errors import LimitError, PeriodError
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,32 @@ def test_the_month_stored_depends_on_the_indicator(config):
     assert month_for(q1, flow) == ("2024-03", True)  # 一季度 is 1-3月 so far this year
     with pytest.raises(PeriodError, match="「2024年第2季度」是 4—6 月的合计，不能作为「专利授权量」某一个月的数值导入"):
         month_for(q2, flow)
+
+
+@pytest.mark.parametrize("year", [1899, 1900, 2024, 2200, 2201])
+@pytest.mark.parametrize("shape", ["{y}-{m:02d}", "{y}-{m}", "{y}/{m:02d}", "{y}/{m}", "{y}年{m}月", "{y}年{m:02d}月"])
+def test_the_common_spellings_of_a_month_read_as_that_month_or_say_which_part_is_out_of_range(shape, year):
+    for month in range(0, 14):
+        cell = shape.format(y=year, m=month)
+        if 1900 <= year <= 2200 and 1 <= month <= 12:
+            assert parse_period(cell) == Period(year, month, month, "month")
+            assert parse_period(f" {cell} ", year=2000) == Period(year, month, month, "month")
+            continue
+        with pytest.raises(PeriodError) as caught:
+            parse_period(cell)
+        part = "年份应在 1900–2200 之间" if not 1900 <= year <= 2200 else "月份应在 1–12 之间"
+        assert str(caught.value) == f"「{cell}」不是有效月份（{part}）"
+
+
+def test_a_month_in_digits_of_another_script_is_read_as_before():
+    assert parse_period("٢٠٢٤-07") == Period(2024, 7, 7, "month")  # Arabic-Indic digits, as Python reads them
+
+
+def test_more_distinct_periods_than_a_hundred_years_of_months_are_refused_before_any_is_read():
+    texts = [f"{2000 + i // 12}-{i % 12 + 1:02d}" for i in range(MAX_DISTINCT_PERIODS)]
+    assert parse_periods(texts)[-1] == Period(2099, 12, 12, "month")
+    with pytest.raises(LimitError) as caught:
+        parse_periods([*texts, "not a period"], file_name="期间.csv")
+    assert caught.value.limit == "periods"
+    assert str(caught.value).startswith(f"期间.csv 的期间列有 {MAX_DISTINCT_PERIODS + 1:,} 种不同的期间，超过 1,200 种")
+    assert "拆分" in str(caught.value)
