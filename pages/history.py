@@ -28,6 +28,18 @@ batches = cached_batches(version)
 if batches.empty:
     st.info("还没有任何导入批次。")
     st.stop()
+if session is not None:
+    returned = batches[(batches["review"] == "returned") & (batches["loaded_by"] == session.username)].head(5)
+    for r in returned.itertuples():
+        st.error(plain(f"您上传的批次 {r.id}（{r.file_name}）被 {r.reviewed_by} 于 {str(r.reviewed_at)[:16]} 退回，"
+                       f"理由：{r.review_note}。其数值已撤下，请修改后在「数据导入」重新上传。"), icon=":material/undo:")
+    waiting = batches[batches["review"] == "pending"]
+    if auth.can(Action.REVIEW, session) and not waiting.empty:
+        st.info(f"有 {len(waiting)} 个批次{PENDING_LABEL}：批次 {'、'.join(str(i) for i in waiting['id'])}。"
+                "核对其数值后审核通过或退回。", icon=":material/pending_actions:")
+        for column, pending_id in zip(st.columns(min(len(waiting), 5)), waiting["id"].head(5)):
+            column.button(f"审核批次 {pending_id}", key=f"history_review_{pending_id}",
+                          on_click=lambda b=int(pending_id): st.session_state.update(history_batch=b))
 table = pd.DataFrame({
     "批次": batches["id"], "类型": batches["kind"].map(BATCH_KIND_LABELS),
     "时间": batches["loaded_at"].astype(str).str[:19], "操作人": batches["loaded_by"], "文件": batches["file_name"],
