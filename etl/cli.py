@@ -148,6 +148,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
+    from monitor.approval import REVIEW_LABELS
     from monitor.context import open_context
     from monitor.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, list_batches
 
@@ -160,6 +161,8 @@ def cmd_batches(args: argparse.Namespace) -> int:
         "批次": frame["id"], "类型": frame["kind"].map(BATCH_KIND_LABELS), "时间": frame["loaded_at"].astype(str).str[:19],
         "操作人": frame["loaded_by"], "文件": frame["file_name"], "新增": frame["rows_inserted"],
         "修改": frame["rows_updated"], "未变": frame["rows_unchanged"], "状态": frame["status"].map(BATCH_STATUS_LABELS),
+        "审核": frame["review"].map(REVIEW_LABELS).fillna("—"),
+        "审核人": frame["reviewed_by"].fillna(""),
     })
     _print_table(table, limit=args.limit)
     return 0
@@ -194,6 +197,30 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     print(f"批次 {args.id} 已回滚（回滚记录为批次 {rollback_id}），被它替换的数值已恢复", flush=True)
     for sentence in preview.sentences():
         print(f"{sentence}。")
+    _deliver_audit(ctx.store)
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from monitor.approval import approve
+    from monitor.context import open_context
+
+    ctx = open_context(args.config, args.db)
+    by = args.user or current_user()
+    approve(ctx.store, args.id, by=by, audit=_audit_entry("approve", detail=f"审核人 {by}"))
+    print(f"批次 {args.id} 已审核通过并发布", flush=True)
+    _deliver_audit(ctx.store)
+    return 0
+
+
+def cmd_return(args: argparse.Namespace) -> int:
+    from monitor.approval import return_batch
+    from monitor.context import open_context
+
+    ctx = open_context(args.config, args.db)
+    by = args.user or current_user()
+    rollback_id = return_batch(ctx.store, args.id, by=by, reason=args.reason, audit=_audit_entry("return"))
+    print(f"批次 {args.id} 已退回（理由：{args.reason.strip()}），其数值已撤下（回滚记录为批次 {rollback_id}）", flush=True)
     _deliver_audit(ctx.store)
     return 0
 
@@ -333,6 +360,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int)
     p.add_argument("--user", help="记录在回滚批次中的操作人")
     p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("approve", help="审核通过一个待审核批次，使其数值发布（不能审核本人上传的批次）")
+    p.add_argument("id", type=int)
+    p.add_argument("--user", help="记录的审核人（默认当前系统用户）")
+    p.set_defaults(func=cmd_approve)
+
+    p = sub.add_parser("return", help="退回一个待审核批次（撤下其数值），理由必填，上传人在导入记录中可见")
+    p.add_argument("id", type=int)
+    p.add_argument("--reason", required=True, help="退回理由")
+    p.add_argument("--user", help="记录的审核人（默认当前系统用户）")
+    p.set_defaults(func=cmd_return)
 
     p = sub.add_parser("template", help="生成空白报送模板（.csv 或 .xlsx）")
     p.add_argument("--region", required=True, help="省或市（代码或名称），模板列出它和下一级地区")

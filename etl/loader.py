@@ -38,6 +38,7 @@ from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
 from etl.worker import WorkerLimits, WorkerStats, run_bounded
 from monitor import clock, outbox
+from monitor.approval import approval_required
 from monitor.config import Config
 from monitor.errors import LoadError, PeriodError, RegionError, quoted
 from monitor.outbox import AuditEntry
@@ -768,7 +769,7 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
 
 def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_by: str | None = None,
                 note: str | None = None, accept_warnings: bool = False, at: datetime | None = None,
-                audit: AuditEntry | None = None) -> int | None:
+                audit: AuditEntry | None = None, review: bool | None = None) -> int | None:
     """Write a plan in one transaction: all rows or none. Returns the new batch id, or None when
     nothing would change (an identical re-upload writes nothing).
 
@@ -779,7 +780,10 @@ def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_
     (monitor/outbox.py); the caller drains it to the trail after the commit.
 
     Keys the file reports with the value already stored are not rewritten but recorded as the
-    batch's confirmations: rolling back the batch that wrote the value keeps it (monitor/history.py)."""
+    batch's confirmations: rolling back the batch that wrote the value keeps it (monitor/history.py).
+
+    ``review``: whether the batch waits for a reviewer before the official view shows it
+    (monitor/approval.py); None: an upload does when the deployment requires approval."""
     if not plan.ok:
         raise LoadError(f"{plan.file_name} 有 {len(plan.errors)} 处错误，未写入任何数据", plan.errors)
     if plan.warnings and not accept_warnings:
@@ -799,14 +803,16 @@ def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_
                         "WHERE NOT EXISTS (SELECT 1 FROM upload_files WHERE file_hash = ?)",
                         [plan.file_hash, plan.file_name, len(plan.data), plan.data, loaded_at, plan.file_hash])
         layout = plan.layout
+        if review is None:
+            review = origin == "upload" and approval_required(con)
         batch_id = con.execute(
             "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
-            "rows_updated, rows_unchanged, note, kind, rows_warnings, sheet, period, file_format) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'load', ?, ?, ?, ?) RETURNING id",
+            "rows_updated, rows_unchanged, note, kind, rows_warnings, sheet, period, file_format, review) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'load', ?, ?, ?, ?, ?) RETURNING id",
             [plan.file_name, plan.file_hash, loaded_at, loaded_by or current_user(), origin, len(diff),
              int((diff["change"] == "new").sum()), int((diff["change"] == "changed").sum()),
              int((diff["change"] == "unchanged").sum()), note, len(plan.warnings), plan.sheet,
-             layout.period if layout else None, plan.source],
+             layout.period if layout else None, plan.source, "pending" if review else None],
         ).fetchall()[0][0]
         incoming = _store_rows(rows, origin)
         changed = rows["change"].to_numpy() == "changed"

@@ -34,7 +34,7 @@ def add_parser(subparsers) -> None:
 
     p = sub.add_parser("add", help="新建账户")
     p.add_argument("username")
-    p.add_argument("--role", required=True, choices=ROLES, help="viewer 查看者 / uploader 数据上传员 / admin 管理员")
+    p.add_argument("--role", required=True, choices=ROLES, help="viewer 查看者 / uploader 数据上传员 / reviewer 审核员 / admin 管理员")
     p.add_argument("--scope", action="append", default=[], metavar="REGION",
                    help="只能导入该地区及其下辖地区（代码或名称，可重复）；不写则为全部地区")
     p.add_argument("--email", help="联系邮箱：催报名单与提醒用；统一身份认证（OIDC）登录时也按此邮箱对应到本账户")

@@ -39,7 +39,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     username      TEXT PRIMARY KEY,          -- lower case: [a-z0-9][a-z0-9_.@-]*
     password_hash TEXT,                      -- argon2id (salt and parameters inside); NULL: single sign-on only
-    role          TEXT NOT NULL CHECK (role IN ('viewer', 'uploader', 'admin')),
+    role          TEXT NOT NULL CHECK (role IN ('viewer', 'uploader', 'reviewer', 'admin')),
     scope         TEXT NOT NULL DEFAULT '',  -- region codes separated by commas; '' = every region
     email         TEXT UNIQUE,               -- lower case; maps a single sign-on user to this account
     display_name  TEXT,
@@ -126,6 +126,25 @@ class AccessSettings:
 _SCHEMA_DONE: set[Path] = set()  # files whose schema this process has created or checked
 
 
+def _allow_reviewers(con: sqlite3.Connection) -> None:
+    """A file from before issue 17 refuses the role 'reviewer' (审核员) in its CHECK constraint,
+    which SQLite cannot alter: the table is rebuilt with the current definition, rows unchanged."""
+    (sql,) = con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'accounts'").fetchone()
+    if "'reviewer'" in sql:
+        return
+    current = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS accounts"):SCHEMA.index("\n);") + 3]
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        con.execute("ALTER TABLE accounts RENAME TO accounts_before_reviewers")
+        con.execute(current)
+        con.execute("INSERT INTO accounts SELECT * FROM accounts_before_reviewers")
+        con.execute("DROP TABLE accounts_before_reviewers")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 @contextmanager
 def connect(path: Path | str, *, write: bool = True, timeout: float | None = None) -> Iterator[sqlite3.Connection]:
     """A short-lived connection to the accounts file (created with its schema on first use).
@@ -148,6 +167,7 @@ def connect(path: Path | str, *, write: bool = True, timeout: float | None = Non
             if "outbox_id" not in {row[1] for row in con.execute("PRAGMA table_info(audit)")}:
                 con.execute("ALTER TABLE audit ADD COLUMN outbox_id TEXT")  # a file from before issue 19
             con.execute(_OUTBOX_INDEX)
+            _allow_reviewers(con)
             _SCHEMA_DONE.add(path)
         con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:

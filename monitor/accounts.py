@@ -1,7 +1,8 @@
 """Accounts, roles and region scopes; login with throttling; sessions that expire.
 
 - Roles, each including the one before: ``viewer`` (every read page and export), ``uploader``
-  (upload, commit, rollback; optionally limited to regions), ``admin`` (accounts, milestone status,
+  (upload, commit, rollback; optionally limited to regions), ``reviewer`` 审核员 (also approves or
+  returns other people's batches of its regions, monitor/approval.py), ``admin`` (accounts, milestone status,
   configuration reload, the audit trail).
 - Passwords are hashed with argon2id (argon2-cffi: salted, slow, memory-hard); only the hash is kept.
 - Failed logins are counted per account and per client address; past a few free failures each
@@ -31,8 +32,8 @@ from monitor.audit import AuditLog
 from monitor.clock import now as product_now
 from monitor.errors import AccountError, LoginError, PermissionDenied, RegionError
 
-ROLES = ("viewer", "uploader", "admin")
-ROLE_LABELS = {"viewer": "查看者", "uploader": "数据上传员", "admin": "管理员"}
+ROLES = ("viewer", "uploader", "reviewer", "admin")
+ROLE_LABELS = {"viewer": "查看者", "uploader": "数据上传员", "reviewer": "审核员", "admin": "管理员"}
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,63}$")
 
@@ -40,11 +41,13 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,63}$")
 class Action(str, Enum):
     VIEW = "view"  # every read page and export
     UPLOAD = "upload"  # upload, commit, rollback
+    REVIEW = "review"  # approve or return another uploader's batch (monitor/approval.py)
     ADMIN = "admin"  # accounts, milestone status, configuration reload, the audit trail
 
 
-ACTION_ROLE = {Action.VIEW: "viewer", Action.UPLOAD: "uploader", Action.ADMIN: "admin"}
-ACTION_LABELS = {Action.VIEW: "查看", Action.UPLOAD: "导入和回滚数据", Action.ADMIN: "管理账户、任务进度和配置"}
+ACTION_ROLE = {Action.VIEW: "viewer", Action.UPLOAD: "uploader", Action.REVIEW: "reviewer", Action.ADMIN: "admin"}
+ACTION_LABELS = {Action.VIEW: "查看", Action.UPLOAD: "导入和回滚数据", Action.REVIEW: "审核待发布的数据",
+                 Action.ADMIN: "管理账户、任务进度和配置"}
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ ACTIONS = {
     "upload": "上传文件（预检）",
     "commit": "导入提交",
     "rollback": "回滚批次",
+    "approve": "审核通过（发布批次）",
+    "return": "退回批次",
     "milestone": "任务进度登记",
     "demo_reset": "重置示例数据",
     "reading": "切换目标读法",
@@ -127,7 +129,7 @@ class AuditLog:
 
 VIA_LABELS = {"password": "密码登录", "oidc": "单点登录", "cli": "命令行"}
 CLIENT_LABELS = {"cli": "本机命令行"}
-_ROLE_CODES = re.compile(r"\b(viewer|uploader|admin)\b")
+_ROLE_CODES = re.compile(r"\b(viewer|uploader|reviewer|admin)\b")
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:

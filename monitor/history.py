@@ -29,10 +29,11 @@ BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
 
 
 def list_batches(store: Store, *, limit: int | None = None) -> pd.DataFrame:
-    """Every batch, newest first: id, kind, file_name, loaded_at, loaded_by, origin, counts, status."""
+    """Every batch, newest first: id, kind, file_name, loaded_at, loaded_by, origin, counts, status,
+    and its review (monitor/approval.py): review, reviewed_by, reviewed_at, review_note."""
     sql = ("SELECT id, kind, file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
            "rows_updated, rows_unchanged, rows_warnings, status, rolls_back, rolled_back_by, sheet, period, "
-           "file_format, note FROM load_batches ORDER BY id DESC")
+           "file_format, note, review, reviewed_by, reviewed_at, review_note FROM load_batches ORDER BY id DESC")
     params: list = []
     if limit is not None:
         sql += " LIMIT ?"
@@ -215,39 +216,46 @@ def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = N
     ``audit``: the audit record (target 「批次 N」, detail naming the rollback batch), committed
     with the rollback into the store's outbox (monitor/outbox.py)."""
     with store.transaction() as con:
-        _check_rollback(con, batch_id)
-        file_name, file_hash, origin = con.execute("SELECT file_name, file_hash, origin FROM load_batches WHERE id = ?",
-                                                   [int(batch_id)]).fetchone()
-        restored = _rollback_rows(con, batch_id)
-        preview = _preview(batch_id, restored, con.execute("SELECT id, loaded_at FROM load_batches").df())
-        now = at or clock.now()
-        kept_note = "；".join(preview.sentences())
-        rollback_id = con.execute(
-            "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
-            "rows_updated, rows_unchanged, note, kind, rolls_back) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'rollback', ?) "
-            "RETURNING id",
-            [file_name, file_hash, now, by, origin, len(restored), preview.restored, int(restored["kept_by"].notna().sum()),
-             note or f"回滚批次 {batch_id}" + (f"（{kept_note}）" if kept_note else ""), int(batch_id)],
-        ).fetchone()[0]
-        restored = restored.drop(columns="kept_by")
-        restored["batch_id"] = rollback_id
-        restored["recorded_at"] = now
-        con.register("restored", restored)
-        # every key the batch holds loses its row and gets back the one before it, if any (one
-        # row per key: observations has no primary key since schema 3)
-        remove_observations(con, "restored")
-        con.execute("INSERT INTO observations (region_code, indicator_id, month, value, origin, batch_id, source_url, "
-                    "note) SELECT region_code, indicator_id, month, value, origin, source_batch, source_url, note "
-                    "FROM restored WHERE value IS NOT NULL")
-        con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, source_batch, "
-                    "source_url, note, recorded_at) SELECT batch_id, region_code, indicator_id, month, value, origin, "
-                    "source_batch, source_url, note, recorded_at FROM restored")
-        con.unregister("restored")
-        con.execute("UPDATE load_batches SET status = 'rolled_back', rolled_back_by = ? WHERE id = ?",
-                    [rollback_id, int(batch_id)])
-        if audit is not None:
-            detail = f"回滚记录为批次 {rollback_id}" + (f"；{kept_note}" if kept_note else "")
-            outbox.stage(con, replace(audit, target=f"批次 {batch_id}", detail=audit.detail or detail), at=now)
+        return rollback_in(con, batch_id, by=by, note=note, at=at, audit=audit)
+
+
+def rollback_in(con, batch_id: int, *, by: str, note: str | None = None, at: datetime | None = None,
+                audit: AuditEntry | None = None) -> int:
+    """``rollback_batch`` inside a caller's open transaction (monitor/approval.py returns a batch
+    and records why in the same transaction)."""
+    _check_rollback(con, batch_id)
+    file_name, file_hash, origin = con.execute("SELECT file_name, file_hash, origin FROM load_batches WHERE id = ?",
+                                               [int(batch_id)]).fetchone()
+    restored = _rollback_rows(con, batch_id)
+    preview = _preview(batch_id, restored, con.execute("SELECT id, loaded_at FROM load_batches").df())
+    now = at or clock.now()
+    kept_note = "；".join(preview.sentences())
+    rollback_id = con.execute(
+        "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
+        "rows_updated, rows_unchanged, note, kind, rolls_back) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'rollback', ?) "
+        "RETURNING id",
+        [file_name, file_hash, now, by, origin, len(restored), preview.restored, int(restored["kept_by"].notna().sum()),
+         note or f"回滚批次 {batch_id}" + (f"（{kept_note}）" if kept_note else ""), int(batch_id)],
+    ).fetchone()[0]
+    restored = restored.drop(columns="kept_by")
+    restored["batch_id"] = rollback_id
+    restored["recorded_at"] = now
+    con.register("restored", restored)
+    # every key the batch holds loses its row and gets back the one before it, if any (one
+    # row per key: observations has no primary key since schema 3)
+    remove_observations(con, "restored")
+    con.execute("INSERT INTO observations (region_code, indicator_id, month, value, origin, batch_id, source_url, "
+                "note) SELECT region_code, indicator_id, month, value, origin, source_batch, source_url, note "
+                "FROM restored WHERE value IS NOT NULL")
+    con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, source_batch, "
+                "source_url, note, recorded_at) SELECT batch_id, region_code, indicator_id, month, value, origin, "
+                "source_batch, source_url, note, recorded_at FROM restored")
+    con.unregister("restored")
+    con.execute("UPDATE load_batches SET status = 'rolled_back', rolled_back_by = ? WHERE id = ?",
+                [rollback_id, int(batch_id)])
+    if audit is not None:
+        detail = f"回滚记录为批次 {rollback_id}" + (f"；{kept_note}" if kept_note else "")
+        outbox.stage(con, replace(audit, target=f"批次 {batch_id}", detail=audit.detail or detail), at=now)
     return int(rollback_id)
 
 
@@ -255,10 +263,16 @@ def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = N
 
 
 def as_published_sql(region_filter: bool, until: bool) -> str:
-    """The observations as they stood at a moment (parameter 1), for indicators (parameter 2),
-    optionally regions and a last month: the same columns as ``observations``."""
+    """The observations as they stood at a moment (parameters 1 and 2, the same moment), for
+    indicators (parameter 3), optionally regions and a last month: the same columns as
+    ``observations``. A batch waiting for approval at that moment (or returned) is not part of
+    it (monitor/approval.py): its entries, and the values a rollback restored from it, are left
+    out; an approved batch counts from the moment it was approved."""
     sql = ("SELECT region_code, indicator_id, month, value, origin, source_url, note FROM observation_log "
-           "WHERE recorded_at <= ? AND indicator_id IN (SELECT unnest(?))")
+           "WHERE batch_id NOT IN (SELECT id FROM load_batches WHERE review IS NOT NULL "
+           "AND (review <> 'approved' OR reviewed_at > ?)) AND coalesce(source_batch, -1) NOT IN "
+           "(SELECT id FROM load_batches WHERE review IS NOT NULL AND (review <> 'approved' OR reviewed_at > ?)) "
+           "AND recorded_at <= ? AND indicator_id IN (SELECT unnest(?))")
     if region_filter:
         sql += " AND region_code IN (SELECT unnest(?))"
     if until:

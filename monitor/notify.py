@@ -9,7 +9,7 @@ One run, meant for cron or a systemd timer:
      run only records the statuses (a baseline), so installing it sends no flood;
    - a region past its due date (``reporting.due_day``) for the last full month with values still
      未报送 (regions that have never reported anything are not chased);
-   - a batch waiting for approval (``pending_batches``: none until approval before publish exists);
+   - a batch waiting for approval (``pending_batches``, monitor/approval.py);
    - a batch committed with warnings accepted since the previous run;
    - the monthly briefing of a subscription's regions, once the month's due date has passed.
 2. **Send** each subscription the undelivered items of its regions and kinds: one e-mail (SMTP,
@@ -147,11 +147,11 @@ def dashboard_link(base: str | None, ctx, set_id: str, region: str, as_of: str |
 
 
 def pending_batches(store) -> pd.DataFrame:
-    """Committed batches waiting for a reviewer: batch_id, file_name, loaded_at, loaded_by.
+    """Committed batches waiting for a reviewer: batch_id, file_name, loaded_at, loaded_by (and
+    rows_total, regions), oldest first (approval before publish, monitor/approval.py)."""
+    from monitor.approval import pending_batches as waiting
 
-    The hook for approval before publish (issue 17, item 1): until it exists every committed batch
-    is live at once, so nothing waits. That work replaces this body with its own query."""
-    return pd.DataFrame(columns=["batch_id", "file_name", "loaded_at", "loaded_by"])
+    return waiting(store)
 
 
 def _number(x) -> str:

@@ -39,9 +39,10 @@ def read_observations(
         from monitor.history import as_published_sql
 
         sql = as_published_sql(region_codes is not None, until is not None)
-        params.insert(0, store.published_at)
+        params[:0] = [store.published_at] * 3
     else:
-        sql = ("SELECT region_code, indicator_id, month, value, origin, source_url, note FROM observations "
+        # the official view: values of batches waiting for approval are left out (monitor/approval.py)
+        sql = ("SELECT region_code, indicator_id, month, value, origin, source_url, note FROM official_observations "
                "WHERE indicator_id IN (SELECT unnest(?))")
         if region_codes is not None:
             sql += " AND region_code IN (SELECT unnest(?))"

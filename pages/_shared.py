@@ -99,7 +99,7 @@ def chosen_readings(version: DataView) -> dict[str, str]:
 @st.cache_data(show_spinner=False, max_entries=256)
 def data_months(version: DataView) -> list[str]:
     ctx = get_context()
-    frame = ctx.store.query("SELECT min(month) AS first, max(month) AS last FROM observations")
+    frame = ctx.store.query("SELECT min(month) AS first, max(month) AS last FROM official_observations")  # no month of a pending batch
     first, last = frame["first"].iloc[0], frame["last"].iloc[0]
     if not isinstance(first, str):
         return []

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor.accounts import Action, allowed_regions
+from monitor.approval import PENDING_LABEL, REVIEW_LABELS, approve, return_batch
 from monitor.errors import MonitorError
 from monitor.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, rollback_batch, stored_file
 from monitor.yeartodate import series_name
@@ -17,7 +18,8 @@ ctx = context_or_stop()
 st.title("导入记录")
 session = auth.require(Action.VIEW, logged_in=True)  # who loaded what is for logged-in staff
 may_roll_back = auth.can(Action.UPLOAD, session)
-st.caption("每次导入或回滚都是一个批次。回滚会恢复该批次替换掉的原值（它新增的数值则删除），并另记一个回滚批次。")
+st.caption("每次导入或回滚都是一个批次。回滚会恢复该批次替换掉的原值（它新增的数值则删除），并另记一个回滚批次。"
+           "需经审核的批次在审核员通过前为「待审核」，其数值不出现在各页面和导出中；被退回的批次已撤下，退回理由见表中。")
 if done := st.session_state.pop("history_done", None):
     st.success(plain(done))
 
@@ -26,11 +28,27 @@ batches = cached_batches(version)
 if batches.empty:
     st.info("还没有任何导入批次。")
     st.stop()
+if session is not None:
+    returned = batches[(batches["review"] == "returned") & (batches["loaded_by"] == session.username)].head(5)
+    for r in returned.itertuples():
+        st.error(plain(f"您上传的批次 {r.id}（{r.file_name}）被 {r.reviewed_by} 于 {str(r.reviewed_at)[:16]} 退回，"
+                       f"理由：{r.review_note}。其数值已撤下，请修改后在「数据导入」重新上传。"), icon=":material/undo:")
+    waiting = batches[batches["review"] == "pending"]
+    if auth.can(Action.REVIEW, session) and not waiting.empty:
+        st.info(f"有 {len(waiting)} 个批次{PENDING_LABEL}：批次 {'、'.join(str(i) for i in waiting['id'])}。"
+                "核对其数值后审核通过或退回。", icon=":material/pending_actions:")
+        for column, pending_id in zip(st.columns(min(len(waiting), 5)), waiting["id"].head(5)):
+            column.button(f"审核批次 {pending_id}", key=f"history_review_{pending_id}",
+                          on_click=lambda b=int(pending_id): st.session_state.update(history_batch=b))
 table = pd.DataFrame({
     "批次": batches["id"], "类型": batches["kind"].map(BATCH_KIND_LABELS),
     "时间": batches["loaded_at"].astype(str).str[:19], "操作人": batches["loaded_by"], "文件": batches["file_name"],
     "新增": batches["rows_inserted"], "修改": batches["rows_updated"], "未变": batches["rows_unchanged"],
     "警告": batches["rows_warnings"].fillna(0).astype(int), "状态": batches["status"].map(BATCH_STATUS_LABELS),
+    "审核": batches["review"].map(REVIEW_LABELS).fillna("—"),
+    "审核人": batches["reviewed_by"].fillna(""),
+    "审核时间": batches["reviewed_at"].map(lambda t: "" if pd.isna(t) else str(t)[:19]),
+    "退回理由": batches["review_note"].fillna(""),
     "说明": batches["note"].fillna(""),
 })
 st.dataframe(table, hide_index=True, key="history_batches")
@@ -49,6 +67,16 @@ if isinstance(info["period"], str):
 if isinstance(info["note"], str) and info["note"]:
     details.append(info["note"])  # e.g. the reason its warnings were accepted
 st.caption(plain("；".join(details)))  # user, file format (sheet name): as text
+review = info["review"] if isinstance(info["review"], str) else None
+if review == "pending":
+    st.warning(f"{PENDING_LABEL}：批次 {chosen} 的数值已保存，审核员通过后才会出现在各页面和导出中。",
+               icon=":material/pending_actions:")
+elif review == "approved":
+    st.success(plain(f"已发布：{info['reviewed_by']} 于 {str(info['reviewed_at'])[:19]} 审核通过。"),
+               icon=":material/verified:")
+elif review == "returned":
+    st.error(plain(f"已退回：{info['reviewed_by']} 于 {str(info['reviewed_at'])[:19]} 退回，理由：{info['review_note']}。"
+                   "请修改后在「数据导入」重新上传。"), icon=":material/undo:")
 shown = pd.DataFrame({
     "地区": [ctx.regions[c].name for c in rows["region_code"]], "指标": [series_name(ctx.config, i, m) for i, m in zip(rows["indicator_id"], rows["month"])],
     "期间": rows["month"], "原值": rows["old_value"], "新值": rows["value"],
@@ -59,12 +87,49 @@ if total > len(rows):
     st.caption(f"仅显示前 {len(rows):,} 个（共 {total:,} 个），下载的表格也只含这些；完整数值请运维人员在命令行导出。")
 table_downloads(shown, f"批次{chosen}_数值", key="history_rows_table")
 
+allowed = allowed_regions(session.scope, ctx.regions)
+if review == "pending" and auth.can(Action.REVIEW, session):
+    outside_review = sorted(touched - allowed) if allowed else []
+    if info["loaded_by"] == session.username:
+        st.info("这是您本人上传的批次，须由另一位审核员审核。", icon=":material/person_off:")
+    elif outside_review:
+        st.info(f"批次 {chosen} 包含您地区范围以外的地区（{'、'.join(ctx.regions[c].name for c in outside_review[:10])}），"
+                "请由负责这些地区的审核员审核。", icon=":material/location_off:")
+    else:
+        with st.container(border=True):
+            st.markdown(f"**审核批次 {chosen}**：通过后数值即发布；退回则撤下该批次的全部数值，上传人会看到退回理由。")
+            left, right = st.columns(2)
+            if left.button("审核通过并发布", type="primary", key="history_approve"):
+                try:
+                    auth.require(Action.REVIEW)  # checked again at the moment of writing
+                    approve(ctx.store, int(chosen), by=session.username, allowed=allowed,
+                            audit=auth.audit_entry("approve", session))
+                except MonitorError as e:
+                    st.error(plain(e))
+                else:
+                    st.session_state["history_done"] = (f"批次 {chosen} 已审核通过并发布。"
+                                                        + auth.deliver_audit(ctx.store))
+                    st.rerun()
+            reason = right.text_area("退回理由（必填）", key="history_return_reason",
+                                     placeholder="例如：晋城市有效注册商标量比上月多 10 倍，请核对单位")
+            if right.button("退回", key="history_return"):
+                try:
+                    auth.require(Action.REVIEW)
+                    return_batch(ctx.store, int(chosen), by=session.username, reason=reason, allowed=allowed,
+                                 audit=auth.audit_entry("return", session))
+                except MonitorError as e:
+                    st.error(plain(e))
+                else:
+                    st.session_state["history_done"] = (f"批次 {chosen} 已退回，其数值已撤下。"
+                                                        + auth.deliver_audit(ctx.store))
+                    st.rerun()
+
 kept = stored_file(ctx.store, info["file_hash"]) if info["kind"] == "load" and may_roll_back else None
 if kept is not None:
     # the name came with the upload: offered as a download name only, cleaned of path characters
     st.download_button("下载原文件", kept[1], file_name=file_stem(kept[0]), key="history_file")
 
-outside = sorted(touched - allowed) if (allowed := allowed_regions(session.scope, ctx.regions)) else []
+outside = sorted(touched - allowed) if allowed else []
 if info["kind"] == "load" and info["status"] == "committed" and not may_roll_back:
     st.caption("回滚批次需要数据上传员或管理员账户。")
 elif info["kind"] == "load" and info["status"] == "committed" and outside:

@@ -2,7 +2,11 @@
 
 import streamlit as st
 
+from monitor.accounts import Action
+from monitor.approval import PENDING_LABEL, pending_values
 from monitor.config import MilestoneTarget
+from monitor.yeartodate import YTD_SUFFIX
+from pages import _auth as auth
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import DEMO_NOTICE, cached_detail, data_version, sidebar, status_badge
 
@@ -50,3 +54,20 @@ st.subheader("观测值")
 st.dataframe(detail.observations, hide_index=True,
              column_config={"来源": st.column_config.LinkColumn("来源", display_text="链接")})
 table_downloads(detail.observations, f"观测值_{stem}", key="detail_observations")
+
+# values waiting for a reviewer: not part of the official view above; shown to their uploader and
+# to reviewers (monitor/approval.py)
+session = auth.current_session()
+if session is not None and auth.can(Action.UPLOAD, session):
+    indicator_id = target.indicator if kind == "target" else ident
+    waiting = pending_values(ctx.store, [indicator_id, indicator_id + YTD_SUFFIX], [region])
+    if not auth.can(Action.REVIEW, session):
+        waiting = waiting[waiting["loaded_by"] == session.username]
+    if not waiting.empty:
+        st.subheader(f"{PENDING_LABEL}的数值")
+        st.caption("以下数值已上传、尚未经审核员通过，不计入上方图表、评估和导出。")
+        st.dataframe(
+            waiting.assign(状态=PENDING_LABEL).rename(columns={
+                "month": "期间", "value": "数值", "batch_id": "批次", "loaded_by": "上传人", "loaded_at": "上传时间"})
+            [["期间", "数值", "状态", "批次", "上传人", "上传时间"]],
+            hide_index=True, key="detail_pending")

@@ -9,6 +9,7 @@ from etl.readers import sheet_names
 from etl.templates import template_csv, template_frame, template_title, template_xlsx
 from monitor.accounts import Action, allowed_regions
 from monitor.errors import LoadError, MonitorError, UnknownColumnsError
+from monitor.history import batch as batch_info
 from monitor.periods import last_full_month
 from pages import _auth as auth
 from pages._downloads import table_downloads
@@ -129,8 +130,11 @@ if uploaded is not None:
                                         client=auth.client_address(), via=session.via, detail=str(e)[:500])
                 st.error(f"导入失败，数据库未改变：{plain(e)}")
             else:
+                waits = batch is not None and batch_info(ctx.store, batch)["review"] == "pending"
                 st.session_state["upload_done"] = (f"已导入 {uploaded.name}：批次 {batch}，新增 {c['new']}，修改 {c['changed']}。"
-                                                   "各页面已显示新数据；如需撤销，请到「导入记录」回滚该批次。"
+                                                   + ("该批次待审核：审核员通过后各页面才显示新数据，可在「导入记录」查看审核状态。"
+                                                      if waits else
+                                                      "各页面已显示新数据；如需撤销，请到「导入记录」回滚该批次。")
                                                    + auth.deliver_audit(ctx.store))
                 for stale in ("upload_plan_key", "upload_plan", "upload_confirm", "upload_reason"):
                     st.session_state.pop(stale, None)

@@ -24,6 +24,10 @@ CONFIG = Path(__file__).parent.parent / "indicators.yaml"
 # after the demo and on one in January), so no test depends on the calendar. Set before any test
 # imports the product; served apps inherit it.
 os.environ.setdefault("IPMON_TODAY", "2026-11-25")
+# Approval before publish (monitor/approval.py) is on by default outside the demo. The suite tests
+# publishing on its own: an upload is live at once unless a test turns approval on (the approval
+# tests do, and test the default with the variable removed). Served apps inherit it.
+os.environ.setdefault("IPMON_APPROVAL", "off")
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,8 @@ MINIMAL = HERE / "data" / "config_minimal.yaml"
 
 TABLES = {"schema_version", "regions", "population", "indicators", "target_sets", "targets", "load_batches",
           "observations", "milestone_updates", "observation_log", "upload_files", "store_meta",
-          "audit_outbox", "observation_confirmations"}
+          "audit_outbox", "observation_confirmations",
+          "official_observations"}  # a view (schema 7, approval before publish)
 
 
 def table_names(store: Store) -> set[str]:
