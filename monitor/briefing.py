@@ -30,7 +30,7 @@ from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
 from monitor.export import cjk_font, figure_svg
 from monitor.milestones import TaskStatus, read_updates, task_table
-from monitor.overview import evaluate_target_set, status_counts
+from monitor.overview import evaluate_target_set, status_counts, task_counts
 from monitor.periods import format_month_cn
 from monitor.provenance import annotate
 from monitor.readings import read_readings
@@ -236,7 +236,9 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
         "counts": [{"label": s.value, "n": counts.get(s.value, 0), "color": STATUS_COLORS[s], "ink": _ink(s.value)}
                    for s in STATUS_ORDER],
         "only_milestones": bool((frame["type"] == "milestone").all()),
-        "total": len(frame), "rows": _target_rows(frame), "sections": sections,
+        # targets and tasks counted apart, each in its own words (总览 does the same)
+        "total": int((frame["type"] != "milestone").sum()), "tasks": task_counts(frame),
+        "task_total": int((frame["type"] == "milestone").sum()), "rows": _target_rows(frame), "sections": sections,
         "province_name": ctx.regions[province].name if province else None,
         "has_milestones": bool(milestones), "milestone_count": len(milestones), "overdue": overdue,
         "indicators": [{"name": i.name, "unit": i.unit, "description": i.description} for i in indicators],

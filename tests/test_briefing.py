@@ -73,11 +73,15 @@ def test_every_jincheng_target_is_listed_with_its_target_current_value_and_expla
 def test_the_summary_counts_targets_by_status(ctx, jincheng):
     _, path = jincheng
     text = flat(poppler("pdftotext", path))
-    counts = evaluate_target_set(ctx, "jincheng_2025", "2025-12", "140500")["status"].value_counts()
-    sentence = "；".join(f"{status}{n}项" for status, n in counts.items() if n)
-    assert "共25项目标" in text
-    for status, n in counts.items():
-        assert f"{status}{n}项" in text, sentence
+    frame = evaluate_target_set(ctx, "jincheng_2025", "2025-12", "140500")
+    targets = frame[frame["type"] != "milestone"]["status"].value_counts()
+    tasks = frame[frame["type"] == "milestone"]["task_status"].value_counts()
+    assert "共7项目标、18项任务" in text  # the plan's 7 targets and 18 tasks, counted apart
+    for status, n in targets.items():
+        assert f"{status}{n}项" in text, text[:400]
+    for status, n in tasks.items():  # in the task vocabulary (未报告, 已完成 …), not as 无数据
+        assert f"{status}{n}项" in text, text[:400]
+    assert "无数据18项" not in text
 
 
 def test_each_target_has_its_trajectory_and_the_cities_of_shanxi_compared(jincheng):
