@@ -2,9 +2,9 @@
 
 The reader's own limits (etl/readers.py ReadLimits) stop every hostile file found so far within
 seconds. This is the backstop for the ones not found yet: the whole parse (reading the file,
-shaping it, resolving and checking every row) runs in a forked child whose address space may grow
-by at most ``memory_mb`` (RLIMIT_AS over what it starts with) and which is killed after
-``seconds``. A file beyond either is refused (LimitError ``memory`` or ``seconds``) with a
+shaping it, resolving and checking every row) runs in a forked child whose own memory may grow
+by at most ``memory_mb`` (its private pages, watched by the parent; RLIMIT_AS over what it starts
+with as a backstop) and which is killed after ``seconds``. A file beyond either is refused (LimitError ``memory`` or ``seconds``) with a
 message that says how to split it; the server, and every other session, keep their memory and
 their time. The child is forked, so it starts with the config and registries already in memory
 and costs milliseconds, not an import.
@@ -104,6 +104,37 @@ def _child(conn, fn: Callable, args: tuple, kwargs: dict, limits: WorkerLimits) 
         conn.close()
 
 
+def _private_kb(pid: int) -> int | None:
+    """The memory a process holds of its own (private pages, resident): after a fork, what the
+    child has written or allocated, however the parent's free heap is reused."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:  # gone already
+        return None
+    return sum(int(line.split()[1]) for line in text.splitlines() if line.startswith(("Private_Clean:", "Private_Dirty:")))
+
+
+_WATCH_INTERVAL = 0.05  # seconds between two looks at the child's memory
+
+
+def _watch(child, receiver, deadline: float, budget_kb: float) -> bool | None:
+    """Wait for the child's answer, watching its private memory: False when it answered in time,
+    True when it went over ``budget_kb`` (it is killed), None when ``deadline`` passed.
+
+    RLIMIT_AS alone does not bound a child forked from a large server: its address space starts
+    with the server's heap, whose free parts it may fill without asking the kernel for more."""
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return None
+        if receiver.poll(min(_WATCH_INTERVAL, remaining)):
+            return False
+        private = _private_kb(child.pid)
+        if private is not None and private > budget_kb:
+            child.kill()
+            return True
+
+
 def run_bounded(fn: Callable[..., Any], /, *args, file_name: str, limits: WorkerLimits | None = None,
                 **kwargs) -> tuple[Any, WorkerStats]:
     """``fn(*args, **kwargs)`` in a forked child within ``limits`` (default ``worker_limits()``):
@@ -117,15 +148,19 @@ def run_bounded(fn: Callable[..., Any], /, *args, file_name: str, limits: Worker
     child.start()
     sender.close()
     try:
-        if not receiver.poll(limits.seconds):
+        over_budget = _watch(child, receiver, started + limits.seconds, limits.memory_mb * 1024)
+        if over_budget is None:
             error = LimitError("seconds", f"{file_name} 的读取和检查超过 {limits.seconds:g} 秒的上限，已停止；{SPLIT}"
                                           "（Excel 文件可另存为 CSV，读取快得多；管理员可用环境变量 IPMON_PARSE_SECONDS 调整上限）")
             error.worker_stats = WorkerStats(time.perf_counter() - started, 0, 0)
             raise error
-        try:
-            kind, payload, start_kb, peak_kb = receiver.recv()
-        except EOFError:  # the child died without a word: killed by the kernel, out of memory
+        if over_budget:
             kind, payload, start_kb, peak_kb = "memory", None, 0, 0
+        else:
+            try:
+                kind, payload, start_kb, peak_kb = receiver.recv()
+            except EOFError:  # the child died without a word: killed by the kernel, out of memory
+                kind, payload, start_kb, peak_kb = "memory", None, 0, 0
     finally:
         receiver.close()
         if child.is_alive():
