@@ -249,6 +249,10 @@ def test_the_uploader_speaks_chinese_and_shows_the_real_limit(page: Page, upload
     def seen() -> list[str]:
         return uploader.evaluate(SEEN_TEXT)
 
+    # after the login's rerun the page's style element may be mounted a moment after the uploader:
+    # wait until the words are the page's, then hold them to what a person sees
+    page.wait_for_function(f"() => {{ const e = document.querySelector('[data-testid=\"stFileUploader\"]'); "
+                           f"return e && ({SEEN_TEXT})(e).includes('单个文件不超过 50 MB，支持 CSV、XLSX、XLS'); }}", timeout=RENDER_TIMEOUT_MS)
     assert seen() == ["选择文件", "选择文件", "单个文件不超过 50 MB，支持 CSV、XLSX、XLS"]
     dragged = page.evaluate_handle("() => { const d = new DataTransfer(); "
                                    "d.items.add(new File(['x'], 'a.csv', {type: 'text/csv'})); return d; }")
