@@ -11,6 +11,7 @@ from conftest import TEST_PASSWORD
 from streamlit.testing.v1 import AppTest
 from test_pages import check_table_shown, demo_value, log_in, new_app, on_page, shown, texts, wide_gbk_file, widget
 
+from monitor import clock
 from monitor.audit import AuditLog
 from monitor.store import Store
 
@@ -140,13 +141,14 @@ def test_the_rollback_preview_names_a_later_batch_that_re_reported_a_value_and_t
     on_page(app, "history")
     shown(app.selectbox(key="history_batch").set_value(3).run())
     [kept] = [i for i in texts(app.info) if "再次报送" in i]
-    assert re.fullmatch(r"批次 4 于 2026-11-25 \d\d:\d\d 再次报送了相同数值（1 个），回滚后保留。", kept)
+    day = clock.today().isoformat()  # the batches were written "today" (IPMON_TODAY)
+    assert re.fullmatch(rf"批次 4 于 {day} \d\d:\d\d 再次报送了相同数值（1 个），回滚后保留。", kept)
     shown(app.checkbox(key="history_confirm").check().run())
     shown(app.button(key="history_rollback").click().run())
     assert texts(app.success) == ["批次 3 已回滚（回滚记录为批次 5）。"]
     assert demo_value(store, "140500", "invention_patents") == jincheng  # batch 4's report stands
     [detail] = audit.query(actions=["rollback"])["detail"].tolist()
-    assert detail.startswith("回滚记录为批次 5；批次 4 于 2026-11-25 ")
+    assert detail.startswith(f"回滚记录为批次 5；批次 4 于 {day} ")
 
 
 def test_a_wrong_password_is_refused_then_throttled_on_the_login_page(served):
