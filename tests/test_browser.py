@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -89,6 +90,16 @@ def serve(store: Path, log: Path, accounts: Path | None = None) -> Iterator[str]
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def serve_with_accounts(store: Path, accounts_template: Path, tmp_path_factory, name: str) -> Iterator[str]:
+    """``serve`` on ``store`` with its own copy of the four test accounts (conftest), for a module
+    whose tests log in; ``name`` keeps its folders apart from other modules'."""
+    accounts = tmp_path_factory.mktemp(f"{name}_accounts") / "accounts.sqlite3"
+    shutil.copyfile(accounts_template, accounts)
+    with serve(store, tmp_path_factory.mktemp(f"{name}_streamlit") / "streamlit.log", accounts) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

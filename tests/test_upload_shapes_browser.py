@@ -5,7 +5,6 @@ table, and the commit writes the 31 provinces and 全国 (on its own copy of the
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -28,9 +27,7 @@ def shapes_store(copy_demo_store):
 
 @pytest.fixture(scope="module")
 def shapes_url(shapes_store, accounts_template, tmp_path_factory) -> Iterator[str]:
-    accounts = tmp_path_factory.mktemp("shapes_accounts") / "accounts.sqlite3"
-    shutil.copyfile(accounts_template, accounts)
-    with served.serve(shapes_store, tmp_path_factory.mktemp("shapes_streamlit") / "streamlit.log", accounts) as url:
+    with served.serve_with_accounts(shapes_store, accounts_template, tmp_path_factory, "shapes") as url:
         yield url
 
 

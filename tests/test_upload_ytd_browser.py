@@ -29,9 +29,7 @@ def empty_store(migrated_store_file, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def empty_url(empty_store, accounts_template, tmp_path_factory) -> Iterator[str]:
-    accounts = tmp_path_factory.mktemp("empty_accounts") / "accounts.sqlite3"
-    shutil.copyfile(accounts_template, accounts)
-    with served.serve(empty_store, tmp_path_factory.mktemp("empty_streamlit") / "streamlit.log", accounts) as url:
+    with served.serve_with_accounts(empty_store, accounts_template, tmp_path_factory, "empty") as url:
         yield url
 
 
