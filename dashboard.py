@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from monitor.accounts import Action
+from monitor.accounts.users import Action
 from monitor.errors import StoreBusyError
 from pages import _auth as auth
 from pages._shared import busy_notice

@@ -52,9 +52,9 @@ def _open_store(db: str | None):
 
 def _figures(ctx, n: int):
     """``n`` figures as the pages draw them: each Jincheng target's trajectory and its city ranking."""
-    from monitor.charts import comparison_figure
-    from monitor.comparison import compare_regions
-    from monitor.detail import indicator_detail
+    from monitor.output.charts import comparison_figure
+    from monitor.views.comparison import compare_regions
+    from monitor.views.detail import indicator_detail
 
     tset = ctx.config.target_set("jincheng_2025")
     figures = []
@@ -71,8 +71,8 @@ def _figures(ctx, n: int):
 
 
 def run(db: str | None = None, charts: int = 10, briefings: list[tuple[str, str, str]] | None = None) -> list[Measurement]:
-    from monitor.briefing import build_briefing
-    from monitor.export import figure_pdf, figure_png
+    from monitor.output.briefing import build_briefing
+    from monitor.output.export import figure_pdf, figure_png
 
     ctx, tmp = _open_store(db)
     try:
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--charts", type=int, default=10, help="charts exported warm (default 10)")
     parser.add_argument("--csv", help="also write the results to this CSV file")
     args = parser.parse_args(argv)
-    from monitor.export import shutdown
+    from monitor.output.export import shutdown
 
     try:
         results = run(args.db, args.charts)

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from monitor.config import Config
-from monitor.demo import PROFILES
-from monitor.periods import month_index, month_range
-from monitor.population import Population, PopulationFigure
+from monitor.demo.generator import PROFILES
+from monitor.domain.config import Config
+from monitor.domain.periods import month_index, month_range
+from monitor.domain.population import Population, PopulationFigure
 
 START = "2015-01"
 END = "2026-10"  # fixed, so a run next year builds the same store

@@ -74,7 +74,7 @@ def build(workdir: Path, scale: str) -> list[dict]:
     rows.append(_row("build", "full-history file written (山西: province, cities, counties)", float(n), "values",
                      note=f"{(workdir / 'history.csv').stat().st_size / 1e6:.1f} MB CSV"))
     rows.append(_row("build", "demo store (demo generator + loader)", t_demo, "s", note=f"{demo_rows:,} values"))
-    from monitor.geo import prepare_maps
+    from monitor.domain.geo import prepare_maps
 
     maps, t_maps = _timed(prepare_maps, demo.config, demo.regions)  # as scripts/run.sh does at set-up
     rows.append(_row("build", "map cache prepared (etl init --maps, as at set-up)", t_maps, "s",
@@ -139,12 +139,12 @@ def upload(workdir: Path, scale: str) -> list[dict]:
 
 def evaluate(workdir: Path, scale: str) -> list[dict]:
     from bench.national import national_population, scale_regions
-    from monitor.config import MilestoneTarget, ReferenceTarget
     from monitor.context import open_context
+    from monitor.domain.config import MilestoneTarget, ReferenceTarget
     from monitor.evaluation.applied import applies_to
     from monitor.evaluation.panels import panel_windows, read_panels
     from monitor.evaluation.sets import evaluate_sets
-    from monitor.overview import evaluate_target_set
+    from monitor.evaluation.targetset import evaluate_target_set
 
     ctx = open_context(store_path=workdir / "national.duckdb")
     codes = scale_regions(ctx.regions, scale)
@@ -193,7 +193,7 @@ def evaluate(workdir: Path, scale: str) -> list[dict]:
 def pages(workdir: Path, scale: str) -> list[dict]:
     from streamlit.testing.v1 import AppTest
 
-    from monitor.accounts import AccountStore
+    from monitor.accounts.users import AccountStore
 
     # 数据导入 and 导入记录 need a login: measure them as an administrator sees them, not the
     # login prompt an anonymous visitor gets
@@ -279,7 +279,7 @@ def _problems(at) -> str:
 
 def exports(workdir: Path, scale: str) -> list[dict]:
     from bench import exports as bench_exports
-    from monitor.export import shutdown
+    from monitor.output.export import shutdown
 
     try:
         results = bench_exports.run(str(workdir / "national.duckdb"), charts=10 if scale == "national" else 3,

@@ -70,8 +70,8 @@ def server_side(store: Path) -> list[dict]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from monitor.config import load_config
-    from monitor.regions import load_regions
+    from monitor.domain.config import load_config
+    from monitor.domain.regions import load_regions
 
     os.environ["IPMON_DB"] = str(store)
     config = load_config(ROOT / "indicators.yaml", regions=load_regions())

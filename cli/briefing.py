@@ -37,10 +37,10 @@ def _usage(message: str) -> int:
 
 
 def cmd_briefing(args: argparse.Namespace) -> int:
-    from monitor.briefing import briefing_file_name
     from monitor.context import open_context
-    from monitor.periods import parse_month
-    from monitor.readings import with_readings
+    from monitor.domain.periods import parse_month
+    from monitor.output.briefing import briefing_file_name
+    from monitor.store.readings import with_readings
 
     if args.region and args.out_dir:
         return _usage("--out-dir 只用于 --all-cities-of；单个地区请用 --out")
@@ -76,7 +76,7 @@ def cmd_briefing(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
         targets = [(code, out_dir / briefing_file_name(ctx, args.target_set, code, as_of)) for code in regions]
 
-    from monitor.export import shutdown
+    from monitor.output.export import shutdown
 
     try:
         return _write_all(ctx, args.target_set, as_of, targets)
@@ -85,7 +85,7 @@ def cmd_briefing(args: argparse.Namespace) -> int:
 
 
 def _write_all(ctx, set_id: str, as_of: str, targets: list[tuple[str, Path]]) -> int:
-    from monitor.briefing import build_briefing
+    from monitor.output.briefing import build_briefing
 
     failed = 0
     for code, path in targets:

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import briefing_cli, mappings_cli, notify_cli, users_cli
+from cli import briefing as briefing_cli
+from cli import mappings as mappings_cli
+from cli import notify as notify_cli
+from cli import users as users_cli
 from etl.loader import current_user
 from monitor.errors import ConfigError, LoadError, MonitorError, UnknownColumnsError
 
@@ -26,10 +29,10 @@ def _print_table(frame, *, limit: int = 50) -> None:
 
 
 def _audit_entry(action: str, *, detail: str | None = None):
-    """CLI writes are audited as the operating-system user (monitor/audit.py), through the store's
-    outbox: the record is committed with the write (monitor/outbox.py)."""
-    from monitor.audit import cli_actor
-    from monitor.outbox import AuditEntry
+    """CLI writes are audited as the operating-system user (monitor/accounts/audit.py), through the store's
+    outbox: the record is committed with the write (monitor/store/outbox.py)."""
+    from monitor.accounts.audit import cli_actor
+    from monitor.store.outbox import AuditEntry
 
     return AuditEntry(action, actor=cli_actor(), detail=detail, client="cli", via="cli")
 
@@ -40,15 +43,15 @@ LATER = "审计记录稍后补写（审计文件暂时被另一个程序占用�
 def _deliver_audit(store) -> None:
     """Move the records just committed to the trail. The write has happened whatever becomes of
     this: a busy trail is said, not an error (exit 0 promises "written", 1 "nothing written")."""
-    from monitor.outbox import drain_quietly
+    from monitor.store.outbox import drain_quietly
 
     if not drain_quietly(store):
         print(LATER)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from monitor.config import load_config
-    from monitor.regions import load_regions
+    from monitor.domain.config import load_config
+    from monitor.domain.regions import load_regions
 
     try:
         config = load_config(args.file or args.config, regions=load_regions())
@@ -77,7 +80,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     rows = ctx.store.observation_count()
     print(f"数据库 {ctx.store.path}：结构已是最新；观测值 {rows} 条" + (f"（本次写入示例数据 {written} 条）" if written else ""))
     if args.maps:
-        from monitor.geo import prepare_maps
+        from monitor.domain.geo import prepare_maps
 
         maps = prepare_maps(ctx.config, ctx.regions)
         print(f"地图边界已准备（离线缓存）：{'、'.join(ctx.regions[c].name for c in maps)}")
@@ -148,9 +151,9 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
-    from monitor.approval import REVIEW_LABELS
     from monitor.context import open_context
-    from monitor.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, list_batches
+    from monitor.store.approval import REVIEW_LABELS
+    from monitor.store.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, list_batches
 
     ctx = open_context(args.config, args.db)
     frame = list_batches(ctx.store, limit=args.limit)
@@ -170,7 +173,7 @@ def cmd_batches(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from monitor.context import open_context
-    from monitor.history import batch, batch_row_count, batch_rows, stored_file
+    from monitor.store.history import batch, batch_row_count, batch_rows, stored_file
 
     ctx = open_context(args.config, args.db)
     info = batch(ctx.store, args.id)
@@ -189,7 +192,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from monitor.context import open_context
-    from monitor.history import rollback_batch, rollback_preview
+    from monitor.store.history import rollback_batch, rollback_preview
 
     ctx = open_context(args.config, args.db)
     preview = rollback_preview(ctx.store, args.id)
@@ -202,8 +205,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    from monitor.approval import approve
     from monitor.context import open_context
+    from monitor.store.approval import approve
 
     ctx = open_context(args.config, args.db)
     by = args.user or current_user()
@@ -214,8 +217,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_return(args: argparse.Namespace) -> int:
-    from monitor.approval import return_batch
     from monitor.context import open_context
+    from monitor.store.approval import return_batch
 
     ctx = open_context(args.config, args.db)
     by = args.user or current_user()
@@ -243,7 +246,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_completeness(args: argparse.Namespace) -> int:
     from monitor.context import open_context
-    from monitor.history import completeness
+    from monitor.store.history import completeness
 
     ctx = open_context(args.config, args.db)
     scope = ctx.regions.resolve(args.region)
@@ -257,10 +260,10 @@ def cmd_completeness(args: argparse.Namespace) -> int:
 
 def _print_owed(ctx, result, scope: str, args: argparse.Namespace) -> int:
     """催报: who still owes what for the month, with the contacts from the accounts."""
-    from monitor import clock
-    from monitor.accounts import AccountStore
-    from monitor.chase import days_overdue, owed_by_region, owed_reports
-    from monitor.tables import csv_bytes, xlsx_bytes
+    from monitor.accounts.users import AccountStore
+    from monitor.domain import clock
+    from monitor.output.tables import csv_bytes, xlsx_bytes
+    from monitor.views.chase import days_overdue, owed_by_region, owed_reports
 
     owed = owed_reports(result, AccountStore(args.accounts).list(), ctx.regions, clock.today())
     late = days_overdue(result.due.date(), clock.today())
@@ -284,12 +287,12 @@ def _print_owed(ctx, result, scope: str, args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """A target set for one region as of a month: a table for people, CSV or JSON for machines.
     Exit code 3 when any of the region's own targets is 滞后 or 未达成 (a scheduled job acts on it)."""
-    from monitor import clock
     from monitor.context import open_context
+    from monitor.domain import clock
+    from monitor.domain.periods import last_full_month, parse_month
     from monitor.errors import NotApplicableError, PeriodError, RegionError
     from monitor.evaluation.report import BEHIND_EXIT_STATUSES, evaluation_report, report_table
-    from monitor.periods import last_full_month, parse_month
-    from monitor.readings import with_readings
+    from monitor.store.readings import with_readings
 
     ctx = with_readings(open_context(args.config, args.db))  # the readings chosen on 总览
     if args.target_set not in ctx.config.target_set_by_id:

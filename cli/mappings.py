@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 from etl.mappings import EVERYONE, MappingStore, file_headers, mappings_frame, owner_label
-from monitor.accounts import AccountStore
-from monitor.audit import cli_actor
+from monitor.accounts.audit import cli_actor
+from monitor.accounts.users import AccountStore
 
 ACCOUNTS_HELP = "账户文件（默认 ~/.config/ipmon/accounts.sqlite3，或环境变量 IPMON_ACCOUNTS）"
 
@@ -50,8 +50,8 @@ def add_parser(subparsers) -> None:
 
 
 def _config(args: argparse.Namespace):
-    from monitor.config import load_config
-    from monitor.regions import load_regions
+    from monitor.domain.config import load_config
+    from monitor.domain.regions import load_regions
 
     return load_config(args.config, regions=load_regions())
 

@@ -1,4 +1,4 @@
-"""``python -m etl notify``: send each subscriber what changed since the last run (monitor/notify.py).
+"""``python -m etl notify``: send each subscriber what changed since the last run (monitor/output/notify.py).
 
     python -m etl notify              # find, send, record; for cron or a systemd timer
     python -m etl notify --dry-run    # what would be sent to whom; sends and records nothing
@@ -23,12 +23,12 @@ def add_parser(subparsers) -> None:
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    from monitor import clock
-    from monitor.access import default_accounts_path
+    from monitor.accounts.access import default_accounts_path
     from monitor.context import open_context
+    from monitor.domain import clock
     from monitor.errors import NotifySettingError
-    from monitor.notify import ITEM_SECTIONS, NotifySettings, run_notify
-    from monitor.readings import with_readings
+    from monitor.output.notify import ITEM_SECTIONS, NotifySettings, run_notify
+    from monitor.store.readings import with_readings
 
     try:
         settings = NotifySettings.from_env()
@@ -36,7 +36,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
         print(f"设置有误：{e}", file=sys.stderr)
         return 2
     ctx = with_readings(open_context(args.config, args.db))
-    from monitor.export import shutdown
+    from monitor.output.export import shutdown
 
     try:
         run = run_notify(ctx, path=args.accounts or default_accounts_path(), settings=settings, today=clock.today(),

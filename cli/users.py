@@ -22,8 +22,8 @@ import sys
 from datetime import datetime, time
 from pathlib import Path
 
-from monitor.accounts import MIN_PASSWORD_LENGTH, ROLE_LABELS, ROLES, AccountStore, check_scope, scope_label
-from monitor.audit import ACTIONS, AuditLog, audit_csv, cli_actor, readable
+from monitor.accounts.audit import ACTIONS, AuditLog, audit_csv, cli_actor, readable
+from monitor.accounts.users import MIN_PASSWORD_LENGTH, ROLE_LABELS, ROLES, AccountStore, check_scope, scope_label
 from monitor.errors import AccountError
 
 
@@ -100,7 +100,7 @@ def _read_password(args: argparse.Namespace) -> str:
 def _scope(values: list[str] | None) -> tuple[str, ...]:
     if not values:
         return ()
-    from monitor.regions import load_regions
+    from monitor.domain.regions import load_regions
 
     return check_scope(values, load_regions())
 
@@ -151,7 +151,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not accounts:
         print("还没有账户。新建管理员：python -m etl users add admin --role admin")
         return 0
-    from monitor.regions import load_regions
+    from monitor.domain.regions import load_regions
 
     regions = load_regions()
     for a in accounts:

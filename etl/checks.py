@@ -19,9 +19,9 @@ import pandas as pd
 
 from etl.keys import INDICATOR, MONTH, KeyCodes, StoredValues, combine, look_up, split
 from etl.problems import Problem
-from monitor.config import Config, RatioFormula
-from monitor.periods import add_months, format_month_cn, month_range
-from monitor.yeartodate import has_year_to_date, ytd_id
+from monitor.domain.config import Config, RatioFormula
+from monitor.domain.periods import add_months, format_month_cn, month_range
+from monitor.domain.yeartodate import has_year_to_date, ytd_id
 
 PER_CAPITA_TOLERANCE = 0.02  # population figures of neighbouring years differ by about 1 %
 
@@ -108,7 +108,7 @@ def _year_to_date(config: Config, staged: pd.DataFrame, keys: KeyCodes, codes: n
 def store_year_to_date(stored: StoredValues, config: Config, staged: pd.DataFrame, file_name: str,
                        problems: list[Problem], *, keys: KeyCodes, codes: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows of monthly flows given as year-to-date sums (1-6月) are kept as what they are: values of
-    the flow's year-to-date series (monitor/yeartodate.py), from which the month's own amount is
+    the flow's year-to-date series (monitor/domain/yeartodate.py), from which the month's own amount is
     derived when the year so far before it is known, now or after a later upload. Nothing is
     refused for months missing. Each row gets a note of what was derived; a year-to-date that
     disagrees with the values already there (earlier months revised since, or a month's own amount

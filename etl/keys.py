@@ -129,7 +129,7 @@ class StoredValues:
     def read(cls, store_or_con, keys: KeyCodes, wanted: np.ndarray) -> StoredValues:
         """One join of the wanted keys with the observations table. ``store_or_con``: a Store,
         or an open connection (inside a transaction, the values as that transaction sees them)."""
-        from monitor.store import Store
+        from monitor.store.database import Store
 
         if not len(wanted):
             return cls(np.empty(0, dtype="int64"), np.empty(0), np.empty(0, dtype=object))

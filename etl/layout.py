@@ -26,7 +26,7 @@ from etl.problems import Problem
 from etl.readers import Grid
 from etl.texts import distinct
 from etl.units import split_header
-from monitor.config import Config, normalise_name
+from monitor.domain.config import Config, normalise_name
 from monitor.errors import LoadError, PeriodError, UnknownColumnsError
 
 # Canonical column -> accepted header spellings (compared after normalise_name).

@@ -37,13 +37,14 @@ from etl.readers import ReadLimits, read_grid
 from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
 from etl.worker import WorkerLimits, WorkerStats, run_bounded
-from monitor import clock, outbox
-from monitor.approval import approval_required
-from monitor.config import Config
+from monitor.domain import clock
+from monitor.domain.config import Config
+from monitor.domain.periods import add_months, last_full_month
 from monitor.errors import LoadError, PeriodError, RegionError, quoted
-from monitor.outbox import AuditEntry
-from monitor.periods import add_months, last_full_month
-from monitor.store import Store, remove_observations
+from monitor.store import outbox
+from monitor.store.approval import approval_required
+from monitor.store.database import Store, remove_observations
+from monitor.store.outbox import AuditEntry
 
 MISSING_MARKERS = {"", "—", "-", "--", "－", "——", "/", "nan", "NaN", "None", "无", "…", "...", "N/A", "NA", "null"}
 COUNT_UNITS = {"件", "家", "项", "个", "人", "户", "次"}
@@ -777,13 +778,13 @@ def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_
     preview and commit is neither overwritten blindly nor miscounted. ``at`` is the time recorded
     (now, unless a test or an import of historical batches says otherwise). ``audit``: the audit
     record, committed with the batch (its target: 「批次 N」) into the store's outbox
-    (monitor/outbox.py); the caller drains it to the trail after the commit.
+    (monitor/store/outbox.py); the caller drains it to the trail after the commit.
 
     Keys the file reports with the value already stored are not rewritten but recorded as the
-    batch's confirmations: rolling back the batch that wrote the value keeps it (monitor/history.py).
+    batch's confirmations: rolling back the batch that wrote the value keeps it (monitor/store/history.py).
 
     ``review``: whether the batch waits for a reviewer before the official view shows it
-    (monitor/approval.py); None: an upload does when the deployment requires approval."""
+    (monitor/store/approval.py); None: an upload does when the deployment requires approval."""
     if not plan.ok:
         raise LoadError(f"{plan.file_name} 有 {len(plan.errors)} 处错误，未写入任何数据", plan.errors)
     if plan.warnings and not accept_warnings:

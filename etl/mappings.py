@@ -18,7 +18,7 @@ uploader's own mapping of a column wins over everyone's. Not everyone's at once,
 offices may head different figures alike, and one clerk's slip must not change what another
 office's file loads; an administrator can widen a mapping to everyone on 「列对应关系」.
 
-Mappings live in the accounts file beside the accounts and the audit trail (monitor/access.py:
+Mappings live in the accounts file beside the accounts and the audit trail (monitor/accounts/access.py:
 a long load holding the store must not block saving one, and a demo reset must not erase them);
 every change is audited (mapping_add, mapping_edit, mapping_remove).
 """
@@ -35,10 +35,10 @@ from pathlib import Path
 import pandas as pd
 
 from etl.units import UnitError, conversion_factor, split_header, units_convertible_to
-from monitor.access import connect, default_accounts_path
-from monitor.audit import AuditLog
-from monitor.clock import now as product_now
-from monitor.config import Config, normalise_name
+from monitor.accounts.access import connect, default_accounts_path
+from monitor.accounts.audit import AuditLog
+from monitor.domain.clock import now as product_now
+from monitor.domain.config import Config, normalise_name
 from monitor.errors import MappingError, UnknownColumnsError
 
 EVERYONE = ""
@@ -136,7 +136,7 @@ def check_mapping(config: Config, headers: list[str], label: str, indicator: str
 
 
 class MappingStore:
-    """The column mappings, in the accounts file (monitor/access.py)."""
+    """The column mappings, in the accounts file (monitor/accounts/access.py)."""
 
     def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = product_now):
         self.path = Path(path) if path else default_accounts_path()

@@ -9,8 +9,8 @@ import pandas as pd
 from etl.loader import LoadPlan, parse_values
 from etl.problems import Problem, problems_frame
 from etl.units import UnitError, conversion_factor
-from monitor.config import Config
-from monitor.yeartodate import base_id, series_name
+from monitor.domain.config import Config
+from monitor.domain.yeartodate import base_id, series_name
 
 CHANGE_LABELS = {"new": "新增", "changed": "修改", "unchanged": "未变"}
 

@@ -12,9 +12,9 @@ import io
 
 import pandas as pd
 
-from monitor.config import Config
-from monitor.history import expected_indicators
-from monitor.periods import format_month_cn, parse_month
+from monitor.domain.config import Config
+from monitor.domain.periods import format_month_cn, parse_month
+from monitor.store.history import expected_indicators
 
 FORMS = ("long", "wide")
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from monitor import outbox
-from monitor.access import accounts_timeout
-from monitor.audit import AuditLog
-from monitor.config import Config, load_config
-from monitor.demo import generate_demo
-from monitor.outbox import AuditEntry
-from monitor.periods import last_full_month
-from monitor.population import Population, load_population
-from monitor.regions import RegionRegistry, load_regions
-from monitor.store import Store
+from monitor.accounts.access import accounts_timeout
+from monitor.accounts.audit import AuditLog
+from monitor.demo.generator import generate_demo
+from monitor.domain.config import Config, load_config
+from monitor.domain.periods import last_full_month
+from monitor.domain.population import Population, load_population
+from monitor.domain.regions import RegionRegistry, load_regions
+from monitor.store import outbox
+from monitor.store.database import Store
+from monitor.store.outbox import AuditEntry
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def load_demo_data(ctx: Context, *, end: str | None = None, today: date | None =
                    audit: AuditEntry | None = None) -> int:
     """Generate the demo observations and load them as two batches: published (with the counts
     estimated from a published ratio, origin ``estimated``) and demo.
-    Returns the number of rows written. ``audit``: each batch's audit record (monitor/outbox.py)."""
+    Returns the number of rows written. ``audit``: each batch's audit record (monitor/store/outbox.py)."""
     from etl.loader import LoadPlan, commit_plan, diff_against_store, file_digest
 
     frame = generate_demo(ctx.config, ctx.regions, ctx.population, end or last_full_month(today))
@@ -60,7 +60,7 @@ def load_demo_data(ctx: Context, *, end: str | None = None, today: date | None =
         commit_plan(ctx.store, plan, origin=origin, loaded_by="demo-generator", audit=audit,
                     note="公布值直接引用" if origin == "published" else "示例数据（虚构，仅供演示）")
         written += len(part)
-    from monitor.milestones import load_demo_updates
+    from monitor.store.milestones import load_demo_updates
 
     load_demo_updates(ctx.store, ctx.config)
     return written

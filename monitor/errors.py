@@ -161,7 +161,7 @@ class MappingError(MonitorError):
 
 class AuditTrailBusyError(MonitorError):
     """The audit trail (the accounts file) could not be written in time; the records wait in the
-    store's outbox (monitor/outbox.py) and are moved on the next open."""
+    store's outbox (monitor/store/outbox.py) and are moved on the next open."""
 
 
 class SubscriptionError(MonitorError):

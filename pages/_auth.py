@@ -1,7 +1,7 @@
-"""Who is using this browser session, and what they may do: the Streamlit side of monitor/accounts.py.
+"""Who is using this browser session, and what they may do: the Streamlit side of monitor/accounts/users.py.
 
 The session lives in ``st.session_state`` (server side, never sent to the browser) and is checked
-against the accounts file on every run (monitor.accounts.AccountStore.refresh_session): an idle
+against the accounts file on every run (monitor.accounts.users.AccountStore.refresh_session): an idle
 session expires, a disabled account or a changed role takes effect on the next click. Pages call
 ``require(Action.…)`` first: without the right, they show a login form or a refusal and stop.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from monitor.access import AccessSettings
-from monitor.accounts import ACTION_LABELS, ROLE_LABELS, AccountStore, Action, Session, may, scope_label
-from monitor.audit import AuditLog
+from monitor.accounts.access import AccessSettings
+from monitor.accounts.audit import AuditLog
+from monitor.accounts.users import ACTION_LABELS, ROLE_LABELS, AccountStore, Action, Session, may, scope_label
 from monitor.errors import LoginError, MonitorError
-from monitor.outbox import AuditEntry, drain_quietly
+from monitor.store.outbox import AuditEntry, drain_quietly
 from pages._markdown import plain
 
 

@@ -2,7 +2,7 @@
 
 Files are made only when a button is clicked: Streamlit calls the ``data`` callable then, on a
 thread of its own (st.download_button, "deferred generation"), so drawing a page costs nothing.
-Chart exports share one browser behind a lock (monitor.export), whichever session asks.
+Chart exports share one browser behind a lock (monitor.output.export), whichever session asks.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from monitor.errors import ExportSetupError
-from monitor.export import ExportLabel, check_export_setup, figure_pdf, figure_png, slide_figure
-from monitor.tables import CSV_MIME, XLSX_MIME, csv_bytes, xlsx_bytes
+from monitor.output.export import ExportLabel, check_export_setup, figure_pdf, figure_png, slide_figure
+from monitor.output.tables import CSV_MIME, XLSX_MIME, csv_bytes, xlsx_bytes
 
 
 @st.cache_resource(show_spinner=False)
@@ -41,7 +41,7 @@ def export_label(ctx, region_label: str, set_id: str | None, as_of: str) -> Expo
 
 def chart_downloads(fig: go.Figure, name: str, key: str, label: ExportLabel) -> None:
     """PNG (2×, for slides) and PDF (vector) of ``fig`` as drawn on the page, stamped for slides
-    (monitor.export.slide_figure: region, set, month, 示例数据, sources, no clipping)."""
+    (monitor.output.export.slide_figure: region, set, month, 示例数据, sources, no clipping)."""
     problem = export_problem()
     stem = file_stem(name)
     with st.container(horizontal=True, gap="small", key=f"{key}_downloads"):
@@ -69,7 +69,7 @@ def table_downloads(frame: pd.DataFrame, name: str, key: str, *, what: str = "")
 def briefing_download(ctx, set_id: str, region: str, as_of: str) -> None:
     """「生成监测简报」 builds the A4 PDF of this target set, region and month with its steps shown
     as they run (st.status), then offers the file; the PDF is kept for this selection."""
-    from monitor.briefing import briefing_file_name, build_briefing
+    from monitor.output.briefing import briefing_file_name, build_briefing
 
     problem = export_problem()
     name = briefing_file_name(ctx, set_id, region, as_of)

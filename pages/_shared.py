@@ -12,17 +12,17 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from monitor import clock
-from monitor.accounts import Action
+from monitor.accounts.users import Action
 from monitor.context import Context, open_context
+from monitor.domain import clock
+from monitor.domain.geo import map_children
+from monitor.domain.periods import format_month_cn, last_full_month, month_range
 from monitor.errors import ConfigError, StoreBusyError, StoreError
 from monitor.evaluation import STATUS_COLORS, Status
-from monitor.geo import map_children
-from monitor.history import end_of_day, publication_dates
-from monitor.overview import evaluate_target_set
-from monitor.periods import format_month_cn, last_full_month, month_range
-from monitor.readings import read_readings, with_readings
-from monitor.series import indicator_values
+from monitor.evaluation.targetset import evaluate_target_set
+from monitor.store.history import end_of_day, publication_dates
+from monitor.store.readings import read_readings, with_readings
+from monitor.store.series import indicator_values
 from pages import _auth
 
 DEMO_NOTICE = "本页包含**示例数据**（虚构数值，仅供演示，标记为「示例数据」）；标记为「公布值」的数据引自公开报道，来源见数据表。"
@@ -82,7 +82,7 @@ def data_version() -> DataView:
 
 def view_context(view: DataView | int) -> Context:
     """The context whose store reads as published at the end of ``view.published_on``, evaluating
-    the readings an administrator chose (monitor/readings.py; choosing one bumps the version)."""
+    the readings an administrator chose (monitor/store/readings.py; choosing one bumps the version)."""
     ctx = get_context()
     ctx = with_readings(ctx, chosen_readings(view) if isinstance(view, DataView) else None)
     if isinstance(view, DataView) and view.published_on is not None:
@@ -214,7 +214,7 @@ def status_badge(status: str, label: str | None = None) -> str:
 
 def task_badge(task_status: str, label: str | None = None) -> str:
     """A task's pill: its own word (已完成, 逾期, 未报告 …), the colour of the status it maps to."""
-    from monitor.overview import TASK_STATUS_COLORS
+    from monitor.evaluation.targetset import TASK_STATUS_COLORS
 
     color = TASK_STATUS_COLORS.get(task_status, "#999")
     return (f'<span style="background:{color};color:white;padding:2px 8px;border-radius:10px;font-size:0.85em">'
@@ -236,14 +236,14 @@ def fmt(value, decimals: int = 2) -> str:
 @st.cache_data(show_spinner="正在绘图……", max_entries=256)
 def cached_detail(version: DataView, indicator_id: str, region: str, as_of: str, set_id: str | None,
                   target_id: str | None):
-    from monitor.detail import indicator_detail
+    from monitor.views.detail import indicator_detail
 
     return indicator_detail(view_context(version), indicator_id, region, as_of, set_id=set_id, target_id=target_id)
 
 
 @st.cache_data(show_spinner="正在比较各地区……", max_entries=256)
 def cached_comparison(version: DataView, indicator_id: str, province: str, as_of: str, set_id: str):
-    from monitor.comparison import compare_regions
+    from monitor.views.comparison import compare_regions
 
     return compare_regions(view_context(version), indicator_id, province, as_of, set_id)
 
@@ -295,7 +295,7 @@ def open_detail(ctx: Context, region: str, choice: tuple[str, str]) -> None:
 
 def detail_choice_for(tset, indicator_id: str) -> tuple[str, str]:
     """The 指标详情 choice showing ``indicator_id``: its target in the set, else its bare trend."""
-    from monitor.config import MilestoneTarget
+    from monitor.domain.config import MilestoneTarget
 
     target = next((t for t in tset.targets if not isinstance(t, MilestoneTarget) and t.indicator == indicator_id), None)
     return ("target", target.id) if target is not None else ("indicator", indicator_id)
@@ -335,7 +335,7 @@ def regional_scope(ctx: Context, region: str, view: str) -> tuple[str, str, str]
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_shapes(parent: str):
-    from monitor.geo import region_shapes
+    from monitor.domain.geo import region_shapes
 
     return region_shapes(get_context().regions, parent)
 
@@ -343,28 +343,28 @@ def cached_shapes(parent: str):
 @st.cache_data(show_spinner="正在评估各地区目标……", max_entries=128)
 def cached_grid(version: DataView, set_id: str, parent: str, as_of: str):
     """The grid in code order; the page orders it (StatusGrid.ordered) without evaluating again."""
-    from monitor.grid import status_grid
+    from monitor.views.grid import status_grid
 
     return status_grid(view_context(version), set_id, parent, as_of, sort="code")
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def cached_value_map(version: DataView, indicator_id: str, parent: str, as_of: str, per_capita: bool):
-    from monitor.mapdata import value_map_frame
+    from monitor.views.mapdata import value_map_frame
 
     return value_map_frame(view_context(version), indicator_id, parent, as_of, per_capita=per_capita)
 
 
 @st.cache_data(show_spinner="正在排名……", max_entries=256)
 def cached_rankings(version: DataView, indicator_id: str, parent: str, as_of: str):
-    from monitor.rankings import region_rankings
+    from monitor.views.rankings import region_rankings
 
     return region_rankings(view_context(version), indicator_id, parent, as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def cached_rollup(version: DataView, indicator_id: str, parent: str, as_of: str):
-    from monitor.rollup import rollup
+    from monitor.views.rollup import rollup
 
     return rollup(view_context(version), indicator_id, parent, until=as_of)
 
@@ -384,7 +384,7 @@ def selected_customdata(event) -> list | None:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_completeness(version: int, scope: str, month: str):
-    from monitor.history import completeness
+    from monitor.store.history import completeness
 
     ctx = get_context()
     return completeness(ctx.store, ctx.config, ctx.regions, scope, month)
@@ -392,7 +392,7 @@ def cached_completeness(version: int, scope: str, month: str):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def cached_batches(version: int) -> pd.DataFrame:
-    from monitor.history import list_batches
+    from monitor.store.history import list_batches
 
     return list_batches(get_context().store)
 
@@ -400,7 +400,7 @@ def cached_batches(version: int) -> pd.DataFrame:
 @st.cache_data(show_spinner="正在读取批次……", max_entries=32)
 def cached_batch(version: int, batch_id: int, limit: int) -> tuple[int, pd.DataFrame, frozenset[str]]:
     """A batch's number of values, its first ``limit`` rows (old → new) and the regions it touched."""
-    from monitor.history import batch_regions, batch_row_count, batch_rows
+    from monitor.store.history import batch_regions, batch_row_count, batch_rows
 
     store = get_context().store
     return (batch_row_count(store, batch_id), batch_rows(store, batch_id, limit=limit),
@@ -413,7 +413,7 @@ def cached_rollback_preview(version: int, batch_id: int) -> tuple[int, int, list
     later batch that re-reported values unchanged (「批次 7 于……再次报送了相同数值，回滚后保留」);
     None when it would refuse (the rollback button says why when pressed)."""
     from monitor.errors import HistoryError
-    from monitor.history import rollback_preview
+    from monitor.store.history import rollback_preview
 
     try:
         preview = rollback_preview(get_context().store, batch_id)

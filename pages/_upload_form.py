@@ -11,8 +11,8 @@ import streamlit as st
 from etl.mappings import EVERYONE, SKIP_LABEL, MappingStore, layout_signature
 from etl.readers import max_upload_bytes
 from etl.units import split_header, units_convertible_to
-from monitor.accounts import Session
-from monitor.config import Config
+from monitor.accounts.users import Session
+from monitor.domain.config import Config
 from monitor.errors import MonitorError
 from pages import _auth as auth
 from pages._markdown import plain

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from monitor.accounts import ROLE_LABELS, ROLES, Action, scope_label
+from monitor.accounts.users import ROLE_LABELS, ROLES, Action, scope_label
 from monitor.errors import ConfigError, MonitorError
 from pages import _auth as auth
 from pages._markdown import plain

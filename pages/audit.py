@@ -4,9 +4,9 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from monitor import clock
-from monitor.accounts import Action
-from monitor.audit import ACTIONS, OUTCOMES, readable
+from monitor.accounts.audit import ACTIONS, OUTCOMES, readable
+from monitor.accounts.users import Action
+from monitor.domain import clock
 from pages import _auth as auth
 from pages._downloads import table_downloads
 from pages._shared import context_or_stop

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from monitor.charts import gap_figure
-from monitor.comparison import children_word, province_of, ranking_figure
-from monitor.config import MilestoneTarget
+from monitor.domain.config import MilestoneTarget
+from monitor.output.charts import gap_figure
+from monitor.views.comparison import children_word, province_of, ranking_figure
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import DEMO_NOTICE, cached_comparison, data_version, sidebar
 

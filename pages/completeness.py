@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from monitor import clock
-from monitor.chase import days_overdue, owed_by_region, owed_reports
-from monitor.geo import map_children
-from monitor.history import Completeness
-from monitor.periods import format_month_cn, last_full_month, month_range
+from monitor.domain import clock
+from monitor.domain.geo import map_children
+from monitor.domain.periods import format_month_cn, last_full_month, month_range
+from monitor.store.history import Completeness
+from monitor.views.chase import days_overdue, owed_by_region, owed_reports
 from pages import _auth as auth
 from pages._downloads import table_downloads
 from pages._shared import cached_completeness, context_or_stop, region_label

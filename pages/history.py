@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from monitor.accounts import Action, allowed_regions
-from monitor.approval import PENDING_LABEL, REVIEW_LABELS, approve, return_batch
+from monitor.accounts.users import Action, allowed_regions
+from monitor.domain.yeartodate import series_name
 from monitor.errors import MonitorError
-from monitor.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, rollback_batch, stored_file
-from monitor.yeartodate import series_name
+from monitor.store.approval import PENDING_LABEL, REVIEW_LABELS, approve, return_batch
+from monitor.store.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, rollback_batch, stored_file
 from pages import _auth as auth
 from pages._downloads import file_stem, table_downloads
 from pages._markdown import plain

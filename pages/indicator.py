@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from monitor.accounts import Action
-from monitor.approval import PENDING_LABEL, pending_values
-from monitor.config import MilestoneTarget
-from monitor.yeartodate import YTD_SUFFIX
+from monitor.accounts.users import Action
+from monitor.domain.config import MilestoneTarget
+from monitor.domain.yeartodate import YTD_SUFFIX
+from monitor.store.approval import PENDING_LABEL, pending_values
 from pages import _auth as auth
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import DEMO_NOTICE, cached_detail, data_version, sidebar, status_badge
@@ -56,7 +56,7 @@ st.dataframe(detail.observations, hide_index=True,
 table_downloads(detail.observations, f"观测值_{stem}", key="detail_observations")
 
 # values waiting for a reviewer: not part of the official view above; shown to their uploader and
-# to reviewers (monitor/approval.py)
+# to reviewers (monitor/store/approval.py)
 session = auth.current_session()
 if session is not None and auth.can(Action.UPLOAD, session):
     indicator_id = target.indicator if kind == "target" else ident

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from monitor.accounts import ACTION_LABELS, ROLE_LABELS, Action
+from monitor.accounts.subscriptions import SubscriptionStore, kinds_label, mask_url
+from monitor.accounts.subscriptions import regions_label as names_of
+from monitor.accounts.users import ACTION_LABELS, ROLE_LABELS, Action
 from monitor.errors import MonitorError
-from monitor.subscriptions import SubscriptionStore, kinds_label, mask_url
-from monitor.subscriptions import regions_label as names_of
 from pages import _auth as auth
 from pages._markdown import plain
 

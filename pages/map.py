@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from monitor.charts import region_map_figure
-from monitor.config import MilestoneTarget
-from monitor.geo import WITHOUT_STATISTICS_REASON
-from monitor.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
+from monitor.domain.config import MilestoneTarget
+from monitor.domain.geo import WITHOUT_STATISTICS_REASON
+from monitor.output.charts import region_map_figure
+from monitor.views.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import (
     DEMO_NOTICE,

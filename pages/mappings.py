@@ -5,7 +5,7 @@ import streamlit as st
 
 from etl.mappings import EVERYONE, SKIP_LABEL, MappingStore, mappings_frame, owner_label
 from etl.units import units_convertible_to
-from monitor.accounts import Action
+from monitor.accounts.users import Action
 from monitor.errors import MonitorError
 from pages import _auth as auth
 from pages._markdown import plain

@@ -3,8 +3,8 @@ share of the province — and the province's value rolled up from its cities bes
 
 import streamlit as st
 
-from monitor.periods import format_month_cn
-from monitor.rollup import RollupError
+from monitor.domain.periods import format_month_cn
+from monitor.views.rollup import RollupError
 from pages._downloads import table_downloads
 from pages._shared import DEMO_NOTICE, cached_rankings, cached_rollup, data_version, fmt, regional_scope, sidebar
 

@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from monitor.accounts import Action
+from monitor.accounts.subscriptions import KINDS, WEBHOOK_FORMATS, SubscriptionStore, kinds_label, mask_url, notify_log
+from monitor.accounts.subscriptions import regions_label as names_of
+from monitor.accounts.users import Action
 from monitor.errors import MonitorError
-from monitor.subscriptions import KINDS, WEBHOOK_FORMATS, SubscriptionStore, kinds_label, mask_url, notify_log
-from monitor.subscriptions import regions_label as names_of
 from pages import _auth as auth
 from pages._downloads import table_downloads
 from pages._markdown import plain

@@ -6,11 +6,11 @@ import html
 import pandas as pd
 import streamlit as st
 
-from monitor import clock
-from monitor.accounts import Action
+from monitor.accounts.users import Action
+from monitor.domain import clock
+from monitor.domain.periods import format_month_cn
 from monitor.errors import MonitorError
-from monitor.milestones import UPDATE_STATUSES, TaskStatus, month_end, read_updates, record_update, task_table
-from monitor.periods import format_month_cn
+from monitor.store.milestones import UPDATE_STATUSES, TaskStatus, month_end, read_updates, record_update, task_table
 from pages import _auth as auth
 from pages._downloads import table_downloads
 from pages._shared import context_or_stop, sidebar, task_badge

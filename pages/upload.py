@@ -7,10 +7,10 @@ from etl.mappings import MappingStore
 from etl.preview import check_table, diff_table, duplicate_text, summary_text, warnings_note
 from etl.readers import sheet_names
 from etl.templates import template_csv, template_frame, template_title, template_xlsx
-from monitor.accounts import Action, allowed_regions
+from monitor.accounts.users import Action, allowed_regions
+from monitor.domain.periods import last_full_month
 from monitor.errors import LoadError, MonitorError, UnknownColumnsError
-from monitor.history import batch as batch_info
-from monitor.periods import last_full_month
+from monitor.store.history import batch as batch_info
 from pages import _auth as auth
 from pages._downloads import table_downloads
 from pages._markdown import plain
@@ -121,7 +121,7 @@ if uploaded is not None:
             try:
                 if allowed is not None and not set(plan.rows["region_code"]) <= allowed:  # the plan predates a scope change
                     raise LoadError("文件中有地区不在您可导入的范围内，未写入；请重新上传文件")
-                # the audit record is committed with the batch (monitor/outbox.py), then moved to the trail
+                # the audit record is committed with the batch (monitor/store/outbox.py), then moved to the trail
                 batch = commit_plan(ctx.store, plan, loaded_by=session.username, accept_warnings=confirmed, note=note,
                                     audit=auth.audit_entry("commit", session,
                                                            detail=summary_text(plan) + (f"；{note}" if note else "")))

@@ -2,7 +2,7 @@
 # Set up (if needed, with test tools), lint, then run the whole test suite, browser tests included.
 # Usage: scripts/test.sh [pytest options]
 # Without options it also runs the page tests as if today were a day well after the demo's end and
-# a day in January (IPMON_TODAY, see monitor/clock.py), so no page depends on the calendar.
+# a day in January (IPMON_TODAY, see monitor/domain/clock.py), so no page depends on the calendar.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev

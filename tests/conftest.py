@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import Config, load_config
-from monitor.population import Population, load_population
-from monitor.regions import RegionRegistry, load_regions
-from monitor.store import Store
+from monitor.domain.config import Config, load_config
+from monitor.domain.population import Population, load_population
+from monitor.domain.regions import RegionRegistry, load_regions
+from monitor.store.database import Store
 
 CONFIG = Path(__file__).parent.parent / "indicators.yaml"
 
-# "Today" is an input of the product (monitor.clock). The suite runs on a fixed day just after the
+# "Today" is an input of the product (monitor.domain.clock). The suite runs on a fixed day just after the
 # demo's end unless the caller sets another (scripts/test.sh also runs the page tests on a day well
 # after the demo and on one in January), so no test depends on the calendar. Set before any test
 # imports the product; served apps inherit it.
 os.environ.setdefault("IPMON_TODAY", "2026-11-25")
-# Approval before publish (monitor/approval.py) is on by default outside the demo. The suite tests
+# Approval before publish (monitor/store/approval.py) is on by default outside the demo. The suite tests
 # publishing on its own: an upload is live at once unless a test turns approval on (the approval
 # tests do, and test the default with the variable removed). Served apps inherit it.
 os.environ.setdefault("IPMON_APPROVAL", "off")
@@ -133,7 +133,7 @@ def _accounts_outside_home(tmp_path_factory) -> Iterator[None]:
 def accounts_template(tmp_path_factory) -> Path:
     """Four accounts, hashed once per run (argon2 is slow on purpose), all with TEST_PASSWORD:
     admin, viewer, clerk (uploader, every region) and jc-clerk (uploader limited to 晋城市 140500)."""
-    from monitor.accounts import AccountStore
+    from monitor.accounts.users import AccountStore
 
     path = tmp_path_factory.mktemp("accounts_template") / "accounts.sqlite3"
     store = AccountStore(path)
@@ -147,7 +147,7 @@ def accounts_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def accounts(accounts_template, tmp_path, monkeypatch):
     """A fresh copy of the four test accounts for this test; IPMON_ACCOUNTS points at it."""
-    from monitor.accounts import AccountStore
+    from monitor.accounts.users import AccountStore
 
     path = tmp_path / "accounts.sqlite3"
     shutil.copyfile(accounts_template, path)

@@ -12,7 +12,7 @@ import test_browser as served
 from playwright.sync_api import Page, expect
 from test_upload_browser import log_in, open_deep_link
 
-from monitor.audit import AuditLog
+from monitor.accounts.audit import AuditLog
 
 pytestmark = pytest.mark.browser
 IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS

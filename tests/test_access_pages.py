@@ -11,9 +11,9 @@ from conftest import TEST_PASSWORD
 from streamlit.testing.v1 import AppTest
 from test_pages import check_table_shown, demo_value, log_in, new_app, on_page, shown, texts, wide_gbk_file, widget
 
-from monitor import clock
-from monitor.audit import AuditLog
-from monitor.store import Store
+from monitor.accounts.audit import AuditLog
+from monitor.domain import clock
+from monitor.store.database import Store
 
 SSO_SECRETS = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
                         "client_id": "ipmon", "client_secret": "not-used-here",
@@ -240,7 +240,7 @@ def test_a_single_sign_on_user_gets_the_role_of_the_account_with_that_email(serv
 
 def test_ticking_a_box_on_the_history_page_reads_nothing_again_until_the_store_changes(served, monkeypatch, config,
                                                                                        regions):
-    import monitor.history as history
+    import monitor.store.history as history
     from etl.loader import commit_plan, plan_upload
 
     app, store, _ = served

@@ -1,4 +1,4 @@
-"""monitor/accounts.py: real argon2 hashes in a real SQLite file; the clock is injected, never slept on."""
+"""monitor/accounts/users.py: real argon2 hashes in a real SQLite file; the clock is injected, never slept on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import TEST_PASSWORD
 
-from monitor.accounts import (
+from monitor.accounts.users import (
     AccountStore,
     Action,
     Session,

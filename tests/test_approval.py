@@ -9,19 +9,19 @@ from datetime import date, datetime
 
 import pytest
 
-from etl.cli import main as cli
+from cli.main import main as cli
 from etl.loader import commit_plan, plan_upload
-from monitor import outbox
-from monitor.access import connect
-from monitor.accounts import AccountStore, Action, Session, allowed_regions, may
-from monitor.approval import approval_required, approve, pending_batches, pending_values, return_batch
-from monitor.audit import AuditLog
+from monitor.accounts.access import connect
+from monitor.accounts.audit import AuditLog
+from monitor.accounts.users import AccountStore, Action, Session, allowed_regions, may
 from monitor.errors import HistoryError, PermissionDenied, SettingError
 from monitor.evaluation.panels import _observations_sql
-from monitor.history import batch, list_batches
-from monitor.notify import pending_batches as notify_pending
-from monitor.outbox import AuditEntry
-from monitor.series import read_observations
+from monitor.output.notify import pending_batches as notify_pending
+from monitor.store import outbox
+from monitor.store.approval import approval_required, approve, pending_batches, pending_values, return_batch
+from monitor.store.history import batch, list_batches
+from monitor.store.outbox import AuditEntry
+from monitor.store.series import read_observations
 
 TODAY = date(2025, 1, 15)
 HEADER = "地区,指标,期间,数值\n"

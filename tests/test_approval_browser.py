@@ -16,9 +16,9 @@ from conftest import TEST_PASSWORD
 from playwright.sync_api import Browser, Page, expect
 from test_upload_browser import demo, log_in, open_deep_link, upload
 
-from monitor.accounts import AccountStore
-from monitor.audit import AuditLog
-from monitor.store import Store
+from monitor.accounts.audit import AuditLog
+from monitor.accounts.users import AccountStore
+from monitor.store.database import Store
 from pages._shared import fmt
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-"""monitor/audit.py and the ``python -m etl users`` / ``audit`` commands, on real files under tmp_path."""
+"""monitor/accounts/audit.py and the ``python -m etl users`` / ``audit`` commands, on real files under tmp_path."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from conftest import TEST_PASSWORD
 
-from etl.cli import main
-from monitor.accounts import AccountStore
-from monitor.audit import AuditLog, audit_csv
+from cli.main import main
+from monitor.accounts.audit import AuditLog, audit_csv
+from monitor.accounts.users import AccountStore
 
 
 def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
@@ -115,7 +115,7 @@ def test_cli_loads_and_rollbacks_are_audited_and_the_trail_exports_as_csv(tmp_pa
 def test_the_readable_trail_shows_no_internal_codes():
     import pandas as pd
 
-    from monitor.audit import readable
+    from monitor.accounts.audit import readable
 
     frame = pd.DataFrame({"id": [1, 2], "at": ["2026-11-01 09:00:00"] * 2, "actor": ["admin", "cli:root"],
                           "action": ["login", "commit"], "outcome": ["ok", "ok"], "target": [None, "批次 3"],

@@ -1,4 +1,4 @@
-"""monitor.briefing and ``python -m etl briefing``: real PDFs from the demo store, read back with
+"""monitor.output.briefing and ``python -m etl briefing``: real PDFs from the demo store, read back with
 poppler (pdftotext, pdffonts, pdfinfo) as a person or a search would read them."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from etl.cli import main
-from monitor.briefing import Briefing, build_briefing, build_context, format_value, render_html
+from cli.main import main
 from monitor.context import open_context
-from monitor.milestones import TaskStatus, read_updates, task_table
-from monitor.overview import evaluate_target_set
+from monitor.evaluation.targetset import evaluate_target_set
+from monitor.output.briefing import Briefing, build_briefing, build_context, format_value, render_html
+from monitor.store.milestones import TaskStatus, read_updates, task_table
 
 JINCHENG_TITLE = "晋城市知识产权强市建设目标监测简报（数据截至2025年12月）"
 

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from monitor.evaluation import Status
-from monitor.milestones import TaskStatus
+from monitor.store.milestones import TaskStatus
 
 ROOT = Path(__file__).parent.parent
 CHROMIUM = "/usr/bin/chromium"

@@ -1,4 +1,4 @@
-"""催报: who still owes which values for a month, how late, and whom to ask (monitor/chase.py, and
+"""催报: who still owes which values for a month, how late, and whom to ask (monitor/views/chase.py, and
 ``python -m etl completeness --owed``)."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import datetime as dt
 
 import pandas as pd
 
-from etl.cli import main
-from monitor.chase import contacts_for, days_overdue, owed_by_region, owed_reports
+from cli.main import main
 from monitor.context import open_context
-from monitor.history import completeness
+from monitor.store.history import completeness
+from monitor.views.chase import contacts_for, days_overdue, owed_by_region, owed_reports
 
 
 def test_owed_values_name_the_region_s_scoped_uploaders_as_contacts(copy_demo_store, accounts):

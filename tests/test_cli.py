@@ -1,6 +1,6 @@
 """``python -m etl``: exit codes and what a person reads in the terminal.
 
-Runs ``etl.cli.main`` in-process (and ``python -m etl`` as a real subprocess twice). Every run
+Runs ``cli.main.main`` in-process (and ``python -m etl`` as a real subprocess twice). Every run
 points --db (and IPMON_DB) at a file under tmp_path, so data/monitor.duckdb is never touched.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from etl.cli import main
-from monitor.store import Store
+from cli.main import main
+from monitor.store.database import Store
 
 ROOT = Path(__file__).parent.parent
 CONFIG = ROOT / "indicators.yaml"

@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from monitor import clock
+from monitor.domain import clock
+from monitor.domain.periods import last_full_month
 from monitor.errors import SettingError
-from monitor.periods import last_full_month
 
 
 def test_a_fixed_day_is_today_and_decides_the_last_full_month(monkeypatch):

@@ -7,17 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.comparison import compare_regions
-from monitor.config import MilestoneTarget
 from monitor.context import Context
+from monitor.domain.config import MilestoneTarget
 from monitor.evaluation import evaluate_target
 from monitor.evaluation.applied import scale_for_region
-from monitor.series import as_series, indicator_values
+from monitor.store.series import as_series, indicator_values
+from monitor.views.comparison import compare_regions
 
 
 @pytest.fixture(scope="module")
 def demo_ctx(demo_store_file, config, regions, population) -> Context:
-    from monitor.store import Store
+    from monitor.store.database import Store
 
     return Context(config, regions, population, Store(demo_store_file))
 

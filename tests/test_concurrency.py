@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import monitor.store
+import monitor.store.database
 from etl.loader import commit_plan, plan_upload
-from monitor.store import Store
+from monitor.store.database import Store
 
 ROOT = Path(__file__).parent.parent
 HOLDER = """
@@ -51,13 +51,13 @@ def holder(store):
 def test_a_commit_waits_for_the_other_process_and_then_writes(store, config, regions, monkeypatch):
     plan = plan_upload(store, config, regions, FILE, "f.csv", today=date(2025, 1, 15))
     waiting = threading.Event()
-    real_sleep = monitor.store.time.sleep
+    real_sleep = monitor.store.database.time.sleep
 
     def sleep(seconds: float) -> None:  # the store retries with sleeps while the file is held
         waiting.set()
         real_sleep(seconds)
 
-    monkeypatch.setattr(monitor.store.time, "sleep", sleep)
+    monkeypatch.setattr(monitor.store.database.time, "sleep", sleep)
     result: dict = {}
 
     def write() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import (
+from monitor.domain.config import (
     Config,
     MilestoneTarget,
     RatioFormula,

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from monitor.config import MilestoneTarget, RatioFormula
 from monitor.context import Context, load_demo_data
-from monitor.demo import DEFAULT_SEED, DEMO_START, DESIGNED, generate_demo, published_anchors
-from monitor.milestones import DEMO_UPDATES, read_updates
-from monitor.periods import month_range
+from monitor.demo.generator import DEFAULT_SEED, DEMO_START, DESIGNED, generate_demo, published_anchors
+from monitor.domain.config import MilestoneTarget, RatioFormula
+from monitor.domain.periods import month_range
+from monitor.store.milestones import DEMO_UPDATES, read_updates
 
 END = "2026-10"
 SHORT_END = "2021-06"
@@ -188,7 +188,7 @@ def test_a_published_per_10k_figure_is_met_through_its_count(demo, config, popul
 
 
 def test_the_ratio_computed_from_an_estimated_count_is_the_published_ratio(demo, config, population):
-    from monitor.series import compute_indicator
+    from monitor.store.series import compute_indicator
 
     obs = demo[(demo["region_code"] == CHINA) & (demo["indicator_id"] == "high_value_patents")]
     ratio = compute_indicator(obs, config, "high_value_patents_per_10k", population).set_index("month")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from monitor.config import (
+from monitor.domain.config import (
     Baseline,
     GrowthTarget,
     IncreaseTarget,
@@ -18,6 +18,7 @@ from monitor.config import (
     ReferenceTarget,
     SteadyTarget,
 )
+from monitor.domain.periods import add_months, month_range
 from monitor.evaluation import (
     PACE_BANDS,
     STATUS_COLORS,
@@ -27,7 +28,6 @@ from monitor.evaluation import (
     evaluate_target,
     pace_band,
 )
-from monitor.periods import add_months, month_range
 
 # --------------------------------------------------------------------------- builders
 

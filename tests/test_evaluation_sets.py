@@ -13,22 +13,22 @@ import pandas as pd
 import pytest
 
 from bench.national import bulk_load, generate_national, scale_regions
-from monitor.config import MilestoneTarget
 from monitor.context import Context
+from monitor.domain.config import MilestoneTarget
+from monitor.domain.periods import month_index, month_range
 from monitor.evaluation import Status
 from monitor.evaluation.applied import applies_to
 from monitor.evaluation.panels import panel_windows, read_panels
 from monitor.evaluation.rules import NUMBER_COLUMNS
 from monitor.evaluation.sets import evaluate_regions, evaluate_sets
-from monitor.overview import evaluate_target_set
-from monitor.periods import month_index, month_range
+from monitor.evaluation.targetset import evaluate_target_set
 
 COMPARED = [c for c in NUMBER_COLUMNS if c != "reference_value"]
 
 
 @pytest.fixture(scope="module")
 def small_ctx(tmp_path_factory, config, regions, population):
-    from monitor.store import Store
+    from monitor.store.database import Store
 
     store = Store(tmp_path_factory.mktemp("batch") / "monitor.duckdb")
     store.migrate()
@@ -155,7 +155,7 @@ def gappy_ctx(tmp_path_factory, config, regions, population):
     """Series whose answers lie before the months the targets need: years of history, then a gap
     across the start of the period (a baseline found only in the old years), a stock silent since
     2019 (its level before an increase period), annual figures with a gap (a trend over old points)."""
-    from monitor.store import Store
+    from monitor.store.database import Store
 
     store = Store(tmp_path_factory.mktemp("gappy") / "monitor.duckdb")
     store.migrate()

@@ -1,4 +1,4 @@
-"""monitor.export: charts rendered by the real chromium with the real CJK font, no mocks.
+"""monitor.output.export: charts rendered by the real chromium with the real CJK font, no mocks.
 
 The PNG is a real image of twice the export size with drawn content; the PDF holds the Chinese
 text with its font embedded; several threads exporting at once each get their own figure back.
@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from monitor.charts import comparison_figure, trajectory_figure
-from monitor.export import EXPORT_WIDTH, PNG_SCALE, figure_pdf, figure_png, figure_svg, render
+from monitor.output.charts import comparison_figure, trajectory_figure
+from monitor.output.export import EXPORT_WIDTH, PNG_SCALE, figure_pdf, figure_png, figure_svg, render
 
 ROOT = Path(__file__).parent.parent
 
@@ -116,7 +116,7 @@ def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 CHECK = ("from monitor.errors import ExportSetupError\n"
-         "from monitor.export import check_export_setup\n"
+         "from monitor.output.export import check_export_setup\n"
          "try:\n    check_export_setup()\nexcept ExportSetupError as e:\n    print('REFUSED', e)\n"
          "else:\n    print('OK')\n")
 
@@ -141,7 +141,7 @@ def test_with_font_and_browser_the_setup_check_passes():
 
 
 def test_the_status_bar_keeps_a_plot_area_of_its_own():
-    from monitor.charts import status_figure
+    from monitor.output.charts import status_figure
 
     fig = status_figure({"已达成": 3, "未达成": 4}, title="目标状态分布", as_of="2026-10")
     margin = fig.layout.margin

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from monitor import geo
+from monitor.domain import geo
 
 SHANXI_CITIES = ["140100", "140200", "140300", "140400", "140500", "140600", "140700", "140800", "140900",
                  "141000", "141100"]
@@ -103,7 +103,7 @@ def test_the_map_of_china_draws_taiwan_hong_kong_and_macao_as_part_of_china(regi
 
 
 def test_the_maritime_boundary_of_china_is_read_from_the_package():
-    from monitor.geo import SOUTH_CHINA_SEA_BOUNDS, maritime_boundary
+    from monitor.domain.geo import SOUTH_CHINA_SEA_BOUNDS, maritime_boundary
 
     lons, lats = maritime_boundary()
     assert lons.count(None) == lats.count(None) == 10  # ten segments, each ended by None

@@ -9,15 +9,15 @@ import pytest
 
 from monitor.context import Context
 from monitor.evaluation import Status
-from monitor.grid import BEHIND_STATUSES, GRID_COLUMNS, status_grid
-from monitor.overview import evaluate_target_set
+from monitor.evaluation.targetset import evaluate_target_set
+from monitor.views.grid import BEHIND_STATUSES, GRID_COLUMNS, status_grid
 
 STATUSES = {s.value for s in Status}
 
 
 @pytest.fixture(scope="module")
 def demo_ctx(demo_store_file, config, regions, population) -> Context:
-    from monitor.store import Store
+    from monitor.store.database import Store
 
     return Context(config, regions, population, Store(demo_store_file))
 
@@ -106,12 +106,12 @@ def test_reordering_a_grid_is_a_view_change_that_keeps_its_cells(demo_ctx):
     (None, "无数据", None),
 ])
 def test_a_progress_label_never_contradicts_its_status(progress, status, shown):
-    from monitor.charts import progress_label
+    from monitor.output.charts import progress_label
 
     assert progress_label(progress, status) == shown
 
 
 def test_column_labels_break_between_words_not_inside_a_latin_one():
-    from monitor.charts import _wrap
+    from monitor.output.charts import _wrap
 
     assert _wrap("专利密集型产业增加值占GDP比重", 5) == "专利密集型<br>产业增加值<br>占GDP比重"

@@ -12,7 +12,8 @@ import pytest
 
 from etl.loader import commit_plan, plan_upload
 from monitor.errors import HistoryError, StoreError
-from monitor.history import (
+from monitor.store.database import SCHEMA_VERSION, Store
+from monitor.store.history import (
     batch_regions,
     batch_row_count,
     batch_rows,
@@ -23,8 +24,7 @@ from monitor.history import (
     rollback_preview,
     stored_file,
 )
-from monitor.series import read_observations
-from monitor.store import SCHEMA_VERSION, Store
+from monitor.store.series import read_observations
 
 TODAY = date(2025, 1, 15)
 HEADER = "地区,指标,期间,数值\n"
@@ -232,7 +232,7 @@ def test_a_version_1_store_with_data_is_upgraded_and_its_values_become_the_start
     path = tmp_path / "v1.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
-    con.execute(resources.files("monitor.sql").joinpath("001_initial.sql").read_text(encoding="utf-8"))
+    con.execute(resources.files("monitor.store.sql").joinpath("001_initial.sql").read_text(encoding="utf-8"))
     con.execute("INSERT INTO schema_version VALUES (1, now())")
     con.execute("INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, "
                 "rows_inserted, rows_updated, rows_unchanged) VALUES ('old.csv', 'h', '2024-07-01', 'x', 'upload', 1, 1, 0, 0)")
@@ -250,7 +250,7 @@ def test_a_version_2_store_with_history_is_upgraded_with_every_row_and_its_histo
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
     for version, name in ((1, "001_initial.sql"), (2, "002_history.sql")):
-        con.execute(resources.files("monitor.sql").joinpath(name).read_text(encoding="utf-8"))
+        con.execute(resources.files("monitor.store.sql").joinpath(name).read_text(encoding="utf-8"))
         con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
     # what the version 2 loader wrote for A, then B (corrects 2024-06, adds trademarks)
     for batch_id, day, rows in ((1, 10, [("invention_patents", "2024-05", 600), ("invention_patents", "2024-06", 612)]),
@@ -284,7 +284,7 @@ def test_a_version_2_store_with_history_is_upgraded_with_every_row_and_its_histo
 
 def test_every_key_has_one_row_after_the_demo_loads_corrections_and_rollbacks(copy_demo_store, config, regions):
     from monitor.context import Context, load_demo_data
-    from monitor.population import load_population
+    from monitor.domain.population import load_population
 
     store = Store(copy_demo_store("one_row_per_key"))
 

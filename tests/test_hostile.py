@@ -20,9 +20,9 @@ from bench import hostile
 from etl.loader import SUGGESTED_UNKNOWN, plan_upload
 from etl.readers import ReadLimits, read_grid, sheet_names
 from etl.worker import WorkerLimits, worker_limits
+from monitor.domain.regions import MAX_NAME_CHARS
 from monitor.errors import LimitError, LoadError, SettingError, UnknownRegionError
-from monitor.regions import MAX_NAME_CHARS
-from monitor.store import Store
+from monitor.store.database import Store
 
 TODAY = date(2025, 6, 15)
 
@@ -181,7 +181,7 @@ def test_a_worksheet_that_is_not_well_formed_xml_is_refused_in_chinese():
 
 
 def test_the_cli_says_so_in_chinese_without_a_traceback(tmp_path, capsys):
-    from etl.cli import main
+    from cli.main import main
 
     name, data = hostile.malformed_xml()
     (tmp_path / name).write_bytes(data)
@@ -342,7 +342,7 @@ def test_the_hostile_files_are_refused_through_the_cli_while_another_session_rea
 ROOT = Path(__file__).parent.parent
 READER = """
 import contextlib, io, sys
-from etl.cli import main
+from cli.main import main
 
 print("reading", flush=True)
 while True:

@@ -15,7 +15,7 @@ import pytest
 from etl.loader import commit_plan, file_digest, parse_number, plan_upload
 from etl.problems import problems_frame
 from monitor.errors import LoadError
-from monitor.store import Store
+from monitor.store.database import Store
 
 TODAY = date(2025, 1, 15)
 HEADER = "地区,指标,期间,数值\n"

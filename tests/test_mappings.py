@@ -11,7 +11,7 @@ import sqlite3
 import openpyxl
 import pytest
 
-from etl.cli import main
+from cli.main import main
 from etl.layout import to_raw
 from etl.loader import commit_plan, plan_upload
 from etl.mappings import EVERYONE, MappingStore, file_headers, layout_signature, mappings_frame
@@ -232,8 +232,8 @@ def test_mappings_cli_adds_lists_and_removes_and_load_uses_them(tmp_path, accoun
     sample.write_text(SEPTEMBER, encoding="utf-8")
     october = tmp_path / "10月.csv"
     october.write_text(OCTOBER, encoding="utf-8")
-    monkeypatch.setattr("monitor.audit.cli_actor", lambda: "cli:ops")
-    monkeypatch.setattr("etl.mappings_cli.cli_actor", lambda: "cli:ops")
+    monkeypatch.setattr("monitor.accounts.audit.cli_actor", lambda: "cli:ops")
+    monkeypatch.setattr("cli.mappings.cli_actor", lambda: "cli:ops")
 
     code, out, err = run("mappings", "list")
     assert (code, out) == (0, "还没有列对应关系\n")

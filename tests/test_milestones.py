@@ -11,8 +11,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from monitor.config import MilestoneTarget
-from monitor.milestones import (
+from monitor.domain.config import MilestoneTarget
+from monitor.store.milestones import (
     MilestoneError,
     TaskStatus,
     load_demo_updates,

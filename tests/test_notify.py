@@ -17,10 +17,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from etl.loader import commit_plan, plan_upload
+from monitor.accounts.subscriptions import Subscription, SubscriptionStore, connect_notify, notify_log
 from monitor.context import open_context
 from monitor.errors import NotifySettingError, SubscriptionError
-from monitor.notify import Message, NotifySettings, SendError, dashboard_link, run_notify, send_email
-from monitor.subscriptions import Subscription, SubscriptionStore, connect_notify, notify_log
+from monitor.output.notify import Message, NotifySettings, SendError, dashboard_link, run_notify, send_email
 
 TODAY = dt.date(2026, 12, 20)  # 2026-11 is due on 2026-12-15; the demo store ends in 2026-10
 NOW = dt.datetime(2026, 12, 20, 8, 0)
@@ -426,7 +426,7 @@ def test_subscriptions_are_checked_and_audited(ctx, accounts):
 
 
 def test_the_cli_exit_codes(ctx, accounts, receiver, monkeypatch, capsys):
-    from etl.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("IPMON_TODAY", "2026-12-20")
     monkeypatch.setenv("IPMON_PUBLIC_URL", BASE)

@@ -1,5 +1,5 @@
 """The audit is part of the commit (issue 19): a write's audit record is committed with the write
-into the store's outbox and moved to the trail after it (monitor/outbox.py), so no batch exists
+into the store's outbox and moved to the trail after it (monitor/store/outbox.py), so no batch exists
 without its audit row, whatever is killed when and however long the trail is busy."""
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from etl.loader import commit_plan, plan_upload
-from monitor import outbox
-from monitor.audit import AuditLog
-from monitor.history import rollback_batch
-from monitor.milestones import record_update
-from monitor.outbox import AuditEntry
-from monitor.store import Store
+from monitor.accounts.audit import AuditLog
+from monitor.store import outbox
+from monitor.store.database import Store
+from monitor.store.history import rollback_batch
+from monitor.store.milestones import record_update
+from monitor.store.outbox import AuditEntry
 
 ROOT = Path(__file__).parent.parent
 TODAY = date(2025, 1, 15)
@@ -173,7 +173,7 @@ def test_an_accounts_file_from_before_the_outbox_gains_its_column(tmp_path):
 LOADER = """
 import sys
 from pathlib import Path
-from etl.cli import main
+from cli.main import main
 
 db, folder, first = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 print("ready", flush=True)

@@ -19,13 +19,13 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 from etl.loader import commit_plan, plan_upload
-from monitor import clock
-from monitor.config import MilestoneTarget
+from monitor.domain import clock
+from monitor.domain.config import MilestoneTarget
+from monitor.domain.periods import last_full_month
 from monitor.evaluation import Status
-from monitor.milestones import TaskStatus, read_updates
-from monitor.periods import last_full_month
-from monitor.readings import read_readings
-from monitor.store import Store
+from monitor.store.database import Store
+from monitor.store.milestones import TaskStatus, read_updates
+from monitor.store.readings import read_readings
 
 ROOT = Path(__file__).parent.parent
 STATUSES = {s.value for s in Status}

@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monitor.errors import LoadError, PeriodError
-from monitor.population import (
+from monitor.domain.population import (
     Population,
     PopulationFigure,
     load_population,
     parse_population,
 )
-from monitor.regions import load_regions
+from monitor.domain.regions import load_regions
+from monitor.errors import LoadError, PeriodError
 
 REFERENCE_DIR = Path(__file__).parent.parent / "data" / "reference"
 
@@ -178,7 +178,7 @@ def test_a_missing_column_is_named():
 def test_the_caption_says_which_months_took_a_later_census_year():
     import pandas as pd
 
-    from monitor.detail import population_caption
+    from monitor.views.detail import population_caption
 
     values = pd.DataFrame({"month": ["2019-06", "2019-12", "2020-06", "2021-06"],
                            "population_year": [2020.0, 2020.0, 2020.0, 2021.0]})

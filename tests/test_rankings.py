@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from monitor.rankings import rank_values, ranked_month
+from monitor.views.rankings import rank_values, ranked_month
 
 NAMES = {"A": "甲市", "B": "乙市", "C": "丙市"}
 

@@ -1,16 +1,16 @@
 """A disputed clause names its reading; an administrator's choice of the alternative is stored and
-evaluated everywhere (monitor/readings.py), and 总览's words say which reading is in force
-(monitor/provenance.py)."""
+evaluated everywhere (monitor/store/readings.py), and 总览's words say which reading is in force
+(monitor/domain/provenance.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from monitor.config import alternative_target
 from monitor.context import open_context
-from monitor.overview import evaluate_target_set
-from monitor.provenance import annotate
-from monitor.readings import ReadingError, read_readings, set_reading, with_readings
+from monitor.domain.config import alternative_target
+from monitor.domain.provenance import annotate
+from monitor.evaluation.targetset import evaluate_target_set
+from monitor.store.readings import ReadingError, read_readings, set_reading, with_readings
 
 
 @pytest.fixture

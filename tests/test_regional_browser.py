@@ -8,7 +8,7 @@ import test_browser as served
 from playwright.sync_api import Page, expect
 from shapely.geometry import shape
 
-from monitor.geo import region_shapes
+from monitor.domain.geo import region_shapes
 
 pytestmark = pytest.mark.browser
 IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS

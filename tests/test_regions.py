@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import (
-    AmbiguousRegionError,
-    LoadError,
-    RegionError,
-    UnknownRegionError,
-)
-from monitor.regions import (
+from monitor.domain.regions import (
     SPECIAL_REGIONS,
     RegionRegistry,
     load_regions,
     normalize_code,
     short_name_of,
+)
+from monitor.errors import (
+    AmbiguousRegionError,
+    LoadError,
+    RegionError,
+    UnknownRegionError,
 )
 
 REFERENCE_DIR = Path(__file__).parent.parent / "data" / "reference"

@@ -1,6 +1,6 @@
 """The registry says all that the documents say: every clause of the five documents in
 data/policies/ that carries a number, a deadline or a responsible unit is covered by a target or
-task of indicators.yaml, or set aside there with a reason (rule: monitor/coverage.py)."""
+task of indicators.yaml, or set aside there with a reason (rule: monitor/views/coverage.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import MilestoneTarget
-from monitor.coverage import document_clauses, fold, sets_of, task_paragraph, uncovered
+from monitor.domain.config import MilestoneTarget
+from monitor.views.coverage import document_clauses, fold, sets_of, task_paragraph, uncovered
 
 POLICIES = Path(__file__).parent.parent / "data" / "policies"
 DOCUMENTS = sorted(p.name for p in POLICIES.glob("*.txt"))

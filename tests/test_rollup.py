@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.context import Context
-from monitor.rollup import RollupError, rollup
+from monitor.views.rollup import RollupError, rollup
 
 SHANXI_CITIES = ["140100", "140200", "140300", "140400", "140500", "140600", "140700", "140800", "140900",
                  "141000", "141100"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from monitor.series import as_series, compute_indicator, indicator_values, read_observations
+from monitor.store.series import as_series, compute_indicator, indicator_values, read_observations
 
 
 def put(store, *rows: tuple) -> None:

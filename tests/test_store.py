@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from monitor.config import load_config
+from monitor.domain.config import load_config
 from monitor.errors import StoreBusyError, StoreError
-from monitor.store import SCHEMA_VERSION, Store, _migrations, default_store_path
+from monitor.store.database import SCHEMA_VERSION, Store, _migrations, default_store_path
 
 HERE = Path(__file__).parent
 MINIMAL = HERE / "data" / "config_minimal.yaml"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from test_pages import log_in, new_app, on_page, shown, texts, widget
 
-from monitor.subscriptions import SubscriptionStore
+from monitor.accounts.subscriptions import SubscriptionStore
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_a_user_sees_and_stops_only_their_own_subscriptions(served):
 
 
 def _regions():
-    from monitor.regions import load_regions
+    from monitor.domain.regions import load_regions
 
     return load_regions()
 

@@ -1,4 +1,4 @@
-"""monitor.tables: CSV with a BOM and xlsx, Chinese intact, formula-like text made harmless."""
+"""monitor.output.tables: CSV with a BOM and xlsx, Chinese intact, formula-like text made harmless."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from monitor.tables import csv_bytes, neutralise_cell, target_table, xlsx_bytes
+from monitor.output.tables import csv_bytes, neutralise_cell, target_table, xlsx_bytes
 
 
 @pytest.fixture

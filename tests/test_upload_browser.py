@@ -15,8 +15,8 @@ import test_browser as served
 from conftest import TEST_PASSWORD
 from playwright.sync_api import Page, expect
 
-from monitor.audit import AuditLog
-from monitor.store import Store
+from monitor.accounts.audit import AuditLog
+from monitor.store.database import Store
 
 pytestmark = pytest.mark.browser
 IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS

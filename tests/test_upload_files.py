@@ -12,9 +12,9 @@ import pytest
 
 from etl.loader import commit_plan, plan_upload
 from monitor.errors import AmbiguousRegionError, LoadError
-from monitor.history import rollback_batch
-from monitor.series import indicator_values
-from monitor.store import Store
+from monitor.store.database import Store
+from monitor.store.history import rollback_batch
+from monitor.store.series import indicator_values
 
 UPLOADS = Path(__file__).parent / "data" / "uploads"
 TODAY = date(2025, 1, 15)

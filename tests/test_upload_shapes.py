@@ -19,8 +19,8 @@ import openpyxl
 import pytest
 import xlwt
 
-from etl.cli import main
-from monitor.store import Store
+from cli.main import main
+from monitor.store.database import Store
 
 # --------------------------------------------------------------------------- the national office's table
 

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from test_upload_browser import log_in, open_deep_link
 from test_upload_shapes import INDICATORS, MONTH, PROVINCES, demo_figures, national_rows, national_values, write_xls
 
-from monitor.store import Store
+from monitor.store.database import Store
 
 pytestmark = pytest.mark.browser
 IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS

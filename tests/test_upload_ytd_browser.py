@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 from test_upload_browser import log_in, open_deep_link
 from test_year_to_date import office_file
 
-from monitor.store import Store
-from monitor.yeartodate import ytd_id
+from monitor.domain.yeartodate import ytd_id
+from monitor.store.database import Store
 
 pytestmark = pytest.mark.browser
 IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS

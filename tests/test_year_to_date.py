@@ -1,5 +1,5 @@
 """1–N月累计 values are data: stored as reported, months derived from them, targets on annual flows
-reading them directly (monitor/yeartodate.py). Files are made here in the shape offices send."""
+reading them directly (monitor/domain/yeartodate.py). Files are made here in the shape offices send."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ import pandas as pd
 import pytest
 
 from etl.loader import commit_plan, plan_upload
-from monitor.config import LevelTarget
 from monitor.context import Context
+from monitor.domain.config import LevelTarget
+from monitor.domain.periods import month_index
+from monitor.domain.yeartodate import combine, running_total, ytd_id
 from monitor.evaluation import evaluate_target
 from monitor.evaluation.sets import evaluate_regions
-from monitor.overview import evaluate_target_set
-from monitor.periods import month_index
-from monitor.series import indicator_values, year_to_date_values
-from monitor.store import Store
-from monitor.yeartodate import combine, running_total, ytd_id
+from monitor.evaluation.targetset import evaluate_target_set
+from monitor.store.database import Store
+from monitor.store.series import indicator_values, year_to_date_values
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2025, 8, 15)
@@ -194,7 +194,7 @@ def test_every_view_judges_a_stored_year_to_date_the_same(plan_file, store, conf
 
 def test_the_indicator_page_shows_the_reported_year_to_date_as_such_and_no_demo_mark(plan_file, store, config,
                                                                                      regions, population):
-    from monitor.detail import indicator_detail
+    from monitor.views.detail import indicator_detail
 
     data = "2025年1-6月晋城市作品著作权登记情况\n地区,作品著作权登记（件）\n晋城,24\n".encode("gbk")
     commit_plan(store, plan_file("2025年1-6月.csv", data))

@@ -11,7 +11,7 @@ or the path in ``IPMON_ACCOUNTS``), not in the DuckDB store, because:
 - password hashes stay out of data/, which is copied for tests, benchmarks and backups.
 
 Two files, two commits: the audit record of a write to the store is therefore committed with the
-write, into the store's outbox, and moved here afterwards (monitor/outbox.py; ``audit.outbox_id``
+write, into the store's outbox, and moved here afterwards (monitor/store/outbox.py; ``audit.outbox_id``
 keeps a moved record from being recorded twice).
 
 Settings come from the environment, like ``IPMON_DB`` and ``IPMON_MAX_UPLOAD_MB``: the dashboard
@@ -57,20 +57,20 @@ CREATE TABLE IF NOT EXISTS audit (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     at       TEXT NOT NULL,                  -- local time, ISO 8601 to the second
     actor    TEXT NOT NULL,                  -- account name, an e-mail (single sign-on), 'cli:<os user>' or '匿名'
-    action   TEXT NOT NULL,                  -- see monitor/audit.py ACTIONS
+    action   TEXT NOT NULL,                  -- see monitor/accounts/audit.py ACTIONS
     outcome  TEXT NOT NULL,                  -- ok | refused | failed
     target   TEXT,                           -- the batch, task, account or file touched
     detail   TEXT,
     client   TEXT,                           -- the client address, or 'cli'
     via      TEXT,                           -- password | oidc | cli
-    outbox_id TEXT                           -- a row moved from the store's outbox (monitor/outbox.py)
+    outbox_id TEXT                           -- a row moved from the store's outbox (monitor/store/outbox.py)
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE TABLE IF NOT EXISTS column_mappings (  -- monitor/mappings.py
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     layout       TEXT NOT NULL,              -- signature of the header row (mappings.layout_signature)
     headers      TEXT NOT NULL,              -- that header row's cells as written, JSON list (for people)
-    header       TEXT NOT NULL,              -- the column's header, folded (monitor.config.normalise_name)
+    header       TEXT NOT NULL,              -- the column's header, folded (monitor.domain.config.normalise_name)
     label        TEXT NOT NULL,              -- the column's header as written
     indicator_id TEXT,                       -- NULL: not an indicator, skipped without a warning
     unit         TEXT,                       -- the unit the column's values are written in

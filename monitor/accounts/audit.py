@@ -1,6 +1,6 @@
 """The audit trail: who did what, when, from where, and which batch, task or account it touched.
 
-Rows are appended to the ``audit`` table of the accounts file (monitor/access.py explains why
+Rows are appended to the ``audit`` table of the accounts file (monitor/accounts/access.py explains why
 there and not in the store) and never changed. Nothing secret is ever passed in: callers give
 names, ids and counts, never a password, hash or token, and a failed login with a user name that
 is not an account is recorded without the name (people type their password into the wrong box).
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from monitor.access import connect, default_accounts_path
-from monitor.clock import now as product_now
-from monitor.tables import csv_bytes
+from monitor.accounts.access import connect, default_accounts_path
+from monitor.domain.clock import now as product_now
+from monitor.output.tables import csv_bytes
 
 ACTIONS = {
     "login": "登录",
@@ -69,7 +69,7 @@ class AuditLog:
                  timeout: float | None = None):
         self.path = Path(path) if path else default_accounts_path()
         self.clock = clock
-        self.timeout = timeout  # None: IPMON_ACCOUNTS_TIMEOUT (monitor/access.py)
+        self.timeout = timeout  # None: IPMON_ACCOUNTS_TIMEOUT (monitor/accounts/access.py)
 
     def record(self, action: str, *, actor: str | None, outcome: str = "ok", target: str | None = None,
                detail: str | None = None, client: str | None = None, via: str | None = None) -> int:
@@ -86,7 +86,7 @@ class AuditLog:
             return int(cur.lastrowid)
 
     def deliver(self, rows: list[tuple]) -> int:
-        """Append rows moved from the store's outbox (monitor/outbox.py): (outbox id, at, actor,
+        """Append rows moved from the store's outbox (monitor/store/outbox.py): (outbox id, at, actor,
         action, outcome, target, detail, client, via). A row already delivered is skipped; returns
         how many were new."""
         with connect(self.path, timeout=self.timeout) as con:
@@ -135,7 +135,7 @@ _ROLE_CODES = re.compile(r"\b(viewer|uploader|reviewer|admin)\b")
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """The audit rows as people read them (Chinese headers and labels, no internal codes), for the
     page and the export."""
-    from monitor.accounts import ROLE_LABELS
+    from monitor.accounts.users import ROLE_LABELS
 
     def detail(text) -> str:
         return _ROLE_CODES.sub(lambda m: ROLE_LABELS[m.group(1)], text) if isinstance(text, str) else ""
@@ -151,6 +151,6 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def audit_csv(frame: pd.DataFrame) -> bytes:
-    """CSV (UTF-8 with BOM) with formula-like cells neutralised (monitor/tables.py): user names and
+    """CSV (UTF-8 with BOM) with formula-like cells neutralised (monitor/output/tables.py): user names and
     file names in the trail come from outside."""
     return csv_bytes(readable(frame))

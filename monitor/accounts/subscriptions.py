@@ -1,8 +1,8 @@
 """Subscriptions to alerts and briefings: who gets what, for which regions, by which channel.
 
-They live beside the accounts and the audit trail, in the accounts file (monitor/access.py says
+They live beside the accounts and the audit trail, in the accounts file (monitor/accounts/access.py says
 why there and not in the store), together with what ``python -m etl notify`` remembers between
-runs (monitor/notify.py): the last status of every target, the items it found, which subscription
+runs (monitor/output/notify.py): the last status of every target, the items it found, which subscription
 has received which item, and every message it sent or failed to send (通知记录).
 
 A subscription belongs to an account (its owner sees and stops it on 我的账户) or to nobody (a
@@ -22,10 +22,10 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from monitor.access import connect, default_accounts_path
-from monitor.accounts import AccountStore, allowed_regions, check_scope
-from monitor.audit import AuditLog
-from monitor.clock import now as product_now
+from monitor.accounts.access import connect, default_accounts_path
+from monitor.accounts.audit import AuditLog
+from monitor.accounts.users import AccountStore, allowed_regions, check_scope
+from monitor.domain.clock import now as product_now
 from monitor.errors import AccountError, SubscriptionError
 
 # what a subscription can ask for; the briefing is a flag of its own (a PDF, by e-mail)
@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     username       TEXT,                     -- owning account; NULL: a group robot or mailbox an admin set up
     label          TEXT NOT NULL,            -- who receives it, as people call them
     regions        TEXT NOT NULL DEFAULT '', -- region codes, comma-separated, each with the regions below; '' = every region
-    kinds          TEXT NOT NULL DEFAULT '', -- comma-separated keys of monitor.subscriptions.KINDS
+    kinds          TEXT NOT NULL DEFAULT '', -- comma-separated keys of monitor.accounts.subscriptions.KINDS
     email          TEXT,                     -- lower case
     webhook_url    TEXT,
     webhook_format TEXT CHECK (webhook_format IS NULL OR webhook_format IN ('wecom', 'dingtalk', 'json')),

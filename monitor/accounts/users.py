@@ -2,7 +2,7 @@
 
 - Roles, each including the one before: ``viewer`` (every read page and export), ``uploader``
   (upload, commit, rollback; optionally limited to regions), ``reviewer`` 审核员 (also approves or
-  returns other people's batches of its regions, monitor/approval.py), ``admin`` (accounts, milestone status,
+  returns other people's batches of its regions, monitor/store/approval.py), ``admin`` (accounts, milestone status,
   configuration reload, the audit trail).
 - Passwords are hashed with argon2id (argon2-cffi: salted, slow, memory-hard); only the hash is kept.
 - Failed logins are counted per account and per client address; past a few free failures each
@@ -10,7 +10,7 @@
   is injectable, so tests need no sleeping.
 - A session ends after ``idle_minutes`` without activity; each run re-reads the account, so a
   disabled account or a changed role takes effect on the user's next click.
-Every login, failure and account change is written to the audit trail (monitor/audit.py).
+Every login, failure and account change is written to the audit trail (monitor/accounts/audit.py).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from monitor.access import connect, default_accounts_path
-from monitor.audit import AuditLog
-from monitor.clock import now as product_now
+from monitor.accounts.access import connect, default_accounts_path
+from monitor.accounts.audit import AuditLog
+from monitor.domain.clock import now as product_now
 from monitor.errors import AccountError, LoginError, PermissionDenied, RegionError
 
 ROLES = ("viewer", "uploader", "reviewer", "admin")
@@ -41,7 +41,7 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,63}$")
 class Action(str, Enum):
     VIEW = "view"  # every read page and export
     UPLOAD = "upload"  # upload, commit, rollback
-    REVIEW = "review"  # approve or return another uploader's batch (monitor/approval.py)
+    REVIEW = "review"  # approve or return another uploader's batch (monitor/store/approval.py)
     ADMIN = "admin"  # accounts, milestone status, configuration reload, the audit trail
 
 
@@ -191,7 +191,7 @@ _ACCOUNT_COLUMNS = "username, password_hash, role, scope, email, display_name, e
 
 
 class AccountStore:
-    """The accounts of the dashboard, in the accounts file (monitor/access.py)."""
+    """The accounts of the dashboard, in the accounts file (monitor/accounts/access.py)."""
 
     def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = product_now,
                  user_throttle: ThrottlePolicy = USER_THROTTLE, client_throttle: ThrottlePolicy = CLIENT_THROTTLE):

@@ -6,7 +6,7 @@ What is real and what is invented, so the product can say so on screen:
   passed through its numerator (count = ratio × population ÷ 10,000, rounded), unless a count
   was itself published for that month, in which case the count wins: such a count is not a
   published figure but an estimate from one (origin ``estimated``, shown as 推算), while the ratio
-  computed from it is the published ratio again (monitor/series.py);
+  computed from it is the published ratio again (monitor/store/series.py);
 * everything else is invented (origin ``demo``, shown as 示例数据): smooth series through the
   published points, levels and growth rates from PROFILES below, and for 晋城市 a designed path
   (DESIGNED) so that its seven 2025 targets end in a realistic mix of verdicts;
@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from monitor import REFERENCE_DIR
-from monitor.config import Config, RatioFormula
-from monitor.periods import month_from_index, month_index, month_range
+from monitor.domain.config import Config, RatioFormula
+from monitor.domain.periods import month_from_index, month_index, month_range
 
 DEMO_START = "2019-01"
 DEFAULT_SEED = 20190101

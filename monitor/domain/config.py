@@ -29,8 +29,8 @@ from pydantic import (
 )
 
 from monitor import DEFAULT_CONFIG, POLICIES_DIR
+from monitor.domain.periods import parse_month
 from monitor.errors import ConfigError, ConfigProblem
-from monitor.periods import parse_month
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 

@@ -28,8 +28,8 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from monitor import DATA_DIR
+from monitor.domain.regions import RegionRegistry
 from monitor.errors import MonitorError
-from monitor.regions import RegionRegistry
 
 GEO_CACHE_DIR = DATA_DIR / "geo_cache"
 # Bump when the simplification or the cached file's shape changes: old cache files are ignored.

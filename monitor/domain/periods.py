@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from monitor import clock
+from monitor.domain import clock
 from monitor.errors import PeriodError
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$")

@@ -10,7 +10,7 @@ A month earlier than the first published year uses that first year, flagged
 ``extrapolated_back`` so a page can say so (「人口取 2020 年（七普）」).
 
 Zones without statistics of their own borrow their territory's figures: 杨凌示范区 (619900) is
-杨陵区 (610403), whose census row the file carries (see ``monitor.regions.SPECIAL_REGIONS``).
+杨陵区 (610403), whose census row the file carries (see ``monitor.domain.regions.SPECIAL_REGIONS``).
 The borrowed rows appear under the zone's code everywhere, ``frame()`` included, so the store
 and the derived indicators need no special case.
 """
@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from monitor import REFERENCE_DIR
+from monitor.domain.periods import parse_month, year_of
+from monitor.domain.regions import SPECIAL_REGIONS
 from monitor.errors import LoadError
-from monitor.periods import parse_month, year_of
-from monitor.regions import SPECIAL_REGIONS
 
 DEFAULT_PATH = REFERENCE_DIR / "population.csv"
 COLUMNS = ("region_code", "region_name", "year", "population", "basis", "source_url")

@@ -3,15 +3,15 @@ clause (原文「…」 only when it is a checked quotation, else 转述 with it
 clause that can be read two ways, and, for a direction the document does not set, what it does say.
 
 The 总览 page and the briefing show the same words; ``annotate`` adds them to an evaluated target
-set (monitor/overview.py's frame) without touching the evaluation.
+set (monitor/evaluation/targetset.py's frame) without touching the evaluation.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from monitor.config import MilestoneTarget, TargetSet
-from monitor.periods import format_month_cn
+from monitor.domain.config import MilestoneTarget, TargetSet
+from monitor.domain.periods import format_month_cn
 
 PROVENANCE_COLUMNS = ["document", "quote", "interpretation", "reading_note", "derived"]
 

@@ -61,7 +61,7 @@ def span_label(month: str) -> str:
 
 def combine(values: np.ndarray, ytd: np.ndarray | None, first: int) -> tuple[np.ndarray, np.ndarray]:
     """(monthly amounts, year-to-date) of a regions × months panel whose column 0 is month index
-    ``first`` (monitor.periods.month_index), from the reported monthly amounts ``values`` and the
+    ``first`` (monitor.domain.periods.month_index), from the reported monthly amounts ``values`` and the
     reported year-to-date values ``ytd`` (None: none reported). NaN where not known.
 
     Column by column: the year-to-date at a month is the reported one, else the one before plus
@@ -119,7 +119,7 @@ def derived_months(monthly, ytd):
     the 1–N月累计 it comes from, and a note that says so."""
     import pandas as pd
 
-    from monitor.periods import month_from_index, month_index
+    from monitor.domain.periods import month_from_index, month_index
 
     columns = ["region_code", "month", "value", "origin", "source_url", "note"]
     if ytd.empty:

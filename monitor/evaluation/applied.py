@@ -10,7 +10,7 @@ appear, with status words of their own (``status_label``). Every such row says s
 
 from __future__ import annotations
 
-from monitor.config import IncreaseTarget, LevelTarget, MilestoneTarget, RatioFormula
+from monitor.domain.config import IncreaseTarget, LevelTarget, MilestoneTarget, RatioFormula
 
 # The words an evaluation of another region's target carries in ``adjusted``.
 AS_WRITTEN = "目标为相对值，按原文直接适用"

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from monitor.config import GrowthTarget, IncreaseTarget, Indicator, LevelTarget, RatioFormula, SumFormula
-from monitor.periods import add_months, month_from_index, month_index, month_range, parse_month, year_of
-from monitor.yeartodate import combine, has_year_to_date, running_total, ytd_id
+from monitor.domain.config import GrowthTarget, IncreaseTarget, Indicator, LevelTarget, RatioFormula, SumFormula
+from monitor.domain.periods import add_months, month_from_index, month_index, month_range, parse_month, year_of
+from monitor.domain.yeartodate import combine, has_year_to_date, running_total, ytd_id
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Panel:
     values: np.ndarray  # float64, regions × months, NaN where not observed
     complete: bool = True  # False: read from a window, observations before ``first`` may exist
     demo: np.ndarray | None = None  # bool, regions × months: the value is (computed from) demo data
-    # a monthly flow's year-to-date (monitor/yeartodate.py): reported 1–N月累计, else built from its
+    # a monthly flow's year-to-date (monitor/domain/yeartodate.py): reported 1–N月累计, else built from its
     # months; ``values`` then holds the months' amounts, reported or derived from it
     to_date: np.ndarray | None = None
 
@@ -191,9 +191,9 @@ _MONTH_NUMBER = "(CAST(substr(o.month, 1, 4) AS INTEGER) * 12 + CAST(substr(o.mo
 def _observations_sql(store) -> tuple[str, list]:
     """The observations relation (as published, for a store opened ``as_published``) and its parameters."""
     if store.published_at is None:
-        # the official view: values of batches waiting for approval are left out (monitor/approval.py)
+        # the official view: values of batches waiting for approval are left out (monitor/store/approval.py)
         return "official_observations", []
-    from monitor.history import as_published_sql
+    from monitor.store.history import as_published_sql
 
     inner = as_published_sql(False, False).replace(" AND indicator_id IN (SELECT unnest(?))", "")
     return f"({inner})", [store.published_at] * 3

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from monitor.evaluation.status import Status
-from monitor.overview import evaluate_target_set
+from monitor.evaluation.targetset import evaluate_target_set
 
 # Statuses a scheduled job acts on: the CLI exits with 3 when a region's own target has one.
 BEHIND_EXIT_STATUSES = frozenset({Status.BEHIND.value, Status.MISSED.value})

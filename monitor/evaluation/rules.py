@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from monitor.config import GrowthTarget, IncreaseTarget, Indicator, LevelTarget, ReferenceTarget, SteadyTarget
+from monitor.domain.config import GrowthTarget, IncreaseTarget, Indicator, LevelTarget, ReferenceTarget, SteadyTarget
+from monitor.domain.periods import add_months, month_from_index, month_index, parse_month, year_of
 from monitor.evaluation.panels import Panel, _anchor, calendar_basis, cumulative_points, level_points, year_totals
 from monitor.evaluation.status import Status
-from monitor.periods import add_months, month_from_index, month_index, parse_month, year_of
 
 NUMBER_COLUMNS = ["current", "target_value", "baseline", "expected_now", "progress", "gap", "months_left",
                   "needed_per_month", "projection", "pace_ratio", "reference_value"]

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from monitor.config import Indicator, MilestoneTarget, ReferenceTarget
+from monitor.domain.config import Indicator, MilestoneTarget, ReferenceTarget
+from monitor.domain.periods import month_from_index, month_index, parse_month, year_of
 from monitor.evaluation.applied import (
     AS_WRITTEN,
     NO_POPULATION,
@@ -23,7 +24,6 @@ from monitor.evaluation.panels import Panel, panel_windows, read_panels
 from monitor.evaluation.rules import _CODE, STATUSES, _evaluate_panel, _month_names, _Result
 from monitor.evaluation.status import Status
 from monitor.evaluation.words import Standing, explain
-from monitor.periods import month_from_index, month_index, parse_month, year_of
 
 BATCH_COLUMNS = ["region_code", "target_id", "indicator", "status", "current", "current_period", "target_value",
                  "baseline", "baseline_period", "expected_now", "progress", "gap", "months_left", "needed_per_month",

@@ -12,19 +12,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from monitor.config import Indicator, IndicatorTarget, LevelTarget, ReferenceTarget, SteadyTarget
+from monitor.domain.config import Indicator, IndicatorTarget, LevelTarget, ReferenceTarget, SteadyTarget
+from monitor.domain.periods import month_from_index, month_index, parse_month
+from monitor.domain.yeartodate import combine
 from monitor.evaluation.panels import Panel, level_points
 from monitor.evaluation.rules import STATUSES, _evaluate_panel, _Result
 from monitor.evaluation.status import Evaluation, Status, pace_band
 from monitor.evaluation.words import Standing, explain, measure_label, projection_method
-from monitor.periods import month_from_index, month_index, parse_month
-from monitor.yeartodate import combine
 
 
 def series_panel(series: pd.Series | None, as_of: str, year_to_date: pd.Series | None = None) -> Panel:
     """A one-row panel of ``series`` (values indexed by "YYYY-MM") up to ``as_of``; with a monthly
     flow's reported 1–N月累计 values (``year_to_date``), its months and year-to-date as
-    ``read_panels`` gives them (monitor/yeartodate.py)."""
+    ``read_panels`` gives them (monitor/domain/yeartodate.py)."""
     end = month_index(as_of)
     if year_to_date is not None and year_to_date.dropna().empty:
         year_to_date = None

@@ -1,5 +1,5 @@
 """A whole target set evaluated for one region and as-of month: the table the 总览 page shows,
-the CLI prints and the briefing will print.
+the CLI prints and the briefing prints (one row per target; tasks in their own vocabulary).
 
 Evaluated for a region other than the set's own, each target applies as
 ``evaluation.applied.scale_for_region`` says; every such row says so in ``adjusted``.
@@ -11,12 +11,13 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from monitor.config import (
+from monitor.domain.config import (
     TARGET_TYPE_LABELS,
     Config,
     MilestoneTarget,
     TargetSet,
 )
+from monitor.domain.periods import format_month_cn
 from monitor.errors import NotApplicableError
 from monitor.evaluation import STATUS_COLORS, Evaluation, Status, evaluate_target
 from monitor.evaluation.applied import (
@@ -27,9 +28,8 @@ from monitor.evaluation.applied import (
     status_label,
 )
 from monitor.evaluation.panels import calendar_basis
-from monitor.milestones import TaskStatus, read_updates, task_status
-from monitor.periods import format_month_cn
-from monitor.series import as_series, indicator_values, year_to_date_values
+from monitor.store.milestones import TaskStatus, read_updates, task_status
+from monitor.store.series import as_series, indicator_values, year_to_date_values
 
 TASK_TO_STATUS = {
     TaskStatus.DONE: Status.ACHIEVED,
@@ -161,18 +161,6 @@ def _population_year(values: pd.DataFrame, month: str | None):
         return None
     hit = values[values["month"] == month]
     return int(hit["population_year"].iloc[0]) if not hit.empty else None
-
-
-def status_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """How many targets (not tasks: see task_counts) per status, in the display order of statuses."""
-    counts = frame[frame["type"] != "milestone"]["status"].value_counts()
-    return {s.value: int(counts.get(s.value, 0)) for s in Status}
-
-
-def task_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """How many tasks per task status (已完成, 逾期 …), in the order of TaskStatus; only those present."""
-    counts = frame[frame["type"] == "milestone"]["task_status"].value_counts()
-    return {t.value: int(counts[t.value]) for t in TaskStatus if t.value in counts}
 
 
 TASK_STATUS_COLORS = {task.value: STATUS_COLORS[status] for task, status in TASK_TO_STATUS.items()}

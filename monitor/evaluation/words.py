@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from monitor.config import (
+from monitor.domain.config import (
     GrowthTarget,
     IncreaseTarget,
     Indicator,
@@ -17,8 +17,8 @@ from monitor.config import (
     ReferenceTarget,
     SteadyTarget,
 )
+from monitor.domain.periods import add_months, format_month_cn, parse_month, year_of
 from monitor.evaluation.status import Status
-from monitor.periods import add_months, format_month_cn, parse_month, year_of
 
 # --------------------------------------------------------------------------- numbers and words
 

@@ -2,7 +2,7 @@
 
 The content comes from the same core calls the pages make (``evaluate_target_set``,
 ``indicator_detail``, ``compare_regions``, ``task_table``) and the charts from the same builders
-(``monitor.charts``), rendered through the shared export server (``monitor.export``). The
+(``monitor.output.charts``), rendered through the shared export server (``monitor.output.export``). The
 document is HTML + CSS (``templates/briefing.html.j2``) laid out by WeasyPrint, which embeds the
 CJK font and numbers the pages (RECIPES, "Chinese PDF documents").
 """
@@ -21,19 +21,20 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from monitor import clock
-from monitor.charts import progress_label
-from monitor.comparison import compare_regions, ranking_figure
-from monitor.config import MilestoneTarget, TargetSet
-from monitor.detail import indicator_detail
+from monitor.domain import clock
+from monitor.domain.config import MilestoneTarget, TargetSet
+from monitor.domain.periods import format_month_cn
+from monitor.domain.provenance import annotate
 from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
-from monitor.export import cjk_font, figure_svg
-from monitor.milestones import TaskStatus, read_updates, task_table
-from monitor.overview import evaluate_target_set, status_counts, task_counts
-from monitor.periods import format_month_cn
-from monitor.provenance import annotate
-from monitor.readings import read_readings
+from monitor.evaluation.targetset import evaluate_target_set
+from monitor.output.charts import progress_label
+from monitor.output.export import cjk_font, figure_svg
+from monitor.store.milestones import TaskStatus, read_updates, task_table
+from monitor.store.readings import read_readings
+from monitor.views.comparison import compare_regions, ranking_figure
+from monitor.views.detail import indicator_detail
+from monitor.views.overview import status_counts, task_counts
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Charts are drawn this wide (CSS px) and scaled to the 178 mm text width: 13 px text prints at

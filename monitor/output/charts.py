@@ -13,8 +13,8 @@ import re
 import pandas as pd
 import plotly.graph_objects as go
 
+from monitor.domain.periods import format_month_cn
 from monitor.evaluation import STATUS_COLORS, Status
-from monitor.periods import format_month_cn
 
 FONT_FAMILY = "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"
 ORIGIN_STYLE = {
@@ -29,7 +29,7 @@ def _layout(fig: go.Figure, title: str, subtitle: str, source: str, *, height: i
             has_demo: bool = False, sources: list[str] | None = None) -> go.Figure:
     # Legend and source line sit a fixed number of pixels below the plot, whatever its height, so
     # the source line is never cut off in an export. ``meta`` keeps what an export stamps on the
-    # figure (monitor.export.slide_figure): whether a demo value is drawn and the sources by name.
+    # figure (monitor.output.export.slide_figure): whether a demo value is drawn and the sources by name.
     margin = {"l": 60, "r": 30, "t": 80, "b": 110}
     plot_height = max(height - margin["t"] - margin["b"], 40)
     fig.update_layout(
@@ -254,14 +254,14 @@ def _hover_value(value, unit: str) -> str:
 def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str, unit: str, as_of: str,
                       outline_name: str, has_demo: bool, sources: list[str] | None = None,
                       height: int = 620) -> go.Figure:
-    """A choropleth of the regions in ``shapes`` (a monitor.geo.RegionShapes) with the parent's outline.
+    """A choropleth of the regions in ``shapes`` (a monitor.domain.geo.RegionShapes) with the parent's outline.
 
-    ``frame``: region_code, region_name, value, period, status, target, explanation (monitor.mapdata).
+    ``frame``: region_code, region_name, value, period, status, target, explanation (monitor.views.mapdata).
     ``color_by``: "status" (one legend entry per status) or "value" (a colour scale). Regions with no
     value (or status 无数据) are drawn grey and named 无数据 — never coloured as zero. Drawn with
     plotly's tile-free "white-bg" map style, so it needs no network.
     """
-    from monitor.geo import WITHOUT_STATISTICS
+    from monitor.domain.geo import WITHOUT_STATISTICS
 
     drawn = set(shapes.codes)
     data = frame[frame["region_code"].isin(drawn)].copy()
@@ -269,7 +269,7 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
     absent = [c for c in shapes.codes if c not in set(data["region_code"])]
     if absent:
         names = {f["id"]: f["properties"]["name"] for f in shapes.geojson["features"]}
-        from monitor.geo import WITHOUT_STATISTICS_REASON
+        from monitor.domain.geo import WITHOUT_STATISTICS_REASON
 
         data = pd.concat([data, pd.DataFrame({"region_code": absent, "region_name": [names[c] for c in absent],
                                               "status": Status.NO_DATA.value,
@@ -315,7 +315,7 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
         fig.add_trace(trace(missing, z=[1] * len(missing), colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]],
                             showscale=False, showlegend=True, name=f"无数据（{len(missing)}）",
                             marker_opacity=0.55))
-    from monitor.geo import outline_path
+    from monitor.domain.geo import outline_path
 
     lons, lats = outline_path(shapes.outline)
     if lons:
@@ -347,7 +347,7 @@ def _standard_map_of_china(fig: go.Figure, shapes, outline_lons: list, outline_l
     """What a map of all China needs to be a 标准地图 rather than a 问题地图: the maritime boundary
     on the main map, and 南海诸岛 in an inset (a second map of the same land and line, bottom right).
     Returns the main map's bounds (the islands south of the main map are in the inset)."""
-    from monitor.geo import NATIONAL_MAIN_MIN_LAT, SOUTH_CHINA_SEA_BOUNDS, maritime_boundary
+    from monitor.domain.geo import NATIONAL_MAIN_MIN_LAT, SOUTH_CHINA_SEA_BOUNDS, maritime_boundary
 
     sea_lons, sea_lats = maritime_boundary()
     line = {"color": "#333", "width": 1.6}
@@ -404,7 +404,7 @@ def _wrap(text: str, width: int) -> str:
 
 def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Figure:
     """Regions (rows, in the grid's order) × targets (columns), each cell coloured by status and
-    labelled with progress; hover gives the explanation. ``grid``: a monitor.grid.StatusGrid."""
+    labelled with progress; hover gives the explanation. ``grid``: a monitor.views.grid.StatusGrid."""
     statuses = list(Status)
     status = grid.matrix("status")
     progress = grid.matrix("progress")

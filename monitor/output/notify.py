@@ -9,7 +9,7 @@ One run, meant for cron or a systemd timer:
      run only records the statuses (a baseline), so installing it sends no flood;
    - a region past its due date (``reporting.due_day``) for the last full month with values still
      未报送 (regions that have never reported anything are not chased);
-   - a batch waiting for approval (``pending_batches``, monitor/approval.py);
+   - a batch waiting for approval (``pending_batches``, monitor/store/approval.py);
    - a batch committed with warnings accepted since the previous run;
    - the monthly briefing of a subscription's regions, once the month's due date has passed.
 2. **Send** each subscription the undelivered items of its regions and kinds: one e-mail (SMTP,
@@ -18,7 +18,7 @@ One run, meant for cron or a systemd timer:
    subscription, channel) only once the server accepted it: a rerun sends nothing twice and a
    failed send is tried again on the next run. Every message, sent or failed, goes to 通知记录.
 
-Everything it keeps is in the accounts file (monitor/subscriptions.py), never in the store: the
+Everything it keeps is in the accounts file (monitor/accounts/subscriptions.py), never in the store: the
 store is only read. Two runs at once are refused (a lock file beside the accounts file).
 """
 
@@ -42,13 +42,13 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from monitor.accounts import AccountStore
-from monitor.config import MilestoneTarget
+from monitor.accounts.subscriptions import KINDS, Subscription, SubscriptionStore, connect_notify, mask_url
+from monitor.accounts.users import AccountStore
+from monitor.domain.config import MilestoneTarget
+from monitor.domain.periods import add_months, format_month_cn, last_full_month
 from monitor.errors import MonitorError, NotifySettingError
 from monitor.evaluation.applied import applies_to
 from monitor.evaluation.status import Status
-from monitor.periods import add_months, format_month_cn, last_full_month
-from monitor.subscriptions import KINDS, Subscription, SubscriptionStore, connect_notify, mask_url
 
 ALERT_STATUSES = frozenset({Status.BEHIND.value, Status.MISSED.value})
 SECURITY = ("starttls", "ssl", "none")
@@ -148,8 +148,8 @@ def dashboard_link(base: str | None, ctx, set_id: str, region: str, as_of: str |
 
 def pending_batches(store) -> pd.DataFrame:
     """Committed batches waiting for a reviewer: batch_id, file_name, loaded_at, loaded_by (and
-    rows_total, regions), oldest first (approval before publish, monitor/approval.py)."""
-    from monitor.approval import pending_batches as waiting
+    rows_total, regions), oldest first (approval before publish, monitor/store/approval.py)."""
+    from monitor.store.approval import pending_batches as waiting
 
     return waiting(store)
 
@@ -163,8 +163,8 @@ def _number(x) -> str:
 
 def target_statuses(ctx, as_of: str) -> pd.DataFrame:
     """Every indicator target of every set, for the set's own region and the regions below it."""
-    from monitor.geo import GeometryError, map_children
-    from monitor.grid import grid_cells
+    from monitor.domain.geo import GeometryError, map_children
+    from monitor.views.grid import grid_cells
 
     frames = []
     for tset in ctx.config.target_sets:
@@ -226,8 +226,8 @@ def _scopes(ctx, subscriptions: list[Subscription], wanted: Callable[[Subscripti
 
 def _overdue_items(ctx, subscriptions: list[Subscription], today: date, accounts: list, base: str | None
                    ) -> list[Item]:
-    from monitor.chase import contacts_for
-    from monitor.history import completeness
+    from monitor.store.history import completeness
+    from monitor.views.chase import contacts_for
 
     month = last_full_month(today)
     due = due_date(ctx.config, month)
@@ -260,7 +260,7 @@ def _overdue_items(ctx, subscriptions: list[Subscription], today: date, accounts
 
 
 def _batch_item(ctx, kind: str, row, base: str | None, text: str) -> Item:
-    from monitor.history import batch_regions
+    from monitor.store.history import batch_regions
 
     codes = tuple(sorted(batch_regions(ctx.store, int(row.batch_id))))
     names = "、".join(ctx.regions[c].name for c in codes[:8]) + ("等" if len(codes) > 8 else "")
@@ -286,7 +286,7 @@ def briefing_sets(ctx, region: str) -> list[str]:
 
 
 def _briefing_items(ctx, subscriptions: list[Subscription], today: date, base: str | None) -> list[Item]:
-    from monitor.briefing import briefing_title
+    from monitor.output.briefing import briefing_title
 
     month = last_full_month(today)
     if today <= due_date(ctx.config, month):
@@ -556,7 +556,7 @@ def run_notify(ctx, *, path: Path | str, settings: NotifySettings, today: date, 
                briefing_pdf: Callable[[str, str, str], tuple[str, bytes]] | None = None) -> NotifyRun:
     """Find what is new and send it (see the module notes). ``dry_run``: find and compose, but send
     and record nothing. ``briefing_pdf(set_id, region, month) -> (file name, bytes)`` builds the
-    attachments (default: monitor.briefing)."""
+    attachments (default: monitor.output.briefing)."""
     path = Path(path)
     stamp = now.isoformat(sep=" ", timespec="seconds")
     briefing_pdf = briefing_pdf or _default_briefing(ctx)
@@ -601,7 +601,7 @@ def _delivered(path: Path) -> set[tuple[str, int, str]]:
 
 def _default_briefing(ctx) -> Callable[[str, str, str], tuple[str, bytes]]:
     def build(set_id: str, region: str, month: str) -> tuple[str, bytes]:
-        from monitor.briefing import briefing_file_name, build_briefing
+        from monitor.output.briefing import briefing_file_name, build_briefing
 
         return briefing_file_name(ctx, set_id, region, month), build_briefing(ctx, set_id, region, month).pdf
 

@@ -92,7 +92,7 @@ def xlsx_bytes(frame: pd.DataFrame, *, sheet_name: str = "数据") -> bytes:
     return buffer.getvalue()
 
 
-# The evaluated target set (monitor.overview.evaluate_target_set) as people read it.
+# The evaluated target set (monitor.evaluation.targetset.evaluate_target_set) as people read it.
 TARGET_TABLE_COLUMNS = {
     "indicator_name": "指标", "target_text": "目标", "status": "状态", "current": "当前值", "unit": "单位",
     "current_period": "观测月份", "target_value": "目标值", "progress": "进度", "gap": "差距",

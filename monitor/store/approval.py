@@ -2,15 +2,15 @@
 
 When approval is required, an upload's commit writes its values to the store as always but marks
 the batch 待审核 (``load_batches.review = 'pending'``, schema 7). The official view
-(``official_observations``, monitor/sql/007_approval.sql), which every page, export and evaluation
+(``official_observations``, monitor/store/sql/007_approval.sql), which every page, export and evaluation
 reads, leaves those values out: a key the batch changed keeps showing the value it had before. The
 uploader and the reviewers see the pending values marked 待审核 (``pending_values``).
 
 A reviewer (role 审核员, or an admin) whose regions cover the batch then either
 - approves it (``approve``): the batch becomes 已发布 and the official view shows it; or
 - returns it with a reason (``return_batch``): the batch is rolled back in the same transaction
-  (monitor/history.py), so nothing of it stays, and the uploader reads the reason on 导入记录.
-Nobody reviews their own batch. Each step's audit record is committed with it (monitor/outbox.py).
+  (monitor/store/history.py), so nothing of it stays, and the uploader reads the reason on 导入记录.
+Nobody reviews their own batch. Each step's audit record is committed with it (monitor/store/outbox.py).
 
 Whether approval is required is a deployment setting, ``IPMON_APPROVAL``:
 ``on`` / ``off``; unset: on, except in a demo deployment, i.e. a store holding the demo data
@@ -27,11 +27,12 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from monitor import clock, outbox
+from monitor.domain import clock
 from monitor.errors import HistoryError, PermissionDenied, SettingError
-from monitor.history import rollback_in
-from monitor.outbox import AuditEntry
-from monitor.store import Store
+from monitor.store import outbox
+from monitor.store.database import Store
+from monitor.store.history import rollback_in
+from monitor.store.outbox import AuditEntry
 
 REVIEW_LABELS = {"pending": "待审核", "approved": "已发布", "returned": "已退回"}
 PENDING_LABEL = REVIEW_LABELS["pending"]
@@ -112,7 +113,7 @@ def _check_review(con: duckdb.DuckDBPyConnection, batch_id: int, by: str, allowe
 def approve(store: Store, batch_id: int, *, by: str, allowed: set[str] | None = None,
             at: datetime | None = None, audit: AuditEntry | None = None) -> None:
     """Publish a pending batch. ``by``: the reviewer's account name; ``allowed``: the region codes
-    the reviewer may review (monitor.accounts.allowed_regions; None = every region). Raises
+    the reviewer may review (monitor.accounts.users.allowed_regions; None = every region). Raises
     PermissionDenied (own batch, regions outside the scope) or HistoryError (not pending)."""
     now = at or clock.now()
     with store.transaction() as con:

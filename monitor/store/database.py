@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 
 from monitor import DATA_DIR
-from monitor.config import Config, MilestoneTarget
+from monitor.domain.config import Config, MilestoneTarget
 from monitor.errors import StoreBusyError, StoreError
 
 DEFAULT_STORE = DATA_DIR / "monitor.duckdb"
@@ -38,7 +38,7 @@ def default_store_path() -> Path:
 
 
 def _migrations() -> list[tuple[int, str]]:
-    files = sorted(p for p in resources.files("monitor.sql").iterdir() if p.name.endswith(".sql"))
+    files = sorted(p for p in resources.files("monitor.store.sql").iterdir() if p.name.endswith(".sql"))
     return [(int(p.name.split("_", 1)[0]), p.read_text(encoding="utf-8")) for p in files]
 
 
@@ -51,7 +51,7 @@ def remove_observations(con: duckdb.DuckDBPyConnection, keys: str) -> None:
     """Delete the observations of every (region_code, indicator_id, month) in relation ``keys``,
     inside a writer's transaction, before inserting those keys' new rows.
 
-    Since schema 3 observations has no primary key (monitor/sql/003_*.sql says why), so this is
+    Since schema 3 observations has no primary key (monitor/store/sql/003_*.sql says why), so this is
     what keeps one row per key. ``keys`` is a relation name a caller registered, never user text."""
     con.execute(f"DELETE FROM observations o USING {keys} k WHERE o.region_code = k.region_code "
                 "AND o.indicator_id = k.indicator_id AND o.month = k.month")
@@ -64,7 +64,7 @@ class Store:
         # how long to wait for another writer before giving up (IPMON_STORE_TIMEOUT, seconds)
         self.timeout = timeout if timeout is not None else float(os.environ.get("IPMON_STORE_TIMEOUT", "15"))
         # When set, reads of observations see the store as it was published at that moment
-        # (monitor/history.py); writes are refused.
+        # (monitor/store/history.py); writes are refused.
         self.published_at = published_at
 
     def as_published(self, moment: datetime | None) -> Store:
@@ -219,13 +219,13 @@ class Store:
 
     def clear_observations(self, *, audit=None) -> None:
         """Remove every observation, batch, history entry and kept file (a demo reset).
-        ``audit``: an monitor.outbox.AuditEntry committed with the reset."""
+        ``audit``: an monitor.store.outbox.AuditEntry committed with the reset."""
         with self.transaction() as con:
             for table in ("observations", "observation_log", "observation_confirmations", "load_batches",
                           "upload_files"):
                 con.execute(f"DELETE FROM {table}")  # constant table names
             if audit is not None:
-                from monitor import outbox  # monitor.outbox imports this module
+                from monitor.store import outbox  # monitor.store.outbox imports this module
 
                 outbox.stage(con, audit)
 

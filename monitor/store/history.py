@@ -16,13 +16,14 @@ from datetime import date, datetime, time
 
 import pandas as pd
 
-from monitor import clock, outbox
-from monitor.config import Config
+from monitor.domain import clock
+from monitor.domain.config import Config
+from monitor.domain.periods import add_months, parse_month
+from monitor.domain.yeartodate import YTD_SUFFIX
 from monitor.errors import HistoryError
-from monitor.outbox import AuditEntry
-from monitor.periods import add_months, parse_month
-from monitor.store import Store, remove_observations
-from monitor.yeartodate import YTD_SUFFIX
+from monitor.store import outbox
+from monitor.store.database import Store, remove_observations
+from monitor.store.outbox import AuditEntry
 
 BATCH_STATUS_LABELS = {"committed": "已生效", "rolled_back": "已回滚"}
 BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
@@ -30,7 +31,7 @@ BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
 
 def list_batches(store: Store, *, limit: int | None = None) -> pd.DataFrame:
     """Every batch, newest first: id, kind, file_name, loaded_at, loaded_by, origin, counts, status,
-    and its review (monitor/approval.py): review, reviewed_by, reviewed_at, review_note."""
+    and its review (monitor/store/approval.py): review, reviewed_by, reviewed_at, review_note."""
     sql = ("SELECT id, kind, file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
            "rows_updated, rows_unchanged, rows_warnings, status, rolls_back, rolled_back_by, sheet, period, "
            "file_format, note, review, reviewed_by, reviewed_at, review_note FROM load_batches ORDER BY id DESC")
@@ -214,14 +215,14 @@ def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = N
     One transaction; returns the id of the rollback batch. Raises HistoryError when the batch
     cannot be rolled back (unknown, already rolled back, itself a rollback, or superseded).
     ``audit``: the audit record (target 「批次 N」, detail naming the rollback batch), committed
-    with the rollback into the store's outbox (monitor/outbox.py)."""
+    with the rollback into the store's outbox (monitor/store/outbox.py)."""
     with store.transaction() as con:
         return rollback_in(con, batch_id, by=by, note=note, at=at, audit=audit)
 
 
 def rollback_in(con, batch_id: int, *, by: str, note: str | None = None, at: datetime | None = None,
                 audit: AuditEntry | None = None) -> int:
-    """``rollback_batch`` inside a caller's open transaction (monitor/approval.py returns a batch
+    """``rollback_batch`` inside a caller's open transaction (monitor/store/approval.py returns a batch
     and records why in the same transaction)."""
     _check_rollback(con, batch_id)
     file_name, file_hash, origin = con.execute("SELECT file_name, file_hash, origin FROM load_batches WHERE id = ?",
@@ -266,7 +267,7 @@ def as_published_sql(region_filter: bool, until: bool) -> str:
     """The observations as they stood at a moment (parameters 1 and 2, the same moment), for
     indicators (parameter 3), optionally regions and a last month: the same columns as
     ``observations``. A batch waiting for approval at that moment (or returned) is not part of
-    it (monitor/approval.py): its entries, and the values a rollback restored from it, are left
+    it (monitor/store/approval.py): its entries, and the values a rollback restored from it, are left
     out; an approved batch counts from the moment it was approved."""
     sql = ("SELECT region_code, indicator_id, month, value, origin, source_url, note FROM observation_log "
            "WHERE batch_id NOT IN (SELECT id FROM load_batches WHERE review IS NOT NULL "
@@ -333,7 +334,7 @@ def completeness(store: Store, config: Config, regions, scope: str, month: str) 
         """,
         [YTD_SUFFIX, month, [r.code for r in region_list]],
     )
-    # a 1–N月累计 value reports the month as well as the month's own amount does (monitor/yeartodate.py)
+    # a 1–N月累计 value reports the month as well as the month's own amount does (monitor/domain/yeartodate.py)
     current = store.query("SELECT region_code, replace(indicator_id, ?, '') AS indicator_id, "
                           "min(origin) AS current_origin FROM observations "
                           "WHERE month = ? AND region_code IN (SELECT unnest(?)) GROUP BY 1, 2",

@@ -13,12 +13,13 @@ from enum import Enum
 
 import pandas as pd
 
-from monitor import clock, outbox
-from monitor.config import Config, MilestoneTarget, TargetSet
+from monitor.domain import clock
+from monitor.domain.config import Config, MilestoneTarget, TargetSet
+from monitor.domain.periods import parse_month
 from monitor.errors import MonitorError
-from monitor.outbox import AuditEntry
-from monitor.periods import parse_month
-from monitor.store import Store
+from monitor.store import outbox
+from monitor.store.database import Store
+from monitor.store.outbox import AuditEntry
 
 
 class TaskStatus(str, Enum):
@@ -108,7 +109,7 @@ def record_update(store: Store, config: Config, target_id: str, status: str, upd
                   recorded_by: str, *, today: date | None = None, audit: AuditEntry | None = None) -> int:
     """Record a status change of a milestone task; refuses unknown tasks, statuses and future dates.
     ``audit``: the audit record (target 「任务 id」, the record's number added to its detail),
-    committed with the update into the store's outbox (monitor/outbox.py)."""
+    committed with the update into the store's outbox (monitor/store/outbox.py)."""
     today = today or clock.today()
     task = next((t for s in config.target_sets for t in s.targets if t.id == target_id), None)
     if not isinstance(task, MilestoneTarget):

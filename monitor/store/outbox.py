@@ -1,6 +1,6 @@
 """The audit outbox: a write's audit record is committed in the same transaction as the write.
 
-The trail lives in the accounts file (monitor/access.py says why), the data in the DuckDB store:
+The trail lives in the accounts file (monitor/accounts/access.py says why), the data in the DuckDB store:
 two files, two commits. A process killed between them, or a trail held by another process for
 longer than its timeout, used to leave a committed batch with no audit row. So every door that
 writes (an upload's commit, ``etl load``, a rollback, a task's progress, ``etl init --reset-demo``)
@@ -23,10 +23,10 @@ from datetime import datetime
 
 import duckdb
 
-from monitor import clock
-from monitor.audit import ACTIONS, ANONYMOUS, OUTCOMES, AuditLog
+from monitor.accounts.audit import ACTIONS, ANONYMOUS, OUTCOMES, AuditLog
+from monitor.domain import clock
 from monitor.errors import AuditTrailBusyError
-from monitor.store import Store
+from monitor.store.database import Store
 
 _COLUMNS = ("id", "occurred", "actor", "action", "outcome", "target", "detail", "client", "via")
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from monitor.config import Config
+from monitor.domain.config import Config
 from monitor.errors import MonitorError
-from monitor.store import Store
+from monitor.store.database import Store
 
 Reading = Literal["document", "alternative"]
 READING_LABELS = {"document": "按登记的读法", "alternative": "按另一读法"}

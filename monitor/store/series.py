@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from monitor.config import Config, RatioFormula, SumFormula
-from monitor.store import Store
-from monitor.yeartodate import derived_months, has_year_to_date, ytd_id
+from monitor.domain.config import Config, RatioFormula, SumFormula
+from monitor.domain.yeartodate import derived_months, has_year_to_date, ytd_id
+from monitor.store.database import Store
 
 VALUE_COLUMNS = ["region_code", "indicator_id", "month", "value", "origin", "source_url", "note"]
 
@@ -36,12 +36,12 @@ def read_observations(
     if until is not None:
         params.append(until)
     if store.published_at is not None:
-        from monitor.history import as_published_sql
+        from monitor.store.history import as_published_sql
 
         sql = as_published_sql(region_codes is not None, until is not None)
         params[:0] = [store.published_at] * 3
     else:
-        # the official view: values of batches waiting for approval are left out (monitor/approval.py)
+        # the official view: values of batches waiting for approval are left out (monitor/store/approval.py)
         sql = ("SELECT region_code, indicator_id, month, value, origin, source_url, note FROM official_observations "
                "WHERE indicator_id IN (SELECT unnest(?))")
         if region_codes is not None:
@@ -64,14 +64,14 @@ def indicator_values(
     """Values of one indicator for some regions: region_code, month, value, origin, source_url,
     note, and for per-capita ratios population and population_year.
 
-    ``population`` (a monitor.population.Population) is needed for ratios over population.
+    ``population`` (a monitor.domain.population.Population) is needed for ratios over population.
     """
     ind = config.indicator(indicator_id)
     needed = [ind.id] + (ind.formula.parts if ind.formula else [])
     if has_year_to_date(ind):
         needed.append(ytd_id(ind.id))
     obs = read_observations(store, needed, region_codes, until=until)
-    if has_year_to_date(ind):  # months derived from 1–N月累计 values (monitor/yeartodate.py)
+    if has_year_to_date(ind):  # months derived from 1–N月累计 values (monitor/domain/yeartodate.py)
         ytd = obs[obs["indicator_id"] == ytd_id(ind.id)].drop(columns="indicator_id")
         own = obs[obs["indicator_id"] == ind.id]
         added = derived_months(own, ytd)
@@ -114,7 +114,7 @@ def compute_indicator(obs: pd.DataFrame, config: Config, indicator_id: str, popu
         assert isinstance(ind.formula, RatioFormula)
         num = part(ind.formula.numerator)
         computed = num[["region_code", "month"]].copy()
-        # a count estimated from this very ratio as published (monitor/demo.py) gives back the
+        # a count estimated from this very ratio as published (monitor/demo/generator.py) gives back the
         # published ratio: the ratio is 公布值 though its count is only 推算
         origins = num[f"origin_{ind.formula.numerator}"].to_numpy()
         estimated = origins == "estimated"

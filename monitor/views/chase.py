@@ -1,6 +1,6 @@
 """催报: for a month, who still owes which values, since when, and whom to ask.
 
-Built on the month's completeness (monitor/history.py): every (region, indicator) still 未报送,
+Built on the month's completeness (monitor/store/history.py): every (region, indicator) still 未报送,
 with the due date (``reporting.due_day`` of the following month, indicators.yaml), the days it is
 overdue as of the product's today, and the region's contacts: the enabled accounts that may
 upload and whose region scope covers it (an account limited to 晋城市 answers for 晋城市 and its
@@ -15,8 +15,8 @@ from datetime import date
 
 import pandas as pd
 
-from monitor.accounts import ROLES, Account, allowed_regions
-from monitor.history import Completeness
+from monitor.accounts.users import ROLES, Account, allowed_regions
+from monitor.store.history import Completeness
 
 OWED_COLUMNS = ["region_code", "地区", "indicator_id", "指标", "月份", "截止日期", "逾期天数", "联系人", "联系邮箱"]
 BY_REGION_COLUMNS = ["region_code", "地区", "未报项数", "未报指标", "截止日期", "逾期天数", "联系人", "联系邮箱"]

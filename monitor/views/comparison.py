@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from monitor.config import MilestoneTarget
+from monitor.domain.config import MilestoneTarget
+from monitor.domain.geo import map_children
+from monitor.domain.periods import format_month_cn
 from monitor.evaluation.applied import NO_POPULATION
 from monitor.evaluation.panels import panel_from_values
 from monitor.evaluation.sets import evaluate_regions
 from monitor.evaluation.words import measure_label
-from monitor.geo import map_children
-from monitor.periods import format_month_cn
-from monitor.series import indicator_values, year_to_date_values
+from monitor.store.series import indicator_values, year_to_date_values
 
 
 def children_word(ctx, province: str) -> str:
@@ -128,7 +128,7 @@ def _text(value) -> str | None:
 def ranking_figure(ctx, frame: pd.DataFrame, province: str, indicator_id: str, as_of: str):
     """The ranking chart of ``compare_regions``' rows, as the 地区对比 page and the briefing draw it:
     its title names the measure every bar shows."""
-    from monitor.charts import comparison_figure
+    from monitor.output.charts import comparison_figure
 
     ind = ctx.config.indicator(indicator_id)
     measure = frame["measure"].iloc[0] if not frame.empty else ind.name

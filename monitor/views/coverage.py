@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from monitor import POLICIES_DIR
-from monitor.config import Config, MilestoneTarget, TargetSet, _fold_for_quote, _quotes
+from monitor.domain.config import Config, MilestoneTarget, TargetSet, _fold_for_quote, _quotes
 
 # Nested brackets occur inside: 〔…各设区市、韩城市、杨凌示范区市场监督管理局（知识产权局）按职责负责落实〕.
 RESPONSIBILITY = re.compile(

@@ -19,12 +19,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from monitor.config import MilestoneTarget
+from monitor.domain.config import MilestoneTarget
+from monitor.domain.geo import map_children
 from monitor.evaluation import STATUS_ORDER, Status
 from monitor.evaluation.applied import replace_target, scales_per_resident, status_label
 from monitor.evaluation.sets import evaluate_regions
-from monitor.geo import map_children
-from monitor.overview import target_text
+from monitor.evaluation.targetset import target_text
 
 # "Behind" for sorting: the target will not be met at the current pace, or was not met.
 BEHIND_STATUSES = frozenset({Status.BEHIND.value, Status.MISSED.value})

@@ -12,13 +12,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from monitor.config import RatioFormula
+from monitor.domain.config import RatioFormula
+from monitor.domain.geo import map_children
+from monitor.domain.periods import format_month_cn
 from monitor.evaluation import Status
 from monitor.evaluation.applied import REFERENCE, is_reference
-from monitor.geo import map_children
-from monitor.grid import StatusGrid
-from monitor.periods import format_month_cn
-from monitor.series import indicator_values
+from monitor.store.series import indicator_values
+from monitor.views.grid import StatusGrid
 
 MapMode = Literal["value", "per_capita", "status"]
 MAP_MODE_LABELS: dict[str, str] = {"status": "目标状态", "value": "指标值", "per_capita": "每万人口值"}

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from monitor.geo import map_children
-from monitor.periods import add_months, parse_month
-from monitor.series import indicator_values
+from monitor.domain.geo import map_children
+from monitor.domain.periods import add_months, parse_month
+from monitor.store.series import indicator_values
 
 RANKING_COLUMNS = ["region_code", "region_name", "value", "rank", "rank_before", "rank_change", "value_prev_month",
                    "mom_pct", "value_prev_year", "yoy_pct", "share_pct"]

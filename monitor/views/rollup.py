@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from monitor.config import RatioFormula
+from monitor.domain.config import RatioFormula
+from monitor.domain.geo import map_children
 from monitor.errors import MonitorError
-from monitor.geo import map_children
-from monitor.series import indicator_values
+from monitor.store.series import indicator_values
 
 ROLLUP_COLUMNS = ["month", "computed", "reported", "difference", "relative_difference", "disagrees",
                   "regions_reporting", "regions_expected", "missing_regions"]

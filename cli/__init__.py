@@ -1,0 +1,1 @@
+"""The command line (``python -m etl``): every command, thin, over the core and the ETL."""

@@ -1,0 +1,1 @@
+"""Demo data: the generator of invented values between the published ones, marked as demo."""

@@ -1,0 +1,1 @@
+"""Output: charts, number formatting, PNG/PDF export, the briefing, spreadsheets, notifications."""
