@@ -22,9 +22,10 @@ import sys
 from datetime import datetime, time
 from pathlib import Path
 
-from monitor.accounts.audit import ACTIONS, AuditLog, audit_csv, cli_actor, readable
+from monitor.accounts.audit import ACTIONS, AuditLog, cli_actor, readable
 from monitor.accounts.users import MIN_PASSWORD_LENGTH, ROLE_LABELS, ROLES, AccountStore, check_scope, scope_label
 from monitor.errors import AccountError
+from monitor.output.tables import csv_bytes
 
 
 def add_parser(subparsers) -> None:
@@ -175,7 +176,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     frame = AuditLog(args.accounts).query(since=_day(args.since, end=False), until=_day(args.until, end=True),
                                           actor=args.user, actions=args.action)
     if args.out:
-        Path(args.out).write_bytes(audit_csv(frame))
+        Path(args.out).write_bytes(csv_bytes(readable(frame)))
         print(f"审计记录 {len(frame)} 条已写入 {args.out}")
     elif frame.empty:
         print("没有符合条件的审计记录")

@@ -11,8 +11,9 @@ import pytest
 from conftest import TEST_PASSWORD
 
 from cli.main import main
-from monitor.accounts.audit import AuditLog, audit_csv
+from monitor.accounts.audit import AuditLog, readable
 from monitor.accounts.users import AccountStore
+from monitor.output.tables import csv_bytes
 
 
 def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
@@ -42,7 +43,7 @@ def test_the_trail_filters_by_time_actor_action_and_outcome(tmp_path):
 def test_the_csv_export_neutralises_formula_text_from_file_names(tmp_path):
     log = AuditLog(tmp_path / "a.sqlite3")
     log.record("upload", actor="clerk", target='=HYPERLINK("http://x","点我").csv', outcome="refused")
-    data = audit_csv(log.query())
+    data = csv_bytes(readable(log.query()))
     assert data.startswith("\ufeff".encode())
     frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     assert frame.columns.tolist() == ["序号", "时间", "操作人", "操作", "结果", "对象", "说明", "来源地址", "方式"]

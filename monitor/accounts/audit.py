@@ -18,7 +18,6 @@ import pandas as pd
 
 from monitor.accounts.access import connect, default_accounts_path
 from monitor.domain.clock import now as product_now
-from monitor.output.tables import csv_bytes
 
 ACTIONS = {
     "login": "登录",
@@ -149,8 +148,3 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         "方式": frame["via"].map(lambda v: VIA_LABELS.get(v, v) if isinstance(v, str) else ""),
     })
 
-
-def audit_csv(frame: pd.DataFrame) -> bytes:
-    """CSV (UTF-8 with BOM) with formula-like cells neutralised (monitor/output/tables.py): user names and
-    file names in the trail come from outside."""
-    return csv_bytes(readable(frame))
