@@ -52,7 +52,7 @@ def _open_store(db: str | None):
 
 def _figures(ctx, n: int):
     """``n`` figures as the pages draw them: each Jincheng target's trajectory and its city ranking."""
-    from monitor.output.charts import comparison_figure
+    from monitor.views.charts import comparison_figure
     from monitor.views.comparison import compare_regions
     from monitor.views.detail import indicator_detail
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from monitor.domain import geo
 from monitor.domain.regions import load_regions
-from monitor.output.charts import region_map_figure
+from monitor.views.charts import region_map_figure
 
 PARENTS = ["140000", "610000", "140100", "140500", "610100", "610300"]
 

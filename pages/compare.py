@@ -3,7 +3,7 @@
 import streamlit as st
 
 from monitor.domain.config import MilestoneTarget
-from monitor.output.charts import gap_figure
+from monitor.views.charts import gap_figure
 from monitor.views.comparison import children_word, province_of, ranking_figure
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import DEMO_NOTICE, cached_comparison, data_version, sidebar

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from monitor.output.charts import status_grid_figure
+from monitor.views.charts import status_grid_figure
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import (
     DEMO_NOTICE,

@@ -4,7 +4,7 @@ import streamlit as st
 
 from monitor.domain.config import MilestoneTarget
 from monitor.domain.geo import WITHOUT_STATISTICS_REASON
-from monitor.output.charts import region_map_figure
+from monitor.views.charts import region_map_figure
 from monitor.views.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._shared import (

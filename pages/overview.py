@@ -6,9 +6,9 @@ from monitor.accounts.users import Action
 from monitor.domain.periods import format_month_cn
 from monitor.domain.provenance import annotate
 from monitor.errors import MonitorError
-from monitor.output.charts import progress_label, status_figure
 from monitor.output.tables import target_table
 from monitor.store.readings import READING_LABELS, set_reading
+from monitor.views.charts import progress_label, status_figure
 from monitor.views.overview import status_counts, task_counts
 from pages import _auth as auth
 from pages._downloads import briefing_download, chart_downloads, export_label, table_downloads

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from monitor.output.charts import comparison_figure, trajectory_figure
 from monitor.output.export import EXPORT_WIDTH, PNG_SCALE, figure_pdf, figure_png, figure_svg, render
+from monitor.views.charts import comparison_figure, trajectory_figure
 
 ROOT = Path(__file__).parent.parent
 
@@ -141,7 +141,7 @@ def test_with_font_and_browser_the_setup_check_passes():
 
 
 def test_the_status_bar_keeps_a_plot_area_of_its_own():
-    from monitor.output.charts import status_figure
+    from monitor.views.charts import status_figure
 
     fig = status_figure({"已达成": 3, "未达成": 4}, title="目标状态分布", as_of="2026-10")
     margin = fig.layout.margin

@@ -106,12 +106,12 @@ def test_reordering_a_grid_is_a_view_change_that_keeps_its_cells(demo_ctx):
     (None, "无数据", None),
 ])
 def test_a_progress_label_never_contradicts_its_status(progress, status, shown):
-    from monitor.output.charts import progress_label
+    from monitor.views.charts import progress_label
 
     assert progress_label(progress, status) == shown
 
 
 def test_column_labels_break_between_words_not_inside_a_latin_one():
-    from monitor.output.charts import _wrap
+    from monitor.views.charts import _wrap
 
     assert _wrap("专利密集型产业增加值占GDP比重", 5) == "专利密集型<br>产业增加值<br>占GDP比重"

@@ -12,8 +12,8 @@ import unicodedata
 import pandas as pd
 from PIL import Image
 
-from monitor.output.charts import comparison_figure, source_line, source_names, trajectory_figure
 from monitor.output.export import ExportLabel, _text_px, figure_pdf, figure_png, slide_figure
+from monitor.views.charts import comparison_figure, source_line, source_names, trajectory_figure
 from tests.test_export import pdf_text
 
 JINCHENG = ExportLabel("晋城市", "晋城市知识产权强市建设（2025年目标）", "晋市政办〔2020〕47号", "2025-12")

@@ -1,1 +1,1 @@
-"""Output: charts, number formatting, PNG/PDF export, the briefing, spreadsheets, notifications."""
+"""Output: PNG/PDF export of the figures, the briefing, spreadsheets, notifications."""

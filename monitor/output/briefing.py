@@ -2,7 +2,7 @@
 
 The content comes from the same core calls the pages make (``evaluate_target_set``,
 ``indicator_detail``, ``compare_regions``, ``task_table``) and the charts from the same builders
-(``monitor.output.charts``), rendered through the shared export server (``monitor.output.export``). The
+(``monitor.views.charts``), rendered through the shared export server (``monitor.output.export``). The
 document is HTML + CSS (``templates/briefing.html.j2``) laid out by WeasyPrint, which embeds the
 CJK font and numbers the pages (RECIPES, "Chinese PDF documents").
 """
@@ -28,10 +28,10 @@ from monitor.domain.provenance import annotate
 from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
 from monitor.evaluation.targetset import evaluate_target_set
-from monitor.output.charts import progress_label
 from monitor.output.export import cjk_font, figure_svg
 from monitor.store.milestones import TaskStatus, read_updates, task_table
 from monitor.store.readings import read_readings
+from monitor.views.charts import progress_label
 from monitor.views.comparison import compare_regions, ranking_figure
 from monitor.views.detail import indicator_detail
 from monitor.views.overview import status_counts, task_counts

@@ -25,7 +25,7 @@ import plotly.io as pio
 
 from monitor.domain.periods import format_month_cn
 from monitor.errors import ExportError, ExportSetupError
-from monitor.output.charts import FONT_FAMILY, PUBLIC_REPORTS
+from monitor.views.charts import FONT_FAMILY, PUBLIC_REPORTS
 
 # The width charts are exported at (CSS pixels); the height is the figure's own. PNGs are drawn at
 # twice this for slides; PDF and SVG are vector and keep it as their page size.
@@ -190,7 +190,7 @@ def _category_labels(fig: go.Figure) -> list[str]:
 def slide_figure(fig: go.Figure, label: ExportLabel, *, width: int = EXPORT_WIDTH) -> go.Figure:
     """A copy of ``fig`` that can leave the product: it names region, target set and as-of month,
     carries the 示例数据 mark when a demo value is drawn (``fig.layout.meta``, set by
-    monitor.output.charts), a source line by name (文号 and publishers, never a URL or a file path), and
+    monitor.views.charts), a source line by name (文号 and publishers, never a URL or a file path), and
     margins wide and tall enough for its own labels at ``width``, so nothing is clipped."""
     out = go.Figure(fig)
     meta = dict(out.layout.meta or {})

@@ -128,7 +128,7 @@ def _text(value) -> str | None:
 def ranking_figure(ctx, frame: pd.DataFrame, province: str, indicator_id: str, as_of: str):
     """The ranking chart of ``compare_regions``' rows, as the 地区对比 page and the briefing draw it:
     its title names the measure every bar shows."""
-    from monitor.output.charts import comparison_figure
+    from monitor.views.charts import comparison_figure
 
     ind = ctx.config.indicator(indicator_id)
     measure = frame["measure"].iloc[0] if not frame.empty else ind.name

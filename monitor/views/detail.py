@@ -12,8 +12,8 @@ from monitor.domain.periods import format_month_cn
 from monitor.domain.yeartodate import span_label
 from monitor.evaluation import Evaluation, evaluate_target, measure_path
 from monitor.evaluation.applied import scale_for_region
-from monitor.output.charts import trajectory_figure
 from monitor.store.series import as_series, indicator_values, year_to_date_values
+from monitor.views.charts import trajectory_figure
 
 ORIGIN_LABELS = {"published": "公布值", "estimated": "推算", "demo": "示例数据", "upload": "报送值"}
 
