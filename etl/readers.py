@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import time
 import zipfile
@@ -23,9 +22,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from monitor import settings
 from monitor.errors import LimitError, LoadError
 
-DEFAULT_MAX_MB = 50.0
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 # Rows of a CSV read with the csv module and kept as lists: the title and header are among them
 # (etl/layout.py scans 25). The rows after them go through pyarrow when they are regular.
@@ -38,11 +37,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of Excel 97
 
 def max_upload_bytes() -> int:
     """The size limit: 50 MB unless IPMON_MAX_UPLOAD_MB says otherwise."""
-    try:
-        mb = float(os.environ.get("IPMON_MAX_UPLOAD_MB", DEFAULT_MAX_MB))
-    except ValueError:
-        mb = DEFAULT_MAX_MB
-    return int(mb * 1024 * 1024)
+    return int(settings.max_upload_mb() * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -76,13 +71,8 @@ class ReadLimits:
 
 def read_limits() -> ReadLimits:
     """The limits, with the row limit from IPMON_MAX_UPLOAD_ROWS when set (a whole number)."""
-    rows = os.environ.get("IPMON_MAX_UPLOAD_ROWS")
-    if rows is None:
-        return ReadLimits()
-    try:
-        return ReadLimits(rows=max(int(rows), 1))
-    except ValueError:
-        return ReadLimits()
+    rows = settings.max_upload_rows()
+    return ReadLimits() if rows is None else ReadLimits(rows=rows)
 
 
 def _too_many_rows(file_name: str, limits: ReadLimits, *, rows: int | None = None, at: int | None = None) -> LimitError:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,17 +23,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from monitor import DATA_DIR
+from monitor import settings
 from monitor.config import Config, MilestoneTarget
 from monitor.errors import StoreBusyError, StoreError
 
-DEFAULT_STORE = DATA_DIR / "monitor.duckdb"
+DEFAULT_STORE = settings.DEFAULT_STORE
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
 
 
 def default_store_path() -> Path:
     """data/monitor.duckdb, or the path in IPMON_DB (tests and benchmarks use their own file)."""
-    return Path(os.environ.get("IPMON_DB", DEFAULT_STORE))
+    return settings.store_path()
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -62,7 +61,7 @@ class Store:
                  published_at: datetime | None = None):
         self.path = Path(path) if path else default_store_path()
         # how long to wait for another writer before giving up (IPMON_STORE_TIMEOUT, seconds)
-        self.timeout = timeout if timeout is not None else float(os.environ.get("IPMON_STORE_TIMEOUT", "15"))
+        self.timeout = timeout if timeout is not None else settings.store_timeout()
         # When set, reads of observations see the store as it was published at that moment
         # (monitor/history.py); writes are refused.
         self.published_at = published_at
