@@ -3,7 +3,7 @@ which follow them wherever they move), and the access settings.
 
 Both live in one SQLite file outside the repository (default ``~/.config/ipmon/accounts.sqlite3``,
 or the path in ``IPMON_ACCOUNTS``), not in the DuckDB store, because:
-- the store allows one writing process at a time (RECIPES: DuckDB locking), and a long CLI load
+- the store allows one writing process at a time (docs/decisions.md D1, D2), and a long CLI load
   would then block every login and its audit row; SQLite lets the dashboard and the CLI write
   the same file by turns within milliseconds (``busy_timeout``);
 - a data reset (``etl init --reset-demo``), a restored or copied store file must not reset who may
@@ -106,8 +106,9 @@ _SCHEMA_DONE: set[Path] = set()  # files whose schema this process has created o
 
 
 def _allow_reviewers(con: sqlite3.Connection) -> None:
-    """A file from before issue 17 refuses the role 'reviewer' (审核员) in its CHECK constraint,
-    which SQLite cannot alter: the table is rebuilt with the current definition, rows unchanged."""
+    """A file from before approval (docs/decisions.md D6) refuses the role 'reviewer' (审核员) in its
+    CHECK constraint, which SQLite cannot alter: the table is rebuilt with the current definition,
+    rows unchanged."""
     (sql,) = con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'accounts'").fetchone()
     if "'reviewer'" in sql:
         return
@@ -144,7 +145,7 @@ def connect(path: Path | str, *, write: bool = True, timeout: float | None = Non
         if created or path not in _SCHEMA_DONE:
             con.executescript(SCHEMA)
             if "outbox_id" not in {row[1] for row in con.execute("PRAGMA table_info(audit)")}:
-                con.execute("ALTER TABLE audit ADD COLUMN outbox_id TEXT")  # a file from before issue 19
+                con.execute("ALTER TABLE audit ADD COLUMN outbox_id TEXT")  # a file from before the outbox (decisions D3)
             con.execute(_OUTBOX_INDEX)
             _allow_reviewers(con)
             _SCHEMA_DONE.add(path)

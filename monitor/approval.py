@@ -1,4 +1,4 @@
-"""Approval before publish (issue 17, item 1): 报送 → 审核 → 发布.
+"""Approval before publish (docs/decisions.md D6): 报送 → 审核 → 发布.
 
 When approval is required, an upload's commit writes its values to the store as always but marks
 the batch 待审核 (``load_batches.review = 'pending'``, schema 7). The official view

@@ -1,6 +1,6 @@
 """The DuckDB store: one file under data/, created and migrated on open.
 
-Connection handling is deliberate (see RECIPES: DuckDB allows one read-write process per file,
+Connection handling is deliberate (docs/decisions.md D1: DuckDB allows one read-write process per file,
 and a read-only connection in the same process conflicts with a read-write one). Every
 operation therefore opens a short-lived read-write connection and closes it: the dashboard's
 sessions and a CLI run in another process take turns; a connection that finds the file locked
