@@ -1,4 +1,4 @@
-"""National-scale benchmark (issue 7): ``python -m bench [--scale small] [--csv national.csv]``.
+"""National-scale benchmark (goals: docs/decisions.md D15): ``python -m bench [--scale small] [--csv national.csv]``.
 
 Builds a national store from the seeded generator (bench/national.py) in a temporary directory
 and measures, in the same run, each step in its own process (so each step's peak memory is its

@@ -3,7 +3,7 @@
     python -m bench.exports                      # demo store built in a temporary directory
     python -m bench.exports --db data/monitor.duckdb --csv exports.csv
 
-Goals (issue 4): under 0.5 s per chart warm; under 15 s per briefing with 10 or more charts.
+Goals (docs/decisions.md D15): under 0.5 s per chart warm; under 15 s per briefing with 10 or more charts.
 Self-contained: it builds its own demo store unless --db is given, and prints one table.
 """
 

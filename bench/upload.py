@@ -8,7 +8,7 @@ the stored monthly indicators (regions by code, some by their full name), GBK-en
 title row. Figures are measured in one run against a baseline from the same run: pandas'
 ``read_csv`` of the same bytes, the practical floor for merely parsing the file.
 
-Goal (issue 3): a 100,000-row file validates and previews "in seconds".
+Goal (docs/decisions.md D15): a 100,000-row file validates and previews "in seconds".
 """
 
 from __future__ import annotations

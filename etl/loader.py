@@ -1,6 +1,6 @@
 """The loader: file → staged rows (resolved, cast, checked) → a plan (diff against the store) → commit.
 
-Layers (see STYLE.md): the file as received (kept, content-addressed) → a grid of cell texts
+Layers: the file as received (kept, content-addressed) → a grid of cell texts
 (etl/readers.py) → the raw long frame (etl/layout.py: header, title, long or wide shape) →
 staged rows with region codes, indicator ids, months and values in the indicator's unit (this
 module) → observations in the store. The upload page and ``python -m etl load`` both call

@@ -127,17 +127,28 @@ _WORDS = {"上半年": (1, 6, "range"), "下半年": (7, 12, "range"), "前三�
           "全年": (1, 12, "year"), "年度": (1, 12, "year"), "年末": (1, 12, "year"), "年底": (1, 12, "year")}
 _WORD = "(?P<w>" + "|".join(_WORDS) + ")"
 _RANGE_SEP = r"(?:-|~|至|到)"
+# Pieces shared by whole cells (_CELL_PATTERNS) and periods inside a text (_FIND_PATTERNS); a cell
+# may add a suffix (累计, 份) or leave the year out, a text needs a boundary around the digits.
+_YEAR_BEFORE = rf"(?:{_Y}年?)"  # 2024 or 2024年, before a month, a range or a word
+_MONTH_RANGE = rf"{_YEAR_BEFORE}?(?P<a>\d{{1,2}})月?{_RANGE_SEP}(?P<b>\d{{1,2}})月"  # 2024年1-6月
+_BARE_MONTH = rf"{_M}月(?:份|末|底)?"  # 7月, 七月份
+
+
+def _compiled(patterns: list[tuple[str, str]]) -> list[tuple[str, re.Pattern]]:
+    return [(kind, re.compile(pattern)) for kind, pattern in patterns]
+
+
 # whole cells, tried in order; ``y`` may be missing (then the year comes from the title)
-_CELL_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("date", re.compile(rf"{_Y}(?:[-/.]|年)(?P<m>\d{{1,2}})(?:[-/.]|月)(?P<d>\d{{1,2}})日?")),
-    ("quarter", re.compile(r"(\d{4})-?[Qq]([1-4])|(\d{4})年?(?:第)?([1-4一二三四])季度?")),
-    ("range", re.compile(rf"(?:{_Y}年?)?(?P<a>\d{{1,2}})月?{_RANGE_SEP}(?P<b>\d{{1,2}})月(?:累计|合计|份)?")),
-    ("word", re.compile(rf"(?:{_Y}年?)?{_WORD}(?:累计|合计)?")),
-    ("month", re.compile(rf"{_Y}(?P<sep>[-/.]|年){_M}月?(?:份|末|底)?")),
-    ("bare_month", re.compile(rf"{_M}月(?:份|末|底)?")),
-    ("year", re.compile(rf"{_Y}年?度?")),
-    ("digits", re.compile(r"(?P<n>\d{5,8})(?:\.0+)?")),
-]
+_CELL_PATTERNS = _compiled([
+    ("date", rf"{_Y}(?:[-/.]|年)(?P<m>\d{{1,2}})(?:[-/.]|月)(?P<d>\d{{1,2}})日?"),
+    ("quarter", r"(\d{4})-?[Qq]([1-4])|(\d{4})年?(?:第)?([1-4一二三四])季度?"),
+    ("range", rf"{_MONTH_RANGE}(?:累计|合计|份)?"),
+    ("word", rf"{_YEAR_BEFORE}?{_WORD}(?:累计|合计)?"),
+    ("month", rf"{_Y}(?P<sep>[-/.]|年){_M}月?(?:份|末|底)?"),
+    ("bare_month", _BARE_MONTH),
+    ("year", rf"{_Y}年?度?"),
+    ("digits", r"(?P<n>\d{5,8})(?:\.0+)?"),
+])
 
 
 # the spellings nearly every period cell has (2024-07, 2024/7, 2024年7月), read without cleaning
@@ -239,15 +250,16 @@ def _from_digits(digits: str, cell: str) -> Period:
 
 # --------------------------------------------------------------------------- periods in text
 
-_FIND_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("range", re.compile(rf"(?:{_Y}年?)?(?P<a>\d{{1,2}})月?{_RANGE_SEP}(?P<b>\d{{1,2}})月")),
-    ("quarter", re.compile(r"(\d{4})-?[Qq]([1-4])(?![0-9])|(\d{4})年(?:第)?([1-4一二三四])季度")),
-    ("word", re.compile(rf"(?:{_Y}年?){_WORD}")),
-    ("month", re.compile(rf"{_Y}(?P<sep>年){_M}月")),
-    ("month", re.compile(rf"(?<![0-9]){_Y}(?P<sep>[-/.])(?P<m>\d{{1,2}})(?![0-9])")),
-    ("bare_month", re.compile(rf"(?<![0-9年]){_M}月(?:份|末|底)?")),
-    ("word", re.compile(rf"{_WORD}")),
-]
+# periods inside a longer text, tried in order
+_FIND_PATTERNS = _compiled([
+    ("range", _MONTH_RANGE),
+    ("quarter", r"(\d{4})-?[Qq]([1-4])(?![0-9])|(\d{4})年(?:第)?([1-4一二三四])季度"),
+    ("word", rf"{_YEAR_BEFORE}{_WORD}"),
+    ("month", rf"{_Y}(?P<sep>年){_M}月"),
+    ("month", rf"(?<![0-9]){_Y}(?P<sep>[-/.])(?P<m>\d{{1,2}})(?![0-9])"),
+    ("bare_month", rf"(?<![0-9年]){_BARE_MONTH}"),
+    ("word", _WORD),
+])
 _YEAR_IN_TEXT = re.compile(r"(?<![0-9])((?:19|20)\d{2})(?:\s*年|(?![0-9]))")
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import PurePath
@@ -23,9 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from monitor import settings
 from monitor.errors import LimitError, LoadError
 
-DEFAULT_MAX_MB = 50.0
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 # Rows of a CSV read with the csv module and kept as lists: the title and header are among them
 # (etl/layout.py scans 25). The rows after them go through pyarrow when they are regular.
@@ -38,11 +39,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of Excel 97
 
 def max_upload_bytes() -> int:
     """The size limit: 50 MB unless IPMON_MAX_UPLOAD_MB says otherwise."""
-    try:
-        mb = float(os.environ.get("IPMON_MAX_UPLOAD_MB", DEFAULT_MAX_MB))
-    except ValueError:
-        mb = DEFAULT_MAX_MB
-    return int(mb * 1024 * 1024)
+    return int(settings.max_upload_mb() * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -76,13 +73,8 @@ class ReadLimits:
 
 def read_limits() -> ReadLimits:
     """The limits, with the row limit from IPMON_MAX_UPLOAD_ROWS when set (a whole number)."""
-    rows = os.environ.get("IPMON_MAX_UPLOAD_ROWS")
-    if rows is None:
-        return ReadLimits()
-    try:
-        return ReadLimits(rows=max(int(rows), 1))
-    except ValueError:
-        return ReadLimits()
+    rows = settings.max_upload_rows()
+    return ReadLimits() if rows is None else ReadLimits(rows=rows)
 
 
 def _too_many_rows(file_name: str, limits: ReadLimits, *, rows: int | None = None, at: int | None = None) -> LimitError:
@@ -516,27 +508,14 @@ def _read_xlsx(data: bytes, file_name: str, sheet: str | None, limits: ReadLimit
     book = _open_workbook(data, file_name, limits)
     try:
         names = list(book.sheetnames)
-        if sheet is None:
-            chosen = names[0]
-        elif sheet in names:
-            chosen = sheet
-        elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
-            chosen = names[int(sheet) - 1]
-        else:
-            raise LoadError(f"{file_name} 中没有工作表「{sheet}」；现有工作表：{'、'.join(names)}")
-        try:
+        chosen = _chosen_sheet(names, sheet, file_name)
+        # malformed XML inside a well-formed zip, a cell openpyxl cannot read
+        with _damaged_sheet(file_name, chosen, "请用 Excel 打开后重新“另存为” .xlsx 再导入"):
             _count_rows(book, book[chosen], file_name, limits)
             rows = _sheet_rows(book[chosen], file_name, limits)
-        except LoadError:
-            raise
-        except Exception as e:  # malformed XML inside a well-formed zip, a cell openpyxl cannot read
-            raise LoadError(f"{file_name} 的工作表「{chosen}」内容已损坏，无法读取（{type(e).__name__}）；"
-                            "请用 Excel 打开后重新“另存为” .xlsx 再导入") from e
     finally:
         book.close()
-    width = max((len(r) for r in rows), default=0)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    return Grid(rows, file_name, "xlsx", sheet=chosen, sheets=names)
+    return Grid(_padded(rows), file_name, "xlsx", sheet=chosen, sheets=names)
 
 
 def _refuse_false_xls(data: bytes, file_name: str) -> None:
@@ -580,22 +559,34 @@ def _read_xls(data: bytes, file_name: str, sheet: str | None, limits: ReadLimits
     try:
         names = list(book.sheet_names)
         chosen = _chosen_sheet(names, sheet, file_name)
-        try:
+        with _damaged_sheet(file_name, chosen, "请用 Excel 打开后“另存为” .xlsx 再导入"):
             worksheet = book.get_sheet_by_name(chosen)
             rows = _xls_rows(worksheet, file_name, limits, deadline)
-        except LoadError:
-            raise
-        except Exception as e:
-            raise LoadError(f"{file_name} 的工作表「{chosen}」内容已损坏，无法读取（{type(e).__name__}）；"
-                            "请用 Excel 打开后“另存为” .xlsx 再导入") from e
     finally:
         book.close()
+    return Grid(_padded(rows), file_name, "xls", sheet=chosen, sheets=names)
+
+
+@contextmanager
+def _damaged_sheet(file_name: str, sheet: str, advice: str) -> Iterator[None]:
+    """Reading a workbook's sheet: a LoadError passes as raised; any other error of the library
+    means content it cannot read, said as a LoadError (the sheet is damaged, and ``advice``)."""
+    try:
+        yield
+    except LoadError:
+        raise
+    except Exception as e:
+        raise LoadError(f"{file_name} 的工作表「{sheet}」内容已损坏，无法读取（{type(e).__name__}）；{advice}") from e
+
+
+def _padded(rows: list[list[str]]) -> list[list[str]]:
+    """Every row as wide as the widest, with empty cells."""
     width = max((len(r) for r in rows), default=0)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    return Grid(rows, file_name, "xls", sheet=chosen, sheets=names)
+    return [r + [""] * (width - len(r)) for r in rows]
 
 
 def _chosen_sheet(names: list[str], sheet: str | None, file_name: str) -> str:
+    """The sheet named (or numbered, from 1) by ``sheet``, else the first."""
     if not names:
         raise LoadError(f"{file_name} 中没有工作表")
     if sheet is None:
@@ -605,6 +596,26 @@ def _chosen_sheet(names: list[str], sheet: str | None, file_name: str) -> str:
     if sheet.isdigit() and 1 <= int(sheet) <= len(names):
         return names[int(sheet) - 1]
     raise LoadError(f"{file_name} 中没有工作表「{sheet}」；现有工作表：{'、'.join(names)}")
+
+
+def _check_deadline(file_name: str, number: int, limits: ReadLimits, deadline: float) -> None:
+    """Refuse a workbook still being read at ``deadline`` (row ``number`` is next)."""
+    if time.monotonic() > deadline:
+        raise LimitError("seconds", f"读取 {file_name} 超过 {limits.seconds:g} 秒仍未读完（已读到第 {number:,} 行）；"
+                                    "请在 Excel 中另存为 CSV（读取快得多），或按月份或地区拆分成几个文件，分别导入")
+
+
+def _counted_cells(file_name: str, number: int, texts: list[str], limits: ReadLimits, cells: int) -> int:
+    """``cells`` (the non-empty cells read so far) with row ``number``'s added, refusing a cell
+    longer than the limit or a total beyond it."""
+    for j, text in enumerate(texts):
+        if len(text) > limits.cell_chars:
+            raise _cell_too_long(file_name, f"第 {number} 行第 {j + 1} 列（{column_letters(j + 1)}{number}）",
+                                 len(text), limits)
+    cells += sum(1 for text in texts if text)
+    if cells > limits.cells:
+        raise _too_many_cells(file_name, limits)
+    return cells
 
 
 def _xls_rows(worksheet, file_name: str, limits: ReadLimits, deadline: float) -> list[list[str]]:
@@ -624,19 +635,11 @@ def _xls_rows(worksheet, file_name: str, limits: ReadLimits, deadline: float) ->
     rows: list[list[str]] = []
     cells = 0
     for number, values in enumerate(worksheet.iter_rows(), start=1):
-        if time.monotonic() > deadline:
-            raise LimitError("seconds", f"读取 {file_name} 超过 {limits.seconds:g} 秒仍未读完（已读到第 {number:,} 行）；"
-                                        "请在 Excel 中另存为 CSV（读取快得多），或按月份或地区拆分成几个文件，分别导入")
+        _check_deadline(file_name, number, limits, deadline)
         texts = left + [cell_text(v) for v in values]
         while texts and not texts[-1]:
             texts.pop()
-        for j, text in enumerate(texts):
-            if len(text) > limits.cell_chars:
-                raise _cell_too_long(file_name, f"第 {number} 行第 {j + 1} 列（{column_letters(j + 1)}{number}）",
-                                     len(text), limits)
-        cells += sum(1 for text in texts if text)
-        if cells > limits.cells:
-            raise _too_many_cells(file_name, limits)
+        cells = _counted_cells(file_name, number, texts, limits, cells)
         rows.append(texts)
     while rows and not rows[-1]:
         rows.pop()
@@ -692,9 +695,7 @@ def _sheet_rows(worksheet, file_name: str, limits: ReadLimits) -> list[list[str]
     cells = 0
     deadline = time.monotonic() + limits.seconds
     for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-        if time.monotonic() > deadline:
-            raise LimitError("seconds", f"读取 {file_name} 超过 {limits.seconds:g} 秒仍未读完（已读到第 {number:,} 行）；"
-                                        "请在 Excel 中另存为 CSV（读取快得多），或按月份或地区拆分成几个文件，分别导入")
+        _check_deadline(file_name, number, limits, deadline)
         texts = [cell_text(v) for v in values] if values else []
         while texts and not texts[-1]:
             texts.pop()
@@ -705,13 +706,7 @@ def _sheet_rows(worksheet, file_name: str, limits: ReadLimits) -> list[list[str]
             raise _too_many_rows(file_name, limits, at=number)
         if len(texts) > limits.columns:
             raise _too_wide(file_name, number, len(texts), limits)
-        for j, text in enumerate(texts):
-            if len(text) > limits.cell_chars:
-                raise _cell_too_long(file_name, f"第 {number} 行第 {j + 1} 列（{column_letters(j + 1)}{number}）",
-                                     len(text), limits)
-        cells += sum(1 for text in texts if text)
-        if cells > limits.cells:
-            raise _too_many_cells(file_name, limits)
+        cells = _counted_cells(file_name, number, texts, limits, cells)
         rows.extend([] for _ in range(blank_run))
         blank_run = 0
         rows.append(texts)

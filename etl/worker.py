@@ -9,16 +9,13 @@ message that says how to split it; the server, and every other session, keep the
 their time. The child is forked, so it starts with the config and registries already in memory
 and costs milliseconds, not an import.
 
-| variable | default | meaning |
-|---|---|---|
-| ``IPMON_PARSE_MEMORY_MB`` | ``768`` | memory the parse of one file may add (MB) |
-| ``IPMON_PARSE_SECONDS`` | ``60`` | wall time the parse of one file may take (seconds) |
+The limits are ``IPMON_PARSE_MEMORY_MB`` (default 768) and ``IPMON_PARSE_SECONDS`` (default 60),
+read by monitor/settings.py.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 import resource
 import time
@@ -27,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import LimitError, LoadError, MonitorError, SettingError
+from monitor import settings
+from monitor.errors import LimitError, LoadError, MonitorError
 
 DEFAULT_MEMORY_MB = 768
 DEFAULT_SECONDS = 60.0
@@ -42,17 +40,7 @@ class WorkerLimits:
 
 def worker_limits() -> WorkerLimits:
     """The limits from IPMON_PARSE_MEMORY_MB and IPMON_PARSE_SECONDS (positive numbers) or the defaults."""
-    values = {}
-    for name, key, default in (("IPMON_PARSE_MEMORY_MB", "memory_mb", DEFAULT_MEMORY_MB),
-                               ("IPMON_PARSE_SECONDS", "seconds", DEFAULT_SECONDS)):
-        text = os.environ.get(name, "").strip()
-        try:
-            values[key] = float(text) if text else default
-        except ValueError:
-            values[key] = -1.0
-        if values[key] <= 0:
-            raise SettingError(f"环境变量 {name}=「{text}」无效：应为正数")
-    return WorkerLimits(**values)
+    return WorkerLimits(memory_mb=settings.parse_memory_mb(), seconds=settings.parse_seconds())
 
 
 @dataclass(frozen=True)

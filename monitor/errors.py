@@ -168,5 +168,5 @@ class SubscriptionError(MonitorError):
     """A subscription that cannot be saved as given (no channel, a bad address, regions outside the account's)."""
 
 
-class NotifySettingError(MonitorError):
+class NotifySettingError(SettingError):
     """The notification settings (IPMON_SMTP_*, IPMON_PUBLIC_URL) are not usable as given."""

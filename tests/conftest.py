@@ -113,7 +113,7 @@ def fresh_streamlit_caches() -> Iterator[None]:
     st.cache_resource.clear()
 
 
-# --------------------------------------------------------------------------- accounts (issue 6)
+# --------------------------------------------------------------------------- accounts
 # No test may touch the real accounts file (~/.config/ipmon/accounts.sqlite3): the whole run uses
 # one under its own tmp directory, and tests that look at accounts get a fresh one each.
 

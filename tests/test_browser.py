@@ -1,6 +1,6 @@
 """The dashboard in a real browser: `streamlit run dashboard.py` served on a free local port and
-driven with Playwright through Debian's chromium (never a downloaded one: RECIPES, "Testing
-Streamlit"). What AppTest cannot show is checked here: the page as drawn, and a plotly chart
+driven with Playwright through Debian's chromium (never a downloaded one: docs/decisions.md
+D10). What AppTest cannot show is checked here: the page as drawn, and a plotly chart
 actually rendered to SVG.
 """
 

@@ -1,5 +1,5 @@
 """Every page in a real browser, in several states, as a visitor, a clerk and an administrator:
-no raw value, no English widget text, no developer word reaches the screen (issue 14, part 4).
+no raw value, no English widget text, no developer word reaches the screen.
 
 What is read is what a person can read: the text of the page and its sidebar, the cells of every
 table (the grid's accessible table holds them), placeholders and hover titles. A page fails on

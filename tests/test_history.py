@@ -106,7 +106,7 @@ def test_a_batch_superseded_by_a_later_one_cannot_be_rolled_back_first(load, sto
                                               ("140500", "invention_patents", "2024-06", 612.0)]
 
 
-# Confirmations (issue 19): D corrects 2024-06 to 615 and adds 2024-05; E re-reports 615 unchanged
+# Confirmations (docs/decisions.md D5): D corrects 2024-06 to 615 and adds 2024-05; E re-reports 615 unchanged
 # and adds a trademark value; F re-reports 615 too.
 D = HEADER + "晋城,有效发明专利拥有量,2024-05,600\n晋城,有效发明专利拥有量,2024-06,615\n"
 E = HEADER + "晋城,有效发明专利拥有量,2024-06,615\n晋城,有效注册商标量,2024-06,13000\n"

@@ -1,4 +1,4 @@
-"""The audit is part of the commit (issue 19): a write's audit record is committed with the write
+"""The audit is part of the commit (docs/decisions.md D3): a write's audit record is committed with the write
 into the store's outbox and moved to the trail after it (monitor/store/outbox.py), so no batch exists
 without its audit row, whatever is killed when and however long the trail is busy."""
 

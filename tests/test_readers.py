@@ -19,7 +19,7 @@ from openpyxl import Workbook
 
 from etl import readers
 from etl.readers import ReadLimits, cell_text, max_upload_bytes, read_grid, sheet_names
-from monitor.errors import LoadError
+from monitor.errors import LoadError, SettingError
 
 TABLE = "地区,指标,期间,数值\n晋城,有效发明专利拥有量,2024-06,612\n"
 ROWS = [["地区", "指标", "期间", "数值"], ["晋城", "有效发明专利拥有量", "2024-06", "612"]]
@@ -351,9 +351,10 @@ def test_the_size_limit_is_50_mb_unless_the_environment_says_otherwise(monkeypat
     assert max_upload_bytes() == 2621440
 
 
-def test_a_size_limit_that_is_not_a_number_falls_back_to_50_mb(monkeypatch):
+def test_a_size_limit_that_is_not_a_number_is_refused_naming_the_setting(monkeypatch):
     monkeypatch.setenv("IPMON_MAX_UPLOAD_MB", "fifty")
-    assert max_upload_bytes() == 50 * 1048576
+    with pytest.raises(SettingError, match="环境变量 IPMON_MAX_UPLOAD_MB=「fifty」无效：应为正数"):
+        max_upload_bytes()
 
 
 # --------------------------------------------------------------------------- large files: pyarrow below the head

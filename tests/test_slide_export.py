@@ -1,4 +1,4 @@
-"""Exports fit for slides (issue 14, part 5): every exported chart names region, target set and
+"""Exports fit for slides: every exported chart names region, target set and
 as-of month, carries the 示例数据 mark when a demo value is drawn, cites sources by name (文号,
 publishers; never a URL or a file path) and leaves room for its longest labels. Rendered by the
 real chromium; the PDF's text read back with pdftotext."""

@@ -3,7 +3,7 @@ which follow them wherever they move), and the access settings.
 
 Both live in one SQLite file outside the repository (default ``~/.config/ipmon/accounts.sqlite3``,
 or the path in ``IPMON_ACCOUNTS``), not in the DuckDB store, because:
-- the store allows one writing process at a time (RECIPES: DuckDB locking), and a long CLI load
+- the store allows one writing process at a time (docs/decisions.md D1, D2), and a long CLI load
   would then block every login and its audit row; SQLite lets the dashboard and the CLI write
   the same file by turns within milliseconds (``busy_timeout``);
 - a data reset (``etl init --reset-demo``), a restored or copied store file must not reset who may
@@ -14,16 +14,8 @@ Two files, two commits: the audit record of a write to the store is therefore co
 write, into the store's outbox, and moved here afterwards (monitor/store/outbox.py; ``audit.outbox_id``
 keeps a moved record from being recorded twice).
 
-Settings come from the environment, like ``IPMON_DB`` and ``IPMON_MAX_UPLOAD_MB``: the dashboard
-and the CLI read the same values, and the core does not import streamlit to read secrets.toml
-(which holds only the ``[auth]`` secrets of single sign-on).
-
-| variable | default | meaning |
-|---|---|---|
-| ``IPMON_ACCOUNTS`` | ``~/.config/ipmon/accounts.sqlite3`` | accounts, login failures, audit trail |
-| ``IPMON_ANONYMOUS_VIEW`` | ``1`` | visitors who are not logged in may see the read pages |
-| ``IPMON_SESSION_IDLE_MINUTES`` | ``30`` | a login ends after this many minutes without activity |
-| ``IPMON_ACCOUNTS_TIMEOUT`` | ``15`` | seconds to wait while another process writes the accounts file |
+The access settings (``IPMON_ACCOUNTS``, ``IPMON_ANONYMOUS_VIEW``, ``IPMON_SESSION_IDLE_MINUTES``,
+``IPMON_ACCOUNTS_TIMEOUT``) come from the environment, read by monitor/settings.py like every other.
 """
 
 from __future__ import annotations
@@ -34,6 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from monitor import settings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -88,25 +82,12 @@ _OUTBOX_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS audit_outbox_id ON audit (out
 
 def default_accounts_path() -> Path:
     """``IPMON_ACCOUNTS``, else ``$XDG_CONFIG_HOME/ipmon/accounts.sqlite3`` (``~/.config`` by default)."""
-    if os.environ.get("IPMON_ACCOUNTS"):
-        return Path(os.environ["IPMON_ACCOUNTS"]).expanduser()
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "ipmon" / "accounts.sqlite3"
+    return settings.accounts_path()
 
 
 def accounts_timeout() -> float:
     """How long to wait for another writer of the accounts file: IPMON_ACCOUNTS_TIMEOUT seconds, 15 by default."""
-    text = os.environ.get("IPMON_ACCOUNTS_TIMEOUT", "").strip()
-    try:
-        return max(0.0, float(text)) if text else 15.0
-    except ValueError:
-        return 15.0
-
-
-def _flag(text: str | None, default: bool) -> bool:
-    if text is None or not text.strip():
-        return default
-    return text.strip().lower() not in {"0", "false", "no", "off"}
+    return settings.accounts_timeout()
 
 
 @dataclass(frozen=True)
@@ -117,18 +98,17 @@ class AccessSettings:
 
     @classmethod
     def from_env(cls) -> AccessSettings:
-        idle = os.environ.get("IPMON_SESSION_IDLE_MINUTES", "").strip()
-        return cls(accounts_path=default_accounts_path(),
-                   anonymous_view=_flag(os.environ.get("IPMON_ANONYMOUS_VIEW"), True),
-                   idle_minutes=float(idle) if idle else 30.0)
+        return cls(accounts_path=default_accounts_path(), anonymous_view=settings.anonymous_view(),
+                   idle_minutes=settings.session_idle_minutes())
 
 
 _SCHEMA_DONE: set[Path] = set()  # files whose schema this process has created or checked
 
 
 def _allow_reviewers(con: sqlite3.Connection) -> None:
-    """A file from before issue 17 refuses the role 'reviewer' (审核员) in its CHECK constraint,
-    which SQLite cannot alter: the table is rebuilt with the current definition, rows unchanged."""
+    """A file from before approval (docs/decisions.md D6) refuses the role 'reviewer' (审核员) in its
+    CHECK constraint, which SQLite cannot alter: the table is rebuilt with the current definition,
+    rows unchanged."""
     (sql,) = con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'accounts'").fetchone()
     if "'reviewer'" in sql:
         return
@@ -165,7 +145,7 @@ def connect(path: Path | str, *, write: bool = True, timeout: float | None = Non
         if created or path not in _SCHEMA_DONE:
             con.executescript(SCHEMA)
             if "outbox_id" not in {row[1] for row in con.execute("PRAGMA table_info(audit)")}:
-                con.execute("ALTER TABLE audit ADD COLUMN outbox_id TEXT")  # a file from before issue 19
+                con.execute("ALTER TABLE audit ADD COLUMN outbox_id TEXT")  # a file from before the outbox (decisions D3)
             con.execute(_OUTBOX_INDEX)
             _allow_reviewers(con)
             _SCHEMA_DONE.add(path)

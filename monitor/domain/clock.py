@@ -11,38 +11,18 @@ stamps keep the real time of day on that date, so two writes in one run still so
 
 from __future__ import annotations
 
-import os
-import re
 from datetime import date, datetime
 
-from monitor.errors import SettingError
-
-TODAY_ENV = "IPMON_TODAY"
-
-_TODAY_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
-
-
-def _fixed_today() -> date | None:
-    text = os.environ.get(TODAY_ENV, "").strip()
-    if not text:
-        return None
-    m = _TODAY_RE.match(text)
-    try:
-        if not m:
-            raise ValueError(text)
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
-    except ValueError:
-        raise SettingError(f"环境变量 {TODAY_ENV} 的值「{text}」不是日期；应写作 YYYY-MM-DD（例如 2027-01-10）"
-                          f"或 YYYY-MM，不设则使用系统日期") from None
+from monitor import settings
 
 
 def today() -> date:
     """The product's today: ``IPMON_TODAY`` when set, else the system date."""
-    return _fixed_today() or date.today()
+    return settings.fixed_today() or date.today()
 
 
 def now() -> datetime:
     """The product's now: today's date (see ``today``) at the real time of day."""
     real = datetime.now()
-    fixed = _fixed_today()
+    fixed = settings.fixed_today()
     return real if fixed is None else datetime.combine(fixed, real.time())

@@ -4,7 +4,7 @@ The content comes from the same core calls the pages make (``evaluate_target_set
 ``indicator_detail``, ``compare_regions``, ``task_table``) and the charts from the same builders
 (``monitor.views.charts``), rendered through the shared export server (``monitor.output.export``). The
 document is HTML + CSS (``templates/briefing.html.j2``) laid out by WeasyPrint, which embeds the
-CJK font and numbers the pages (RECIPES, "Chinese PDF documents").
+CJK font and numbers the pages (docs/decisions.md D10).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 kaleido 1.x drives a real browser. Starting one per export costs ~3 s, so one sync server is
 started on first use and reused (~0.2 s per chart). That server is not thread-safe: with several
-threads exporting at once, results get swapped between callers (RECIPES, "Plotly → PNG/PDF").
+threads exporting at once, results get swapped between callers (docs/decisions.md D9).
 Streamlit runs every session, and every deferred download, in its own thread, so every export
 here goes through one lock.
 

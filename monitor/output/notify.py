@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import smtplib
 import ssl
 import urllib.error
@@ -42,16 +41,16 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from monitor import settings
 from monitor.accounts.subscriptions import KINDS, Subscription, SubscriptionStore, connect_notify, mask_url
 from monitor.accounts.users import AccountStore
 from monitor.domain.config import MilestoneTarget
 from monitor.domain.periods import add_months, format_month_cn, last_full_month
-from monitor.errors import MonitorError, NotifySettingError
+from monitor.errors import MonitorError
 from monitor.evaluation.applied import applies_to
 from monitor.evaluation.status import Status
 
 ALERT_STATUSES = frozenset({Status.BEHIND.value, Status.MISSED.value})
-SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 # what a group robot accepts in one text message (bytes of UTF-8)
 TEXT_LIMITS = {"wecom": 2048, "dingtalk": 20000, "json": 1_000_000}
@@ -78,32 +77,14 @@ class NotifySettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> NotifySettings:
-        env = os.environ if env is None else env
-
-        def text(name: str) -> str | None:
-            value = (env.get(name) or "").strip()
-            return value or None
-
-        security = (text("IPMON_SMTP_SECURITY") or "starttls").lower()
-        if security not in SECURITY:
-            raise NotifySettingError(f"环境变量 IPMON_SMTP_SECURITY 的值「{security}」无效，应为 starttls、ssl 或 none")
-        port_text = text("IPMON_SMTP_PORT")
-        timeout_text = text("IPMON_NOTIFY_TIMEOUT")
-        try:
-            port = int(port_text) if port_text else DEFAULT_PORTS[security]
-            timeout = float(timeout_text) if timeout_text else 20.0
-        except ValueError:
-            raise NotifySettingError("环境变量 IPMON_SMTP_PORT 应为端口号（如 587），IPMON_NOTIFY_TIMEOUT 应为秒数（如 20）") from None
-        cafile = text("IPMON_SMTP_CAFILE")
-        if cafile and not Path(cafile).is_file():
-            raise NotifySettingError(f"环境变量 IPMON_SMTP_CAFILE 指向的证书文件 {cafile} 不存在")
-        public_url = text("IPMON_PUBLIC_URL")
-        if public_url and not public_url.startswith(("http://", "https://")):
-            raise NotifySettingError(f"环境变量 IPMON_PUBLIC_URL 的值「{public_url}」应以 http:// 或 https:// 开头")
-        return cls(smtp_host=text("IPMON_SMTP_HOST"), smtp_port=port, smtp_security=security,
-                   smtp_user=text("IPMON_SMTP_USER"), smtp_password=env.get("IPMON_SMTP_PASSWORD") or None,
-                   smtp_from=text("IPMON_SMTP_FROM"), smtp_cafile=cafile, timeout=timeout,
-                   public_url=public_url.rstrip("/") if public_url else None)
+        """``env``: a mapping read instead of os.environ (tests); monitor/settings.py reads each value."""
+        security = settings.smtp_security(env)
+        port = settings.smtp_port(env)
+        return cls(smtp_host=settings.smtp_host(env), smtp_port=DEFAULT_PORTS[security] if port is None else port,
+                   smtp_security=security, smtp_user=settings.smtp_user(env),
+                   smtp_password=settings.smtp_password(env), smtp_from=settings.smtp_from(env),
+                   smtp_cafile=settings.smtp_cafile(env), timeout=settings.notify_timeout(env),
+                   public_url=settings.public_url(env))
 
 
 # --------------------------------------------------------------------------- items

@@ -1,4 +1,4 @@
-"""Approval before publish (issue 17, item 1): 报送 → 审核 → 发布.
+"""Approval before publish (docs/decisions.md D6): 报送 → 审核 → 发布.
 
 When approval is required, an upload's commit writes its values to the store as always but marks
 the batch 待审核 (``load_batches.review = 'pending'``, schema 7). The official view
@@ -19,7 +19,6 @@ Whether approval is required is a deployment setting, ``IPMON_APPROVAL``:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -27,8 +26,9 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from monitor import settings
 from monitor.domain import clock
-from monitor.errors import HistoryError, PermissionDenied, SettingError
+from monitor.errors import HistoryError, PermissionDenied
 from monitor.store import outbox
 from monitor.store.database import Store
 from monitor.store.history import rollback_in
@@ -36,20 +36,11 @@ from monitor.store.outbox import AuditEntry
 
 REVIEW_LABELS = {"pending": "待审核", "approved": "已发布", "returned": "已退回"}
 PENDING_LABEL = REVIEW_LABELS["pending"]
-_ON = {"1", "on", "true", "yes"}
-_OFF = {"0", "off", "false", "no"}
 
 
 def approval_setting() -> bool | None:
     """IPMON_APPROVAL: True (on), False (off) or None (unset: decided by the store)."""
-    text = os.environ.get("IPMON_APPROVAL", "").strip().lower()
-    if not text:
-        return None
-    if text in _ON:
-        return True
-    if text in _OFF:
-        return False
-    raise SettingError(f"环境变量 IPMON_APPROVAL 的值「{text}」无效：请设为 on（上传须经审核后发布）或 off（上传即发布）")
+    return settings.approval()
 
 
 def approval_required(con: duckdb.DuckDBPyConnection) -> bool:

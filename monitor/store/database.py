@@ -1,6 +1,6 @@
 """The DuckDB store: one file under data/, created and migrated on open.
 
-Connection handling is deliberate (see RECIPES: DuckDB allows one read-write process per file,
+Connection handling is deliberate (docs/decisions.md D1: DuckDB allows one read-write process per file,
 and a read-only connection in the same process conflicts with a read-write one). Every
 operation therefore opens a short-lived read-write connection and closes it: the dashboard's
 sessions and a CLI run in another process take turns; a connection that finds the file locked
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,17 +23,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from monitor import DATA_DIR
+from monitor import settings
 from monitor.domain.config import Config, MilestoneTarget
 from monitor.errors import StoreBusyError, StoreError
 
-DEFAULT_STORE = DATA_DIR / "monitor.duckdb"
+DEFAULT_STORE = settings.DEFAULT_STORE
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
 
 
 def default_store_path() -> Path:
     """data/monitor.duckdb, or the path in IPMON_DB (tests and benchmarks use their own file)."""
-    return Path(os.environ.get("IPMON_DB", DEFAULT_STORE))
+    return settings.store_path()
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -62,7 +61,7 @@ class Store:
                  published_at: datetime | None = None):
         self.path = Path(path) if path else default_store_path()
         # how long to wait for another writer before giving up (IPMON_STORE_TIMEOUT, seconds)
-        self.timeout = timeout if timeout is not None else float(os.environ.get("IPMON_STORE_TIMEOUT", "15"))
+        self.timeout = timeout if timeout is not None else settings.store_timeout()
         # When set, reads of observations see the store as it was published at that moment
         # (monitor/store/history.py); writes are refused.
         self.published_at = published_at

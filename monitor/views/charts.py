@@ -2,7 +2,7 @@
 briefing) render the very same figures, so what a meeting sees is what the page showed.
 
 Figures carry their own title, unit, region, "数据截至" month and source line, and use a CJK
-font family so server-side exports render Chinese (RECIPES: Noto Sans CJK via fontconfig).
+font family so server-side exports render Chinese (docs/decisions.md D10: Noto Sans CJK via fontconfig).
 """
 
 from __future__ import annotations

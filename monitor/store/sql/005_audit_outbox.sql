@@ -1,4 +1,4 @@
--- Schema version 5: the audit outbox and confirmations (issue 19).
+-- Schema version 5: the audit outbox and confirmations (docs/decisions.md D3, D5).
 --
 -- audit_outbox: the audit record of a write, committed in the same transaction as the write
 -- itself (a load, a rollback, a task's progress, a demo reset). The audit trail lives in the

@@ -1,4 +1,4 @@
--- Schema version 7: approval before publish (issue 17, item 1).
+-- Schema version 7: approval before publish (docs/decisions.md D6).
 --
 -- An upload committed while approval is required (monitor/approval.py) is 待审核: its values are
 -- written to observations and observation_log like any other batch's, so the uploader and the
