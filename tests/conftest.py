@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,51 @@ def accounts(accounts_template, tmp_path, monkeypatch):
     shutil.copyfile(accounts_template, path)
     monkeypatch.setenv("IPMON_ACCOUNTS", str(path))
     return AccountStore(path)
+
+
+# --------------------------------------------------------------------------- a served dashboard
+# The browser tests (*_browser.py, helpers in browsing.py) drive Debian's chromium against the
+# dashboard served by its own process (devtools/serving.py), on its own copy of a store: DuckDB
+# lets only one process open a file, and the in-process page tests use the shared one.
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args) -> dict:
+    """pytest-playwright's launch arguments, with Debian's chromium (never a downloaded one)."""
+    from devtools.serving import CHROMIUM, CHROMIUM_ARGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def copy_accounts(accounts_template, tmp_path_factory) -> Callable[[str], Path]:
+    """copy_accounts("name") -> a fresh copy of the four test accounts, for a served dashboard
+    whose visitors log in (the served app writes its audit there)."""
+
+    def copy(name: str) -> Path:
+        path = tmp_path_factory.mktemp(f"{name}_accounts") / "accounts.sqlite3"
+        shutil.copyfile(accounts_template, path)
+        return path
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def serve_dashboard(tmp_path_factory) -> Callable[..., AbstractContextManager[str]]:
+    """serve_dashboard(store, "name", accounts=None, env=None) -> a context manager: the dashboard
+    served on ``store`` (and ``accounts``, else the run's own), yielding its URL; its log is kept
+    in a folder of the run named after ``name``."""
+    from devtools.serving import serve
+
+    def start(store: Path, name: str, accounts: Path | None = None,
+              env: dict[str, str] | None = None) -> AbstractContextManager[str]:
+        return serve(store, tmp_path_factory.mktemp(f"{name}_streamlit") / "streamlit.log", accounts, env=env)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(copy_demo_store, serve_dashboard) -> Iterator[str]:
+    """The dashboard served on its own copy of the demo store, for the whole run (no logins)."""
+    with serve_dashboard(copy_demo_store("served_store"), "served") as url:
+        yield url
