@@ -1,4 +1,5 @@
-"""Fixtures shared by the tests: the real config and registries, and a fresh store per test.
+"""Fixtures shared by the tests: the real config and registries, a small config and registry for
+tests where the whole of them is not the point, and a fresh store per test.
 
 Every store lives under the test's own tmp_path; nothing touches data/monitor.duckdb.
 """
@@ -19,6 +20,7 @@ from monitor.regions import RegionRegistry, load_regions
 from monitor.store import Store
 
 CONFIG = Path(__file__).parent.parent / "indicators.yaml"
+SMALL = Path(__file__).parent / "data" / "small"
 
 # "Today" is an input of the product (monitor.clock). The suite runs on a fixed day just after the
 # demo's end unless the caller sets another (scripts/test.sh also runs the page tests on a day well
@@ -44,6 +46,21 @@ def population() -> Population:
 @pytest.fixture(scope="session")
 def config(regions) -> Config:
     return load_config(CONFIG, regions=regions)
+
+
+@pytest.fixture(scope="session")
+def small_regions() -> RegionRegistry:
+    """A registry of 山西省 with two cities (太原市, 晋城市) and five counties (tests/data/small/
+    divisions), plus the special regions every registry has (全国, 山西综改示范区, 杨凌示范区, and
+    陕西省 as the latter's parent): real codes and names, so the real population figures apply."""
+    return load_regions(SMALL)
+
+
+@pytest.fixture(scope="session")
+def small_config(small_regions) -> Config:
+    """Eleven indicators (every kind) and two target sets (jincheng_2025, shanxi_14th_plan) with a few targets each,
+    copied from indicators.yaml (tests/data/small/indicators.yaml)."""
+    return load_config(SMALL / "indicators.yaml", regions=small_regions)
 
 
 @pytest.fixture(scope="session")
