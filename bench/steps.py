@@ -30,7 +30,8 @@ def _timed(fn, *args, **kwargs):
 def build(workdir: Path, scale: str) -> list[dict]:
     import pandas as pd
 
-    from bench.national import bulk_load, national_parts, national_population, scale_regions, write_history_csv
+    from bench.national import bulk_load, write_history_csv
+    from devtools.national import national_parts, national_population, scale_regions
     from monitor.context import load_demo_data, open_context
 
     ctx = open_context(store_path=workdir / "national.duckdb")
@@ -118,7 +119,7 @@ def load(workdir: Path, scale: str) -> list[dict]:
 
 
 def upload(workdir: Path, scale: str) -> list[dict]:
-    from bench.upload import monthly_file
+    from devtools.monthly_upload import monthly_file
     from etl.loader import plan_upload
     from monitor.context import open_context
 
@@ -138,7 +139,7 @@ def upload(workdir: Path, scale: str) -> list[dict]:
 
 
 def evaluate(workdir: Path, scale: str) -> list[dict]:
-    from bench.national import national_population, scale_regions
+    from devtools.national import national_population, scale_regions
     from monitor.context import open_context
     from monitor.domain.config import MilestoneTarget, ReferenceTarget
     from monitor.evaluation.applied import applies_to

@@ -10,21 +10,15 @@ would open a shared one; each page is then timed from cold (its cached data clea
 from __future__ import annotations
 
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from devtools.serving import CHROMIUM, CHROMIUM_ARGS, IDLE, serve
 
 ROOT = Path(__file__).parent.parent
 SWEEP_PAGES = ["overview", "indicator", "compare", "map", "grid", "rankings"]
 GOAL_S = 2.0
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 # Per target set's region: its own region, one of the same or a lower level, and a county.
 REGIONS = {
@@ -122,12 +116,6 @@ def summarise(runs: list[dict]) -> list[dict]:
 # --------------------------------------------------------------------------- a real browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def browser(store: Path, log: Path) -> list[dict]:
     """Seconds from navigation until the page is idle (script finished, charts drawn), per state,
     in a fresh tab of Debian's chromium against a served dashboard on the national store."""
@@ -135,46 +123,30 @@ def browser(store: Path, log: Path) -> list[dict]:
 
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
     rows = []
-    with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "IPMON_DB": str(store)}, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(url, process)
-        with sync_playwright() as p:
-            chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            # one browser profile, as an official's: the scripts (plotly's among them) load once
-            context = chromium.new_context(viewport={"width": 1440, "height": 900})
-            warm = context.new_page()  # the server's first run imports everything: not a page's time
-            warm.goto(url)
-            warm.wait_for_selector('[data-testid="stMain"] h1', timeout=120_000)
-            _settled(warm, time.perf_counter())
-            warm.close()
-            for label, path, params in BROWSER_STATES:
-                tab = context.new_page()
-                started = time.perf_counter()
-                tab.goto(f"{url}/{path}" + (f"?{urlencode(params)}" if params else ""))
-                tab.wait_for_selector('[data-testid="stMain"] h1', timeout=120_000)
-                idle_at = _settled(tab, started)
-                charts = tab.locator('[data-testid="stPlotlyChart"]')
-                for k in range(charts.count()):
-                    charts.nth(k).locator(".main-svg").first.wait_for(timeout=60_000)
-                seconds = max(idle_at, time.perf_counter() - started - SETTLE_S)
-                rows.append({"measure": f"browser: {label}", "value": seconds, "goal": "",
-                             "ok": None, "note": f"until idle, {charts.count()} charts drawn; 1440×900"})
-                tab.close()
-            chromium.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serve(store, log, start_timeout_s=120) as url, sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # one browser profile, as an official's: the scripts (plotly's among them) load once
+        context = chromium.new_context(viewport={"width": 1440, "height": 900})
+        warm = context.new_page()  # the server's first run imports everything: not a page's time
+        warm.goto(url)
+        warm.wait_for_selector('[data-testid="stMain"] h1', timeout=120_000)
+        _settled(warm, time.perf_counter())
+        warm.close()
+        for label, path, params in BROWSER_STATES:
+            tab = context.new_page()
+            started = time.perf_counter()
+            tab.goto(f"{url}/{path}" + (f"?{urlencode(params)}" if params else ""))
+            tab.wait_for_selector('[data-testid="stMain"] h1', timeout=120_000)
+            idle_at = _settled(tab, started)
+            charts = tab.locator('[data-testid="stPlotlyChart"]')
+            for k in range(charts.count()):
+                charts.nth(k).locator(".main-svg").first.wait_for(timeout=60_000)
+            seconds = max(idle_at, time.perf_counter() - started - SETTLE_S)
+            rows.append({"measure": f"browser: {label}", "value": seconds, "goal": "",
+                         "ok": None, "note": f"until idle, {charts.count()} charts drawn; 1440×900"})
+            tab.close()
+        chromium.close()
     return rows
 
 
@@ -200,15 +172,33 @@ def _settled(tab, started: float) -> float:
     raise RuntimeError("the page did not settle within 120 s")
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"streamlit did not answer within {timeout_s:g} s")
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.sweep states [--months …]``: the states the sweep visits, one JSON object a
+    line; ``python -m bench.sweep summary RUNS.json``: the summary rows of recorded runs (a JSON list
+    of state, page, seconds, problem), one JSON object a line. The sweep itself runs through
+    ``python -m bench --steps sweep``."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m bench.sweep", description="The states the sweep visits, and the summary of recorded runs.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    states = commands.add_parser("states", help="the states the sweep visits")
+    states.add_argument("--months", default="2022-06,2024-06,2026-10", help="comma-separated as-of months")
+    summary = commands.add_parser("summary", help="the summary rows of recorded runs")
+    summary.add_argument("runs", type=Path, help="a JSON list of {state, page, seconds, problem}")
+    args = parser.parse_args(argv)
+    if args.command == "states":
+        from monitor.domain.config import load_config
+        from monitor.domain.regions import load_regions
+
+        config = load_config(ROOT / "indicators.yaml", regions=load_regions())
+        rows = sweep_states(config, args.months.split(","))
+    else:
+        rows = summarise(json.loads(args.runs.read_text(encoding="utf-8")))
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""Fixtures shared by the tests: the real config and registries, and a fresh store per test.
+"""Fixtures shared by the tests: the real config and registries, a small config and registry for
+tests where the whole of them is not the point, and a fresh store per test.
 
 Every store lives under the test's own tmp_path; nothing touches data/monitor.duckdb.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from monitor.domain.regions import RegionRegistry, load_regions
 from monitor.store.database import Store
 
 CONFIG = Path(__file__).parent.parent / "indicators.yaml"
+SMALL = Path(__file__).parent / "data" / "small"
 
 # "Today" is an input of the product (monitor.domain.clock). The suite runs on a fixed day just after the
 # demo's end unless the caller sets another (scripts/test.sh also runs the page tests on a day well
@@ -43,6 +46,21 @@ def population() -> Population:
 @pytest.fixture(scope="session")
 def config(regions) -> Config:
     return load_config(CONFIG, regions=regions)
+
+
+@pytest.fixture(scope="session")
+def small_regions() -> RegionRegistry:
+    """A registry of 山西省 with two cities (太原市, 晋城市) and five counties (tests/data/small/
+    divisions), plus the special regions every registry has (全国, 山西综改示范区, 杨凌示范区, and
+    陕西省 as the latter's parent): real codes and names, so the real population figures apply."""
+    return load_regions(SMALL)
+
+
+@pytest.fixture(scope="session")
+def small_config(small_regions) -> Config:
+    """Eleven indicators (every kind) and two target sets (jincheng_2025, shanxi_14th_plan) with a few targets each,
+    copied from indicators.yaml (tests/data/small/indicators.yaml)."""
+    return load_config(SMALL / "indicators.yaml", regions=small_regions)
 
 
 @pytest.fixture(scope="session")
@@ -153,3 +171,51 @@ def accounts(accounts_template, tmp_path, monkeypatch):
     shutil.copyfile(accounts_template, path)
     monkeypatch.setenv("IPMON_ACCOUNTS", str(path))
     return AccountStore(path)
+
+
+# --------------------------------------------------------------------------- a served dashboard
+# The browser tests (*_browser.py, helpers in browsing.py) drive Debian's chromium against the
+# dashboard served by its own process (devtools/serving.py), on its own copy of a store: DuckDB
+# lets only one process open a file, and the in-process page tests use the shared one.
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args) -> dict:
+    """pytest-playwright's launch arguments, with Debian's chromium (never a downloaded one)."""
+    from devtools.serving import CHROMIUM, CHROMIUM_ARGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def copy_accounts(accounts_template, tmp_path_factory) -> Callable[[str], Path]:
+    """copy_accounts("name") -> a fresh copy of the four test accounts, for a served dashboard
+    whose visitors log in (the served app writes its audit there)."""
+
+    def copy(name: str) -> Path:
+        path = tmp_path_factory.mktemp(f"{name}_accounts") / "accounts.sqlite3"
+        shutil.copyfile(accounts_template, path)
+        return path
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def serve_dashboard(tmp_path_factory) -> Callable[..., AbstractContextManager[str]]:
+    """serve_dashboard(store, "name", accounts=None, env=None) -> a context manager: the dashboard
+    served on ``store`` (and ``accounts``, else the run's own), yielding its URL; its log is kept
+    in a folder of the run named after ``name``."""
+    from devtools.serving import serve
+
+    def start(store: Path, name: str, accounts: Path | None = None,
+              env: dict[str, str] | None = None) -> AbstractContextManager[str]:
+        return serve(store, tmp_path_factory.mktemp(f"{name}_streamlit") / "streamlit.log", accounts, env=env)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(copy_demo_store, serve_dashboard) -> Iterator[str]:
+    """The dashboard served on its own copy of the demo store, for the whole run (no logins)."""
+    with serve_dashboard(copy_demo_store("served_store"), "served") as url:
+        yield url

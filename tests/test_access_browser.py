@@ -4,38 +4,26 @@ Jincheng uploader's Taiyuan row is refused, and the menu lists only what the ses
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
-import test_browser as served
+from browsing import IDLE, MAIN, NAV, RENDER_TIMEOUT_MS, log_in, menu, open_deep_link
 from playwright.sync_api import Page, expect
-from test_upload_browser import log_in, open_deep_link
 
 from monitor.accounts.audit import AuditLog
 
 pytestmark = pytest.mark.browser
-IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS
-browser_type_launch_args = served.browser_type_launch_args
-NAV = '[data-testid="stSidebarNav"]'
 
 
 @pytest.fixture(scope="module")
-def access_accounts(accounts_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("access_accounts") / "accounts.sqlite3"
-    shutil.copyfile(accounts_template, path)
-    return path
+def access_accounts(copy_accounts):
+    return copy_accounts("access")
 
 
 @pytest.fixture(scope="module")
-def access_url(copy_demo_store, access_accounts, tmp_path_factory) -> Iterator[str]:
-    log = tmp_path_factory.mktemp("access_streamlit") / "streamlit.log"
-    with served.serve(copy_demo_store("access_served"), log, access_accounts) as url:
+def access_url(copy_demo_store, access_accounts, serve_dashboard) -> Iterator[str]:
+    with serve_dashboard(copy_demo_store("access_served"), "access", access_accounts) as url:
         yield url
-
-
-def menu(page: Page) -> list[str]:
-    return [link.inner_text().strip().split("\n")[-1] for link in page.locator(NAV).get_by_role("link").all()]
 
 
 def test_logged_out_the_upload_page_asks_for_a_login_and_the_menu_hides_it(page: Page, access_url):

@@ -4,17 +4,15 @@ the reason on 导入记录 and uploads again; the reviewer approves; the value i
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_browser as served
+from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS, log_in, open_deep_link
 from conftest import TEST_PASSWORD
 from playwright.sync_api import Browser, Page, expect
-from test_upload_browser import demo, log_in, open_deep_link, upload
+from test_upload_browser import demo, upload
 
 from monitor.accounts.audit import AuditLog
 from monitor.accounts.users import AccountStore
@@ -22,8 +20,6 @@ from monitor.store.database import Store
 from pages._shared import fmt
 
 pytestmark = pytest.mark.browser
-IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS
-browser_type_launch_args = served.browser_type_launch_args
 
 
 @pytest.fixture(scope="module")
@@ -32,32 +28,18 @@ def approval_store(copy_demo_store):
 
 
 @pytest.fixture(scope="module")
-def approval_accounts(accounts_template, tmp_path_factory) -> Path:
-    accounts = tmp_path_factory.mktemp("approval_accounts") / "accounts.sqlite3"
-    shutil.copyfile(accounts_template, accounts)
+def approval_accounts(copy_accounts) -> Path:
+    accounts = copy_accounts("approval")
     AccountStore(accounts).add("jc-reviewer", TEST_PASSWORD, "reviewer", scope=("140500",),
                                display_name="晋城市局审核员", actor="test")
     return accounts
 
 
 @pytest.fixture(scope="module")
-def approval_url(approval_store, approval_accounts, tmp_path_factory) -> Iterator[str]:
+def approval_url(approval_store, approval_accounts, serve_dashboard) -> Iterator[str]:
     # the demo store would publish at once; this deployment requires approval
-    before = os.environ.get("IPMON_APPROVAL")
-    os.environ["IPMON_APPROVAL"] = "on"
-    try:
-        server = served.serve(approval_store, tmp_path_factory.mktemp("approval_streamlit") / "streamlit.log",
-                              approval_accounts)
-        url = server.__enter__()
-    finally:
-        if before is None:
-            os.environ.pop("IPMON_APPROVAL")
-        else:
-            os.environ["IPMON_APPROVAL"] = before
-    try:
+    with serve_dashboard(approval_store, "approval", approval_accounts, env={"IPMON_APPROVAL": "on"}) as url:
         yield url
-    finally:
-        server.__exit__(None, None, None)
 
 
 def go(page: Page, link: str, title: str) -> None:

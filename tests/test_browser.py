@@ -1,113 +1,27 @@
 """The dashboard in a real browser: `streamlit run dashboard.py` served on a free local port and
-driven with Playwright through Debian's chromium (never a downloaded one: docs/decisions.md
-D10). What AppTest cannot show is checked here: the page as drawn, and a plotly chart
+driven with Playwright through Debian's chromium (never a downloaded one: devtools/serving.py, docs/decisions.md D10,
+conftest.py). What AppTest cannot show is checked here: the page as drawn, and a plotly chart
 actually rendered to SVG.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
 import struct
 import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS
 from playwright.sync_api import Page, expect
 
 from monitor.evaluation import Status
 from monitor.store.milestones import TaskStatus
 
-ROOT = Path(__file__).parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-# The first run of a fresh server imports everything and evaluates the targets: seconds, not ms.
-RENDER_TIMEOUT_MS = 30_000
-SERVER_START_TIMEOUT_S = 60
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-MAIN = '[data-testid="stMain"]'
-
 JINCHENG_INDICATORS = ["有效发明专利拥有量", "每万人口发明专利拥有量", "有效注册商标量", "地理标志商标", "地理标志保护产品",
                        "农产品地理标志登记", "作品著作权登记量"]
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args) -> dict:
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    """Poll /_stcore/health until it answers "ok"; fail early if the server exits."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text(encoding='utf-8')}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.1)  # not listening yet: poll again
-    pytest.fail(f"streamlit did not answer within {SERVER_START_TIMEOUT_S} s:\n{log.read_text(encoding='utf-8')}")
-
-
-@contextmanager
-def serve(store: Path, log: Path, accounts: Path | None = None) -> Iterator[str]:
-    """`streamlit run dashboard.py` on a free port, reading ``store`` (and the accounts file
-    ``accounts``, else the run's own: conftest); yields its URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               # Other people edit the sources while tests run: the served app must not react to that.
-               "--server.fileWatcherType", "none"]
-    with log.open("w", encoding="utf-8") as out:
-        env = {**os.environ, "IPMON_DB": str(store), **({"IPMON_ACCOUNTS": str(accounts)} if accounts else {})}
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_until_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@contextmanager
-def serve_with_accounts(store: Path, accounts_template: Path, tmp_path_factory, name: str) -> Iterator[str]:
-    """``serve`` on ``store`` with its own copy of the four test accounts (conftest), for a module
-    whose tests log in; ``name`` keeps its folders apart from other modules'."""
-    accounts = tmp_path_factory.mktemp(f"{name}_accounts") / "accounts.sqlite3"
-    shutil.copyfile(accounts_template, accounts)
-    with serve(store, tmp_path_factory.mktemp(f"{name}_streamlit") / "streamlit.log", accounts) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def dashboard_url(copy_demo_store, tmp_path_factory) -> Iterator[str]:
-    """The dashboard served by its own process, on its own copy of the demo store: DuckDB lets
-    only one process open a file, and the in-process page tests use the shared one."""
-    with serve(copy_demo_store("served_store"), tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
-        yield url
 
 
 def open_overview(page: Page, url: str) -> None:

@@ -5,33 +5,31 @@ a long write says 「数据库正忙（正在导入），请稍后刷新」, nev
 from __future__ import annotations
 
 import pytest
-import test_browser as served
+from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS, menu
 from playwright.sync_api import Page, expect
+from test_browser import open_overview
 from test_concurrency import hold, let_go
 
 pytestmark = pytest.mark.browser
-IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS
-browser_type_launch_args = served.browser_type_launch_args
-NAV = '[data-testid="stSidebarNav"]'
 
 
 def test_the_first_visit_to_login_after_a_start_lists_the_menu_not_the_page_files(page: Page, copy_demo_store,
-                                                                                  tmp_path):
-    with served.serve(copy_demo_store("login_first"), tmp_path / "streamlit.log") as url:
+                                                                                  serve_dashboard):
+    with serve_dashboard(copy_demo_store("login_first"), "login_first") as url:
         page.goto(f"{url}/login")
         expect(page.locator(f"{MAIN} h1").first).to_have_text("登录", timeout=RENDER_TIMEOUT_MS)
         expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
-        links = [a.inner_text().strip().split("\n")[-1] for a in page.locator(NAV).get_by_role("link").all()]
+        links = menu(page)
         assert links[0] == "总览" and "登录" in links
         assert not {"dashboard", "auth", "shared", "markdown", "login", "overview"} & set(links), links
 
 
-def test_overview_on_a_store_held_by_a_long_write_says_it_is_busy_in_chinese(page: Page, copy_demo_store, tmp_path,
+def test_overview_on_a_store_held_by_a_long_write_says_it_is_busy_in_chinese(page: Page, copy_demo_store, serve_dashboard,
                                                                             monkeypatch):
     store = copy_demo_store("busy_served")
     monkeypatch.setenv("IPMON_STORE_TIMEOUT", "2")  # the served process's wait
-    with served.serve(store, tmp_path / "streamlit.log") as url:
-        served.open_overview(page, url)  # opened once while the store is free
+    with serve_dashboard(store, "busy") as url:
+        open_overview(page, url)  # opened once while the store is free
         writer = hold(store)
         try:
             page.reload()
@@ -42,4 +40,4 @@ def test_overview_on_a_store_held_by_a_long_write_says_it_is_busy_in_chinese(pag
             expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         finally:
             let_go(writer)
-        served.open_overview(page, url)  # the writer is done: the data again
+        open_overview(page, url)  # the writer is done: the data again

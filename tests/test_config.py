@@ -414,3 +414,17 @@ def test_every_stored_indicator_of_the_real_file_declares_a_plausible_maximum(re
         assert (indicator.plausible_max is None) == (indicator.kind == "derived"), indicator.id
         if indicator.unit == "%":
             assert indicator.plausible_max == 100
+
+
+def test_the_small_config_of_the_unit_tests_is_an_excerpt_of_the_real_file(config, small_config):
+    """tests/data/small/indicators.yaml stands in for indicators.yaml where the whole is not the
+    point: each of its indicators and targets is the real file's, as it is today (the sets leave
+    out their set-aside clauses, which name targets the excerpt does not have)."""
+    for indicator in small_config.indicators:
+        assert indicator == config.indicator(indicator.id), indicator.id
+    for small_set in small_config.target_sets:
+        real = config.target_set(small_set.id)
+        kept = {"targets", "set_aside"}
+        assert small_set.model_dump(exclude=kept) == real.model_dump(exclude=kept), small_set.id
+        real_targets = {t.id: t for t in real.targets}
+        assert all(t == real_targets[t.id] for t in small_set.targets), small_set.id

@@ -11,18 +11,13 @@ target set ids), and on any exception box.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 
 import pytest
-import test_browser as served
+from browsing import IDLE, MAIN, NAV, RENDER_TIMEOUT_MS, log_in, menu
 from playwright.sync_api import Page, expect
-from test_upload_browser import log_in
 
 pytestmark = pytest.mark.browser
-IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS
-browser_type_launch_args = served.browser_type_launch_args
-NAV = '[data-testid="stSidebarNav"]'
 
 # url path → menu title
 VIEW_PAGES = {"": "总览", "indicator": "指标详情", "compare": "地区对比", "map": "地图", "grid": "状态矩阵",
@@ -91,11 +86,8 @@ def checked(page: Page, where: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def pages_url(copy_demo_store, accounts_template, tmp_path_factory) -> Iterator[str]:
-    accounts = tmp_path_factory.mktemp("every_page_accounts") / "accounts.sqlite3"
-    shutil.copyfile(accounts_template, accounts)
-    log = tmp_path_factory.mktemp("every_page_streamlit") / "streamlit.log"
-    with served.serve(copy_demo_store("every_page_served"), log, accounts) as url:
+def pages_url(copy_demo_store, copy_accounts, serve_dashboard) -> Iterator[str]:
+    with serve_dashboard(copy_demo_store("every_page_served"), "every_page", copy_accounts("every_page")) as url:
         yield url
 
 
@@ -129,7 +121,7 @@ def test_every_page_a_clerk_or_an_administrator_opens_shows_no_raw_value_english
     settled(page, "登录")
     log_in(page, user)
     found = []
-    titles = [link.inner_text().strip().split("\n")[-1] for link in page.locator(NAV).get_by_role("link").all()]
+    titles = menu(page)
     assert "导入记录" in titles and ("审计记录" in titles) == (user == "admin")
     for title in titles:
         page.locator(NAV).get_by_role("link", name=title, exact=True).click()

@@ -7,7 +7,7 @@ import pytest
 from test_access_pages import served  # noqa: F401  (the fixture: demo store copy, test accounts)
 from test_pages import demo_value, log_in, on_page, shown, texts
 
-from bench.hostile import raw_xlsx, sheet_xml
+from devtools.hostile_files import raw_xlsx, sheet_xml
 from pages._markdown import plain
 
 HOSTILE = ["[点此查看说明](https://evil.example/x)", "![b](http://evil.example/x.png)", "<img src=x onerror=alert(1)>",

@@ -4,17 +4,13 @@ request leaving the machine, and a click on 晋城市 opening its 指标详情."
 from __future__ import annotations
 
 import pytest
-import test_browser as served
+from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS
 from playwright.sync_api import Page, expect
 from shapely.geometry import shape
 
 from monitor.domain.geo import region_shapes
 
 pytestmark = pytest.mark.browser
-IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS
-# The served dashboard and the chromium launch arguments of test_browser.py, used here too.
-dashboard_url = served.dashboard_url
-browser_type_launch_args = served.browser_type_launch_args
 
 
 def choose(page: Page, label: str, option: str) -> None:

@@ -357,3 +357,12 @@ def test_a_missing_column_is_named(tmp_path):
     root = _write_divisions(tmp_path, "code,title\n14,山西省\n", "code,name,provinceCode\n", "code,name,cityCode,provinceCode\n")
     with pytest.raises(LoadError, match="provinces.csv 缺少列：name"):
         load_regions(root)
+
+
+def test_the_small_registry_of_the_unit_tests_is_a_part_of_the_real_one(regions, small_regions):
+    """tests/data/small/divisions: 山西省 with 太原市 and 晋城市 and five of their counties, with the
+    real codes, names and parents (and the special regions every registry has)."""
+    assert {r.level for r in small_regions} == {"country", "province", "city", "county", "zone"}
+    assert [r.code for r in small_regions.children("140000") if r.level == "city"] == ["140100", "140500"]
+    for region in small_regions:
+        assert region == regions[region.code], region.code

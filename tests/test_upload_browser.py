@@ -6,21 +6,17 @@ uploader shows no English. On a served dashboard with its own store and accounts
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_browser as served
-from conftest import TEST_PASSWORD
+from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS, log_in, open_deep_link
 from playwright.sync_api import Page, expect
 
 from monitor.accounts.audit import AuditLog
 from monitor.store.database import Store
 
 pytestmark = pytest.mark.browser
-IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS
-browser_type_launch_args = served.browser_type_launch_args
 
 
 @pytest.fixture(scope="module")
@@ -29,39 +25,14 @@ def upload_store(copy_demo_store):
 
 
 @pytest.fixture(scope="module")
-def upload_accounts(accounts_template, tmp_path_factory) -> Path:
-    accounts = tmp_path_factory.mktemp("upload_accounts") / "accounts.sqlite3"
-    shutil.copyfile(accounts_template, accounts)
-    return accounts
+def upload_accounts(copy_accounts) -> Path:
+    return copy_accounts("upload")
 
 
 @pytest.fixture(scope="module")
-def upload_url(upload_store, upload_accounts, tmp_path_factory) -> Iterator[str]:
-    with served.serve(upload_store, tmp_path_factory.mktemp("upload_streamlit") / "streamlit.log",
-                      upload_accounts) as url:
+def upload_url(upload_store, upload_accounts, serve_dashboard) -> Iterator[str]:
+    with serve_dashboard(upload_store, "upload", upload_accounts) as url:
         yield url
-
-
-def log_in(page: Page, username: str, password: str = TEST_PASSWORD) -> None:
-    """Fill the login form the page shows and wait for the page to run again."""
-    form = page.locator('[data-testid="stForm"]')
-    form.get_by_label("用户名").fill(username)
-    form.get_by_label("密码").fill(password)
-    form.get_by_role("button", name="登录").click()
-    expect(form).to_have_count(0, timeout=RENDER_TIMEOUT_MS)
-    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
-
-
-def open_deep_link(page: Page, url: str, path: str, title: str) -> None:
-    """The first visit of this fresh server is a deep link: Streamlit would fall back to listing
-    pages/ by file name unless the app leaves that mode (pages/_auth.py)."""
-    page.goto(f"{url}/{path}")
-    expect(page.locator(f"{MAIN} h1")).to_have_text(title, timeout=RENDER_TIMEOUT_MS)
-    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
-    nav = page.locator('[data-testid="stSidebarNav"]')
-    expect(nav.get_by_role("link", name="总览")).to_be_visible()
-    expect(nav.get_by_text("数据管理", exact=True)).to_be_visible()
-    expect(nav.get_by_role("link", name="shared")).to_have_count(0)
 
 
 def test_a_gbk_wide_file_is_previewed_committed_and_listed(page: Page, upload_url, upload_store, tmp_path):

@@ -8,16 +8,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
-import test_browser as served
+from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS, log_in, open_deep_link
 from playwright.sync_api import Page, expect
-from test_upload_browser import log_in, open_deep_link
 from test_upload_shapes import INDICATORS, MONTH, PROVINCES, demo_figures, national_rows, national_values, write_xls
 
 from monitor.store.database import Store
 
 pytestmark = pytest.mark.browser
-IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS
-browser_type_launch_args = served.browser_type_launch_args
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +23,8 @@ def shapes_store(copy_demo_store):
 
 
 @pytest.fixture(scope="module")
-def shapes_url(shapes_store, accounts_template, tmp_path_factory) -> Iterator[str]:
-    with served.serve_with_accounts(shapes_store, accounts_template, tmp_path_factory, "shapes") as url:
+def shapes_url(shapes_store, copy_accounts, serve_dashboard) -> Iterator[str]:
+    with serve_dashboard(shapes_store, "shapes", copy_accounts("shapes")) as url:
         yield url
 
 

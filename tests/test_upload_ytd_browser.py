@@ -7,17 +7,14 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-import test_browser as served
+from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS, log_in, open_deep_link
 from playwright.sync_api import Page, expect
-from test_upload_browser import log_in, open_deep_link
 from test_year_to_date import office_file
 
 from monitor.domain.yeartodate import ytd_id
 from monitor.store.database import Store
 
 pytestmark = pytest.mark.browser
-IDLE, MAIN, RENDER_TIMEOUT_MS = served.IDLE, served.MAIN, served.RENDER_TIMEOUT_MS
-browser_type_launch_args = served.browser_type_launch_args
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +25,8 @@ def empty_store(migrated_store_file, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def empty_url(empty_store, accounts_template, tmp_path_factory) -> Iterator[str]:
-    with served.serve_with_accounts(empty_store, accounts_template, tmp_path_factory, "empty") as url:
+def empty_url(empty_store, copy_accounts, serve_dashboard) -> Iterator[str]:
+    with serve_dashboard(empty_store, "empty", copy_accounts("empty")) as url:
         yield url
 
 
