@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from monitor import writer
 from monitor.config import Config
 from monitor.demo import PROFILES
 from monitor.periods import month_index, month_range
@@ -151,37 +152,11 @@ def write_history_csv(frame: pd.DataFrame, path: Path) -> int:
 def bulk_load(store, observations: pd.DataFrame | Iterable[pd.DataFrame], *,
               note: str = "全国规模基准测试数据（虚构）") -> int:
     """Write observations (a frame, or its parts as they are generated: ``national_parts``) into
-    the store as one batch with DuckDB's own bulk insert (observations and their history), as the
-    loader's commit would record them; returns the batch id.
-
-    One transaction, written a part at a time: only the current part is held as a frame (DuckDB
-    writes a large transaction's rows to the file as it goes; the national build peaks near 1 GB).
-    Each key must be new to the store and appear once in ``observations``: the store has no
-    primary key to refuse a duplicate (the benchmark loads a new, empty store)."""
+    the store as one batch through the store's writer (monitor/writer.py bulk_load: DuckDB's own
+    bulk insert, a part at a time; the national build peaks near 1 GB); returns the batch id.
+    Each key must be new to the store and appear once in ``observations`` (the benchmark loads a
+    new, empty store). Written as 「bench」, not audited: no person asked for it."""
     if isinstance(observations, pd.DataFrame):
         observations = (part for _, part in observations.groupby("indicator_id", observed=True, sort=False))
-    with store.transaction() as con:
-        batch_id = con.execute(
-            "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
-            "rows_updated, rows_unchanged, note, kind, rows_warnings) "
-            "VALUES (?, '', now(), 'bench', 'demo', 0, 0, 0, 0, ?, 'load', 0) RETURNING id",
-            ["national-bench", note],
-        ).fetchall()[0][0]
-        written = 0
-        for part in observations:
-            _insert(con, part, batch_id)
-            written += len(part)
-        con.execute("UPDATE load_batches SET file_hash = ?, rows_total = ?, rows_inserted = ? WHERE id = ?",
-                    [f"national-{written}", written, written, batch_id])
-    return int(batch_id)
-
-
-def _insert(con, frame: pd.DataFrame, batch_id: int) -> None:
-    con.register("incoming", frame[["region_code", "indicator_id", "month", "value"]])
-    con.execute("INSERT INTO observations SELECT region_code::VARCHAR, indicator_id::VARCHAR, month::VARCHAR, "
-                "value, 'demo', ?, NULL, ? FROM incoming", [batch_id, "示例数据（基准测试）"])
-    con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
-                "source_batch, source_url, note, recorded_at) SELECT ?, region_code::VARCHAR, "
-                "indicator_id::VARCHAR, month::VARCHAR, value, 'demo', ?, NULL, ?, now() FROM incoming",
-                [batch_id, batch_id, "示例数据（基准测试）"])
-    con.unregister("incoming")
+    return writer.bulk_load(store, observations, by=writer.Writer.internal("bench"), file_name="national-bench",
+                            file_key="national", note=note, row_note="示例数据（基准测试）")

@@ -24,10 +24,10 @@ from etl.mappings import ColumnMapping, SavedMappings, layout_signature
 from etl.periods import Period, find_period, parse_period, year_in
 from etl.problems import Problem
 from etl.readers import Grid
-from etl.texts import distinct
 from etl.units import split_header
 from monitor.config import Config, normalise_name
 from monitor.errors import LoadError, PeriodError, UnknownColumnsError
+from monitor.texts import distinct
 
 # Canonical column -> accepted header spellings (compared after normalise_name).
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
