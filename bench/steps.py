@@ -30,8 +30,8 @@ def _timed(fn, *args, **kwargs):
 def build(workdir: Path, scale: str) -> list[dict]:
     import pandas as pd
 
-    from bench.national import bulk_load, write_history_csv
-    from devtools.national import national_parts, national_population, scale_regions
+    from bench.national import write_history_csv
+    from devtools.national import bulk_load, national_parts, national_population, scale_regions
     from monitor.context import load_demo_data, open_context
 
     ctx = open_context(store_path=workdir / "national.duckdb")

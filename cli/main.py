@@ -16,7 +16,6 @@ from cli import briefing as briefing_cli
 from cli import mappings as mappings_cli
 from cli import notify as notify_cli
 from cli import users as users_cli
-from etl.loader import current_user
 from monitor.errors import ConfigError, LoadError, MonitorError, UnknownColumnsError
 
 
@@ -28,13 +27,14 @@ def _print_table(frame, *, limit: int = 50) -> None:
         print(f"……（共 {len(frame)} 行，仅显示前 {limit} 行）")
 
 
-def _audit_entry(action: str, *, detail: str | None = None):
-    """CLI writes are audited as the operating-system user (monitor/accounts/audit.py), through the store's
-    outbox: the record is committed with the write (monitor/store/outbox.py)."""
+def _writer(name: str | None = None):
+    """Who writes from the command line: ``name`` (--user) or the operating-system user on the batch,
+    every region (whoever has a shell can open the files), audited as the operating-system user
+    (monitor/accounts/audit.py cli_actor). The writer commits the record with the write (monitor/store/writer.py)."""
     from monitor.accounts.audit import cli_actor
-    from monitor.store.outbox import AuditEntry
+    from monitor.store.writer import Writer, current_user
 
-    return AuditEntry(action, actor=cli_actor(), detail=detail, client="cli", via="cli")
+    return Writer(name or current_user(), actor=cli_actor(), client="cli", via="cli")
 
 
 LATER = "审计记录稍后补写（审计文件暂时被另一个程序占用；记录已随数据保存在数据库中，下次运行任一命令或打开看板时自动补写）"
@@ -64,15 +64,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from monitor.context import ensure_demo_data, load_demo_data, open_context
+    from monitor.context import ensure_demo_data, open_context, reset_demo_data
 
     ctx = open_context(args.config, args.db)
-    audit = _audit_entry("commit", detail="示例数据")
+    by = _writer("demo-generator")
     if args.reset_demo:
-        ctx.store.clear_observations(audit=_audit_entry("demo_reset", detail="清空观测值、批次和历史，重新载入示例数据"))
-        written = load_demo_data(ctx, audit=audit)
+        written = reset_demo_data(ctx, by=by)
     elif args.demo:
-        written = ensure_demo_data(ctx, audit=audit)
+        written = ensure_demo_data(ctx, by=by)
     else:
         written = 0
     if args.reset_demo or written:
@@ -141,10 +140,10 @@ def cmd_load(args: argparse.Namespace) -> int:
               "例如 --reason \"已与市局核对，数值无误\"。", file=sys.stderr)
         return 1
     note = warnings_note(plan, reason) if plan.warnings else None
-    audit = _audit_entry("commit", detail=summary_text(plan) + (f"；{note}" if note else "")
-                         + (f"；记录的操作人 {args.user}" if args.user else ""))
-    batch = commit_plan(ctx.store, plan, loaded_by=args.user, accept_warnings=args.accept_warnings, note=note,
-                        audit=audit)
+    detail = (summary_text(plan) + (f"；{note}" if note else "")
+              + (f"；记录的操作人 {args.user}" if args.user else ""))
+    batch = commit_plan(ctx.store, plan, by=_writer(args.user), accept_warnings=args.accept_warnings, note=note,
+                        detail=detail)
     print("数据无变化，未创建新批次。" if batch is None else f"已写入，批次号 {batch}", flush=True)
     _deliver_audit(ctx.store)
     return 0
@@ -192,11 +191,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from monitor.context import open_context
-    from monitor.store.history import rollback_batch, rollback_preview
+    from monitor.store.history import rollback_preview
+    from monitor.store.writer import rollback_batch
 
     ctx = open_context(args.config, args.db)
     preview = rollback_preview(ctx.store, args.id)
-    rollback_id = rollback_batch(ctx.store, args.id, by=args.user or current_user(), audit=_audit_entry("rollback"))
+    rollback_id = rollback_batch(ctx.store, args.id, by=_writer(args.user))
     print(f"批次 {args.id} 已回滚（回滚记录为批次 {rollback_id}），被它替换的数值已恢复", flush=True)
     for sentence in preview.sentences():
         print(f"{sentence}。")
@@ -209,8 +209,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
     from monitor.store.approval import approve
 
     ctx = open_context(args.config, args.db)
-    by = args.user or current_user()
-    approve(ctx.store, args.id, by=by, audit=_audit_entry("approve", detail=f"审核人 {by}"))
+    by = _writer(args.user)
+    approve(ctx.store, args.id, by=by, detail=f"审核人 {by.name}")
     print(f"批次 {args.id} 已审核通过并发布", flush=True)
     _deliver_audit(ctx.store)
     return 0
@@ -221,8 +221,7 @@ def cmd_return(args: argparse.Namespace) -> int:
     from monitor.store.approval import return_batch
 
     ctx = open_context(args.config, args.db)
-    by = args.user or current_user()
-    rollback_id = return_batch(ctx.store, args.id, by=by, reason=args.reason, audit=_audit_entry("return"))
+    rollback_id = return_batch(ctx.store, args.id, by=_writer(args.user), reason=args.reason)
     print(f"批次 {args.id} 已退回（理由：{args.reason.strip()}），其数值已撤下（回滚记录为批次 {rollback_id}）", flush=True)
     _deliver_audit(ctx.store)
     return 0

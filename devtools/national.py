@@ -14,7 +14,7 @@ The same ``seed``, ``scale`` and ``end`` always give the same rows (tests/test_b
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,7 @@ from monitor.demo.generator import PROFILES
 from monitor.domain.config import Config
 from monitor.domain.periods import month_index, month_range
 from monitor.domain.population import Population, PopulationFigure
+from monitor.store import writer
 
 START = "2015-01"
 END = "2026-10"  # fixed, so a run next year builds the same store
@@ -137,3 +138,16 @@ def national_parts(config: Config, codes: list[str], pop: Population, *, end: st
             "month": pd.Categorical.from_codes(m_idx, categories=list(months)),
             "value": values[r_idx, m_idx].astype("float64"),
         })
+
+
+def bulk_load(store, observations: pd.DataFrame | Iterable[pd.DataFrame], *,
+              note: str = "全国规模基准测试数据（虚构）") -> int:
+    """Write observations (a frame, or its parts as they are generated: ``national_parts``) into
+    the store as one batch through the store's writer (monitor/store/writer.py bulk_load: DuckDB's own
+    bulk insert, a part at a time; the national build peaks near 1 GB); returns the batch id.
+    Each key must be new to the store and appear once in ``observations`` (the benchmark loads a
+    new, empty store). Written as 「bench」, not audited: no person asked for it."""
+    if isinstance(observations, pd.DataFrame):
+        observations = (part for _, part in observations.groupby("indicator_id", observed=True, sort=False))
+    return writer.bulk_load(store, observations, by=writer.Writer.internal("bench"), file_name="national-bench",
+                            file_key="national", note=note, row_note="示例数据（基准测试）")

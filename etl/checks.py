@@ -7,7 +7,7 @@
 and the notes on year-to-date flow values (「1-6月」), kept as such, and the month's own amount
 derived from them.
 
-Rows are found by their key codes (etl/keys.py) and the store is read once, before these checks,
+Rows are found by their key codes (monitor/store/keys.py) and the store is read once, before these checks,
 for every key they need (``wanted_keys``): a check is a few column operations over all rows, and
 a Python loop only over the rows it has something to say about.
 """
@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from etl.keys import INDICATOR, MONTH, KeyCodes, StoredValues, combine, look_up, split
 from etl.problems import Problem
 from monitor.domain.config import Config, RatioFormula
 from monitor.domain.periods import add_months, format_month_cn, month_range
 from monitor.domain.yeartodate import has_year_to_date, ytd_id
+from monitor.store.keys import INDICATOR, MONTH, KeyCodes, StoredValues, combine, look_up, split
 
 PER_CAPITA_TOLERANCE = 0.02  # population figures of neighbouring years differ by about 1 %
 

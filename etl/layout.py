@@ -24,9 +24,9 @@ from etl.mappings import ColumnMapping, SavedMappings, layout_signature
 from etl.periods import Period, find_period, parse_period, year_in
 from etl.problems import Problem
 from etl.readers import Grid
-from etl.texts import distinct
 from etl.units import split_header
 from monitor.domain.config import Config, normalise_name
+from monitor.domain.texts import distinct
 from monitor.errors import LoadError, PeriodError, UnknownColumnsError
 
 # Canonical column -> accepted header spellings (compared after normalise_name).

@@ -3,23 +3,22 @@
 Layers: the file as received (kept, content-addressed) → a grid of cell texts
 (etl/readers.py) → the raw long frame (etl/layout.py: header, title, long or wide shape) →
 staged rows with region codes, indicator ids, months and values in the indicator's unit (this
-module) → observations in the store. The upload page and ``python -m etl load`` both call
-``plan_upload`` and ``commit_plan``: one engine, two doors.
+module) → observations in the store, written by monitor/store/writer.py. The upload page and
+``python -m etl load`` both call ``plan_upload`` and ``commit_plan``: one engine, two doors.
 
 Problems are collected, never raised one at a time: errors block the commit, warnings need an
 explicit confirmation, info lines are said and need nothing.
 
 A file of half a million values is planned in about a second: every step works on whole columns,
-once per distinct text (etl/texts.py), rows are looked up by integer key codes (etl/keys.py),
+once per distinct text (monitor/domain/texts.py), rows are looked up by integer key codes (monitor/store/keys.py),
 the store is read once per plan, and a Python loop runs only over the rows that have a problem.
 """
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -28,23 +27,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from etl.keys import INDICATOR, KEY, MONTH, REGION, KeyCodes, StoredValues, combine, first_rows
 from etl.layout import Layout, is_total, similar_indicators, to_raw
 from etl.mappings import SavedMappings
 from etl.periods import Period, month_for, parse_periods, year_in
 from etl.problems import Problem
 from etl.readers import ReadLimits, read_grid
-from etl.texts import Distinct, distinct, distinct_or
 from etl.units import UnitError, conversion_factor, is_unit
 from etl.worker import WorkerLimits, WorkerStats, run_bounded
-from monitor.domain import clock
 from monitor.domain.config import Config
 from monitor.domain.periods import add_months, last_full_month
+from monitor.domain.texts import Distinct, distinct, distinct_or
 from monitor.errors import LoadError, PeriodError, RegionError, quoted
-from monitor.store import outbox
-from monitor.store.approval import approval_required
-from monitor.store.database import Store, remove_observations
-from monitor.store.outbox import AuditEntry
+from monitor.store import writer
+from monitor.store.database import Store
+from monitor.store.keys import INDICATOR, KEY, MONTH, REGION, KeyCodes, StoredValues, combine
+from monitor.store.writer import BatchSource, Writer, diff_stored
 
 MISSING_MARKERS = {"", "—", "-", "--", "－", "——", "/", "nan", "NaN", "None", "无", "…", "...", "N/A", "NA", "null"}
 COUNT_UNITS = {"件", "家", "项", "个", "人", "户", "次"}
@@ -605,50 +602,6 @@ def _drop_duplicates(staged: pd.DataFrame, codes: np.ndarray, file_name: str,
 # --------------------------------------------------------------------------- plan and commit
 
 
-def diff_against_store(store_or_con, staged: pd.DataFrame) -> pd.DataFrame:
-    """Each staged row with the value it would replace: change is new / changed / unchanged.
-    ``store_or_con``: a Store, or an open connection (commit_plan's transaction)."""
-    if staged.empty:
-        return _diff(staged, np.empty(0, dtype="int64"), None)
-    keys = KeyCodes()
-    codes = keys.encode_frame(staged)
-    return _diff(staged, codes, StoredValues.read(store_or_con, keys, pd.unique(codes)))
-
-
-def _diff(staged: pd.DataFrame, codes: np.ndarray, stored: StoredValues | None) -> pd.DataFrame:
-    """``diff_against_store`` with the stored values already read (``codes``: the rows' keys)."""
-    if staged.empty:
-        return staged.assign(old_value=pd.Series(dtype="float64"), old_origin=pd.Series(dtype=object),
-                             change=pd.Series(dtype=str))
-    # DuckDB hands text to pandas as ``str``, or as objects when no row is found at all: the
-    # column of old origins keeps the type the join of the staged keys alone would have given
-    matched = pd.Series(stored.codes).isin(codes).to_numpy() if len(stored.codes) else np.zeros(0, dtype=bool)
-    origin_type = "str" if matched.any() else object
-    if not (pd.Index(stored.codes).is_unique and pd.Index(codes).is_unique):
-        # a key twice (stored twice, or staged twice by a caller): join as SQL and merge do, row by row
-        old = pd.DataFrame({"__key__": stored.codes[matched], "old_value": stored.values[matched],
-                            "old_origin": pd.Series(stored.origins[matched], dtype=origin_type)})
-        old = pd.DataFrame({"__key__": codes}).merge(old, on="__key__")
-        merged = staged.assign(__key__=codes).merge(old, on="__key__", how="left").drop(columns="__key__")
-        merged["old_value"] = merged["old_value"].astype("float64")
-    else:
-        # a left merge on the key: every staged row once, in order, with the stored row of its key
-        at = first_rows(stored.codes, codes)
-        found = at >= 0
-        old_value = np.full(len(staged), np.nan)
-        old_value[found] = stored.values[at[found]]
-        old_origin = np.full(len(staged), np.nan, dtype=object)
-        old_origin[found] = stored.origins[at[found]]
-        merged = staged.reset_index(drop=True)
-        merged = merged.assign(old_value=old_value, old_origin=pd.Series(old_origin, dtype=origin_type))
-    same = np.isclose(merged["value"], merged["old_value"], rtol=0, atol=1e-9)
-    change = np.where(merged["old_value"].isna(), 0, np.where(same, 1, 2))
-    # as pandas text (``str``), built by pyarrow: a numpy array of strings converts row by row
-    merged["change"] = pd.Series(pa.array(["new", "unchanged", "changed"]).take(pa.array(change)), index=merged.index,
-                                 dtype="str")
-    return merged
-
-
 def plan_load(store: Store, config: Config, regions, raw: pd.DataFrame, *, file_name: str, file_hash: str,
               today: date | None = None, allowed_regions: set[str] | None = None, within: str | None = None,
               population=None, layout: Layout | None = None, notes: list[Problem] | None = None,
@@ -708,7 +661,7 @@ def _plan_staged(store: Store, config: Config, regions, staged: _Staged, *, file
     order = {"error": 0, "warning": 1, "info": 2}
     problems.sort(key=lambda p: (order[p.severity], p.row or 0, p.column or ""))
     plan = LoadPlan(file_name, file_hash, rows, problems, layout=layout)
-    plan.diff = _diff(rows, codes, stored)
+    plan.diff = diff_stored(rows, codes, stored)
     plan.typed = typed_values(staged.cells, problems, config)
     if not found.empty:
         plan.duplicate_of, plan.duplicate_status = int(found["id"].iloc[0]), str(found["status"].iloc[0])
@@ -768,103 +721,27 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
     return plan
 
 
-def commit_plan(store: Store, plan: LoadPlan, *, origin: str = "upload", loaded_by: str | None = None,
+def commit_plan(store: Store, plan: LoadPlan, *, by: Writer | None = None, origin: str = "upload",
                 note: str | None = None, accept_warnings: bool = False, at: datetime | None = None,
-                audit: AuditEntry | None = None, review: bool | None = None) -> int | None:
-    """Write a plan in one transaction: all rows or none. Returns the new batch id, or None when
-    nothing would change (an identical re-upload writes nothing).
+                review: bool | None = None, detail: str | None = None) -> int | None:
+    """Write a plan through the store's one writer (monitor/store/writer.py commit): all rows or none, the
+    diff computed again inside the transaction, the writer's region scope checked again and its
+    audit record (``detail``; target 「批次 N」) committed with the batch. Returns the new batch id,
+    or None when nothing would change (an identical re-upload writes nothing).
 
-    The diff is computed again inside the transaction, so a commit made by someone else between
-    preview and commit is neither overwritten blindly nor miscounted. ``at`` is the time recorded
-    (now, unless a test or an import of historical batches says otherwise). ``audit``: the audit
-    record, committed with the batch (its target: 「批次 N」) into the store's outbox
-    (monitor/store/outbox.py); the caller drains it to the trail after the commit.
-
-    Keys the file reports with the value already stored are not rewritten but recorded as the
-    batch's confirmations: rolling back the batch that wrote the value keeps it (monitor/store/history.py).
-
-    ``review``: whether the batch waits for a reviewer before the official view shows it
-    (monitor/store/approval.py); None: an upload does when the deployment requires approval."""
+    Refuses a plan with errors, or with warnings not accepted (``accept_warnings``). ``by``: who
+    writes; None: the operating-system user, every region, no audit record (a script's or a test's
+    write, monitor.store.writer.Writer.internal). ``at``, ``review``: see monitor.store.writer.commit."""
     if not plan.ok:
         raise LoadError(f"{plan.file_name} 有 {len(plan.errors)} 处错误，未写入任何数据", plan.errors)
     if plan.warnings and not accept_warnings:
         raise LoadError(f"{plan.file_name} 有 {len(plan.warnings)} 条警告，需确认后才能写入", plan.warnings)
-    loaded_at = at or clock.now()
-    with store.transaction() as con:
-        diff = diff_against_store(con, plan.rows)
-        rows = diff[diff["change"] != "unchanged"]
-        if rows.empty:
-            if audit is not None:
-                outbox.stage(con, audit, at=loaded_at)
-            return None  # the transaction still commits, harmlessly; no value was written
-        if plan.data is not None:
-            # the file once per content; NOT EXISTS rather than INSERT OR IGNORE, which takes twice
-            # as long with a file of several MB
-            con.execute("INSERT INTO upload_files SELECT ?, ?, ?, ?, ? "
-                        "WHERE NOT EXISTS (SELECT 1 FROM upload_files WHERE file_hash = ?)",
-                        [plan.file_hash, plan.file_name, len(plan.data), plan.data, loaded_at, plan.file_hash])
-        layout = plan.layout
-        if review is None:
-            review = origin == "upload" and approval_required(con)
-        batch_id = con.execute(
-            "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
-            "rows_updated, rows_unchanged, note, kind, rows_warnings, sheet, period, file_format, review) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'load', ?, ?, ?, ?, ?) RETURNING id",
-            [plan.file_name, plan.file_hash, loaded_at, loaded_by or current_user(), origin, len(diff),
-             int((diff["change"] == "new").sum()), int((diff["change"] == "changed").sum()),
-             int((diff["change"] == "unchanged").sum()), note, len(plan.warnings), plan.sheet,
-             layout.period if layout else None, plan.source, "pending" if review else None],
-        ).fetchall()[0][0]
-        incoming = _store_rows(rows, origin)
-        changed = rows["change"].to_numpy() == "changed"
-        # registrations live as long as this short connection (an aborted transaction refuses
-        # even unregister, so none is attempted on failure)
-        con.register("incoming", incoming)
-        # observations has no primary key (schema 3): a changed key's old row goes first, so each
-        # key keeps exactly one row; new keys have no row in this transaction's view of the store
-        if changed.any():
-            con.register("changed_keys", incoming.filter(changed).select(KEY))
-            remove_observations(con, "changed_keys")
-        con.execute("INSERT INTO observations SELECT region_code, indicator_id, month, value, origin, ?, "
-                    "source_url, note FROM incoming", [batch_id])
-        con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
-                    "source_batch, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
-                    "origin, ?, source_url, note, ? FROM incoming", [batch_id, batch_id, loaded_at])
-        confirmed = diff[diff["change"] == "unchanged"]
-        if not confirmed.empty:
-            con.register("confirmed", _store_rows(confirmed, origin))
-            con.execute("INSERT INTO observation_confirmations (batch_id, region_code, indicator_id, month, value, "
-                        "origin, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
-                        "origin, source_url, note, ? FROM confirmed", [batch_id, loaded_at])
-        if audit is not None:
-            outbox.stage(con, replace(audit, target=f"批次 {batch_id}"), at=loaded_at)
-    return int(batch_id)
-
-
-def _store_rows(rows: pd.DataFrame, origin: str) -> pa.Table:
-    """The rows to write, typed as the store's columns. DuckDB scans an Arrow table column by
-    column; a pandas object column it has to read one Python object at a time. Missing values
-    (None, NaN) become NULL, so a missing key or value fails the NOT NULL constraints."""
-    def text(column: pd.Series) -> pa.Array:
-        return pa.array(column, pa.string())
-
-    return pa.table({
-        "region_code": text(rows["region_code"]),
-        "indicator_id": text(rows["indicator_id"]),
-        "month": text(rows["month"]),
-        "value": pa.array(rows["value"], pa.float64()),
-        "origin": text(rows["origin"].fillna(origin)),
-        "source_url": text(rows["source_url"]),
-        "note": text(rows["note"]),
-    })
+    layout = plan.layout
+    source = BatchSource(plan.file_name, plan.file_hash, origin=origin, note=note, warnings=len(plan.warnings),
+                         sheet=plan.sheet, period=layout.period if layout else None, file_format=plan.source,
+                         data=plan.data)
+    return writer.commit(store, plan.rows, source, by=by or Writer.internal(), at=at, review=review, detail=detail)
 
 
 def previous_month(month: str) -> str:
     return add_months(month, -1)
-
-
-def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in some containers
-        return "unknown"

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
 from monitor.accounts.access import accounts_timeout
 from monitor.accounts.audit import AuditLog
 from monitor.demo.generator import generate_demo
@@ -15,9 +13,9 @@ from monitor.domain.config import Config, load_config
 from monitor.domain.periods import last_full_month
 from monitor.domain.population import Population, load_population
 from monitor.domain.regions import RegionRegistry, load_regions
-from monitor.store import outbox
+from monitor.store import outbox, writer
 from monitor.store.database import Store
-from monitor.store.outbox import AuditEntry
+from monitor.store.milestones import load_demo_updates
 
 
 @dataclass(frozen=True)
@@ -42,32 +40,32 @@ def open_context(config_path: Path | str | None = None, store_path: Path | str |
     return Context(config, regions, population, store)
 
 
+# who writes the demo when no door says so (a test's or a benchmark's store): not audited
+DEMO_GENERATOR = writer.Writer.internal("demo-generator")
+
+
 def load_demo_data(ctx: Context, *, end: str | None = None, today: date | None = None,
-                   audit: AuditEntry | None = None) -> int:
+                   by: writer.Writer = DEMO_GENERATOR) -> int:
     """Generate the demo observations and load them as two batches: published (with the counts
-    estimated from a published ratio, origin ``estimated``) and demo.
-    Returns the number of rows written. ``audit``: each batch's audit record (monitor/store/outbox.py)."""
-    from etl.loader import LoadPlan, commit_plan, diff_against_store, file_digest
-
+    estimated from a published ratio, origin ``estimated``) and demo (monitor/store/writer.py load_demo).
+    Returns the number of rows written."""
     frame = generate_demo(ctx.config, ctx.regions, ctx.population, end or last_full_month(today))
-    written = 0
-    for origin, kept in (("published", ("published", "estimated")), ("demo", ("demo",))):
-        part = frame[frame["origin"].isin(kept)].copy()
-        part["line"] = range(1, len(part) + 1)
-        digest = file_digest(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
-        plan = LoadPlan(f"示例数据生成器（{origin}）", digest, part, [])
-        plan.diff = diff_against_store(ctx.store, part)
-        commit_plan(ctx.store, plan, origin=origin, loaded_by="demo-generator", audit=audit,
-                    note="公布值直接引用" if origin == "published" else "示例数据（虚构，仅供演示）")
-        written += len(part)
-    from monitor.store.milestones import load_demo_updates
-
+    written = writer.load_demo(ctx.store, frame, by=by)
     load_demo_updates(ctx.store, ctx.config)
     return written
 
 
-def ensure_demo_data(ctx: Context, *, today: date | None = None, audit: AuditEntry | None = None) -> int:
+def reset_demo_data(ctx: Context, *, by: writer.Writer, end: str | None = None, today: date | None = None) -> int:
+    """Erase every observation, batch and history entry and load the demo anew, audited as a reset
+    (monitor/store/writer.py reset_demo). Returns the number of rows written."""
+    frame = generate_demo(ctx.config, ctx.regions, ctx.population, end or last_full_month(today))
+    written = writer.reset_demo(ctx.store, frame, by=by)
+    load_demo_updates(ctx.store, ctx.config)
+    return written
+
+
+def ensure_demo_data(ctx: Context, *, today: date | None = None, by: writer.Writer = DEMO_GENERATOR) -> int:
     """Load the demo data when the store holds no observations at all; returns rows written."""
     if ctx.store.observation_count() > 0:
         return 0
-    return load_demo_data(ctx, today=today, audit=audit)
+    return load_demo_data(ctx, today=today, by=by)

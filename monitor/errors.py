@@ -135,6 +135,15 @@ class PermissionDenied(AccountError):
     """The session's role or region scope does not allow the action."""
 
 
+class ScopeError(PermissionDenied):
+    """A write touches regions outside the writer's scope (monitor/store/writer.py): nothing was written.
+    ``regions``: the region codes outside it."""
+
+    def __init__(self, message: str, regions: list[str] | None = None):
+        self.regions = list(regions or [])
+        super().__init__(message)
+
+
 class UnknownColumnsError(LoadError):
     """No header could be used because its indicator columns are not recognised. The header row it
     would have been (``header_row``, 1-based; ``headers`` its cells; ``unknown`` the cells that name

@@ -12,9 +12,19 @@ import streamlit as st
 
 from monitor.accounts.access import AccessSettings
 from monitor.accounts.audit import AuditLog
-from monitor.accounts.users import ACTION_LABELS, ROLE_LABELS, AccountStore, Action, Session, may, scope_label
+from monitor.accounts.users import (
+    ACTION_LABELS,
+    ROLE_LABELS,
+    AccountStore,
+    Action,
+    Session,
+    allowed_regions,
+    may,
+    scope_label,
+)
 from monitor.errors import LoginError, MonitorError
 from monitor.store.outbox import AuditEntry, drain_quietly
+from monitor.store.writer import Writer
 from pages._markdown import plain
 
 
@@ -54,6 +64,14 @@ def audit_log() -> AuditLog:
 def audit_entry(action: str, session: Session, *, detail: str | None = None) -> AuditEntry:
     """The audit record of a write this session makes, for the core to commit with the write."""
     return AuditEntry(action, actor=session.username, detail=detail, client=client_address(), via=session.via)
+
+
+def writer(session: Session, regions) -> Writer:
+    """This session as the store's writer (monitor/store/writer.py): its name, the regions its scope
+    covers (None: every region), and where it connects from; the writer checks the scope again
+    and commits the audit record with the write."""
+    return Writer(session.username, regions=allowed_regions(session.scope, regions), client=client_address(),
+                  via=session.via)
 
 
 def deliver_audit(store) -> str:

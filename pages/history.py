@@ -7,7 +7,8 @@ from monitor.accounts.users import Action, allowed_regions
 from monitor.domain.yeartodate import series_name
 from monitor.errors import MonitorError
 from monitor.store.approval import PENDING_LABEL, REVIEW_LABELS, approve, return_batch
-from monitor.store.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, rollback_batch, stored_file
+from monitor.store.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, stored_file
+from monitor.store.writer import rollback_batch
 from pages import _auth as auth
 from pages._downloads import file_stem, table_downloads
 from pages._markdown import plain
@@ -102,8 +103,7 @@ if review == "pending" and auth.can(Action.REVIEW, session):
             if left.button("审核通过并发布", type="primary", key="history_approve"):
                 try:
                     auth.require(Action.REVIEW)  # checked again at the moment of writing
-                    approve(ctx.store, int(chosen), by=session.username, allowed=allowed,
-                            audit=auth.audit_entry("approve", session))
+                    approve(ctx.store, int(chosen), by=auth.writer(session, ctx.regions))
                 except MonitorError as e:
                     st.error(plain(e))
                 else:
@@ -115,8 +115,7 @@ if review == "pending" and auth.can(Action.REVIEW, session):
             if right.button("退回", key="history_return"):
                 try:
                     auth.require(Action.REVIEW)
-                    return_batch(ctx.store, int(chosen), by=session.username, reason=reason, allowed=allowed,
-                                 audit=auth.audit_entry("return", session))
+                    return_batch(ctx.store, int(chosen), by=auth.writer(session, ctx.regions), reason=reason)
                 except MonitorError as e:
                     st.error(plain(e))
                 else:
@@ -147,8 +146,7 @@ elif info["kind"] == "load" and info["status"] == "committed":
         if st.button("回滚", type="primary", disabled=not sure, key="history_rollback"):
             try:
                 auth.require(Action.UPLOAD)  # checked again at the moment of writing
-                rollback_id = rollback_batch(ctx.store, int(chosen), by=session.username,
-                                             audit=auth.audit_entry("rollback", session))
+                rollback_id = rollback_batch(ctx.store, int(chosen), by=auth.writer(session, ctx.regions))
             except MonitorError as e:
                 auth.audit_log().record("rollback", actor=session.username, outcome="failed", target=f"批次 {chosen}",
                                         client=auth.client_address(), via=session.via, detail=str(e)[:500])

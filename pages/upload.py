@@ -119,12 +119,10 @@ if uploaded is not None:
         elif submitted:
             note = warnings_note(plan, reason) if plan.warnings else None
             try:
-                if allowed is not None and not set(plan.rows["region_code"]) <= allowed:  # the plan predates a scope change
-                    raise LoadError("文件中有地区不在您可导入的范围内，未写入；请重新上传文件")
-                # the audit record is committed with the batch (monitor/store/outbox.py), then moved to the trail
-                batch = commit_plan(ctx.store, plan, loaded_by=session.username, accept_warnings=confirmed, note=note,
-                                    audit=auth.audit_entry("commit", session,
-                                                           detail=summary_text(plan) + (f"；{note}" if note else "")))
+                # the writer checks the scope again (the plan may predate a scope change) and
+                # commits the audit record with the batch; it is then moved to the trail
+                batch = commit_plan(ctx.store, plan, by=auth.writer(session, ctx.regions), accept_warnings=confirmed,
+                                    note=note, detail=summary_text(plan) + (f"；{note}" if note else ""))
             except MonitorError as e:
                 auth.audit_log().record("commit", actor=session.username, outcome="failed", target=uploaded.name,
                                         client=auth.client_address(), via=session.via, detail=str(e)[:500])

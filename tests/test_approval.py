@@ -20,8 +20,8 @@ from monitor.output.notify import pending_batches as notify_pending
 from monitor.store import outbox
 from monitor.store.approval import approval_required, approve, pending_batches, pending_values, return_batch
 from monitor.store.history import batch, list_batches
-from monitor.store.outbox import AuditEntry
 from monitor.store.series import read_observations
+from monitor.store.writer import Writer
 
 TODAY = date(2025, 1, 15)
 HEADER = "地区,指标,期间,数值\n"
@@ -40,8 +40,7 @@ def load(store, config, regions):
     def run(text: str, *, by: str = "jc-clerk") -> int:
         plan = plan_upload(store, config, regions, text.encode(), "f.csv", today=TODAY)
         assert plan.ok, [p.message for p in plan.errors]
-        return commit_plan(store, plan, loaded_by=by, accept_warnings=True,
-                           audit=AuditEntry("commit", actor=by))
+        return commit_plan(store, plan, by=Writer(by), accept_warnings=True)
 
     return run
 
@@ -65,7 +64,7 @@ def test_a_pending_upload_stays_out_of_the_official_view_until_approved(approval
     assert pending_batches(store)["batch_id"].tolist() == [first]
     assert notify_pending(store)["batch_id"].tolist() == [first]
 
-    approve(store, first, by="jc-reviewer", allowed=allowed_regions(["140500"], regions),
+    approve(store, first, by=Writer("jc-reviewer", regions=allowed_regions(["140500"], regions)),
             at=datetime(2025, 1, 16, 10, 0))
     info = batch(store, first)
     assert (info["review"], info["reviewed_by"], str(info["reviewed_at"])) == ("approved", "jc-reviewer",
@@ -77,26 +76,26 @@ def test_a_pending_upload_stays_out_of_the_official_view_until_approved(approval
 
 def test_a_pending_correction_keeps_the_published_value_on_official_pages(approval_on, load, store):
     first = load(FIRST)
-    approve(store, first, by="jc-reviewer")
+    approve(store, first, by=Writer("jc-reviewer"))
     second = load(CORRECTION)
     # the changed key shows its published value, the new key is absent
     assert official(store) == {("140500", "invention_patents", "2024-06"): 612.0}
     assert evaluated(store) == official(store)
     assert sorted(pending_values(store)["value"]) == [615.0, 13000.0]
-    approve(store, second, by="jc-reviewer")
+    approve(store, second, by=Writer("jc-reviewer"))
     assert official(store) == {("140500", "invention_patents", "2024-06"): 615.0,
                                ("140500", "trademarks", "2024-06"): 13000.0}
 
 
 def test_returning_a_batch_needs_a_reason_rolls_it_back_and_keeps_the_reason(approval_on, load, store):
     first = load(FIRST)
-    approve(store, first, by="jc-reviewer")
+    approve(store, first, by=Writer("jc-reviewer"))
     second = load(CORRECTION)
     with pytest.raises(HistoryError, match="必须填写理由"):
-        return_batch(store, second, by="jc-reviewer", reason="  ")
+        return_batch(store, second, by=Writer("jc-reviewer"), reason="  ")
     assert batch(store, second)["review"] == "pending"
 
-    rollback_id = return_batch(store, second, by="jc-reviewer", reason="商标数应为万件以下，请核对单位")
+    rollback_id = return_batch(store, second, by=Writer("jc-reviewer"), reason="商标数应为万件以下，请核对单位")
     info = batch(store, second)
     assert (info["review"], info["status"], info["rolled_back_by"]) == ("returned", "rolled_back", rollback_id)
     assert info["review_note"] == "商标数应为万件以下，请核对单位"
@@ -106,27 +105,27 @@ def test_returning_a_batch_needs_a_reason_rolls_it_back_and_keeps_the_reason(app
     assert official(store) == {("140500", "invention_patents", "2024-06"): 612.0}
     assert pending_batches(store).empty
     with pytest.raises(HistoryError, match="不在待审核状态"):
-        approve(store, second, by="jc-reviewer")
+        approve(store, second, by=Writer("jc-reviewer"))
 
 
 def test_an_uploader_cannot_review_their_own_batch_nor_a_reviewer_outside_their_regions(approval_on, load, store,
                                                                                         regions):
     mine = load(FIRST, by="sx-reviewer")
     with pytest.raises(PermissionDenied, match="本人上传"):
-        approve(store, mine, by="sx-reviewer")
+        approve(store, mine, by=Writer("sx-reviewer"))
     with pytest.raises(PermissionDenied, match="本人上传"):
-        return_batch(store, mine, by="sx-reviewer", reason="自己退回")
+        return_batch(store, mine, by=Writer("sx-reviewer"), reason="自己退回")
     taiyuan = load(TAIYUAN)
     with pytest.raises(PermissionDenied, match="地区范围以外.*140100"):
-        approve(store, taiyuan, by="jc-reviewer", allowed=allowed_regions(["140500"], regions))
+        approve(store, taiyuan, by=Writer("jc-reviewer", regions=allowed_regions(["140500"], regions)))
     assert set(pending_batches(store)["batch_id"]) == {mine, taiyuan}
-    approve(store, taiyuan, by="sx-reviewer", allowed=allowed_regions(["140000"], regions))
+    approve(store, taiyuan, by=Writer("sx-reviewer", regions=allowed_regions(["140000"], regions)))
     assert official(store) == {("140100", "invention_patents", "2024-06"): 9000.0}
 
 
 def test_as_published_shows_a_batch_from_the_moment_it_was_approved(approval_on, load, store):
     first = load(FIRST)  # recorded at the product clock's now: 2026-11-25
-    approve(store, first, by="jc-reviewer", at=datetime(2026, 11, 27, 9, 0))
+    approve(store, first, by=Writer("jc-reviewer"), at=datetime(2026, 11, 27, 9, 0))
     before = store.as_published(datetime(2026, 11, 26))
     after = store.as_published(datetime(2026, 11, 28))
     assert official(before) == {} and evaluated(before) == {}
@@ -136,9 +135,9 @@ def test_as_published_shows_a_batch_from_the_moment_it_was_approved(approval_on,
 def test_every_step_is_audited_through_the_outbox(approval_on, load, store, tmp_path):
     trail = AuditLog(tmp_path / "accounts.sqlite3")
     first = load(FIRST)
-    approve(store, first, by="jc-reviewer", audit=AuditEntry("approve", actor="jc-reviewer"))
+    approve(store, first, by=Writer("jc-reviewer"))
     second = load(CORRECTION)
-    return_batch(store, second, by="jc-reviewer", reason="单位有误", audit=AuditEntry("return", actor="jc-reviewer"))
+    return_batch(store, second, by=Writer("jc-reviewer"), reason="单位有误")
     outbox.drain(store, trail)
     rows = trail.query()[["actor", "action", "target", "detail"]].values.tolist()[::-1]
     assert [r[:3] for r in rows] == [["jc-clerk", "commit", f"批次 {first}"], ["jc-reviewer", "approve", f"批次 {first}"],
@@ -153,7 +152,7 @@ def test_without_approval_an_upload_is_published_at_once(monkeypatch, load, stor
     assert batch(store, first)["review"] is None
     assert official(store) == {("140500", "invention_patents", "2024-06"): 612.0}
     with pytest.raises(HistoryError, match="不在待审核状态（无需审核）"):
-        approve(store, first, by="jc-reviewer")
+        approve(store, first, by=Writer("jc-reviewer"))
 
 
 def test_approval_is_on_by_default_except_in_a_demo_store(monkeypatch, store):

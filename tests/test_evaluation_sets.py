@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.national import bulk_load  # the core writer's bulk load once monitor/store/writer.py has it
-from devtools.national import generate_national, scale_regions
+from devtools.national import bulk_load, generate_national, scale_regions
 from monitor.context import Context
 from monitor.domain.config import MilestoneTarget
 from monitor.domain.periods import month_index, month_range

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from importlib import resources
 
 import duckdb
+import pandas as pd
 import pytest
 
 from etl.loader import commit_plan, plan_upload
@@ -20,11 +21,11 @@ from monitor.store.history import (
     completeness,
     list_batches,
     publication_dates,
-    rollback_batch,
     rollback_preview,
     stored_file,
 )
 from monitor.store.series import read_observations
+from monitor.store.writer import Writer, rollback_batch
 
 TODAY = date(2025, 1, 15)
 HEADER = "地区,指标,期间,数值\n"
@@ -38,7 +39,7 @@ def load(store, config, regions):
     def run(text: str, name: str = "f.csv", *, at: datetime | None = None, by: str = "测试员") -> int | None:
         plan = plan_upload(store, config, regions, text.encode(), name, today=TODAY)
         assert plan.ok, [p.message for p in plan.errors]
-        return commit_plan(store, plan, loaded_by=by, at=at, accept_warnings=True)
+        return commit_plan(store, plan, by=Writer.internal(by), at=at, accept_warnings=True)
 
     return run
 
@@ -83,7 +84,7 @@ def test_rollback_restores_exactly_the_values_a_batch_replaced_and_removes_what_
     load(A)
     before = current(store)
     second = load(B)
-    rollback = rollback_batch(store, second, by="管理员")
+    rollback = rollback_batch(store, second, by=Writer.internal("管理员"))
     assert current(store) == before  # same values, origins and the batch they came from
     assert rollback == 3
     info = list_batches(store).set_index("id")
@@ -98,10 +99,10 @@ def test_a_batch_superseded_by_a_later_one_cannot_be_rolled_back_first(load, sto
     second = load(B)
     third = load(C)
     with pytest.raises(HistoryError, match=f"之后又被批次 {third} 修改；请先回滚这些较新的批次"):
-        rollback_batch(store, second, by="管理员")
-    rollback_batch(store, third, by="管理员")
+        rollback_batch(store, second, by=Writer.internal("管理员"))
+    rollback_batch(store, third, by=Writer.internal("管理员"))
     assert ("140500", "trademarks", "2024-06", 13000.0, "upload", second) in current(store)
-    rollback_batch(store, second, by="管理员")
+    rollback_batch(store, second, by=Writer.internal("管理员"))
     assert [r[:4] for r in current(store)] == [("140500", "invention_patents", "2024-05", 600.0),
                                               ("140500", "invention_patents", "2024-06", 612.0)]
 
@@ -127,13 +128,13 @@ def test_rolling_back_a_batch_keeps_a_value_a_later_batch_re_reported_and_the_pr
     preview = rollback_preview(store, first)
     assert preview.sentences() == [f"批次 {second} 于 2025-01-12 14:03 再次报送了相同数值（1 个），回滚后保留"]
     assert (preview.restored, preview.removed) == (0, 0)
-    rollback = rollback_batch(store, first, by="管理员")
+    rollback = rollback_batch(store, first, by=Writer.internal("管理员"))
     assert value_of(store, JUNE) == (615.0, "upload", second)  # E's report stands
     info = list_batches(store).set_index("id")
     assert info.loc[rollback, "note"] == f"回滚批次 {first}（批次 {second} 于 2025-01-12 14:03 再次报送了相同数值（1 个），回滚后保留）"
     assert info.loc[rollback, "rows_unchanged"] == 1
     # then rolling back E as well leaves what stood before both: A's 612
-    rollback_batch(store, second, by="管理员")
+    rollback_batch(store, second, by=Writer.internal("管理员"))
     assert value_of(store, JUNE) == (612.0, "upload", 1)
     assert value_of(store, ("140500", "trademarks", "2024-06")) is None
 
@@ -142,11 +143,11 @@ def test_rolling_back_the_re_reporting_batch_first_leaves_the_earlier_value_then
     load(A)
     first = load(D)
     second = load(E)
-    rollback_batch(store, second, by="管理员")  # E's own value goes; 2024-06 was D's and stays D's
+    rollback_batch(store, second, by=Writer.internal("管理员"))  # E's own value goes; 2024-06 was D's and stays D's
     assert value_of(store, JUNE) == (615.0, "upload", first)
     assert value_of(store, ("140500", "trademarks", "2024-06")) is None
     assert rollback_preview(store, first).sentences() == []  # a rolled-back confirmation keeps nothing
-    rollback_batch(store, first, by="管理员")
+    rollback_batch(store, first, by=Writer.internal("管理员"))
     assert value_of(store, JUNE) == (612.0, "upload", 1)
 
 
@@ -154,11 +155,11 @@ def test_a_value_confirmed_twice_stays_until_every_confirming_batch_is_rolled_ba
     first = load(D)  # 2024-06 = 615, new
     second = load(E)
     third = load(F)
-    rollback_batch(store, first, by="x")
+    rollback_batch(store, first, by=Writer.internal("x"))
     assert value_of(store, JUNE) == (615.0, "upload", third)  # the latest report holds it
-    rollback_batch(store, third, by="x")
+    rollback_batch(store, third, by=Writer.internal("x"))
     assert value_of(store, JUNE) == (615.0, "upload", second)  # E reported it too
-    rollback_batch(store, second, by="x")
+    rollback_batch(store, second, by=Writer.internal("x"))
     assert value_of(store, JUNE) is None  # D added the key: with D, E and F gone, so is the key
 
 
@@ -168,24 +169,24 @@ def test_a_confirmation_changed_since_by_a_standing_batch_keeps_nothing(load, st
     load(E)  # confirms 615
     changed = load(HEADER + "晋城,有效发明专利拥有量,2024-06,620\n")
     with pytest.raises(HistoryError, match=f"之后又被批次 {changed} 修改"):
-        rollback_batch(store, first, by="x")
+        rollback_batch(store, first, by=Writer.internal("x"))
 
 
 def test_a_rollback_is_refused_twice_and_for_a_rollback_and_for_an_unknown_batch(load, store):
     load(A)
-    rollback = rollback_batch(store, 1, by="x")
+    rollback = rollback_batch(store, 1, by=Writer.internal("x"))
     with pytest.raises(HistoryError, match="批次 1 已被回滚"):
-        rollback_batch(store, 1, by="x")
+        rollback_batch(store, 1, by=Writer.internal("x"))
     with pytest.raises(HistoryError, match="本身是一次回滚，不能再回滚"):
-        rollback_batch(store, rollback, by="x")
+        rollback_batch(store, rollback, by=Writer.internal("x"))
     with pytest.raises(HistoryError, match="没有批次 99"):
-        rollback_batch(store, 99, by="x")
+        rollback_batch(store, 99, by=Writer.internal("x"))
     assert current(store) == []
 
 
 def test_a_rolled_back_file_can_be_loaded_again(load, store):
     load(A)
-    rollback_batch(store, 1, by="x")
+    rollback_batch(store, 1, by=Writer.internal("x"))
     again = load(A)
     assert again == 3 and len(current(store)) == 2
 
@@ -193,7 +194,7 @@ def test_a_rolled_back_file_can_be_loaded_again(load, store):
 def test_the_store_as_published_at_a_moment_shows_what_was_there_then(load, store):
     load(A, at=datetime(2024, 7, 10, 9, 0))
     load(B, at=datetime(2024, 7, 20, 9, 0))
-    rollback_batch(store, 2, by="x", at=datetime(2024, 7, 25, 9, 0))
+    rollback_batch(store, 2, by=Writer.internal("x"), at=datetime(2024, 7, 25, 9, 0))
 
     def values_at(moment):
         frame = read_observations(store.as_published(moment), ["invention_patents", "trademarks"])
@@ -274,7 +275,7 @@ def test_a_version_2_store_with_history_is_upgraded_with_every_row_and_its_histo
                        "('observations', 'observation_log')")["n"].iloc[0] == 0  # the point of version 3
     assert batch_rows(store, 2)[["month", "old_value", "value"]].fillna(-1).values.tolist() == [
         ["2024-06", 612.0, 615.0], ["2024-06", -1, 13000.0]]
-    rollback = rollback_batch(store, 2, by="x", at=datetime(2024, 7, 25))
+    rollback = rollback_batch(store, 2, by=Writer.internal("x"), at=datetime(2024, 7, 25))
     assert [r[:5] for r in current(store)] == [("140500", "invention_patents", "2024-05", 600.0, "upload"),
                                                ("140500", "invention_patents", "2024-06", 612.0, "upload")]
     assert store.query("SELECT seq FROM observation_log WHERE batch_id = ?", [rollback])["seq"].tolist() == [5, 6]
@@ -295,11 +296,11 @@ def test_every_key_has_one_row_after_the_demo_loads_corrections_and_rollbacks(co
     load(A, "a.csv")  # corrects demo values of 晋城
     load(B, "b.csv")
     third = load(C, "c.csv")
-    rollback_batch(store, third, by="x")
+    rollback_batch(store, third, by=Writer.internal("x"))
     load(C, "c_again.csv")
     load_demo_data(Context(config, regions, load_population(), store), end="2026-10")  # the demo values again
     reload = int(store.query("SELECT max(id) AS id FROM load_batches")["id"].iloc[0])
-    rollback_batch(store, reload, by="x")  # back to the corrections
+    rollback_batch(store, reload, by=Writer.internal("x"))  # back to the corrections
     assert ("140500", "trademarks", "2024-06", 13100.0, "upload") in [r[:5] for r in current(store)]
     counts = store.query("""
         SELECT count(*) AS n, count(DISTINCT (region_code, indicator_id, month)) AS keys,
@@ -324,7 +325,7 @@ def test_completeness_says_who_reported_on_time_late_or_not_at_all(load, store, 
     load(HEADER + "晋城,有效发明专利拥有量,2024-06,612\n", at=datetime(2024, 7, 10))
     load(HEADER + "太原,有效发明专利拥有量,2024-06,12000\n", at=datetime(2024, 7, 20))
     late_then_undone = load(HEADER + "大同市,有效发明专利拥有量,2024-06,1500\n", at=datetime(2024, 7, 12))
-    rollback_batch(store, late_then_undone, by="x", at=datetime(2024, 7, 13))
+    rollback_batch(store, late_then_undone, by=Writer.internal("x"), at=datetime(2024, 7, 13))
     result = completeness(store, config, regions, "140000", "2024-06")
     assert result.due == datetime(2024, 7, 15, 23, 59, 59)
     cells = result.cells.set_index(["region_code", "indicator_id"])["state"]
@@ -354,10 +355,13 @@ def test_annual_indicators_are_expected_only_in_december(store, config, regions)
 
 
 def test_reset_demo_clears_history_too(copy_demo_store):
+    from monitor.store.writer import reset_demo
+
     path = copy_demo_store("reset")
     store = Store(path)
     assert store.query("SELECT count(*) AS n FROM observation_log")["n"].iloc[0] > 0
-    store.clear_observations()
+    nothing = pd.DataFrame(columns=["region_code", "indicator_id", "month", "value", "origin", "source_url", "note"])
+    reset_demo(store, nothing, by=Writer.internal())  # erased, and a demo of no rows loaded
     assert [store.query(f"SELECT count(*) AS n FROM {t}")["n"].iloc[0]
             for t in ("observations", "observation_log", "load_batches", "upload_files")] == [0, 0, 0, 0]
     shutil.rmtree(path.parent)

@@ -16,6 +16,7 @@ from etl.loader import commit_plan, file_digest, parse_number, plan_upload
 from etl.problems import problems_frame
 from monitor.errors import LoadError
 from monitor.store.database import Store
+from monitor.store.writer import Writer
 
 TODAY = date(2025, 1, 15)
 HEADER = "地区,指标,期间,数值\n"
@@ -40,7 +41,7 @@ def load(store, config, regions, tmp_path):
         path = tmp_path / name
         path.write_bytes(text.encode("utf-8"))
         plan = plan_upload(store, config, regions, path.read_bytes(), path.name, today=TODAY)
-        batch = commit_plan(store, plan, loaded_by="测试员") if commit and plan.ok else None
+        batch = commit_plan(store, plan, by=Writer.internal("测试员")) if commit and plan.ok else None
         return plan, batch
 
     return run
@@ -327,19 +328,19 @@ def test_two_commits_of_overlapping_files_leave_one_row_per_key_with_the_later_v
 def test_a_commit_overlapping_another_writers_commit_fails_and_writes_nothing(store, config, regions, monkeypatch):
     import duckdb
 
-    import etl.loader
+    import monitor.store.approval
 
     first = plan_upload(store, config, regions, FIRST.encode(), "first.csv", today=TODAY)
     other = plan_upload(store, config, regions, CORRECTED.encode(), "other.csv", today=TODAY)
 
-    def another_writer_meanwhile() -> str:
+    def another_writer_meanwhile(con) -> bool:
         # called inside the first commit's transaction, after its diff: the other commit starts
         # and finishes in between, writing the same keys
-        monkeypatch.setattr(etl.loader, "current_user", lambda: "其他用户")
+        monkeypatch.setattr(monitor.store.approval, "approval_required", lambda con: False)
         commit_plan(store, other)
-        return "测试员"
+        return False
 
-    monkeypatch.setattr(etl.loader, "current_user", another_writer_meanwhile)
+    monkeypatch.setattr(monitor.store.approval, "approval_required", another_writer_meanwhile)
     with pytest.raises(duckdb.TransactionException, match="(?i)conflict"):
         commit_plan(store, first)
     assert [r[:4] for r in observations(store)] == [
@@ -440,7 +441,7 @@ def test_a_totals_row_is_checked_against_the_leaves_of_its_indicator_and_month(p
 
 
 def test_the_diff_inside_a_transaction_sees_what_that_transaction_wrote(load, plan_of, store):
-    from etl.loader import diff_against_store
+    from monitor.store.writer import diff_against_store
 
     plan, _ = load(FIRST)
     with store.transaction() as con:

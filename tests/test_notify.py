@@ -21,6 +21,7 @@ from monitor.accounts.subscriptions import Subscription, SubscriptionStore, conn
 from monitor.context import open_context
 from monitor.errors import NotifySettingError, SubscriptionError
 from monitor.output.notify import Message, NotifySettings, SendError, dashboard_link, run_notify, send_email
+from monitor.store.writer import Writer
 
 TODAY = dt.date(2026, 12, 20)  # 2026-11 is due on 2026-12-15; the demo store ends in 2026-10
 NOW = dt.datetime(2026, 12, 20, 8, 0)
@@ -130,7 +131,7 @@ def lower_jincheng_gi_trademarks(ctx) -> int:
     plan = plan_upload(ctx.store, ctx.config, ctx.regions, "地区,指标,期间,数值\n晋城市,地理标志商标,2025-12,8\n".encode(),
                        "jc.csv", population=ctx.population)
     assert [p.check for p in plan.problems] == ["stock_falls"]
-    return commit_plan(ctx.store, plan, loaded_by="jc-clerk", accept_warnings=True)
+    return commit_plan(ctx.store, plan, by=Writer.internal("jc-clerk"), accept_warnings=True)
 
 
 # --------------------------------------------------------------------------- who gets what, once

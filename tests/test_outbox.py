@@ -19,9 +19,9 @@ from etl.loader import commit_plan, plan_upload
 from monitor.accounts.audit import AuditLog
 from monitor.store import outbox
 from monitor.store.database import Store
-from monitor.store.history import rollback_batch
 from monitor.store.milestones import record_update
 from monitor.store.outbox import AuditEntry
+from monitor.store.writer import Writer, rollback_batch
 
 ROOT = Path(__file__).parent.parent
 TODAY = date(2025, 1, 15)
@@ -69,9 +69,7 @@ class TrailHolder:
 def test_a_commit_puts_its_audit_record_in_the_outbox_and_a_drain_moves_it_once(store, config, regions, tmp_path):
     trail = AuditLog(tmp_path / "accounts.sqlite3")
     plan = plan_upload(store, config, regions, csv(612), "6月.csv", today=TODAY)
-    batch = commit_plan(store, plan, loaded_by="clerk",
-                        audit=AuditEntry("commit", actor="clerk", detail="6月.csv：新增 1", client="10.0.0.7",
-                                         via="password"))
+    batch = commit_plan(store, plan, by=Writer("clerk", client="10.0.0.7", via="password"), detail="6月.csv：新增 1")
     assert outbox.pending(store) == 1 and trail_rows(trail.path) == []
     assert outbox.drain(store, trail) == 1
     assert outbox.pending(store) == 0
@@ -85,7 +83,7 @@ def test_a_record_moved_twice_after_a_kill_between_trail_and_outbox_is_recorded_
                                                                                       tmp_path):
     trail = AuditLog(tmp_path / "accounts.sqlite3")
     plan = plan_upload(store, config, regions, csv(612), "f.csv", today=TODAY)
-    commit_plan(store, plan, audit=AuditEntry("commit", actor="cli:x"))
+    commit_plan(store, plan, by=Writer("cli:x"))
     with store.connect() as con:  # what a drain killed after the trail's commit had delivered
         rows = con.execute("SELECT id, occurred, actor, action, outcome, target, detail, client, via "
                            "FROM audit_outbox").fetchall()
@@ -99,15 +97,15 @@ def test_a_failed_commit_leaves_no_audit_record_in_the_outbox(store, config, reg
     plan = plan_upload(store, config, regions, csv(612), "f.csv", today=TODAY)
     plan.rows.loc[plan.rows.index[0], "region_code"] = None  # violates NOT NULL inside the transaction
     with pytest.raises(Exception):  # noqa: B017  (DuckDB's constraint error, whatever its class)
-        commit_plan(store, plan, audit=AuditEntry("commit", actor="cli:x"))
+        commit_plan(store, plan, by=Writer("cli:x"))
     assert outbox.pending(store) == 0 and store.observation_count() == 0
 
 
 def test_rollbacks_and_task_progress_commit_their_audit_records_with_the_write(store, config, regions, tmp_path):
     trail = AuditLog(tmp_path / "accounts.sqlite3")
     batch = commit_plan(store, plan_upload(store, config, regions, csv(612), "f.csv", today=TODAY),
-                        audit=AuditEntry("commit", actor="clerk"))
-    rollback = rollback_batch(store, batch, by="clerk", audit=AuditEntry("rollback", actor="clerk"))
+                        by=Writer("clerk"))
+    rollback = rollback_batch(store, batch, by=Writer("clerk"))
     task = next(t for s in config.target_sets for t in s.targets if t.type == "milestone")
     record_update(store, config, task.id, "in_progress", date(2025, 1, 10), "已启动", "admin", today=TODAY,
                   audit=AuditEntry("milestone", actor="admin", detail="推进中，生效 2025-01-10"))

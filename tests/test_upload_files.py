@@ -13,8 +13,8 @@ import pytest
 from etl.loader import commit_plan, plan_upload
 from monitor.errors import AmbiguousRegionError, LoadError
 from monitor.store.database import Store
-from monitor.store.history import rollback_batch
 from monitor.store.series import indicator_values
+from monitor.store.writer import Writer, rollback_batch
 
 UPLOADS = Path(__file__).parent / "data" / "uploads"
 TODAY = date(2025, 1, 15)
@@ -76,7 +76,7 @@ def test_a_good_file_of_every_supported_shape_loads_exactly_its_values(plan_file
     plan = plan_file(name, **options)
     assert plan.ok and not plan.warnings, [p.message for p in plan.problems]
     assert source in plan.source
-    batch = commit_plan(store, plan, loaded_by="测试员")
+    batch = commit_plan(store, plan, by=Writer.internal("测试员"))
     assert batch == 1
     if expected is not None:
         assert observations(store) == expected
@@ -219,7 +219,7 @@ def test_an_outlier_is_also_found_against_the_month_already_in_the_store(plan_fi
 def test_wide_gbk_upload_then_a_bad_region_is_rejected_then_a_correction_shows_only_changes_and_rolls_back(
         plan_file, store):
     original = (UPLOADS / "good_wide_gbk_title.csv").read_bytes()
-    first = commit_plan(store, plan_file("6月.csv", original), loaded_by="数据员")
+    first = commit_plan(store, plan_file("6月.csv", original), by=Writer.internal("数据员"))
     loaded = observations(store)
 
     unknown = original.decode("gbk").replace("大同,", "大铜,").encode("gbk")
@@ -238,8 +238,8 @@ def test_wide_gbk_upload_then_a_bad_region_is_rejected_then_a_correction_shows_o
     assert changed[["region_code", "indicator_id", "old_value", "value"]].values.tolist() == [
         ["140100", "invention_patents", 12000.0, 12100.0], ["140500", "pledge_amount", 0.8, 0.9]]
     assert plan.counts()["unchanged"] == 3 and plan.counts()["new"] == 0
-    second = commit_plan(store, plan, loaded_by="数据员")
+    second = commit_plan(store, plan, by=Writer.internal("数据员"))
     assert second == first + 1
 
-    rollback_batch(store, second, by="数据员")
+    rollback_batch(store, second, by=Writer.internal("数据员"))
     assert observations(store) == loaded

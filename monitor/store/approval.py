@@ -9,8 +9,8 @@ uploader and the reviewers see the pending values marked 待审核 (``pending_va
 A reviewer (role 审核员, or an admin) whose regions cover the batch then either
 - approves it (``approve``): the batch becomes 已发布 and the official view shows it; or
 - returns it with a reason (``return_batch``): the batch is rolled back in the same transaction
-  (monitor/store/history.py), so nothing of it stays, and the uploader reads the reason on 导入记录.
-Nobody reviews their own batch. Each step's audit record is committed with it (monitor/store/outbox.py).
+  (monitor/store/writer.py), so nothing of it stays, and the uploader reads the reason on 导入记录.
+Nobody reviews their own batch. Each step's audit record is committed with it (monitor/store/writer.py, monitor/store/outbox.py).
 
 Whether approval is required is a deployment setting, ``IPMON_APPROVAL``:
 ``on`` / ``off``; unset: on, except in a demo deployment, i.e. a store holding the demo data
@@ -20,7 +20,6 @@ Whether approval is required is a deployment setting, ``IPMON_APPROVAL``:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 
 import duckdb
@@ -29,10 +28,8 @@ import pandas as pd
 from monitor import settings
 from monitor.domain import clock
 from monitor.errors import HistoryError, PermissionDenied
-from monitor.store import outbox
+from monitor.store import writer
 from monitor.store.database import Store
-from monitor.store.history import rollback_in
-from monitor.store.outbox import AuditEntry
 
 REVIEW_LABELS = {"pending": "待审核", "approved": "已发布", "returned": "已退回"}
 PENDING_LABEL = REVIEW_LABELS["pending"]
@@ -81,7 +78,7 @@ def pending_values(store: Store, indicator_ids: Iterable[str] | None = None,
     return store.query(sql + " ORDER BY o.region_code, o.indicator_id, o.month", params)
 
 
-def _check_review(con: duckdb.DuckDBPyConnection, batch_id: int, by: str, allowed: set[str] | None) -> None:
+def _check_review(con: duckdb.DuckDBPyConnection, batch_id: int, by: str, allowed: frozenset[str] | None) -> None:
     found = con.execute("SELECT review, loaded_by, kind, status FROM load_batches WHERE id = ?",
                         [int(batch_id)]).fetchone()
     if found is None:
@@ -101,22 +98,18 @@ def _check_review(con: duckdb.DuckDBPyConnection, batch_id: int, by: str, allowe
                                    "请由负责这些地区的审核员审核")
 
 
-def approve(store: Store, batch_id: int, *, by: str, allowed: set[str] | None = None,
-            at: datetime | None = None, audit: AuditEntry | None = None) -> None:
-    """Publish a pending batch. ``by``: the reviewer's account name; ``allowed``: the region codes
-    the reviewer may review (monitor.accounts.users.allowed_regions; None = every region). Raises
-    PermissionDenied (own batch, regions outside the scope) or HistoryError (not pending)."""
+def approve(store: Store, batch_id: int, *, by: writer.Writer, at: datetime | None = None,
+            detail: str | None = None) -> None:
+    """Publish a pending batch. ``by``: the reviewer, whose regions (``by.regions``; None = every
+    region) must cover the batch. Raises PermissionDenied (own batch, regions outside the scope) or
+    HistoryError (not pending). ``detail``: what the audit record adds (target 「批次 N」)."""
     now = at or clock.now()
     with store.transaction() as con:
-        _check_review(con, batch_id, by, allowed)
-        con.execute("UPDATE load_batches SET review = 'approved', reviewed_by = ?, reviewed_at = ? WHERE id = ?",
-                    [by, now, int(batch_id)])
-        if audit is not None:
-            outbox.stage(con, replace(audit, target=f"批次 {batch_id}"), at=now)
+        _check_review(con, batch_id, by.name, by.regions)
+        writer.approve_in(con, batch_id, by=by, at=now, detail=detail)
 
 
-def return_batch(store: Store, batch_id: int, *, by: str, reason: str, allowed: set[str] | None = None,
-                 at: datetime | None = None, audit: AuditEntry | None = None) -> int:
+def return_batch(store: Store, batch_id: int, *, by: writer.Writer, reason: str, at: datetime | None = None) -> int:
     """Return a pending batch to its uploader with ``reason`` (required): the batch is rolled back
     in the same transaction, so nothing of it stays. Returns the rollback batch's id."""
     reason = (reason or "").strip()
@@ -124,11 +117,5 @@ def return_batch(store: Store, batch_id: int, *, by: str, reason: str, allowed: 
         raise HistoryError("退回批次必须填写理由，上传人会在「导入记录」看到它")
     now = at or clock.now()
     with store.transaction() as con:
-        _check_review(con, batch_id, by, allowed)
-        rollback_id = rollback_in(con, batch_id, by=by, note=f"退回批次 {batch_id}：{reason}", at=now)
-        con.execute("UPDATE load_batches SET review = 'returned', reviewed_by = ?, reviewed_at = ?, review_note = ? "
-                    "WHERE id = ?", [by, now, reason, int(batch_id)])
-        if audit is not None:
-            outbox.stage(con, replace(audit, target=f"批次 {batch_id}",
-                                      detail=f"理由：{reason}；回滚记录为批次 {rollback_id}"), at=now)
-    return rollback_id
+        _check_review(con, batch_id, by.name, by.regions)
+        return writer.return_in(con, batch_id, by=by, reason=reason, at=now)

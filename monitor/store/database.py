@@ -43,19 +43,6 @@ def _migrations() -> list[tuple[int, str]]:
 
 SCHEMA_VERSION = max(v for v, _ in _migrations())
 
-# --------------------------------------------------------------------------- writing observations
-
-
-def remove_observations(con: duckdb.DuckDBPyConnection, keys: str) -> None:
-    """Delete the observations of every (region_code, indicator_id, month) in relation ``keys``,
-    inside a writer's transaction, before inserting those keys' new rows.
-
-    Since schema 3 observations has no primary key (monitor/store/sql/003_*.sql says why), so this is
-    what keeps one row per key. ``keys`` is a relation name a caller registered, never user text."""
-    con.execute(f"DELETE FROM observations o USING {keys} k WHERE o.region_code = k.region_code "
-                "AND o.indicator_id = k.indicator_id AND o.month = k.month")
-
-
 class Store:
     def __init__(self, path: Path | str | None = None, *, timeout: float | None = None,
                  published_at: datetime | None = None):
@@ -215,18 +202,6 @@ class Store:
                 con.unregister("frame")
             con.execute("INSERT OR REPLACE INTO store_meta VALUES ('reference_digest', ?)", [digest.hexdigest()])
         return True
-
-    def clear_observations(self, *, audit=None) -> None:
-        """Remove every observation, batch, history entry and kept file (a demo reset).
-        ``audit``: an monitor.store.outbox.AuditEntry committed with the reset."""
-        with self.transaction() as con:
-            for table in ("observations", "observation_log", "observation_confirmations", "load_batches",
-                          "upload_files"):
-                con.execute(f"DELETE FROM {table}")  # constant table names
-            if audit is not None:
-                from monitor.store import outbox  # monitor.store.outbox imports this module
-
-                outbox.stage(con, audit)
 
     def observation_count(self) -> int:
         with self.connect() as con:

@@ -1,5 +1,5 @@
-"""History of the store: the batches, the rows of a batch, rollback, the store "as published" at a
-moment, and who has reported what for a month (completeness).
+"""History of the store: the batches, the rows of a batch, what a rollback would do (monitor/store/writer.py
+does it), the store "as published" at a moment, and who has reported what for a month (completeness).
 
 Every write appends to ``observation_log`` (schema 002), so:
 - rolling back batch B writes, for each key B changed, the entry that preceded B's; it is refused
@@ -11,19 +11,16 @@ Every write appends to ``observation_log`` (schema 002), so:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import pandas as pd
 
-from monitor.domain import clock
 from monitor.domain.config import Config
 from monitor.domain.periods import add_months, parse_month
 from monitor.domain.yeartodate import YTD_SUFFIX
 from monitor.errors import HistoryError
-from monitor.store import outbox
-from monitor.store.database import Store, remove_observations
-from monitor.store.outbox import AuditEntry
+from monitor.store.database import Store
 
 BATCH_STATUS_LABELS = {"committed": "已生效", "rolled_back": "已回滚"}
 BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
@@ -141,12 +138,12 @@ LEFT JOIN prev p USING (region_code, indicator_id, month)
 """
 
 
-def _rollback_rows(con, batch_id: int) -> pd.DataFrame:
+def rollback_rows(con, batch_id: int) -> pd.DataFrame:
     rows = con.execute(_ROLLBACK_ROWS, [int(batch_id)] * 4).df()
     return rows.astype({"value": "float64"})
 
 
-def _check_rollback(con, batch_id: int) -> None:
+def check_rollback(con, batch_id: int) -> None:
     """Refuses a batch that cannot be rolled back (unknown, a rollback, rolled back, superseded)."""
     found = con.execute("SELECT kind, status, rolled_back_by FROM load_batches WHERE id = ?",
                         [int(batch_id)]).fetchone()
@@ -190,74 +187,22 @@ class RollbackPreview:
 
 
 def rollback_preview(store: Store, batch_id: int) -> RollbackPreview:
-    """What ``rollback_batch`` would do now; raises HistoryError when it would refuse."""
+    """What rolling the batch back (monitor.store.writer.rollback_batch) would do now; raises HistoryError
+    when it would refuse."""
     with store.connect() as con:
-        _check_rollback(con, batch_id)
-        rows = _rollback_rows(con, batch_id)
+        check_rollback(con, batch_id)
+        rows = rollback_rows(con, batch_id)
         batches = con.execute("SELECT id, loaded_at FROM load_batches").df()
-    return _preview(batch_id, rows, batches)
+    return rollback_preview_of(batch_id, rows, batches)
 
 
-def _preview(batch_id: int, rows: pd.DataFrame, batches: pd.DataFrame) -> RollbackPreview:
+def rollback_preview_of(batch_id: int, rows: pd.DataFrame, batches: pd.DataFrame) -> RollbackPreview:
     kept = rows[rows["kept_by"].notna()]
     by = (kept.groupby("kept_by").size().rename("values").reset_index()
           .merge(batches.rename(columns={"id": "kept_by"}), on="kept_by", how="left")
           .sort_values("kept_by", ascending=False, ignore_index=True))
     restored = int((rows["value"].notna() & rows["kept_by"].isna()).sum())
     return RollbackPreview(int(batch_id), restored, int(rows["value"].isna().sum()), by)
-
-
-def rollback_batch(store: Store, batch_id: int, *, by: str, note: str | None = None,
-                   at: datetime | None = None, audit: AuditEntry | None = None) -> int:
-    """Restore exactly the values batch ``batch_id`` replaced (removing the keys it added), except
-    those a later committed batch re-reported unchanged, which stay (now that batch's).
-
-    One transaction; returns the id of the rollback batch. Raises HistoryError when the batch
-    cannot be rolled back (unknown, already rolled back, itself a rollback, or superseded).
-    ``audit``: the audit record (target 「批次 N」, detail naming the rollback batch), committed
-    with the rollback into the store's outbox (monitor/store/outbox.py)."""
-    with store.transaction() as con:
-        return rollback_in(con, batch_id, by=by, note=note, at=at, audit=audit)
-
-
-def rollback_in(con, batch_id: int, *, by: str, note: str | None = None, at: datetime | None = None,
-                audit: AuditEntry | None = None) -> int:
-    """``rollback_batch`` inside a caller's open transaction (monitor/store/approval.py returns a batch
-    and records why in the same transaction)."""
-    _check_rollback(con, batch_id)
-    file_name, file_hash, origin = con.execute("SELECT file_name, file_hash, origin FROM load_batches WHERE id = ?",
-                                               [int(batch_id)]).fetchone()
-    restored = _rollback_rows(con, batch_id)
-    preview = _preview(batch_id, restored, con.execute("SELECT id, loaded_at FROM load_batches").df())
-    now = at or clock.now()
-    kept_note = "；".join(preview.sentences())
-    rollback_id = con.execute(
-        "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
-        "rows_updated, rows_unchanged, note, kind, rolls_back) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'rollback', ?) "
-        "RETURNING id",
-        [file_name, file_hash, now, by, origin, len(restored), preview.restored, int(restored["kept_by"].notna().sum()),
-         note or f"回滚批次 {batch_id}" + (f"（{kept_note}）" if kept_note else ""), int(batch_id)],
-    ).fetchone()[0]
-    restored = restored.drop(columns="kept_by")
-    restored["batch_id"] = rollback_id
-    restored["recorded_at"] = now
-    con.register("restored", restored)
-    # every key the batch holds loses its row and gets back the one before it, if any (one
-    # row per key: observations has no primary key since schema 3)
-    remove_observations(con, "restored")
-    con.execute("INSERT INTO observations (region_code, indicator_id, month, value, origin, batch_id, source_url, "
-                "note) SELECT region_code, indicator_id, month, value, origin, source_batch, source_url, note "
-                "FROM restored WHERE value IS NOT NULL")
-    con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, source_batch, "
-                "source_url, note, recorded_at) SELECT batch_id, region_code, indicator_id, month, value, origin, "
-                "source_batch, source_url, note, recorded_at FROM restored")
-    con.unregister("restored")
-    con.execute("UPDATE load_batches SET status = 'rolled_back', rolled_back_by = ? WHERE id = ?",
-                [rollback_id, int(batch_id)])
-    if audit is not None:
-        detail = f"回滚记录为批次 {rollback_id}" + (f"；{kept_note}" if kept_note else "")
-        outbox.stage(con, replace(audit, target=f"批次 {batch_id}", detail=audit.detail or detail), at=now)
-    return int(rollback_id)
 
 
 # --------------------------------------------------------------------------- as published

@@ -2,10 +2,11 @@
 
 The trail lives in the accounts file (monitor/accounts/access.py says why), the data in the DuckDB store:
 two files, two commits. A process killed between them, or a trail held by another process for
-longer than its timeout, used to leave a committed batch with no audit row. So every door that
-writes (an upload's commit, ``etl load``, a rollback, a task's progress, ``etl init --reset-demo``)
-passes an ``AuditEntry`` to the core function, which adds it to ``audit_outbox`` inside its own
-transaction (``stage``): the write and its record are committed together or not at all.
+longer than its timeout, used to leave a committed batch with no audit row. So every write
+adds its record to ``audit_outbox`` inside its own transaction (``stage``): the write and its
+record are committed together or not at all. Writes of observations (an upload's commit,
+``etl load``, a rollback, a review, ``etl init --reset-demo``) are staged by the store's writer
+(monitor/store/writer.py) from who writes; a task's progress is given an ``AuditEntry`` by its door.
 
 ``drain`` then moves the outbox to the trail: right after the commit, and at every later open
 of the store (monitor/context.py open_context: each CLI command, each dashboard start). Each row

@@ -7,10 +7,9 @@
 -- without. Reading a page, previewing an upload and small commits against the national store
 -- took the same time or less without them: these reads scan by indicator, region and month.
 --
--- One row per (region_code, indicator_id, month) in observations is now the writers' job: each
--- deletes the keys it changes before inserting them again (monitor/store.py remove_observations,
--- used by etl/loader.py commit_plan and monitor/history.py rollback_batch; bench/national.py
--- bulk_load writes only new keys). Two writers cannot interleave: every write transaction
+-- One row per (region_code, indicator_id, month) in observations is now the writer's job: it
+-- deletes the keys it changes before inserting them again (monitor/writer.py, for a commit and a
+-- rollback; its bulk_load writes only new keys). Two writers cannot interleave: every write transaction
 -- updates the same store_meta row (Store.transaction bumps data_version), so of two
 -- overlapping ones DuckDB fails the second.
 --

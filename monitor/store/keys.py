@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from etl.texts import distinct
+from monitor.domain.texts import distinct
 
 KEY = ["region_code", "indicator_id", "month"]
 REGION, INDICATOR, MONTH = range(3)

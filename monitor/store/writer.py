@@ -1,0 +1,441 @@
+"""The one writer of observations: every value the store holds, and every entry of its history,
+is written here and nowhere else.
+
+Four writes change observations, observation_log, observation_confirmations and the batches
+(load_batches, upload_files) that record them:
+- ``commit``: an upload's rows as one batch (etl/loader.py plans them; ``python -m etl load`` and
+  the upload page commit them);
+- ``rollback_batch`` / ``rollback_in``: undo a batch (monitor/store/history.py says what that restores);
+  a reviewer's return (``return_in``, monitor/store/approval.py) is a rollback too, and an approval
+  (``approve_in``) marks the batch published;
+- ``load_demo`` / ``reset_demo``: the generated demo data (monitor/demo/generator.py), the reset erasing
+  everything first;
+- ``bulk_load``: a benchmark's national store (bench/national.py), DuckDB's bulk insert.
+
+Each takes who writes (a ``Writer``) and, so that no door can forget either:
+- re-checks the writer's region scope itself: rows of a region outside it are refused with a
+  ``ScopeError`` naming the regions, before anything is written;
+- stages the write's audit record in the same transaction (monitor/store/outbox.py), with the batch
+  as its target; the door only drains the outbox after the commit.
+
+Since schema 3 observations has no primary key (monitor/store/sql/003_*.sql says why): one row per key
+is kept here, by deleting a key's old row before inserting its new one (``_remove_observations``),
+and every transaction bumps ``data_version`` (monitor/store/database.py), so of two overlapping writers the
+later one fails and rolls back.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from monitor.domain import clock
+from monitor.errors import ScopeError
+from monitor.store import outbox
+from monitor.store.database import Store
+from monitor.store.history import check_rollback, rollback_preview_of, rollback_rows
+from monitor.store.keys import KEY, KeyCodes, StoredValues, first_rows
+from monitor.store.outbox import AuditEntry
+
+DEMO_NOTES = {"published": "公布值直接引用", "demo": "示例数据（虚构，仅供演示）"}
+# the demo's batches: the published values (with the counts estimated from a published ratio,
+# origin ``estimated``), then the invented ones
+DEMO_BATCHES = (("published", ("published", "estimated")), ("demo", ("demo",)))
+DEMO_AUDIT_DETAIL = "示例数据"
+RESET_AUDIT_DETAIL = "清空观测值、批次和历史，重新载入示例数据"
+
+
+def current_user() -> str:
+    """The operating-system user (a batch's loaded_by when a script gives no name)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who writes: the name recorded on the batch (``loaded_by``, the rollback's or review's ``by``),
+    the region codes they may write (each scope region and every region below it,
+    monitor.accounts.users.allowed_regions; None: every region), and what the audit trail records:
+    ``actor`` (the name, unless the door says otherwise: the CLI records ``cli:<user>``), ``client``
+    and ``via``.
+
+    ``audited`` False: a write no person asks for at a door (a benchmark's store, the demo a test
+    builds), which leaves no audit record: ``Writer.internal``."""
+
+    name: str
+    regions: frozenset[str] | None = None
+    actor: str | None = None
+    client: str | None = None
+    via: str | None = None
+    audited: bool = True
+
+    def __post_init__(self) -> None:
+        if self.regions is not None:  # a set from monitor.accounts.users.allowed_regions, kept frozen
+            object.__setattr__(self, "regions", frozenset(self.regions))
+
+    @classmethod
+    def internal(cls, name: str | None = None) -> Writer:
+        """Every region, no audit record; the name defaults to the operating-system user."""
+        return cls(name or current_user(), audited=False)
+
+    def entry(self, action: str, *, target: str | None = None, detail: str | None = None) -> AuditEntry:
+        return AuditEntry(action, actor=self.actor or self.name, target=target, detail=detail, client=self.client,
+                          via=self.via)
+
+    def stage(self, con: duckdb.DuckDBPyConnection, action: str, *, at: datetime, target: str | None = None,
+              detail: str | None = None) -> None:
+        """Add this write's audit record to the outbox, inside the write's transaction."""
+        if self.audited:
+            outbox.stage(con, self.entry(action, target=target, detail=detail), at=at)
+
+    def check_scope(self, codes: Iterable[str], what: str) -> None:
+        """Refuse a write touching a region outside the scope; ``what``: what is refused, for the message."""
+        if self.regions is None:
+            return
+        outside = sorted({c for c in codes if isinstance(c, str)} - self.regions)
+        if outside:
+            shown = "、".join(outside[:10]) + (f" 等 {len(outside)} 个地区" if len(outside) > 10 else "")
+            raise ScopeError(f"{what}含有您地区范围以外的地区（{shown}），未写入任何数据；"
+                             "请只提交您负责地区的数值，或请负责这些地区的人员或管理员操作", outside)
+
+
+# --------------------------------------------------------------------------- the diff
+
+
+def diff_against_store(store_or_con, staged: pd.DataFrame) -> pd.DataFrame:
+    """Each staged row with the value it would replace: change is new / changed / unchanged.
+    ``store_or_con``: a Store, or an open connection (a commit's transaction)."""
+    if staged.empty:
+        return diff_stored(staged, np.empty(0, dtype="int64"), None)
+    keys = KeyCodes()
+    codes = keys.encode_frame(staged)
+    return diff_stored(staged, codes, StoredValues.read(store_or_con, keys, pd.unique(codes)))
+
+
+def diff_stored(staged: pd.DataFrame, codes: np.ndarray, stored: StoredValues | None) -> pd.DataFrame:
+    """``diff_against_store`` with the stored values already read (``codes``: the rows' keys)."""
+    if staged.empty:
+        return staged.assign(old_value=pd.Series(dtype="float64"), old_origin=pd.Series(dtype=object),
+                             change=pd.Series(dtype=str))
+    # DuckDB hands text to pandas as ``str``, or as objects when no row is found at all: the
+    # column of old origins keeps the type the join of the staged keys alone would have given
+    matched = pd.Series(stored.codes).isin(codes).to_numpy() if len(stored.codes) else np.zeros(0, dtype=bool)
+    origin_type = "str" if matched.any() else object
+    if not (pd.Index(stored.codes).is_unique and pd.Index(codes).is_unique):
+        # a key twice (stored twice, or staged twice by a caller): join as SQL and merge do, row by row
+        old = pd.DataFrame({"__key__": stored.codes[matched], "old_value": stored.values[matched],
+                            "old_origin": pd.Series(stored.origins[matched], dtype=origin_type)})
+        old = pd.DataFrame({"__key__": codes}).merge(old, on="__key__")
+        merged = staged.assign(__key__=codes).merge(old, on="__key__", how="left").drop(columns="__key__")
+        merged["old_value"] = merged["old_value"].astype("float64")
+    else:
+        # a left merge on the key: every staged row once, in order, with the stored row of its key
+        at = first_rows(stored.codes, codes)
+        found = at >= 0
+        old_value = np.full(len(staged), np.nan)
+        old_value[found] = stored.values[at[found]]
+        old_origin = np.full(len(staged), np.nan, dtype=object)
+        old_origin[found] = stored.origins[at[found]]
+        merged = staged.reset_index(drop=True)
+        merged = merged.assign(old_value=old_value, old_origin=pd.Series(old_origin, dtype=origin_type))
+    same = np.isclose(merged["value"], merged["old_value"], rtol=0, atol=1e-9)
+    change = np.where(merged["old_value"].isna(), 0, np.where(same, 1, 2))
+    # as pandas text (``str``), built by pyarrow: a numpy array of strings converts row by row
+    merged["change"] = pd.Series(pa.array(["new", "unchanged", "changed"]).take(pa.array(change)), index=merged.index,
+                                 dtype="str")
+    return merged
+
+
+# --------------------------------------------------------------------------- commit
+
+
+@dataclass(frozen=True)
+class BatchSource:
+    """Where a batch's rows come from, as its load_batches row records it (and upload_files keeps
+    ``data``, the file as received, once per content)."""
+
+    file_name: str
+    file_hash: str
+    origin: str = "upload"
+    note: str | None = None
+    warnings: int = 0  # the warnings accepted
+    sheet: str | None = None
+    period: str | None = None
+    file_format: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+
+
+def commit(store: Store, rows: pd.DataFrame, source: BatchSource, *, by: Writer, at: datetime | None = None,
+           review: bool | None = None, detail: str | None = None) -> int | None:
+    """Write staged rows (region_code, indicator_id, month, value, origin, source_url, note) in one
+    transaction: all rows or none. Returns the new batch id, or None when nothing would change (an
+    identical re-upload writes nothing).
+
+    The diff is computed again inside the transaction, so a commit made by someone else between
+    preview and commit is neither overwritten blindly nor miscounted. Keys reported with the value
+    already stored are not rewritten but recorded as the batch's confirmations: rolling back the
+    batch that wrote the value keeps it (monitor/store/history.py).
+
+    ``at``: the time recorded (now, unless a test or an import of historical batches says otherwise).
+    ``review``: whether the batch waits for a reviewer before the official view shows it
+    (monitor/store/approval.py); None: an upload does when the deployment requires approval.
+    ``detail``: what the audit record says (its target: 「批次 N」)."""
+    by.check_scope(pd.unique(rows["region_code"]) if len(rows) else [], f"{source.file_name} ")
+    loaded_at = at or clock.now()
+    with store.transaction() as con:
+        return _commit_in(con, rows, source, by=by, loaded_at=loaded_at, review=review, detail=detail)
+
+
+def _commit_in(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: BatchSource, *, by: Writer,
+               loaded_at: datetime, review: bool | None, detail: str | None) -> int | None:
+    diff = diff_against_store(con, rows)
+    written = diff[diff["change"] != "unchanged"]
+    if written.empty:
+        by.stage(con, "commit", at=loaded_at, detail=detail)
+        return None  # the transaction still commits, harmlessly; no value was written
+    if source.data is not None:
+        # the file once per content; NOT EXISTS rather than INSERT OR IGNORE, which takes twice
+        # as long with a file of several MB
+        con.execute("INSERT INTO upload_files SELECT ?, ?, ?, ?, ? "
+                    "WHERE NOT EXISTS (SELECT 1 FROM upload_files WHERE file_hash = ?)",
+                    [source.file_hash, source.file_name, len(source.data), source.data, loaded_at, source.file_hash])
+    if review is None:
+        from monitor.store.approval import (
+            approval_required,  # monitor.store.approval returns batches through this module
+        )
+
+        review = source.origin == "upload" and approval_required(con)
+    batch_id = con.execute(
+        "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
+        "rows_updated, rows_unchanged, note, kind, rows_warnings, sheet, period, file_format, review) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'load', ?, ?, ?, ?, ?) RETURNING id",
+        [source.file_name, source.file_hash, loaded_at, by.name, source.origin, len(diff),
+         int((diff["change"] == "new").sum()), int((diff["change"] == "changed").sum()),
+         int((diff["change"] == "unchanged").sum()), source.note, source.warnings, source.sheet, source.period,
+         source.file_format, "pending" if review else None],
+    ).fetchall()[0][0]
+    incoming = _store_rows(written, source.origin)
+    changed = written["change"].to_numpy() == "changed"
+    # registrations live as long as the transaction's short connection (an aborted transaction
+    # refuses even unregister, so none is attempted on failure)
+    con.register("incoming", incoming)
+    # a changed key's old row goes first, so each key keeps exactly one row; new keys have no row
+    # in this transaction's view of the store
+    if changed.any():
+        con.register("changed_keys", incoming.filter(changed).select(KEY))
+        _remove_observations(con, "changed_keys")
+    con.execute("INSERT INTO observations SELECT region_code, indicator_id, month, value, origin, ?, "
+                "source_url, note FROM incoming", [batch_id])
+    con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
+                "source_batch, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
+                "origin, ?, source_url, note, ? FROM incoming", [batch_id, batch_id, loaded_at])
+    confirmed = diff[diff["change"] == "unchanged"]
+    if not confirmed.empty:
+        con.register("confirmed", _store_rows(confirmed, source.origin))
+        con.execute("INSERT INTO observation_confirmations (batch_id, region_code, indicator_id, month, value, "
+                    "origin, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
+                    "origin, source_url, note, ? FROM confirmed", [batch_id, loaded_at])
+    by.stage(con, "commit", at=loaded_at, target=f"批次 {batch_id}", detail=detail)
+    return int(batch_id)
+
+
+def _store_rows(rows: pd.DataFrame, origin: str) -> pa.Table:
+    """The rows to write, typed as the store's columns. DuckDB scans an Arrow table column by
+    column; a pandas object column it has to read one Python object at a time. Missing values
+    (None, NaN) become NULL, so a missing key or value fails the NOT NULL constraints."""
+    def text(column: pd.Series) -> pa.Array:
+        return pa.array(column, pa.string())
+
+    return pa.table({
+        "region_code": text(rows["region_code"]),
+        "indicator_id": text(rows["indicator_id"]),
+        "month": text(rows["month"]),
+        "value": pa.array(rows["value"], pa.float64()),
+        "origin": text(rows["origin"].fillna(origin)),
+        "source_url": text(rows["source_url"]),
+        "note": text(rows["note"]),
+    })
+
+
+def _remove_observations(con: duckdb.DuckDBPyConnection, keys: str) -> None:
+    """Delete the observations of every (region_code, indicator_id, month) in relation ``keys``,
+    before inserting those keys' new rows: what keeps one row per key. ``keys`` is a relation
+    name registered here, never user text."""
+    con.execute(f"DELETE FROM observations o USING {keys} k WHERE o.region_code = k.region_code "
+                "AND o.indicator_id = k.indicator_id AND o.month = k.month")
+
+
+# --------------------------------------------------------------------------- rollback and review
+
+
+def rollback_batch(store: Store, batch_id: int, *, by: Writer, note: str | None = None,
+                   at: datetime | None = None) -> int:
+    """Restore exactly the values batch ``batch_id`` replaced (removing the keys it added), except
+    those a later committed batch re-reported unchanged, which stay (now that batch's).
+
+    One transaction; returns the id of the rollback batch. Raises HistoryError when the batch
+    cannot be rolled back (unknown, already rolled back, itself a rollback, or superseded),
+    ScopeError when it holds values of a region outside ``by``'s scope. The audit record's target
+    is 「批次 N」, its detail names the rollback batch."""
+    with store.transaction() as con:
+        return rollback_in(con, batch_id, by=by, note=note, at=at)
+
+
+def rollback_in(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, note: str | None = None,
+                at: datetime | None = None) -> int:
+    """``rollback_batch`` inside a caller's open transaction."""
+    now = at or clock.now()
+    rollback_id, kept_note = _rollback(con, batch_id, by=by, note=note, now=now)
+    by.stage(con, "rollback", at=now, target=f"批次 {batch_id}",
+             detail=f"回滚记录为批次 {rollback_id}" + (f"；{kept_note}" if kept_note else ""))
+    return rollback_id
+
+
+def _rollback(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, note: str | None,
+              now: datetime) -> tuple[int, str]:
+    """The rollback's writes; returns its batch id and what it says of the values kept."""
+    check_rollback(con, batch_id)
+    if by.regions is not None:
+        by.check_scope((r for (r,) in con.execute("SELECT DISTINCT region_code FROM observation_log "
+                                                   "WHERE batch_id = ?", [int(batch_id)]).fetchall()),
+                       f"批次 {batch_id} ")
+    file_name, file_hash, origin = con.execute("SELECT file_name, file_hash, origin FROM load_batches WHERE id = ?",
+                                               [int(batch_id)]).fetchone()
+    restored = rollback_rows(con, batch_id)
+    preview = rollback_preview_of(batch_id, restored, con.execute("SELECT id, loaded_at FROM load_batches").df())
+    kept_note = "；".join(preview.sentences())
+    rollback_id = con.execute(
+        "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
+        "rows_updated, rows_unchanged, note, kind, rolls_back) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'rollback', ?) "
+        "RETURNING id",
+        [file_name, file_hash, now, by.name, origin, len(restored), preview.restored,
+         int(restored["kept_by"].notna().sum()),
+         note or f"回滚批次 {batch_id}" + (f"（{kept_note}）" if kept_note else ""), int(batch_id)],
+    ).fetchone()[0]
+    restored = restored.drop(columns="kept_by")
+    restored["batch_id"] = rollback_id
+    restored["recorded_at"] = now
+    con.register("restored", restored)
+    # every key the batch holds loses its row and gets back the one before it, if any
+    _remove_observations(con, "restored")
+    con.execute("INSERT INTO observations (region_code, indicator_id, month, value, origin, batch_id, source_url, "
+                "note) SELECT region_code, indicator_id, month, value, origin, source_batch, source_url, note "
+                "FROM restored WHERE value IS NOT NULL")
+    con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, source_batch, "
+                "source_url, note, recorded_at) SELECT batch_id, region_code, indicator_id, month, value, origin, "
+                "source_batch, source_url, note, recorded_at FROM restored")
+    con.unregister("restored")
+    con.execute("UPDATE load_batches SET status = 'rolled_back', rolled_back_by = ? WHERE id = ?",
+                [rollback_id, int(batch_id)])
+    return int(rollback_id), kept_note
+
+
+def approve_in(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, at: datetime,
+               detail: str | None = None) -> None:
+    """Mark a pending batch published (monitor/store/approval.py checks that it may be), inside the
+    reviewer's transaction."""
+    con.execute("UPDATE load_batches SET review = 'approved', reviewed_by = ?, reviewed_at = ? WHERE id = ?",
+                [by.name, at, int(batch_id)])
+    by.stage(con, "approve", at=at, target=f"批次 {batch_id}", detail=detail)
+
+
+def return_in(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, reason: str, at: datetime) -> int:
+    """Return a pending batch with ``reason``: rolled back and marked returned, inside the
+    reviewer's transaction (monitor/store/approval.py checks that it may be). Returns the rollback's id."""
+    rollback_id, _ = _rollback(con, batch_id, by=by, note=f"退回批次 {batch_id}：{reason}", now=at)
+    con.execute("UPDATE load_batches SET review = 'returned', reviewed_by = ?, reviewed_at = ?, review_note = ? "
+                "WHERE id = ?", [by.name, at, reason, int(batch_id)])
+    by.stage(con, "return", at=at, target=f"批次 {batch_id}", detail=f"理由：{reason}；回滚记录为批次 {rollback_id}")
+    return rollback_id
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+def load_demo(store: Store, frame: pd.DataFrame, *, by: Writer, at: datetime | None = None) -> int:
+    """Load generated demo observations (monitor/demo/generator.py generate_demo) as two batches, published
+    and demo, in one transaction; returns the number of rows written. Each batch is audited as a
+    commit of 「示例数据」; its loaded_by is ``by``'s name."""
+    by.check_scope(pd.unique(frame["region_code"]) if len(frame) else [], "示例数据")
+    with store.transaction() as con:
+        return _load_demo_in(con, frame, by=by, at=at)
+
+
+def reset_demo(store: Store, frame: pd.DataFrame, *, by: Writer, at: datetime | None = None) -> int:
+    """Erase every observation, batch, history entry and kept file, and load the demo anew, in one
+    transaction, audited as a reset (and each demo batch as a commit). Only a writer of every
+    region may: the reset erases all of them."""
+    if by.regions is not None:
+        raise ScopeError("重置示例数据会清空全部地区的数据，只有不限地区范围的账户可以操作；未做任何更改", [])
+    now = at or clock.now()
+    with store.transaction() as con:
+        _erase(con)
+        by.stage(con, "demo_reset", at=now, detail=RESET_AUDIT_DETAIL)
+        return _load_demo_in(con, frame, by=by, at=at)
+
+
+def _erase(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("observations", "observation_log", "observation_confirmations", "load_batches", "upload_files"):
+        con.execute(f"DELETE FROM {table}")  # constant table names
+
+
+def _load_demo_in(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, by: Writer, at: datetime | None) -> int:
+    written = 0
+    for origin, kept in DEMO_BATCHES:
+        part = frame[frame["origin"].isin(kept)].copy()
+        part["line"] = range(1, len(part) + 1)
+        digest = hashlib.sha256(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes()).hexdigest()
+        source = BatchSource(f"示例数据生成器（{origin}）", digest, origin=origin, note=DEMO_NOTES[origin])
+        _commit_in(con, part, source, by=by, loaded_at=at or clock.now(), review=None, detail=DEMO_AUDIT_DETAIL)
+        written += len(part)
+    return written
+
+
+# --------------------------------------------------------------------------- bulk load
+
+
+def bulk_load(store: Store, parts: Iterable[pd.DataFrame], *, by: Writer, file_name: str, file_key: str,
+              note: str, row_note: str, origin: str = "demo") -> int:
+    """Write observations (region_code, indicator_id, month, value; frames, e.g. one per indicator
+    as they are generated) into the store as one batch with DuckDB's own bulk insert (observations
+    and their history), as a commit would record them; returns the batch id. The batch's file_hash
+    is ``file_key`` and the number of rows (「national-4000000」); ``row_note``: each value's note.
+
+    One transaction, written a part at a time: only the current part is held as a frame (DuckDB
+    writes a large transaction's rows to the file as it goes). Each key must be new to the store
+    and appear once in ``parts``: there is no diff (a benchmark loads a new, empty store)."""
+    now = clock.now()
+    with store.transaction() as con:
+        batch_id = con.execute(
+            "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
+            "rows_updated, rows_unchanged, note, kind, rows_warnings) "
+            "VALUES (?, '', now(), ?, ?, 0, 0, 0, 0, ?, 'load', 0) RETURNING id",
+            [file_name, by.name, origin, note],
+        ).fetchall()[0][0]
+        written = 0
+        for part in parts:
+            if by.regions is not None:
+                by.check_scope(pd.unique(part["region_code"].astype(str)), f"{file_name} ")
+            con.register("incoming", part[["region_code", "indicator_id", "month", "value"]])
+            con.execute("INSERT INTO observations SELECT region_code::VARCHAR, indicator_id::VARCHAR, month::VARCHAR, "
+                        "value, ?, ?, NULL, ? FROM incoming", [origin, batch_id, row_note])
+            con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
+                        "source_batch, source_url, note, recorded_at) SELECT ?, region_code::VARCHAR, "
+                        "indicator_id::VARCHAR, month::VARCHAR, value, ?, ?, NULL, ?, now() FROM incoming",
+                        [batch_id, origin, batch_id, row_note])
+            con.unregister("incoming")
+            written += len(part)
+        con.execute("UPDATE load_batches SET file_hash = ?, rows_total = ?, rows_inserted = ? WHERE id = ?",
+                    [f"{file_key}-{written}", written, written, batch_id])
+        by.stage(con, "commit", at=now, target=f"批次 {batch_id}", detail=note)
+    return int(batch_id)
