@@ -20,6 +20,7 @@ import pandas as pd
 from etl.keys import INDICATOR, MONTH, KeyCodes, StoredValues, combine, look_up, split
 from etl.problems import Problem
 from monitor.config import Config, RatioFormula
+from monitor.formatting import format_value
 from monitor.periods import add_months, format_month_cn, month_range
 from monitor.yeartodate import has_year_to_date, ytd_id
 
@@ -27,7 +28,7 @@ PER_CAPITA_TOLERANCE = 0.02  # population figures of neighbouring years differ b
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return format_value(value, 4)
 
 
 def wanted_keys(config: Config, staged: pd.DataFrame, keys: KeyCodes, codes: np.ndarray, *,

@@ -8,8 +8,8 @@ from monitor import clock
 from monitor.accounts import Action
 from monitor.audit import ACTIONS, OUTCOMES, readable
 from pages import _auth as auth
+from pages._context import context_or_stop
 from pages._downloads import table_downloads
-from pages._shared import context_or_stop
 
 context_or_stop()
 st.title("审计记录")

@@ -5,8 +5,11 @@ import streamlit as st
 from monitor.charts import gap_figure
 from monitor.comparison import children_word, province_of, ranking_figure
 from monitor.config import MilestoneTarget
+from pages._badges import DEMO_NOTICE
+from pages._caches import cached_comparison
+from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
-from pages._shared import DEMO_NOTICE, cached_comparison, data_version, sidebar
+from pages._sidebar import sidebar
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)

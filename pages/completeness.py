@@ -8,8 +8,10 @@ from monitor.geo import map_children
 from monitor.history import Completeness
 from monitor.periods import format_month_cn, last_full_month, month_range
 from pages import _auth as auth
+from pages._caches import cached_completeness
+from pages._context import context_or_stop
 from pages._downloads import table_downloads
-from pages._shared import cached_completeness, context_or_stop, region_label
+from pages._sidebar import region_label
 
 STATE_COLORS = {"按时报送": "#d4edda", "逾期报送": "#fff3cd", "未报送": "#f8d7da", "示例/公布数据": "#e2e3e5"}
 

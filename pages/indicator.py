@@ -7,8 +7,11 @@ from monitor.approval import PENDING_LABEL, pending_values
 from monitor.config import MilestoneTarget
 from monitor.yeartodate import YTD_SUFFIX
 from pages import _auth as auth
+from pages._badges import DEMO_NOTICE, status_badge
+from pages._caches import cached_detail
+from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
-from pages._shared import DEMO_NOTICE, cached_detail, data_version, sidebar, status_badge
+from pages._sidebar import sidebar
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)

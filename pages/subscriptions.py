@@ -8,9 +8,9 @@ from monitor.errors import MonitorError
 from monitor.subscriptions import KINDS, WEBHOOK_FORMATS, SubscriptionStore, kinds_label, mask_url, notify_log
 from monitor.subscriptions import regions_label as names_of
 from pages import _auth as auth
+from pages._context import context_or_stop
 from pages._downloads import table_downloads
 from pages._markdown import plain
-from pages._shared import context_or_stop
 
 ctx = context_or_stop()
 st.title("订阅管理")

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from etl.cli import main
-from monitor.briefing import Briefing, build_briefing, build_context, format_value, render_html
+from monitor.briefing import Briefing, build_briefing, build_context, render_html
 from monitor.context import open_context
+from monitor.formatting import format_value
 from monitor.milestones import TaskStatus, read_updates, task_table
 from monitor.overview import evaluate_target_set
 
