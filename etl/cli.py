@@ -259,7 +259,7 @@ def _print_owed(ctx, result, scope: str, args: argparse.Namespace) -> int:
     """催报: who still owes what for the month, with the contacts from the accounts."""
     from monitor import clock
     from monitor.accounts import AccountStore
-    from monitor.chase import days_overdue, owed_by_region, owed_reports
+    from monitor.chase import BY_REGION_HEADERS, NO_CONTACT, OWED_HEADERS, days_overdue, owed_by_region, owed_reports
     from monitor.tables import csv_bytes, xlsx_bytes
 
     owed = owed_reports(result, AccountStore(args.accounts).list(), ctx.regions, clock.today())
@@ -269,13 +269,14 @@ def _print_owed(ctx, result, scope: str, args: argparse.Namespace) -> int:
     if owed.empty:
         print("没有未报送的数值")
     else:
-        table = owed_by_region(owed).drop(columns=["region_code", "截止日期"])
-        names = owed.groupby("region_code", sort=False)["指标"].agg(list)  # the whole list goes to --out
-        table["未报指标"] = [("、".join(n[:2]) + (f" 等 {len(n)} 项" if len(n) > 2 else "")) for n in names]
-        _print_table(table.replace({"联系人": {"": "（无负责该地区的账户）"}}), limit=200)
+        table = owed_by_region(owed).drop(columns=["region_code", "due"])
+        names = owed.groupby("region_code", sort=False)["indicator_name"].agg(list)  # the whole list goes to --out
+        table["indicators"] = [("、".join(n[:2]) + (f" 等 {len(n)} 项" if len(n) > 2 else "")) for n in names]
+        table = table.replace({"contacts": {"": NO_CONTACT}}).rename(columns=BY_REGION_HEADERS)
+        _print_table(table, limit=200)
     if args.out:
         out = Path(args.out)
-        frame = owed.drop(columns=["indicator_id"]).rename(columns={"region_code": "地区代码"})
+        frame = owed.drop(columns=["indicator_id"]).rename(columns=OWED_HEADERS)
         out.write_bytes(xlsx_bytes(frame) if out.suffix.lower() == ".xlsx" else csv_bytes(frame))
         print(f"催报名单（{len(owed)} 行，每行一个地区的一项指标）已写入 {out}")
     return 0

@@ -162,15 +162,14 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
             if ind not in indicators:
                 indicators.append(ind)
             detail = indicator_detail(ctx, ind.id, region, as_of, set_id=set_id, target_id=target.id)
-            published = detail.observations[detail.observations["类型"] == "公布值"]
-            sources.update(u for u in published["来源"].dropna() if str(u).lower().startswith(("http://", "https://")))
-            has_demo = has_demo or bool((detail.observations["类型"] == "示例数据").any())
+            published = detail.observations[detail.observations["origin"] == "published"]
+            sources.update(u for u in published["source_url"].dropna() if str(u).lower().startswith(("http://", "https://")))
+            has_demo = has_demo or bool((detail.observations["origin"] == "demo").any())
             comparison = None
             if province is not None and ind.id not in compared:
                 compared.add(ind.id)
                 cities = compare_regions(ctx, ind.id, province, as_of, set_id)
-                if cities["value"].notna().any():  # as the 地区对比 page draws it
-                    comparison = ranking_figure(ctx, cities, province, ind.id, as_of)
+                comparison = ranking_figure(ctx, cities, province, ind.id, as_of)  # None: no city has a value
             seconds["evaluate"] += time.perf_counter() - step
             # The browser draws this target's charts while the next target is evaluated.
             trajectory_uri = renderer.submit(timed_chart_uri, detail.figure) if with_charts else None

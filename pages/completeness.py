@@ -3,7 +3,7 @@
 import streamlit as st
 
 from monitor import clock
-from monitor.chase import days_overdue, owed_by_region, owed_reports
+from monitor.chase import BY_REGION_HEADERS, NO_CONTACT, OWED_HEADERS, days_overdue, owed_by_region, owed_reports
 from monitor.geo import map_children
 from monitor.history import Completeness
 from monitor.periods import format_month_cn, last_full_month, month_range
@@ -71,13 +71,14 @@ else:
                "没有地区限制的账户不列为联系人。")
     by_region = owed_by_region(owed).drop(columns=["region_code"])
     if auth.current_session() is None:  # names and addresses of staff are for logged-in users only
-        by_region = by_region.drop(columns=["联系人", "联系邮箱"])
-        owed = owed.drop(columns=["联系人", "联系邮箱"])
+        by_region = by_region.drop(columns=["contacts", "emails"])
+        owed = owed.drop(columns=["contacts", "emails"])
         st.caption("登录后显示各地区的联系人和邮箱。")
     else:
-        by_region["联系人"] = by_region["联系人"].replace("", "（无负责该地区的账户）")
+        by_region["contacts"] = by_region["contacts"].replace("", NO_CONTACT)
+    by_region = by_region.rename(columns=BY_REGION_HEADERS)
     st.dataframe(by_region, hide_index=True, key="completeness_owed")
-    detail = owed.drop(columns=["indicator_id"]).rename(columns={"region_code": "地区代码"})
+    detail = owed.drop(columns=["indicator_id"]).rename(columns=OWED_HEADERS)
     table_downloads(by_region, f"催报名单_{ctx.regions[scope].name}_{month}", key="completeness_owed_regions",
                     what="按地区 ")
     table_downloads(detail, f"催报明细_{ctx.regions[scope].name}_{month}", key="completeness_owed_cells",
