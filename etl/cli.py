@@ -243,7 +243,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_completeness(args: argparse.Namespace) -> int:
     from monitor.context import open_context
-    from monitor.history import completeness
+    from monitor.history import SUMMARY_HEADERS, completeness
 
     ctx = open_context(args.config, args.db)
     scope = ctx.regions.resolve(args.region)
@@ -251,7 +251,7 @@ def cmd_completeness(args: argparse.Namespace) -> int:
     if args.owed:
         return _print_owed(ctx, result, scope, args)
     print(f"{ctx.regions[scope].name} {args.month} 报送情况（截止 {result.due:%Y-%m-%d}）：")
-    _print_table(result.summary.drop(columns=["region_code"]), limit=200)
+    _print_table(result.summary.drop(columns=["region_code"]).rename(columns=SUMMARY_HEADERS), limit=200)
     return 0
 
 

@@ -52,7 +52,7 @@ def owed_reports(result: Completeness, accounts: Iterable[Account], regions, tod
     joined with 「、」, "" for none), most overdue regions in the order the completeness summary lists
     them."""
     accounts = list(accounts)
-    owed = result.cells[result.cells["state"] == "未报送"]
+    owed = result.cells[result.cells["state"] == "owed"]
     due = result.due.date()
     late = days_overdue(due, today)
     order = {code: k for k, code in enumerate(result.summary["region_code"])}

@@ -234,7 +234,7 @@ def _overdue_items(ctx, subscriptions: list[Subscription], today: date, accounts
     items, seen = [], set()
     for scope in scopes:
         result = completeness(ctx.store, ctx.config, ctx.regions, scope, month)
-        owed = result.cells[result.cells["state"] == "未报送"]
+        owed = result.cells[result.cells["state"] == "owed"]
         for code, cells in owed.groupby("region_code", sort=False):
             if code in seen or code not in reporting:
                 continue

@@ -5,7 +5,7 @@ import streamlit as st
 from monitor import clock
 from monitor.chase import BY_REGION_HEADERS, NO_CONTACT, OWED_HEADERS, days_overdue, owed_by_region, owed_reports
 from monitor.geo import map_children
-from monitor.history import Completeness
+from monitor.history import STATE_LABELS, SUMMARY_HEADERS, Completeness
 from monitor.periods import format_month_cn, last_full_month, month_range
 from pages import _auth as auth
 from pages._caches import cached_completeness
@@ -40,21 +40,21 @@ st.caption(f"{format_month_cn(month)}的数据应于 {result.due:%Y年%-m月%-d�
            "「逾期」指首次上传晚于该日；被回滚的上传不算已报送。示例/公布数据不是报送的数据。")
 
 summary = result.summary
-owing = summary[summary["未报送"] > 0]
-counts = {state: int(summary[state].sum()) for state in Completeness.STATES}
+owing = summary[summary["owed"] > 0]
+counts = {STATE_LABELS[state]: int(summary[state].sum()) for state in Completeness.STATES}
 for col, (state, n) in zip(st.columns(4), counts.items()):
     col.metric(state, n)
 if owing.empty:
     st.success("所有地区均已报送本月全部指标。")
 else:
-    st.warning("尚未报送完整：" + "、".join(f"{r.region_name}（缺 {r.未报送} 项）" for r in owing.itertuples()))
-st.dataframe(summary.drop(columns=["region_code"]).rename(columns={"region_name": "地区"}), hide_index=True,
-             key="completeness_summary")
-table_downloads(summary.drop(columns=["region_code"]).rename(columns={"region_name": "地区"}),
-                f"报送情况_{ctx.regions[scope].name}_{month}", key="completeness_summary_table")
+    st.warning("尚未报送完整：" + "、".join(f"{r.region_name}（缺 {r.owed} 项）" for r in owing.itertuples()))
+shown = summary.drop(columns=["region_code"]).rename(columns=SUMMARY_HEADERS)
+st.dataframe(shown, hide_index=True, key="completeness_summary")
+table_downloads(shown, f"报送情况_{ctx.regions[scope].name}_{month}", key="completeness_summary_table")
 
 st.subheader("明细：地区 × 指标")
-matrix = result.cells.pivot(index="region_name", columns="indicator_name", values="state")
+matrix = result.cells.assign(state=result.cells["state"].map(STATE_LABELS)).pivot(
+    index="region_name", columns="indicator_name", values="state")
 matrix = matrix.reindex(index=summary["region_name"]).rename_axis(index="地区", columns=None)
 styled = matrix.style.map(lambda s: f"background-color: {STATE_COLORS.get(s, 'white')}")
 st.dataframe(styled, key="completeness_matrix")
