@@ -7,7 +7,7 @@ import streamlit as st
 from monitor.accounts.users import Action
 from monitor.errors import StoreBusyError
 from pages import _auth as auth
-from pages._shared import busy_notice
+from pages._context import busy_notice
 
 # A local icon: a Material-icon favicon is fetched from fonts.gstatic.com, and the app must make
 # no request outside the intranet.

@@ -3,7 +3,7 @@ region of the same or a lower level and a county × three as-of months, server-s
 the national store; and a real browser (Playwright, Debian's chromium) timing the default view and
 five heavy ones until the page is idle. Run through ``python -m bench --steps sweep,browser``.
 
-A view is opened by a link (``?target_set=…&region=…&as_of=…``, pages/_shared.py), as an official
+A view is opened by a link (``?target_set=…&region=…&as_of=…``, pages/_sidebar.py), as an official
 would open a shared one; each page is then timed from cold (its cached data cleared).
 """
 

@@ -245,7 +245,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_completeness(args: argparse.Namespace) -> int:
     from monitor.context import open_context
-    from monitor.store.history import completeness
+    from monitor.store.history import SUMMARY_HEADERS, completeness
 
     ctx = open_context(args.config, args.db)
     scope = ctx.regions.resolve(args.region)
@@ -253,7 +253,7 @@ def cmd_completeness(args: argparse.Namespace) -> int:
     if args.owed:
         return _print_owed(ctx, result, scope, args)
     print(f"{ctx.regions[scope].name} {args.month} 报送情况（截止 {result.due:%Y-%m-%d}）：")
-    _print_table(result.summary.drop(columns=["region_code"]), limit=200)
+    _print_table(result.summary.drop(columns=["region_code"]).rename(columns=SUMMARY_HEADERS), limit=200)
     return 0
 
 
@@ -262,7 +262,14 @@ def _print_owed(ctx, result, scope: str, args: argparse.Namespace) -> int:
     from monitor.accounts.users import AccountStore
     from monitor.domain import clock
     from monitor.output.tables import csv_bytes, xlsx_bytes
-    from monitor.views.chase import days_overdue, owed_by_region, owed_reports
+    from monitor.views.chase import (
+        BY_REGION_HEADERS,
+        NO_CONTACT,
+        OWED_HEADERS,
+        days_overdue,
+        owed_by_region,
+        owed_reports,
+    )
 
     owed = owed_reports(result, AccountStore(args.accounts).list(), ctx.regions, clock.today())
     late = days_overdue(result.due.date(), clock.today())
@@ -271,13 +278,14 @@ def _print_owed(ctx, result, scope: str, args: argparse.Namespace) -> int:
     if owed.empty:
         print("没有未报送的数值")
     else:
-        table = owed_by_region(owed).drop(columns=["region_code", "截止日期"])
-        names = owed.groupby("region_code", sort=False)["指标"].agg(list)  # the whole list goes to --out
-        table["未报指标"] = [("、".join(n[:2]) + (f" 等 {len(n)} 项" if len(n) > 2 else "")) for n in names]
-        _print_table(table.replace({"联系人": {"": "（无负责该地区的账户）"}}), limit=200)
+        table = owed_by_region(owed).drop(columns=["region_code", "due"])
+        names = owed.groupby("region_code", sort=False)["indicator_name"].agg(list)  # the whole list goes to --out
+        table["indicators"] = [("、".join(n[:2]) + (f" 等 {len(n)} 项" if len(n) > 2 else "")) for n in names]
+        table = table.replace({"contacts": {"": NO_CONTACT}}).rename(columns=BY_REGION_HEADERS)
+        _print_table(table, limit=200)
     if args.out:
         out = Path(args.out)
-        frame = owed.drop(columns=["indicator_id"]).rename(columns={"region_code": "地区代码"})
+        frame = owed.drop(columns=["indicator_id"]).rename(columns=OWED_HEADERS)
         out.write_bytes(xlsx_bytes(frame) if out.suffix.lower() == ".xlsx" else csv_bytes(frame))
         print(f"催报名单（{len(owed)} 行，每行一个地区的一项指标）已写入 {out}")
     return 0
@@ -290,8 +298,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from monitor.domain import clock
     from monitor.domain.periods import last_full_month, parse_month
     from monitor.errors import NotApplicableError, PeriodError, RegionError
-    from monitor.evaluation.report import BEHIND_EXIT_STATUSES, evaluation_report, report_table
     from monitor.store.readings import with_readings
+    from monitor.views.report import BEHIND_EXIT_STATUSES, evaluation_report, report_table
 
     ctx = with_readings(open_context(args.config, args.db))  # the readings chosen on 总览
     if args.target_set not in ctx.config.target_set_by_id:

@@ -22,12 +22,13 @@ from monitor.domain.config import Config, RatioFormula
 from monitor.domain.periods import add_months, format_month_cn, month_range
 from monitor.domain.yeartodate import has_year_to_date, ytd_id
 from monitor.store.keys import INDICATOR, MONTH, KeyCodes, StoredValues, combine, look_up, split
+from monitor.views.formatting import format_value
 
 PER_CAPITA_TOLERANCE = 0.02  # population figures of neighbouring years differ by about 1 %
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return format_value(value, 4)
 
 
 def wanted_keys(config: Config, staged: pd.DataFrame, keys: KeyCodes, codes: np.ndarray, *,

@@ -25,25 +25,8 @@ from monitor.accounts.users import (
 from monitor.errors import LoginError, MonitorError
 from monitor.store.outbox import AuditEntry, drain_quietly
 from monitor.store.writer import Writer
+from pages import _compat  # noqa: F401  (applies Streamlit's compatibility patch at import)
 from pages._markdown import plain
-
-
-def _leave_pages_directory_mode() -> None:
-    """Streamlit runs an app in its old "pages directory" mode (every file of pages/ listed by its
-    file name, dashboard.py never run) when the first visit after a server start is a deep link
-    such as /map or /login, because st.navigation, which switches that mode off, lives in
-    dashboard.py. A page that finds itself in that mode switches it off and reruns, so
-    dashboard.py's navigation (Chinese titles, sections) takes over for this and every later
-    session. Here, in the module every page imports (login and the admin pages too), on its
-    first import in the server process."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_leave_pages_directory_mode()
 
 SESSION_KEY = "_auth_session"
 NOTICE_KEY = "_auth_notice"

@@ -6,8 +6,8 @@ import streamlit as st
 from monitor.accounts.users import ROLE_LABELS, ROLES, Action, scope_label
 from monitor.errors import ConfigError, MonitorError
 from pages import _auth as auth
+from pages._context import context_or_stop
 from pages._markdown import plain
-from pages._shared import context_or_stop
 
 ctx = context_or_stop()
 st.title("账户管理")

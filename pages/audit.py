@@ -8,8 +8,8 @@ from monitor.accounts.audit import ACTIONS, OUTCOMES, readable
 from monitor.accounts.users import Action
 from monitor.domain import clock
 from pages import _auth as auth
+from pages._context import context_or_stop
 from pages._downloads import table_downloads
-from pages._shared import context_or_stop
 
 context_or_stop()
 st.title("审计记录")

@@ -5,8 +5,11 @@ import streamlit as st
 from monitor.domain.config import MilestoneTarget
 from monitor.views.charts import gap_figure
 from monitor.views.comparison import children_word, province_of, ranking_figure
+from pages._badges import DEMO_NOTICE
+from pages._caches import cached_comparison
+from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
-from pages._shared import DEMO_NOTICE, cached_comparison, data_version, sidebar
+from pages._sidebar import sidebar
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
@@ -26,12 +29,12 @@ if has_demo:
 if frame["target_source"].notna().any():
     sources = sorted(set(frame["target_source"].dropna()))
     st.caption("目标口径：" + "；".join(sources))
-data = frame.dropna(subset=["value"])
-if data.empty:
+ranking = ranking_figure(ctx, frame, province, ind.id, as_of)
+if ranking is None:
     st.info(f"所选月份{level}均无该指标数据。请换一个指标或更晚的截至月份。")
     st.stop()
+data = frame.dropna(subset=["value"])
 stem = f"{ctx.regions[province].name}{level}_{ind.name}_{as_of}"
-ranking = ranking_figure(ctx, frame, province, ind.id, as_of)
 st.plotly_chart(ranking, key="compare_chart")
 label = export_label(ctx, f"{ctx.regions[province].name}{level}", set_id, as_of)
 chart_downloads(ranking, f"排名_{stem}", key="compare_chart", label=label)

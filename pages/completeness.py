@@ -5,11 +5,13 @@ import streamlit as st
 from monitor.domain import clock
 from monitor.domain.geo import map_children
 from monitor.domain.periods import format_month_cn, last_full_month, month_range
-from monitor.store.history import Completeness
-from monitor.views.chase import days_overdue, owed_by_region, owed_reports
+from monitor.store.history import STATE_LABELS, SUMMARY_HEADERS, Completeness
+from monitor.views.chase import BY_REGION_HEADERS, NO_CONTACT, OWED_HEADERS, days_overdue, owed_by_region, owed_reports
 from pages import _auth as auth
+from pages._caches import cached_completeness
+from pages._context import context_or_stop
 from pages._downloads import table_downloads
-from pages._shared import cached_completeness, context_or_stop, region_label
+from pages._sidebar import region_label
 
 STATE_COLORS = {"按时报送": "#d4edda", "逾期报送": "#fff3cd", "未报送": "#f8d7da", "示例/公布数据": "#e2e3e5"}
 
@@ -38,21 +40,21 @@ st.caption(f"{format_month_cn(month)}的数据应于 {result.due:%Y年%-m月%-d�
            "「逾期」指首次上传晚于该日；被回滚的上传不算已报送。示例/公布数据不是报送的数据。")
 
 summary = result.summary
-owing = summary[summary["未报送"] > 0]
-counts = {state: int(summary[state].sum()) for state in Completeness.STATES}
+owing = summary[summary["owed"] > 0]
+counts = {STATE_LABELS[state]: int(summary[state].sum()) for state in Completeness.STATES}
 for col, (state, n) in zip(st.columns(4), counts.items()):
     col.metric(state, n)
 if owing.empty:
     st.success("所有地区均已报送本月全部指标。")
 else:
-    st.warning("尚未报送完整：" + "、".join(f"{r.region_name}（缺 {r.未报送} 项）" for r in owing.itertuples()))
-st.dataframe(summary.drop(columns=["region_code"]).rename(columns={"region_name": "地区"}), hide_index=True,
-             key="completeness_summary")
-table_downloads(summary.drop(columns=["region_code"]).rename(columns={"region_name": "地区"}),
-                f"报送情况_{ctx.regions[scope].name}_{month}", key="completeness_summary_table")
+    st.warning("尚未报送完整：" + "、".join(f"{r.region_name}（缺 {r.owed} 项）" for r in owing.itertuples()))
+shown = summary.drop(columns=["region_code"]).rename(columns=SUMMARY_HEADERS)
+st.dataframe(shown, hide_index=True, key="completeness_summary")
+table_downloads(shown, f"报送情况_{ctx.regions[scope].name}_{month}", key="completeness_summary_table")
 
 st.subheader("明细：地区 × 指标")
-matrix = result.cells.pivot(index="region_name", columns="indicator_name", values="state")
+matrix = result.cells.assign(state=result.cells["state"].map(STATE_LABELS)).pivot(
+    index="region_name", columns="indicator_name", values="state")
 matrix = matrix.reindex(index=summary["region_name"]).rename_axis(index="地区", columns=None)
 styled = matrix.style.map(lambda s: f"background-color: {STATE_COLORS.get(s, 'white')}")
 st.dataframe(styled, key="completeness_matrix")
@@ -69,13 +71,14 @@ else:
                "没有地区限制的账户不列为联系人。")
     by_region = owed_by_region(owed).drop(columns=["region_code"])
     if auth.current_session() is None:  # names and addresses of staff are for logged-in users only
-        by_region = by_region.drop(columns=["联系人", "联系邮箱"])
-        owed = owed.drop(columns=["联系人", "联系邮箱"])
+        by_region = by_region.drop(columns=["contacts", "emails"])
+        owed = owed.drop(columns=["contacts", "emails"])
         st.caption("登录后显示各地区的联系人和邮箱。")
     else:
-        by_region["联系人"] = by_region["联系人"].replace("", "（无负责该地区的账户）")
+        by_region["contacts"] = by_region["contacts"].replace("", NO_CONTACT)
+    by_region = by_region.rename(columns=BY_REGION_HEADERS)
     st.dataframe(by_region, hide_index=True, key="completeness_owed")
-    detail = owed.drop(columns=["indicator_id"]).rename(columns={"region_code": "地区代码"})
+    detail = owed.drop(columns=["indicator_id"]).rename(columns=OWED_HEADERS)
     table_downloads(by_region, f"催报名单_{ctx.regions[scope].name}_{month}", key="completeness_owed_regions",
                     what="按地区 ")
     table_downloads(detail, f"催报明细_{ctx.regions[scope].name}_{month}", key="completeness_owed_cells",

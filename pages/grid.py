@@ -3,16 +3,11 @@
 import streamlit as st
 
 from monitor.views.charts import status_grid_figure
+from pages._badges import DEMO_NOTICE
+from pages._caches import cached_grid
+from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
-from pages._shared import (
-    DEMO_NOTICE,
-    cached_grid,
-    data_version,
-    open_detail,
-    regional_scope,
-    selected_customdata,
-    sidebar,
-)
+from pages._sidebar import open_detail, regional_scope, selected_customdata, sidebar
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)

@@ -10,9 +10,10 @@ from monitor.store.approval import PENDING_LABEL, REVIEW_LABELS, approve, return
 from monitor.store.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, stored_file
 from monitor.store.writer import rollback_batch
 from pages import _auth as auth
+from pages._caches import cached_batch, cached_batches, cached_rollback_preview
+from pages._context import context_or_stop
 from pages._downloads import file_stem, table_downloads
 from pages._markdown import plain
-from pages._shared import cached_batch, cached_batches, cached_rollback_preview, context_or_stop
 
 SHOWN_ROWS = 2000
 ctx = context_or_stop()

@@ -6,9 +6,13 @@ from monitor.accounts.users import Action
 from monitor.domain.config import MilestoneTarget
 from monitor.domain.yeartodate import YTD_SUFFIX
 from monitor.store.approval import PENDING_LABEL, pending_values
+from monitor.views.detail import observations_for_people
 from pages import _auth as auth
+from pages._badges import DEMO_NOTICE, status_badge
+from pages._caches import cached_detail
+from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
-from pages._shared import DEMO_NOTICE, cached_detail, data_version, sidebar, status_badge
+from pages._sidebar import sidebar
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
@@ -46,14 +50,15 @@ st.plotly_chart(detail.figure, key="detail_chart")
 stem = f"{ctx.regions[region].name}_{label((kind, ident)).split('（')[0]}_{as_of}"
 chart_downloads(detail.figure, stem, key="detail_chart",
                 label=export_label(ctx, ctx.regions[region].name, set_id, as_of))
-if (detail.observations["类型"] == "示例数据").any():
+if (detail.observations["origin"] == "demo").any():
     st.warning(DEMO_NOTICE, icon=":material/science:")
 if detail.population_note:
     st.caption(detail.population_note)
 st.subheader("观测值")
-st.dataframe(detail.observations, hide_index=True,
+observations = observations_for_people(detail.observations)
+st.dataframe(observations, hide_index=True,
              column_config={"来源": st.column_config.LinkColumn("来源", display_text="链接")})
-table_downloads(detail.observations, f"观测值_{stem}", key="detail_observations")
+table_downloads(observations, f"观测值_{stem}", key="detail_observations")
 
 # values waiting for a reviewer: not part of the official view above; shown to their uploader and
 # to reviewers (monitor/store/approval.py)

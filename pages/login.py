@@ -25,7 +25,7 @@ rights = [ACTION_LABELS[a] for a in Action if auth.can(a, session)]
 st.caption("可以：" + "、".join(rights) + f"。登录于 {session.started_at:%Y-%m-%d %H:%M}；"
            f"超过 {auth.settings().idle_minutes:g} 分钟无操作将自动退出。")
 if session.scope:
-    from pages._shared import context_or_stop
+    from pages._context import context_or_stop
 
     st.caption(auth.scope_caption(session, context_or_stop().regions))
 if st.button("退出登录", key="login_logout", icon=":material/logout:"):
@@ -40,7 +40,7 @@ mine = subscriptions.list(username=session.username)
 if not mine:
     st.caption("您没有订阅提醒或简报。订阅由管理员在「订阅管理」页设置。")
 else:
-    from pages._shared import context_or_stop
+    from pages._context import context_or_stop
 
     regions = context_or_stop().regions
 for sub in mine:

@@ -6,19 +6,11 @@ from monitor.domain.config import MilestoneTarget
 from monitor.domain.geo import WITHOUT_STATISTICS_REASON
 from monitor.views.charts import region_map_figure
 from monitor.views.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
+from pages._badges import DEMO_NOTICE
+from pages._caches import cached_grid, cached_shapes, cached_value_map
+from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
-from pages._shared import (
-    DEMO_NOTICE,
-    cached_grid,
-    cached_shapes,
-    cached_value_map,
-    data_version,
-    detail_choice_for,
-    open_detail,
-    regional_scope,
-    selected_customdata,
-    sidebar,
-)
+from pages._sidebar import detail_choice_for, open_detail, regional_scope, selected_customdata, sidebar
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)

@@ -8,8 +8,8 @@ from etl.units import units_convertible_to
 from monitor.accounts.users import Action
 from monitor.errors import MonitorError
 from pages import _auth as auth
+from pages._context import context_or_stop
 from pages._markdown import plain
-from pages._shared import context_or_stop
 
 SKIP = "__skip__"
 ctx = context_or_stop()

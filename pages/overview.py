@@ -6,30 +6,23 @@ from monitor.accounts.users import Action
 from monitor.domain.periods import format_month_cn
 from monitor.domain.provenance import annotate
 from monitor.errors import MonitorError
+from monitor.evaluation.targetset import status_counts, task_counts
 from monitor.output.tables import target_table
 from monitor.store.readings import READING_LABELS, set_reading
 from monitor.views.charts import progress_label, status_figure
-from monitor.views.overview import status_counts, task_counts
+from monitor.views.formatting import format_value, missing
 from pages import _auth as auth
+from pages._badges import DEMO_NOTICE, status_badge, task_badge
+from pages._caches import cached_overview
+from pages._context import chosen_readings, data_version, view_context
 from pages._downloads import briefing_download, chart_downloads, export_label, table_downloads
-from pages._shared import (
-    DEMO_NOTICE,
-    chosen_readings,
-    data_version,
-    fmt,
-    missing,
-    overview,
-    sidebar,
-    status_badge,
-    task_badge,
-    view_context,
-)
+from pages._sidebar import sidebar
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
 version = data_version()  # one read of the store for this run
 readings = chosen_readings(version)
-frame = annotate(overview(version, set_id, as_of, region), tset, readings)
+frame = annotate(cached_overview(version, set_id, as_of, region), tset, readings)
 session = st.session_state.get(auth.SESSION_KEY)
 may_switch = auth.can(Action.ADMIN, session)
 
@@ -90,17 +83,17 @@ for row in frame.itertuples():
             if missing(row.current):  # 「无数据」 with the reason on hover, never 「—件」
                 value_col.metric("当前值", "无数据", help=row.explanation if isinstance(row.explanation, str) else None)
             else:
-                value_col.metric("当前值", f"{fmt(row.current)}{row.unit}", help=f"观测月份：{row.current_period}")
+                value_col.metric("当前值", f"{format_value(row.current)}{row.unit}", help=f"观测月份：{row.current_period}")
             if isinstance(row.current_period, str):  # 当前值 always names its month and its basis
                 when = format_month_cn(row.current_period)
                 if isinstance(row.latest_period, str) and row.latest_period > row.current_period:
                     when += f"（最新数据为{format_month_cn(row.latest_period)}）"
                 value_col.caption(when if row.measure == row.indicator_name else f"{when} · {row.measure}")
             if row.gap is not None and row.gap == row.gap and row.gap > 0:
-                gap_col.metric("差距", f"{fmt(row.gap)}{row.unit}",
+                gap_col.metric("差距", f"{format_value(row.gap)}{row.unit}",
                                help="距目标还差多少（按目标方向）")
                 if row.needed_per_month is not None and row.needed_per_month == row.needed_per_month:
-                    gap_col.caption(f"需月均 {fmt(row.needed_per_month)}{row.unit}")
+                    gap_col.caption(f"需月均 {format_value(row.needed_per_month)}{row.unit}")
             if row.progress is not None and row.progress == row.progress:
                 head.progress(min(max(float(row.progress), 0.0), 1.0),
                               text=f"进度 {progress_label(row.progress, row.status)}")  # 超额, never 1763%

@@ -4,9 +4,13 @@ share of the province — and the province's value rolled up from its cities bes
 import streamlit as st
 
 from monitor.domain.periods import format_month_cn
+from monitor.views.formatting import format_value
 from monitor.views.rollup import RollupError
+from pages._badges import DEMO_NOTICE
+from pages._caches import cached_rankings, cached_rollup
+from pages._context import data_version
 from pages._downloads import table_downloads
-from pages._shared import DEMO_NOTICE, cached_rankings, cached_rollup, data_version, fmt, regional_scope, sidebar
+from pages._sidebar import regional_scope, sidebar
 
 ctx, set_id, region, as_of = sidebar()
 parent, parent_name, level_name = regional_scope(ctx, region, "排名")
@@ -47,12 +51,12 @@ if latest is None:
     st.info("没有可核对的数据。")
     st.stop()
 left, right = st.columns(2)
-left.metric(f"由{level_name}汇总（{how}）", fmt(latest["computed"]) + ind.unit if latest["computed"] == latest["computed"]
+left.metric(f"由{level_name}汇总（{how}）", format_value(latest["computed"]) + ind.unit if latest["computed"] == latest["computed"]
             else "不完整", help=f"缺数据：{latest['missing_regions']}" if latest["missing_regions"] else None)
-right.metric(f"{parent_name}直接报送值", fmt(latest["reported"]) + ind.unit
+right.metric(f"{parent_name}直接报送值", format_value(latest["reported"]) + ind.unit
              if latest["reported"] == latest["reported"] else "无")
 if bool(latest["disagrees"]):
-    st.warning(f"{format_month_cn(latest['month'])}：汇总值与直接报送值相差 {fmt(latest['difference'])}{ind.unit}"
+    st.warning(f"{format_month_cn(latest['month'])}：汇总值与直接报送值相差 {format_value(latest['difference'])}{ind.unit}"
                f"（{latest['relative_difference']:+.1%}），超过 {rolled.tolerance:.1%} 的容差，请核对口径或数据。",
                icon=":material/warning:")
 if len(rolled.disagreements):

@@ -8,9 +8,9 @@ from monitor.accounts.subscriptions import regions_label as names_of
 from monitor.accounts.users import Action
 from monitor.errors import MonitorError
 from pages import _auth as auth
+from pages._context import context_or_stop
 from pages._downloads import table_downloads
 from pages._markdown import plain
-from pages._shared import context_or_stop
 
 ctx = context_or_stop()
 st.title("订阅管理")

@@ -12,8 +12,10 @@ from monitor.domain.periods import format_month_cn
 from monitor.errors import MonitorError
 from monitor.store.milestones import UPDATE_STATUSES, TaskStatus, month_end, read_updates, record_update, task_table
 from pages import _auth as auth
+from pages._badges import task_badge
+from pages._context import context_or_stop
 from pages._downloads import table_downloads
-from pages._shared import context_or_stop, sidebar, task_badge
+from pages._sidebar import sidebar
 
 ctx, set_id, region, as_of = sidebar()
 with_tasks = [s for s in ctx.config.target_sets if any(t.type == "milestone" for t in s.targets)]

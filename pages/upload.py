@@ -12,9 +12,10 @@ from monitor.domain.periods import last_full_month
 from monitor.errors import LoadError, MonitorError, UnknownColumnsError
 from monitor.store.history import batch as batch_info
 from pages import _auth as auth
+from pages._context import context_or_stop
 from pages._downloads import table_downloads
 from pages._markdown import plain
-from pages._shared import context_or_stop, region_label
+from pages._sidebar import region_label
 from pages._upload_form import UPLOAD_TYPES, chinese_uploader, mapping_form, show_checks, upload_limit_mb
 
 ctx = context_or_stop()

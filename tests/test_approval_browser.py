@@ -17,7 +17,7 @@ from test_upload_browser import demo, upload
 from monitor.accounts.audit import AuditLog
 from monitor.accounts.users import AccountStore
 from monitor.store.database import Store
-from pages._shared import fmt
+from monitor.views.formatting import format_value
 
 pytestmark = pytest.mark.browser
 
@@ -78,8 +78,8 @@ def test_clerk_uploads_reviewer_returns_clerk_fixes_reviewer_approves(page: Page
     open_deep_link(page, approval_url, "upload", "数据导入")
     log_in(page, "jc-clerk")
     commit(page, first, 3)
-    expect(current_value_cards(page, approval_url, f"{fmt(before)}件")).to_have_count(1)
-    expect(page.locator('[data-testid="stMetricValue"]').filter(has_text=f"{fmt(wrong)}件")).to_have_count(0)
+    expect(current_value_cards(page, approval_url, f"{format_value(before)}件")).to_have_count(1)
+    expect(page.locator('[data-testid="stMetricValue"]').filter(has_text=f"{format_value(wrong)}件")).to_have_count(0)
     history(page, approval_url)
     expect(page.locator(MAIN).get_by_text("待审核：批次 3 的数值已保存", exact=False)).to_be_visible()
     expect(page.get_by_role("button", name="审核通过并发布")).to_have_count(0)  # an uploader does not review
@@ -119,7 +119,7 @@ def test_clerk_uploads_reviewer_returns_clerk_fixes_reviewer_approves(page: Page
         timeout=RENDER_TIMEOUT_MS)
     expect(reviewer.locator(MAIN).get_by_text("已发布：jc-reviewer 于 2026-11-25", exact=False)).to_be_visible()
 
-    expect(current_value_cards(page, approval_url, f"{fmt(right)}件")).to_have_count(1)
+    expect(current_value_cards(page, approval_url, f"{format_value(right)}件")).to_have_count(1)
     go(page, "指标详情", "晋城市 · 指标详情")
     expect(page.locator(MAIN).get_by_text("待审核的数值")).to_have_count(0)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)

@@ -15,8 +15,9 @@ import pytest
 from cli.main import main
 from monitor.context import open_context
 from monitor.evaluation.targetset import evaluate_target_set
-from monitor.output.briefing import Briefing, build_briefing, build_context, format_value, render_html
+from monitor.output.briefing import Briefing, build_briefing, build_context, render_html
 from monitor.store.milestones import TaskStatus, read_updates, task_table
+from monitor.views.formatting import format_value
 
 JINCHENG_TITLE = "晋城市知识产权强市建设目标监测简报（数据截至2025年12月）"
 

@@ -22,12 +22,12 @@ def test_owed_values_name_the_region_s_scoped_uploaders_as_contacts(copy_demo_st
 
     jincheng = owed[owed["region_code"] == "140500"]
     assert len(jincheng) == len(result.cells[result.cells["region_code"] == "140500"])  # every value is owed
-    assert set(jincheng["联系人"]) == {"晋城市局数据员"} and set(jincheng["联系邮箱"]) == {"jc@example.gov.cn"}
-    assert set(owed.loc[owed["region_code"] == "140100", "联系人"]) == {""}  # clerk has no region limit: nobody's contact
-    assert set(owed["截止日期"]) == {"2026-12-15"} and set(owed["逾期天数"]) == {5}
+    assert set(jincheng["contacts"]) == {"晋城市局数据员"} and set(jincheng["emails"]) == {"jc@example.gov.cn"}
+    assert set(owed.loc[owed["region_code"] == "140100", "contacts"]) == {""}  # clerk has no region limit: nobody's contact
+    assert set(owed["due"]) == {"2026-12-15"} and set(owed["days_overdue"]) == {5}
     regions = owed_by_region(owed).set_index("region_code")
-    assert regions.loc["140500", "未报项数"] == len(jincheng)
-    assert regions.loc["140500", "未报指标"] == "、".join(jincheng["指标"])
+    assert regions.loc["140500", "owed"] == len(jincheng)
+    assert regions.loc["140500", "indicators"] == "、".join(jincheng["indicator_name"])
 
 
 def test_contacts_cover_the_counties_of_a_city_and_skip_disabled_accounts_and_viewers(accounts, small_regions):

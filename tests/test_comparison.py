@@ -12,7 +12,7 @@ from monitor.domain.config import MilestoneTarget
 from monitor.evaluation import evaluate_target
 from monitor.evaluation.applied import scale_for_region
 from monitor.store.series import as_series, indicator_values
-from monitor.views.comparison import compare_regions
+from monitor.views.comparison import compare_regions, ranking_figure
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +110,11 @@ def test_cities_of_a_province_are_judged_on_its_target_per_resident(demo_ctx):
     assert len(judged) >= 9
     assert judged["target_source"].str.contains("参考（按人口折算）").all()
     assert pd.api.types.is_float_dtype(frame["value"])
+
+
+def test_the_page_and_the_briefing_draw_the_ranking_only_when_a_city_has_a_value(demo_ctx):
+    frame = compare_regions(demo_ctx, "copyright_registrations", "140000", "2024-06", "jincheng_2025")
+    figure = ranking_figure(demo_ctx, frame, "140000", "copyright_registrations", "2024-06")
+    assert list(figure.data[0].y) == frame.dropna(subset=["value"]).sort_values("value")["region_name"].tolist()
+    assert figure.layout.title.text.startswith("山西省各市作品著作权登记量排名（年度合计（1—12月），2023年12月）")
+    assert ranking_figure(demo_ctx, frame.assign(value=np.nan), "140000", "copyright_registrations", "2024-06") is None

@@ -15,6 +15,9 @@ from etl.loader import commit_plan, plan_upload
 from monitor.errors import HistoryError, StoreError
 from monitor.store.database import SCHEMA_VERSION, Store
 from monitor.store.history import (
+    STATE_LABELS,
+    SUMMARY_HEADERS,
+    Completeness,
     batch_regions,
     batch_row_count,
     batch_rows,
@@ -329,21 +332,25 @@ def test_completeness_says_who_reported_on_time_late_or_not_at_all(load, store, 
     result = completeness(store, config, regions, "140000", "2024-06")
     assert result.due == datetime(2024, 7, 15, 23, 59, 59)
     cells = result.cells.set_index(["region_code", "indicator_id"])["state"]
-    assert cells[("140500", "invention_patents")] == "按时报送"
-    assert cells[("140100", "invention_patents")] == "逾期报送"
-    assert cells[("140200", "invention_patents")] == "未报送"  # a rolled-back upload is not a report
-    assert cells[("140500", "trademarks")] == "未报送"
+    assert cells[("140500", "invention_patents")] == "on_time"
+    assert cells[("140100", "invention_patents")] == "late"
+    assert cells[("140200", "invention_patents")] == "owed"  # a rolled-back upload is not a report
+    assert cells[("140500", "trademarks")] == "owed"
     summary = result.summary.set_index("region_code")
-    assert summary.loc["140500", ["按时报送", "逾期报送"]].tolist() == [1, 0]
-    assert summary.loc["140500", "未报送"] == summary.loc["140500", "应报"] - 1
+    assert summary.loc["140500", ["on_time", "late"]].tolist() == [1, 0]
+    assert summary.loc["140500", "owed"] == summary.loc["140500", "expected"] - 1
     assert "140000" in summary.index and "140500" in summary.index and "140502" not in summary.index
+    # people read the states and the summary in Chinese (报送情况, python -m etl completeness)
+    assert [STATE_LABELS[s] for s in Completeness.STATES] == ["按时报送", "逾期报送", "未报送", "示例/公布数据"]
+    assert list(result.summary.rename(columns=SUMMARY_HEADERS).columns) == [
+        "region_code", "地区", "应报", "按时报送", "逾期报送", "未报送", "示例/公布数据"]
 
 
 def test_completeness_marks_demo_values_as_such_not_as_reports(copy_demo_store, config, regions):
     store = Store(copy_demo_store("completeness"))
     result = completeness(store, config, regions, "140000", "2024-06")
     states = set(result.cells.loc[result.cells["region_code"] == "140500", "state"])
-    assert states <= {"示例/公布数据", "未报送"} and "示例/公布数据" in states
+    assert states <= {"not_uploaded", "owed"} and "not_uploaded" in states
 
 
 def test_annual_indicators_are_expected_only_in_december(store, config, regions):

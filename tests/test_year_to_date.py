@@ -194,14 +194,16 @@ def test_every_view_judges_a_stored_year_to_date_the_same(plan_file, store, conf
 
 def test_the_indicator_page_shows_the_reported_year_to_date_as_such_and_no_demo_mark(plan_file, store, config,
                                                                                      regions, population):
-    from monitor.views.detail import indicator_detail
+    from monitor.views.detail import indicator_detail, observations_for_people
 
     data = "2025年1-6月晋城市作品著作权登记情况\n地区,作品著作权登记（件）\n晋城,24\n".encode("gbk")
     commit_plan(store, plan_file("2025年1-6月.csv", data))
     ctx = Context(config, regions, population, store)
     detail = indicator_detail(ctx, "copyright_registrations", "140500", "2025-06", set_id="jincheng_2025",
                               target_id="jc_copyright")
-    assert detail.observations[["月份", "口径", "数值", "类型"]].values.tolist() == [["2025-06", "1—6月累计", 24.0, "报送值"]]
+    assert detail.observations[["month", "span", "value", "origin"]].values.tolist() == [["2025-06", "1—6月累计", 24.0, "upload"]]
+    assert observations_for_people(detail.observations)[["月份", "口径", "数值", "类型"]].values.tolist() == [
+        ["2025-06", "1—6月累计", 24.0, "报送值"]]
     drawn = {(trace.name, tuple(trace.y)) for trace in detail.figure.data if trace.mode == "markers"}
     assert ("报送值", (24.0,)) in drawn and not any(name == "示例数据" for name, _ in drawn)
     assert "示例" not in str(detail.figure.layout.annotations)

@@ -27,14 +27,14 @@ from monitor.domain.periods import format_month_cn
 from monitor.domain.provenance import annotate
 from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
-from monitor.evaluation.targetset import evaluate_target_set
+from monitor.evaluation.targetset import evaluate_target_set, status_counts, task_counts
 from monitor.output.export import cjk_font, figure_svg
 from monitor.store.milestones import TaskStatus, read_updates, task_table
 from monitor.store.readings import read_readings
 from monitor.views.charts import progress_label
 from monitor.views.comparison import compare_regions, ranking_figure
 from monitor.views.detail import indicator_detail
-from monitor.views.overview import status_counts, task_counts
+from monitor.views.formatting import format_value, missing, status_color
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Charts are drawn this wide (CSS px) and scaled to the 178 mm text width: 13 px text prints at
@@ -54,21 +54,9 @@ class Briefing:
     seconds: dict[str, float] = field(default_factory=dict)  # time spent per step, for the benchmark
 
 
-def format_value(value, decimals: int = 2) -> str:
-    """690.0 -> "690", 3.1843 -> "3.18", 14300 -> "14,300"; missing -> "—"."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def _ink(status: str) -> str:
     """Text colour on a status colour: dark on the pale ones."""
     return "#333" if status in (Status.NOT_STARTED.value, Status.NO_DATA.value) else "white"
-
-
-def _present(value) -> bool:
-    return value is not None and not (isinstance(value, float) and pd.isna(value))
 
 
 def briefing_topic(tset: TargetSet, set_region_name: str) -> str:
@@ -114,17 +102,17 @@ def _target_rows(frame: pd.DataFrame) -> list[dict]:
     for number, row in enumerate(frame.itertuples(), start=1):
         milestone = row.type == "milestone"
         current = "—"
-        if not milestone and _present(row.current):
+        if not milestone and not missing(row.current):
             current = f"{format_value(row.current)}{row.unit}"
         progress = (progress_label(row.progress, row.status) or "—") if not milestone else "—"  # 超额, never 1763%
         rows.append({
             "number": number, "name": row.indicator_name, "target": row.target_text or "—",
             "adjusted": row.adjusted, "current": current,
-            "period": format_month_cn(row.current_period) if not milestone and _present(row.current_period) else None, "progress": progress, "status": row.status,
+            "period": format_month_cn(row.current_period) if not milestone and not missing(row.current_period) else None, "progress": progress, "status": row.status,
             "label": row.status_label,
-            "color": STATUS_COLORS.get(Status(row.status), "#999"), "ink": _ink(row.status),
+            "color": status_color(row.status), "ink": _ink(row.status),
             "explanation": row.explanation or "",
-            "has_demo": bool(row.has_demo) if _present(row.has_demo) else False, "clause": row.clause,
+            "has_demo": bool(row.has_demo) if not missing(row.has_demo) else False, "clause": row.clause,
         })
     return rows
 
@@ -174,22 +162,21 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
             if ind not in indicators:
                 indicators.append(ind)
             detail = indicator_detail(ctx, ind.id, region, as_of, set_id=set_id, target_id=target.id)
-            published = detail.observations[detail.observations["类型"] == "公布值"]
-            sources.update(u for u in published["来源"].dropna() if str(u).lower().startswith(("http://", "https://")))
-            has_demo = has_demo or bool((detail.observations["类型"] == "示例数据").any())
+            published = detail.observations[detail.observations["origin"] == "published"]
+            sources.update(u for u in published["source_url"].dropna() if str(u).lower().startswith(("http://", "https://")))
+            has_demo = has_demo or bool((detail.observations["origin"] == "demo").any())
             comparison = None
             if province is not None and ind.id not in compared:
                 compared.add(ind.id)
                 cities = compare_regions(ctx, ind.id, province, as_of, set_id)
-                if cities["value"].notna().any():  # as the 地区对比 page draws it
-                    comparison = ranking_figure(ctx, cities, province, ind.id, as_of)
+                comparison = ranking_figure(ctx, cities, province, ind.id, as_of)  # None: no city has a value
             seconds["evaluate"] += time.perf_counter() - step
             # The browser draws this target's charts while the next target is evaluated.
             trajectory_uri = renderer.submit(timed_chart_uri, detail.figure) if with_charts else None
             comparison_uri = renderer.submit(timed_chart_uri, comparison) if with_charts and comparison is not None else None
             charts += 1 + (comparison is not None)
             sections.append({
-                "name": row.indicator_name, "status": row.status, "label": row.status_label, "color": STATUS_COLORS.get(Status(row.status), "#999"),
+                "name": row.indicator_name, "status": row.status, "label": row.status_label, "color": status_color(row.status),
                 "ink": _ink(row.status),
                 "target": row.target_text, "adjusted": row.adjusted, "explanation": row.explanation,
                 "clause": row.clause, "quote": row.quote, "interpretation": row.interpretation,

@@ -49,6 +49,7 @@ from monitor.domain.periods import add_months, format_month_cn, last_full_month
 from monitor.errors import MonitorError
 from monitor.evaluation.applied import applies_to
 from monitor.evaluation.status import Status
+from monitor.views.formatting import format_value
 
 ALERT_STATUSES = frozenset({Status.BEHIND.value, Status.MISSED.value})
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -105,7 +106,7 @@ class Item:
 def dashboard_link(base: str | None, ctx, set_id: str, region: str, as_of: str | None = None,
                    page: str = "") -> str | None:
     """A link opening the dashboard on ``region`` under the set (the sidebar's query parameters:
-    pages/_shared.py ``_hand_back``); None without IPMON_PUBLIC_URL."""
+    pages/_sidebar.py ``_hand_back``); None without IPMON_PUBLIC_URL."""
     if not base:
         return None
     tset = ctx.config.target_set(set_id)
@@ -133,13 +134,6 @@ def pending_batches(store) -> pd.DataFrame:
     from monitor.store.approval import pending_batches as waiting
 
     return waiting(store)
-
-
-def _number(x) -> str:
-    if x is None or (isinstance(x, float) and x != x):
-        return "—"
-    text = f"{x:,.2f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def target_statuses(ctx, as_of: str) -> pd.DataFrame:
@@ -171,7 +165,7 @@ def _target_items(ctx, statuses: pd.DataFrame, previous: dict, as_of: str, base:
             continue
         tset = ctx.config.target_set(row.target_set)
         change = f"由「{before}」转为「{row.status_label}」" if before else f"状态为「{row.status_label}」"
-        current = (f"当前值 {_number(row.current)} {row.unit}（{format_month_cn(row.current_period)}）。"
+        current = (f"当前值 {format_value(row.current)} {row.unit}（{format_month_cn(row.current_period)}）。"
                    if isinstance(row.current_period, str) else "")
         body = (f"《{tset.short_title}》目标「{row.target_text}」：{change}（截至{format_month_cn(as_of)}）。"
                 f"{current}{row.explanation if isinstance(row.explanation, str) else ''}")
@@ -221,7 +215,7 @@ def _overdue_items(ctx, subscriptions: list[Subscription], today: date, accounts
     items, seen = [], set()
     for scope in scopes:
         result = completeness(ctx.store, ctx.config, ctx.regions, scope, month)
-        owed = result.cells[result.cells["state"] == "未报送"]
+        owed = result.cells[result.cells["state"] == "owed"]
         for code, cells in owed.groupby("region_code", sort=False):
             if code in seen or code not in reporting:
                 continue

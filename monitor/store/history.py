@@ -245,9 +245,14 @@ class Completeness:
     month: str
     due: datetime
     cells: pd.DataFrame  # region_code, region_name, indicator_id, indicator_name, state, first_reported, batch_id
-    summary: pd.DataFrame  # per region: 应报, 已报, 逾期, 未报, 示例/公布
+    summary: pd.DataFrame  # per region: region_code, region_name, expected, then one count per state
 
-    STATES = ("按时报送", "逾期报送", "未报送", "示例/公布数据")
+    STATES = ("on_time", "late", "owed", "not_uploaded")
+
+
+# The states and the summary as people read them (报送情况, ``python -m etl completeness``).
+STATE_LABELS = {"on_time": "按时报送", "late": "逾期报送", "owed": "未报送", "not_uploaded": "示例/公布数据"}
+SUMMARY_HEADERS = {"region_name": "地区", "expected": "应报", **STATE_LABELS}
 
 
 def expected_indicators(config: Config, month: str) -> list[str]:
@@ -289,15 +294,15 @@ def completeness(store: Store, config: Config, regions, scope: str, month: str) 
     present = cells["current_origin"].notna()
     uploaded = cells["first_reported"].notna()
     late = uploaded & (pd.to_datetime(cells["first_reported"]) > due)
-    cells["state"] = "未报送"
-    cells.loc[present & ~uploaded, "state"] = "示例/公布数据"
-    cells.loc[present & uploaded & ~late, "state"] = "按时报送"
-    cells.loc[present & uploaded & late, "state"] = "逾期报送"
+    cells["state"] = "owed"
+    cells.loc[present & ~uploaded, "state"] = "not_uploaded"  # demo or published values, not reports
+    cells.loc[present & uploaded & ~late, "state"] = "on_time"
+    cells.loc[present & uploaded & late, "state"] = "late"
     cells = cells.drop(columns=["current_origin"])
     summary = (cells.assign(n=1).pivot_table(index=["region_code", "region_name"], columns="state", values="n",
                                              aggfunc="sum", fill_value=0)
                .reindex(columns=list(Completeness.STATES), fill_value=0).reset_index())
     summary.columns.name = None
-    summary.insert(2, "应报", len(indicators))
-    summary = summary.sort_values(["未报送", "逾期报送", "region_code"], ascending=[False, False, True])
+    summary.insert(2, "expected", len(indicators))
+    summary = summary.sort_values(["owed", "late", "region_code"], ascending=[False, False, True])
     return Completeness(month, due, cells, summary.reset_index(drop=True))

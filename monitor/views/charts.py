@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from monitor.domain.periods import format_month_cn
 from monitor.evaluation import STATUS_COLORS, Status
+from monitor.views.formatting import format_value, missing
 
 FONT_FAMILY = "Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"
 ORIGIN_STYLE = {
@@ -162,7 +163,7 @@ def comparison_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str,
               for s in data.get("status", [None] * len(data))]
     fig = go.Figure(go.Bar(
         x=data["value"], y=data["region_name"], orientation="h", marker={"color": colors}, name="当前值",
-        text=[f"{v:,.2f}".rstrip("0").rstrip(".") for v in data["value"]], textposition="outside",
+        text=[format_value(v) for v in data["value"]], textposition="outside",
         hovertemplate="%{y}<br>%{x:,.2f}" + unit + "<extra></extra>", showlegend=False,
     ))
     # the legend names every bar colour: one entry per status present (a bar without a target: 无目标)
@@ -246,9 +247,7 @@ def _fit_zoom(bounds: tuple[float, float, float, float], width: int, height: int
 
 
 def _hover_value(value, unit: str) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "无数据"
-    return f"{value:,.2f}".rstrip("0").rstrip(".") + unit
+    return "无数据" if missing(value) else format_value(value) + unit
 
 
 def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str, unit: str, as_of: str,

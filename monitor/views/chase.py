@@ -18,8 +18,15 @@ import pandas as pd
 from monitor.accounts.users import ROLES, Account, allowed_regions
 from monitor.store.history import Completeness
 
-OWED_COLUMNS = ["region_code", "地区", "indicator_id", "指标", "月份", "截止日期", "逾期天数", "联系人", "联系邮箱"]
-BY_REGION_COLUMNS = ["region_code", "地区", "未报项数", "未报指标", "截止日期", "逾期天数", "联系人", "联系邮箱"]
+OWED_COLUMNS = ["region_code", "region_name", "indicator_id", "indicator_name", "month", "due", "days_overdue",
+                "contacts", "emails"]
+BY_REGION_COLUMNS = ["region_code", "region_name", "owed", "indicators", "due", "days_overdue", "contacts", "emails"]
+# The chase lists as people read them (报送情况, the CLI, the files both write): one header per column.
+OWED_HEADERS = {"region_code": "地区代码", "region_name": "地区", "indicator_name": "指标", "month": "月份",
+                "due": "截止日期", "days_overdue": "逾期天数", "contacts": "联系人", "emails": "联系邮箱"}
+BY_REGION_HEADERS = {"region_name": "地区", "owed": "未报项数", "indicators": "未报指标", "due": "截止日期",
+                     "days_overdue": "逾期天数", "contacts": "联系人", "emails": "联系邮箱"}
+NO_CONTACT = "（无负责该地区的账户）"  # what the contacts cell says when no scoped account covers the region
 
 
 def contacts_for(code: str, accounts: Iterable[Account], regions) -> list[Account]:
@@ -41,10 +48,11 @@ def days_overdue(due: date, today: date) -> int:
 
 
 def owed_reports(result: Completeness, accounts: Iterable[Account], regions, today: date) -> pd.DataFrame:
-    """One row per (region, indicator) of ``result`` still 未报送: OWED_COLUMNS, most overdue regions
-    in the order the completeness summary lists them."""
+    """One row per (region, indicator) of ``result`` still 未报送: OWED_COLUMNS (contacts and emails
+    joined with 「、」, "" for none), most overdue regions in the order the completeness summary lists
+    them."""
     accounts = list(accounts)
-    owed = result.cells[result.cells["state"] == "未报送"]
+    owed = result.cells[result.cells["state"] == "owed"]
     due = result.due.date()
     late = days_overdue(due, today)
     order = {code: k for k, code in enumerate(result.summary["region_code"])}
@@ -60,17 +68,17 @@ def owed_reports(result: Completeness, accounts: Iterable[Account], regions, tod
 
 
 def owed_by_region(owed: pd.DataFrame) -> pd.DataFrame:
-    """The owed values one row per region: how many and which, with the contacts."""
+    """The owed values one row per region (BY_REGION_COLUMNS): how many and which, with the contacts."""
     if owed.empty:
         return pd.DataFrame(columns=BY_REGION_COLUMNS)
     grouped = owed.groupby("region_code", sort=False)
     return pd.DataFrame({
         "region_code": list(grouped.groups),
-        "地区": grouped["地区"].first().to_list(),
-        "未报项数": grouped.size().to_list(),
-        "未报指标": grouped["指标"].agg("、".join).to_list(),
-        "截止日期": grouped["截止日期"].first().to_list(),
-        "逾期天数": grouped["逾期天数"].first().to_list(),
-        "联系人": grouped["联系人"].first().to_list(),
-        "联系邮箱": grouped["联系邮箱"].first().to_list(),
+        "region_name": grouped["region_name"].first().to_list(),
+        "owed": grouped.size().to_list(),
+        "indicators": grouped["indicator_name"].agg("、".join).to_list(),
+        "due": grouped["due"].first().to_list(),
+        "days_overdue": grouped["days_overdue"].first().to_list(),
+        "contacts": grouped["contacts"].first().to_list(),
+        "emails": grouped["emails"].first().to_list(),
     })

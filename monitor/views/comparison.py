@@ -126,10 +126,13 @@ def _text(value) -> str | None:
 
 
 def ranking_figure(ctx, frame: pd.DataFrame, province: str, indicator_id: str, as_of: str):
-    """The ranking chart of ``compare_regions``' rows, as the 地区对比 page and the briefing draw it:
-    its title names the measure every bar shows."""
+    """The ranking chart of ``compare_regions``' rows, the one builder of the 地区对比 page and the
+    briefing: its title names the measure every bar shows. None when no region has a value (the
+    page says so instead, the briefing leaves the chart out)."""
     from monitor.views.charts import comparison_figure
 
+    if not frame["value"].notna().any():
+        return None
     ind = ctx.config.indicator(indicator_id)
     measure = frame["measure"].iloc[0] if not frame.empty else ind.name
     said = [measure] if measure != ind.name else []

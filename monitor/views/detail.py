@@ -16,13 +16,16 @@ from monitor.store.series import as_series, indicator_values, year_to_date_value
 from monitor.views.charts import trajectory_figure
 
 ORIGIN_LABELS = {"published": "公布值", "estimated": "推算", "demo": "示例数据", "upload": "报送值"}
+# The observations frame as people read it (指标详情, its download): one Chinese header per column.
+OBSERVATION_HEADERS = {"month": "月份", "span": "口径", "value": "数值", "origin": "类型", "source_url": "来源",
+                       "note": "备注", "population_year": "人口年份"}
 
 
 @dataclass(frozen=True)
 class IndicatorDetail:
     figure: go.Figure
     evaluation: Evaluation | None
-    observations: pd.DataFrame  # 月份, 数值, 类型, 来源, 备注
+    observations: pd.DataFrame  # month, value, origin, source_url, note (observations_for_people: in Chinese)
     adjusted: str | None
     population_note: str | None
 
@@ -36,27 +39,29 @@ def _with_origin(points: pd.Series, values: pd.DataFrame) -> pd.DataFrame:
 
 
 def observations_table(values: pd.DataFrame, year_to_date: pd.DataFrame | None = None) -> pd.DataFrame:
-    """月份, 数值, 类型, 来源, 备注 (人口年份 for a per-capita series); with a monthly flow's reported
-    1–N月累计 values, a 口径 column that tells them from the months' own amounts."""
+    """month, value, origin (the store's code: published, demo, upload …), source_url, note
+    (population_year for a per-capita series), newest first; with a monthly flow's reported 1–N月累计
+    values, a ``span`` column that tells them from the months' own amounts (「当月」, 「1—6月累计」)."""
     def table_of(frame: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({
-            "月份": frame["month"],
-            "数值": frame["value"],
-            "类型": frame["origin"].map(ORIGIN_LABELS).fillna(frame["origin"]),
-            "来源": frame["source_url"],
-            "备注": frame["note"],
-        })
+        return frame[["month", "value", "origin", "source_url", "note"]].reset_index(drop=True)
 
     table = table_of(values)
     if "population_year" in values.columns:
-        table["人口年份"] = values["population_year"].astype("Int64")
+        table["population_year"] = values["population_year"].astype("Int64").reset_index(drop=True)
     if year_to_date is not None and not year_to_date.empty:
-        table.insert(1, "口径", "当月")
+        table.insert(1, "span", "当月")
         reported = table_of(year_to_date)
-        reported.insert(1, "口径", [span_label(m)[5:] for m in year_to_date["month"]])
+        reported.insert(1, "span", [span_label(m)[5:] for m in year_to_date["month"]])
         table = pd.concat([table, reported], ignore_index=True)
-        return table.sort_values(["月份", "口径"], ascending=[False, True]).reset_index(drop=True)
-    return table.sort_values("月份", ascending=False).reset_index(drop=True)
+        return table.sort_values(["month", "span"], ascending=[False, True]).reset_index(drop=True)
+    return table.sort_values("month", ascending=False).reset_index(drop=True)
+
+
+def observations_for_people(observations: pd.DataFrame) -> pd.DataFrame:
+    """``IndicatorDetail.observations`` with Chinese headers and each origin in words (公布值, 示例数据 …),
+    as 指标详情 shows it and its download writes it."""
+    words = observations["origin"].map(ORIGIN_LABELS).fillna(observations["origin"])
+    return observations.assign(origin=words).rename(columns=OBSERVATION_HEADERS)
 
 
 def indicator_detail(ctx, indicator_id: str, region: str, as_of: str, *, set_id: str | None = None,

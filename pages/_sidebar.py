@@ -1,120 +1,17 @@
-"""What every page shares: the opened context, the sidebar selections and cached core calls.
-
-Caches are keyed on the store's data_version, so a commit made anywhere (another session, the
-CLI) shows up on the next rerun without a restart.
-"""
+"""The sidebar every read page draws (target set, region, as-of month, published day) and the
+drill-down state: the choices kept across pages and handed over when a click opens 指标详情."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date
-
-import pandas as pd
 import streamlit as st
 
-from monitor.accounts.users import Action
-from monitor.context import Context, open_context
+from monitor.context import Context
 from monitor.domain import clock
 from monitor.domain.geo import map_children
-from monitor.domain.periods import format_month_cn, last_full_month, month_range
-from monitor.errors import ConfigError, StoreBusyError, StoreError
-from monitor.evaluation import STATUS_COLORS, Status
-from monitor.evaluation.targetset import evaluate_target_set
-from monitor.store.history import end_of_day, publication_dates
-from monitor.store.readings import read_readings, with_readings
-from monitor.store.series import indicator_values
-from pages import _auth
-
-DEMO_NOTICE = "本页包含**示例数据**（虚构数值，仅供演示，标记为「示例数据」）；标记为「公布值」的数据引自公开报道，来源见数据表。"
-
-
-@st.cache_resource(show_spinner="正在打开数据库……")
-def get_context() -> Context:
-    return open_context()
-
-
-BUSY = "数据库正忙（正在导入），请稍后刷新"
-
-
-def busy_notice() -> None:
-    """What a page says when the store stayed held by another process's write for the whole wait."""
-    st.error(f"{BUSY}。另一个程序正在写入数据库（例如导入一个大文件），本页等待后仍未能读取；"
-             "导入完成后刷新本页即可看到数据。", icon=":material/hourglass_top:")
-
-
-def context_or_stop() -> Context:
-    """The opened context, once this session may view (pages/_auth.py); else the page stops."""
-    _auth.require(Action.VIEW)
-    try:
-        return get_context()
-    except ConfigError as e:
-        st.error("指标配置文件有错误，系统无法启动：")
-        st.code(str(e), language=None)
-        st.stop()
-    except StoreBusyError:
-        busy_notice()
-        st.stop()
-    except StoreError as e:
-        st.error(f"数据库无法打开：{e}")
-        st.stop()
-
-
-@dataclass(frozen=True)
-class DataView:
-    """The cache key of everything a page reads: the store's version, and the day whose published
-    state is shown (None: the latest data). A commit anywhere bumps the version, so open pages
-    show new data on their next run without a restart."""
-
-    version: int
-    published_on: date | None = None
-
-
-def data_version() -> DataView:
-    """The first read of every read page: a store held by another process's long write is said
-    here, in Chinese, after the store's wait (a later read that meets one is caught in dashboard.py)."""
-    try:
-        version = context_or_stop().store.data_version()
-    except StoreBusyError:
-        busy_notice()
-        st.stop()
-    return DataView(version, st.session_state.get("_kept_published_on"))
-
-
-def view_context(view: DataView | int) -> Context:
-    """The context whose store reads as published at the end of ``view.published_on``, evaluating
-    the readings an administrator chose (monitor/store/readings.py; choosing one bumps the version)."""
-    ctx = get_context()
-    ctx = with_readings(ctx, chosen_readings(view) if isinstance(view, DataView) else None)
-    if isinstance(view, DataView) and view.published_on is not None:
-        return replace(ctx, store=ctx.store.as_published(end_of_day(view.published_on)))
-    return ctx
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def chosen_readings(version: DataView) -> dict[str, str]:
-    """The readings an administrator chose; choosing one is a write, so the version moves on."""
-    return read_readings(get_context().store)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def data_months(version: DataView) -> list[str]:
-    ctx = get_context()
-    frame = ctx.store.query("SELECT min(month) AS first, max(month) AS last FROM official_observations")  # no month of a pending batch
-    first, last = frame["first"].iloc[0], frame["last"].iloc[0]
-    if not isinstance(first, str):
-        return []
-    return month_range(first, min(last, last_full_month()))
-
-
-@st.cache_data(show_spinner="正在评估目标……", max_entries=512)
-def overview(version: DataView, set_id: str, as_of: str, region: str) -> pd.DataFrame:
-    return evaluate_target_set(view_context(version), set_id, as_of, region)
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def values(version: DataView, indicator_id: str, regions: tuple[str, ...], as_of: str) -> pd.DataFrame:
-    ctx = view_context(version)
-    return indicator_values(ctx.store, ctx.config, indicator_id, list(regions), ctx.population, until=as_of)
+from monitor.domain.periods import format_month_cn
+from monitor.store.history import publication_dates
+from pages._caches import cached_months
+from pages._context import context_or_stop, data_version
 
 
 def region_options(ctx: Context, set_region: str) -> list[str]:
@@ -153,7 +50,7 @@ def _hand_back(key: str, options: list, default) -> None:
 def sidebar() -> tuple[Context, str, str, str]:
     """Target set, region and as-of month, shared by every page."""
     ctx = context_or_stop()
-    months = data_months(data_version())
+    months = cached_months(data_version())
     if not months:
         st.warning("数据库中还没有观测数据。请在「数据导入」页上传数据（需登录为数据上传员或管理员），或请管理员载入示例数据。")
         st.stop()
@@ -204,51 +101,6 @@ def published_view(ctx: Context) -> None:
         st.info(f"正在查看 {day:%Y年%-m月%-d日} 结束时已发布的数据（历史版本），不是最新数据；之后的导入、修改和回滚不在其中。",
                 icon=":material/history:")
 
-
-def status_badge(status: str, label: str | None = None) -> str:
-    """A coloured status pill; ``label`` (e.g. 「已达成（参考）」) is what it reads, the status its colour."""
-    color = STATUS_COLORS.get(Status(status), "#999") if status in {s.value for s in Status} else "#999"
-    return (f'<span style="background:{color};color:white;padding:2px 8px;border-radius:10px;font-size:0.85em">'
-            f'{label or status}</span>')
-
-
-def task_badge(task_status: str, label: str | None = None) -> str:
-    """A task's pill: its own word (已完成, 逾期, 未报告 …), the colour of the status it maps to."""
-    from monitor.evaluation.targetset import TASK_STATUS_COLORS
-
-    color = TASK_STATUS_COLORS.get(task_status, "#999")
-    return (f'<span style="background:{color};color:white;padding:2px 8px;border-radius:10px;font-size:0.85em">'
-            f'{label or task_status}</span>')
-
-
-def missing(value) -> bool:
-    """None, NaN or pandas' NA: a value the page shows as 「—」 or 「无数据」, never as None or nan."""
-    return value is None or bool(pd.isna(value)) if not isinstance(value, str) else False
-
-
-def fmt(value, decimals: int = 2) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-@st.cache_data(show_spinner="正在绘图……", max_entries=256)
-def cached_detail(version: DataView, indicator_id: str, region: str, as_of: str, set_id: str | None,
-                  target_id: str | None):
-    from monitor.views.detail import indicator_detail
-
-    return indicator_detail(view_context(version), indicator_id, region, as_of, set_id=set_id, target_id=target_id)
-
-
-@st.cache_data(show_spinner="正在比较各地区……", max_entries=256)
-def cached_comparison(version: DataView, indicator_id: str, province: str, as_of: str, set_id: str):
-    from monitor.views.comparison import compare_regions
-
-    return compare_regions(view_context(version), indicator_id, province, as_of, set_id)
-
-
-# --------------------------------------------------------------------------- regional views (issue 5)
 
 
 def _city_drill(ctx: Context, region: str) -> str:
@@ -333,41 +185,6 @@ def regional_scope(ctx: Context, region: str, view: str) -> tuple[str, str, str]
     return parent, ctx.regions[parent].name, level_name
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_shapes(parent: str):
-    from monitor.domain.geo import region_shapes
-
-    return region_shapes(get_context().regions, parent)
-
-
-@st.cache_data(show_spinner="正在评估各地区目标……", max_entries=128)
-def cached_grid(version: DataView, set_id: str, parent: str, as_of: str):
-    """The grid in code order; the page orders it (StatusGrid.ordered) without evaluating again."""
-    from monitor.views.grid import status_grid
-
-    return status_grid(view_context(version), set_id, parent, as_of, sort="code")
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def cached_value_map(version: DataView, indicator_id: str, parent: str, as_of: str, per_capita: bool):
-    from monitor.views.mapdata import value_map_frame
-
-    return value_map_frame(view_context(version), indicator_id, parent, as_of, per_capita=per_capita)
-
-
-@st.cache_data(show_spinner="正在排名……", max_entries=256)
-def cached_rankings(version: DataView, indicator_id: str, parent: str, as_of: str):
-    from monitor.views.rankings import region_rankings
-
-    return region_rankings(view_context(version), indicator_id, parent, as_of)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def cached_rollup(version: DataView, indicator_id: str, parent: str, as_of: str):
-    from monitor.views.rollup import rollup
-
-    return rollup(view_context(version), indicator_id, parent, until=as_of)
-
 
 def selected_customdata(event) -> list | None:
     """The customdata of the point or cell clicked in a chart drawn with on_select, or None."""
@@ -377,46 +194,3 @@ def selected_customdata(event) -> list | None:
         if data:
             return list(data)
     return None
-
-
-# --------------------------------------------------------------------------- staff pages: cached per store version
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_completeness(version: int, scope: str, month: str):
-    from monitor.store.history import completeness
-
-    ctx = get_context()
-    return completeness(ctx.store, ctx.config, ctx.regions, scope, month)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def cached_batches(version: int) -> pd.DataFrame:
-    from monitor.store.history import list_batches
-
-    return list_batches(get_context().store)
-
-
-@st.cache_data(show_spinner="正在读取批次……", max_entries=32)
-def cached_batch(version: int, batch_id: int, limit: int) -> tuple[int, pd.DataFrame, frozenset[str]]:
-    """A batch's number of values, its first ``limit`` rows (old → new) and the regions it touched."""
-    from monitor.store.history import batch_regions, batch_row_count, batch_rows
-
-    store = get_context().store
-    return (batch_row_count(store, batch_id), batch_rows(store, batch_id, limit=limit),
-            frozenset(batch_regions(store, batch_id)))
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def cached_rollback_preview(version: int, batch_id: int) -> tuple[int, int, list[str]] | None:
-    """What rolling back a batch would do: values restored, values removed, and one sentence per
-    later batch that re-reported values unchanged (「批次 7 于……再次报送了相同数值，回滚后保留」);
-    None when it would refuse (the rollback button says why when pressed)."""
-    from monitor.errors import HistoryError
-    from monitor.store.history import rollback_preview
-
-    try:
-        preview = rollback_preview(get_context().store, batch_id)
-    except HistoryError:
-        return None
-    return preview.restored, preview.removed, preview.sentences()

@@ -7,6 +7,7 @@ import pandas as pd
 
 from monitor.evaluation.status import Status
 from monitor.evaluation.targetset import evaluate_target_set
+from monitor.views.formatting import format_value
 
 # Statuses a scheduled job acts on: the CLI exits with 3 when a region's own target has one.
 BEHIND_EXIT_STATUSES = frozenset({Status.BEHIND.value, Status.MISSED.value})
@@ -46,17 +47,9 @@ def report_table(report: pd.DataFrame) -> pd.DataFrame:
                     "needed_per_month", "explanation"]].copy()
     table["status_label"] = [f"{s}（示例）" if demo else s for s, demo in zip(table["status_label"], report["demo"])]
     for column in ("value", "target_value", "gap", "needed_per_month"):
-        table[column] = [_short(x) for x in table[column]]
+        table[column] = [format_value(x) for x in table[column]]
     table["value_month"] = table["value_month"].fillna("—")
     return table.rename(columns=REPORT_COLUMNS).rename(columns={"状态（显示）": "状态"})
-
-
-def _short(x) -> str:
-    """A number for a terminal: thousands separated, at most two decimals, 「—」 for none."""
-    if x is None or x != x:
-        return "—"
-    text = f"{x:,.2f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _numbers(column: pd.Series) -> pd.Series:
