@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from monitor.accounts.users import Action
-from monitor.errors import StoreBusyError
+from monitor.errors import SettingError, StoreBusyError
 from pages import _auth as auth
 from pages._context import busy_notice
 
@@ -14,9 +14,22 @@ from pages._context import busy_notice
 ICON = Path(__file__).parent / "assets" / "icon.png"
 st.set_page_config(page_title="知识产权指标监测", page_icon=str(ICON), layout="wide")
 
+
+
+def setting_error(error: SettingError) -> None:
+    """A deployment setting (an IPMON_* variable, monitor/settings.py) that cannot be used: said in
+    Chinese, naming the variable, instead of Streamlit's error page."""
+    st.error(f"系统设置有误，页面无法显示：{error}。请管理员修改这一环境变量后重新启动本系统。",
+             icon=":material/settings:")
+    st.stop()
+
+
 # Every page stays routable (a deep link to /upload asks for a login instead of "page not found");
 # the menu shows only what this session may use, and each page checks again (pages/_auth.py).
-session = auth.current_session()
+try:
+    session = auth.current_session()
+except SettingError as e:
+    setting_error(e)
 can_view, can_upload, is_admin = (auth.can(a, session) for a in (Action.VIEW, Action.UPLOAD, Action.ADMIN))
 
 
@@ -56,3 +69,5 @@ except StoreBusyError:
     # the store has waited IPMON_STORE_TIMEOUT seconds; say so in Chinese instead of Streamlit's
     # error page. Pages that write catch it themselves and say what was not written.
     busy_notice()
+except SettingError as e:
+    setting_error(e)

@@ -594,3 +594,13 @@ def test_every_chart_and_table_offers_its_downloads_and_the_overview_its_briefin
     assert download_labels(app) == ["PNG", "PDF", "PNG", "PDF", "CSV", "Excel"]  # ranking, gaps, table
     on_page(app, "tasks")
     assert download_labels(app) == ["CSV", "Excel"]
+
+
+@pytest.mark.parametrize(("variable", "value"), [("IPMON_ANONYMOUS_VIEW", "maybe"), ("IPMON_STORE_TIMEOUT", "soon")])
+def test_a_setting_the_dashboard_cannot_use_is_named_in_chinese_not_a_traceback(
+        variable, value, dashboard_store, fresh_streamlit_caches, monkeypatch):
+    monkeypatch.setenv(variable, value)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("系统设置有误" in e and variable in e for e in errors), errors
