@@ -77,7 +77,8 @@ if (session is not None and auth.can(Action.UPLOAD, session) and not detail.obse
     may_clear = auth.can(Action.REVIEW, session)
     with st.expander(f"备注与{FLAG_LABEL}", icon=":material/edit_note:"):
         with st.form("detail_note", clear_on_submit=True, border=False):
-            row = st.selectbox("数值", range(len(keys)), key="detail_note_row",
+            # no key: a value's label changes with its flag, and a new label must show at once
+            row = st.selectbox("数值", range(len(keys)),
                                format_func=lambda i: keys[i][0] + ("（待核实）" if flags[i] == "open" else ""))
             actions = ["备注", f"备注并标记{FLAG_LABEL}"] + ([f"解除{FLAG_LABEL}"] if may_clear else [])
             action = st.radio("操作", actions, horizontal=True, key="detail_note_action")
