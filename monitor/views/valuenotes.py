@@ -23,10 +23,12 @@ def _in_scope(ctx, frame: pd.DataFrame, allowed: set[str] | None) -> pd.DataFram
     return frame[keep]
 
 
-def open_flags_table(ctx, allowed: set[str] | None = None) -> pd.DataFrame:
-    """The values whose flag 跟踪核实 is open, in the regions ``allowed`` (None: every region),
-    oldest first, with Chinese headers (``OPEN_FLAG_HEADERS``)."""
+def open_flags_table(ctx, allowed: set[str] | None = None, *, until: str | None = None) -> pd.DataFrame:
+    """The values whose flag 跟踪核实 is open, in the regions ``allowed`` (None: every region) and
+    the months up to ``until``, oldest raising first, with Chinese headers (``OPEN_FLAG_HEADERS``)."""
     flags = _in_scope(ctx, open_flags(ctx.store), allowed)
+    if until is not None and not flags.empty:
+        flags = flags[flags["month"] <= until]
     if flags.empty:
         return pd.DataFrame(columns=OPEN_FLAG_HEADERS)
     units = {i.id: i.unit for i in ctx.config.indicators}
