@@ -14,6 +14,7 @@ import pandas as pd
 
 from cli import briefing as briefing_cli
 from cli import mappings as mappings_cli
+from cli import notes as notes_cli
 from cli import notify as notify_cli
 from cli import users as users_cli
 from monitor.errors import ConfigError, LoadError, MonitorError, UnknownColumnsError
@@ -406,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
     briefing_cli.add_parser(sub)
     notify_cli.add_parser(sub)
+    notes_cli.add_parser(sub)
     users_cli.add_parser(sub)
     mappings_cli.add_parser(sub)
     return parser

@@ -109,6 +109,10 @@ class HistoryError(MonitorError):
     """A batch cannot be shown or rolled back (unknown, already rolled back, superseded)."""
 
 
+class NoteError(MonitorError):
+    """A note on a value that cannot be written (no text, a flag already open or not open, an unknown key)."""
+
+
 class ExportError(MonitorError):
     """A chart, table or briefing could not be exported (PNG, PDF, CSV, xlsx)."""
 

@@ -8,7 +8,9 @@ from monitor.domain.yeartodate import series_name
 from monitor.errors import MonitorError
 from monitor.store.approval import PENDING_LABEL, REVIEW_LABELS, approve, return_batch
 from monitor.store.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, stored_file
+from monitor.store.notes import FLAG_LABEL
 from monitor.store.writer import rollback_batch
+from monitor.views.valuenotes import open_flags_table
 from pages import _auth as auth
 from pages._caches import cached_batch, cached_batches, cached_rollback_preview
 from pages._context import context_or_stop
@@ -42,6 +44,14 @@ if session is not None:
         for column, pending_id in zip(st.columns(min(len(waiting), 5)), waiting["id"].head(5)):
             column.button(f"审核批次 {pending_id}", key=f"history_review_{pending_id}",
                           on_click=lambda b=int(pending_id): st.session_state.update(history_batch=b))
+if auth.can(Action.UPLOAD, session):
+    flagged = open_flags_table(ctx, allowed_regions(session.scope, ctx.regions))
+    if not flagged.empty:
+        with st.expander(f"{FLAG_LABEL}中的数值（{len(flagged)} 个）", expanded=auth.can(Action.REVIEW, session),
+                         icon=":material/flag:"):
+            st.caption("在「指标详情」页选择该地区和指标，可补充备注；核实后由审核员解除标记。")
+            st.dataframe(flagged, hide_index=True, key="history_flags")
+            table_downloads(flagged, "跟踪核实的数值", key="history_flags_table")
 table = pd.DataFrame({
     "批次": batches["id"], "类型": batches["kind"].map(BATCH_KIND_LABELS),
     "时间": batches["loaded_at"].astype(str).str[:19], "操作人": batches["loaded_by"], "文件": batches["file_name"],

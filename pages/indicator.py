@@ -2,16 +2,19 @@
 
 import streamlit as st
 
-from monitor.accounts.users import Action
+from monitor.accounts.users import Action, allowed_regions
 from monitor.domain.config import MilestoneTarget
 from monitor.domain.yeartodate import YTD_SUFFIX
+from monitor.errors import MonitorError
 from monitor.store.approval import PENDING_LABEL, pending_values
-from monitor.views.detail import observations_for_people
+from monitor.store.notes import FLAG_LABEL, add_note, clear_flag
+from monitor.views.detail import observations_for_people, value_keys
 from pages import _auth as auth
 from pages._badges import DEMO_NOTICE, status_badge
 from pages._caches import cached_detail
 from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
+from pages._markdown import plain
 from pages._sidebar import sidebar
 
 ctx, set_id, region, as_of = sidebar()
@@ -59,12 +62,47 @@ observations = observations_for_people(detail.observations)
 st.dataframe(observations, hide_index=True,
              column_config={"来源": st.column_config.LinkColumn("来源", display_text="链接")})
 table_downloads(observations, f"观测值_{stem}", key="detail_observations")
+if done := st.session_state.pop("detail_note_done", None):
+    st.success(plain(done), icon=":material/check_circle:")
+
+session = auth.current_session()
+indicator_id = target.indicator if kind == "target" else ident
+allowed = allowed_regions(session.scope, ctx.regions) if session is not None else None
+# notes and the flag 跟踪核实 (monitor/store/notes.py): uploaders in their scope and reviewers write
+# them, reviewers and admins clear the flag
+if (session is not None and auth.can(Action.UPLOAD, session) and not detail.observations.empty
+        and (allowed is None or region in allowed)):
+    keys = value_keys(detail.observations, indicator_id, region)
+    flags = dict(zip(range(len(keys)), detail.observations["flag"]))
+    may_clear = auth.can(Action.REVIEW, session)
+    with st.expander(f"备注与{FLAG_LABEL}", icon=":material/edit_note:"):
+        with st.form("detail_note", clear_on_submit=True, border=False):
+            # no key: a value's label changes with its flag, and a new label must show at once
+            row = st.selectbox("数值", range(len(keys)),
+                               format_func=lambda i: keys[i][0] + ("（待核实）" if flags[i] == "open" else ""))
+            actions = ["备注", f"备注并标记{FLAG_LABEL}"] + ([f"解除{FLAG_LABEL}"] if may_clear else [])
+            action = st.radio("操作", actions, horizontal=True, key="detail_note_action")
+            text = st.text_area("内容（解除标记时可写核实结果，可不填）", key="detail_note_text", max_chars=500)
+            submitted = st.form_submit_button("提交", type="primary")
+        if submitted:
+            try:
+                by = auth.writer(session, ctx.regions)
+                if action == actions[0]:
+                    add_note(ctx.store, keys[row][1], text, by=by)
+                elif action == actions[1]:
+                    add_note(ctx.store, keys[row][1], text, by=by, raise_flag=True)
+                else:
+                    auth.require(Action.REVIEW)  # checked again at the moment of writing
+                    clear_flag(ctx.store, keys[row][1], text, by=by)
+            except MonitorError as e:
+                st.error(plain(e))
+            else:
+                st.session_state["detail_note_done"] = f"{keys[row][0]}：已{action}。" + auth.deliver_audit(ctx.store)
+                st.rerun()
 
 # values waiting for a reviewer: not part of the official view above; shown to their uploader and
 # to reviewers (monitor/store/approval.py)
-session = auth.current_session()
 if session is not None and auth.can(Action.UPLOAD, session):
-    indicator_id = target.indicator if kind == "target" else ident
     waiting = pending_values(ctx.store, [indicator_id, indicator_id + YTD_SUFFIX], [region])
     if not auth.can(Action.REVIEW, session):
         waiting = waiting[waiting["loaded_by"] == session.username]

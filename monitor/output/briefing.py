@@ -36,6 +36,7 @@ from monitor.views.comparison import compare_regions, ranking_figure
 from monitor.views.detail import indicator_detail
 from monitor.views.formatting import format_value, missing, status_color
 from monitor.views.overview import status_counts, task_counts
+from monitor.views.valuenotes import open_flags_table
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Charts are drawn this wide (CSS px) and scaled to the 178 mm text width: 13 px text prints at
@@ -208,6 +209,9 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
                 })
         has_demo = has_demo or any("示例" in str(t["last"]) for t in overdue)
 
+    # values someone asked to verify (monitor/store/notes.py), in the region and the regions below it
+    flagged = open_flags_table(ctx, {region, *(r.code for r in ctx.regions.descendants(region))}, until=as_of)
+
     generated_at = generated_at or clock.now()
     set_region_name = ctx.regions[tset.region].name
     # Cited by title, 文号, issuer and date; a URL only for a paraphrased document (转述), never the
@@ -233,6 +237,7 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
         "indicators": [{"name": i.name, "unit": i.unit, "description": i.description} for i in indicators],
         "sources": sorted(sources), "has_demo": has_demo, "has_published": has_published,
         "demo_notice": DEMO_NOTICE,
+        "flagged": flagged.to_dict("records"),
     }
     return variables, charts, seconds
 

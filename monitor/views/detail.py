@@ -9,23 +9,26 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from monitor.domain.periods import format_month_cn
-from monitor.domain.yeartodate import span_label
+from monitor.domain.yeartodate import span_label, ytd_id
 from monitor.evaluation import Evaluation, evaluate_target, measure_path
 from monitor.evaluation.applied import scale_for_region
+from monitor.store.notes import FLAG_LABEL, FLAG_STATES, ValueKey, batch_notes, notes_by_value
 from monitor.store.series import as_series, indicator_values, year_to_date_values
 from monitor.views.charts import trajectory_figure
 
 ORIGIN_LABELS = {"published": "公布值", "estimated": "推算", "demo": "示例数据", "upload": "报送值"}
 # The observations frame as people read it (指标详情, its download): one Chinese header per column.
 OBSERVATION_HEADERS = {"month": "月份", "span": "口径", "value": "数值", "origin": "类型", "source_url": "来源",
-                       "note": "备注", "population_year": "人口年份"}
+                       "note": "备注", "flag": FLAG_LABEL, "population_year": "人口年份"}
 
 
 @dataclass(frozen=True)
 class IndicatorDetail:
     figure: go.Figure
     evaluation: Evaluation | None
-    observations: pd.DataFrame  # month, value, origin, source_url, note (observations_for_people: in Chinese)
+    # month, value, origin, source_url, note, flag (observations_for_people: in Chinese); note: the value's
+    # own note, the reason its batch's warnings were accepted, and people's comments (monitor/store/notes.py)
+    observations: pd.DataFrame
     adjusted: str | None
     population_note: str | None
 
@@ -57,11 +60,55 @@ def observations_table(values: pd.DataFrame, year_to_date: pd.DataFrame | None =
     return table.sort_values("month", ascending=False).reset_index(drop=True)
 
 
+def stored_id(indicator_id: str, span: object) -> str:
+    """The id a row of the observations table is stored (and noted) under: a reported 1–N月累计
+    value under the flow's year-to-date series, every other row under the indicator's own id."""
+    return ytd_id(indicator_id) if isinstance(span, str) and span != "当月" else indicator_id
+
+
+def value_keys(observations: pd.DataFrame, indicator_id: str, region: str) -> list[tuple[str, ValueKey]]:
+    """Each row of the observations table as (what a person reads: 「2026年10月」, 「2026年1—10月累计」,
+    the key its notes are kept under), in the table's order."""
+    spans = observations["span"] if "span" in observations.columns else [None] * len(observations)
+    keys = []
+    for month, span in zip(observations["month"], spans):
+        label = format_month_cn(month) + (f"（{span}）" if isinstance(span, str) and span != "当月" else "")
+        keys.append((label, ValueKey(region, stored_id(indicator_id, span), month)))
+    return keys
+
+
+def with_notes(table: pd.DataFrame, notes: pd.DataFrame, from_batches: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
+    """The observations table with each value's notes in ``note`` (its own, then the batch's reason
+    for accepting warnings, then people's comments, joined by 「；」) and its flag 跟踪核实 in ``flag``
+    ('open', 'cleared' or None)."""
+    spans = table["span"] if "span" in table.columns else pd.Series([None] * len(table), index=table.index)
+    ids = [stored_id(indicator_id, span) for span in spans]
+    comments = {(i, m): c for i, m, c in zip(notes["indicator_id"], notes["month"], notes["comments"])}
+    flags = {(i, m): f for i, m, f in zip(notes["indicator_id"], notes["month"], notes["flag"])}
+    reasons = {(i, m): n for i, m, n in zip(from_batches["indicator_id"], from_batches["month"], from_batches["note"])}
+
+    def joined(*texts) -> str | None:
+        kept = [t for t in texts if isinstance(t, str) and t]
+        return "；".join(dict.fromkeys(kept)) or None
+
+    keys = list(zip(ids, table["month"]))
+    table = table.copy()
+    table["note"] = [joined(own, reasons.get(k), comments.get(k)) for own, k in zip(table["note"], keys)]
+    position = table.columns.get_loc("note") + 1
+    table.insert(position, "flag", [flags.get(k) for k in keys])
+    return table
+
+
 def observations_for_people(observations: pd.DataFrame) -> pd.DataFrame:
-    """``IndicatorDetail.observations`` with Chinese headers and each origin in words (公布值, 示例数据 …),
-    as 指标详情 shows it and its download writes it."""
+    """``IndicatorDetail.observations`` with Chinese headers, each origin in words (公布值, 示例数据 …)
+    and the flag as 待核实 / 已核实, as 指标详情 shows it and its download writes it."""
     words = observations["origin"].map(ORIGIN_LABELS).fillna(observations["origin"])
-    return observations.assign(origin=words).rename(columns=OBSERVATION_HEADERS)
+    frame = observations.assign(origin=words)
+    if "flag" in frame.columns:
+        frame["flag"] = frame["flag"].map(lambda f: FLAG_STATES.get(f, "") if isinstance(f, str) else "")
+    if "note" in frame.columns:
+        frame["note"] = frame["note"].map(lambda n: n if isinstance(n, str) else "")
+    return frame.rename(columns=OBSERVATION_HEADERS)
 
 
 def indicator_detail(ctx, indicator_id: str, region: str, as_of: str, *, set_id: str | None = None,
@@ -107,8 +154,10 @@ def indicator_detail(ctx, indicator_id: str, region: str, as_of: str, *, set_id:
         measure = _with_origin(series, values)
         figure = trajectory_figure(measure, title=ind.name, region_name=region_name, unit=ind.unit, as_of=as_of,
                                    sources=sources)
-    return IndicatorDetail(figure, evaluation, observations_table(values, reported_to_date), adjusted,
-                           population_caption(values))
+    noted_ids = [ind.id, ytd_id(ind.id)]
+    table = with_notes(observations_table(values, reported_to_date), notes_by_value(ctx.store, [region], noted_ids),
+                       batch_notes(ctx.store, [region], noted_ids), ind.id)
+    return IndicatorDetail(figure, evaluation, table, adjusted, population_caption(values))
 
 
 def population_caption(values: pd.DataFrame) -> str | None:
