@@ -16,6 +16,7 @@ from monitor.domain.config import Config
 from monitor.errors import MonitorError
 from pages import _auth as auth
 from pages._markdown import plain
+from pages._tables import show_table
 
 UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xls"]
 TYPES_TEXT = "CSV、XLSX、XLS"
@@ -68,7 +69,7 @@ def show_checks(table: pd.DataFrame, *, key: str) -> None:
     shown = table.assign(说明=table["说明"].str.replace(" ", "\u00a0", regex=False))
     longest = int(table["说明"].str.len().max()) if not table.empty else 0
     lines = min(6, max(1, math.ceil(longest / 30)))  # ~30 characters on a line of 440 px
-    st.dataframe(shown, hide_index=True, key=key, row_height=16 + 19 * max(lines, 3) if lines > 1 else None,
+    show_table(shown, hide_index=True, key=key, row_height=16 + 19 * max(lines, 3) if lines > 1 else None,
                  column_config={"行": st.column_config.NumberColumn(width=40), "列": st.column_config.TextColumn(width=150),
                                 "检查": st.column_config.TextColumn(width=76), "原值": st.column_config.TextColumn(width=100),
                                 "换算后": st.column_config.TextColumn(width=100), "说明": st.column_config.TextColumn(width=440),

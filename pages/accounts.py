@@ -8,6 +8,7 @@ from monitor.errors import ConfigError, MonitorError
 from pages import _auth as auth
 from pages._context import context_or_stop
 from pages._markdown import plain
+from pages._tables import show_table
 
 ctx = context_or_stop()
 st.title("账户管理")
@@ -19,7 +20,7 @@ if done := st.session_state.pop("accounts_done", None):
 st.caption("账户与审计记录保存在服务器上、数据库之外的独立文件中（位置见部署说明）；也可由运维人员在命令行管理。")
 
 accounts = store.list()
-st.dataframe(pd.DataFrame([{
+show_table(pd.DataFrame([{
     "用户名": a.username, "显示名": a.display_name or "", "角色": ROLE_LABELS[a.role],
     "地区范围": scope_label(a.scope, ctx.regions), "邮箱": a.email or "",
     "状态": "启用" if a.enabled else "已停用", "密码登录": "是" if a.has_password else "否", "最近登录": a.last_login or "—",

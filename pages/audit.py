@@ -10,6 +10,7 @@ from monitor.domain import clock
 from pages import _auth as auth
 from pages._context import context_or_stop
 from pages._downloads import table_downloads
+from pages._tables import show_table
 
 context_or_stop()
 st.title("审计记录")
@@ -31,5 +32,5 @@ frame = log.query(since=since, until=until, actor=actor or None, actions=actions
                   limit=5000)
 st.caption(f"共 {len(frame)} 条" + ("（最多显示 5000 条，请缩小范围）" if len(frame) == 5000 else ""))
 table = readable(frame)
-st.dataframe(table, hide_index=True, key="audit_table", column_config={"说明": st.column_config.TextColumn(width="large")})
+show_table(table, hide_index=True, key="audit_table", column_config={"说明": st.column_config.TextColumn(width="large")})
 table_downloads(table, f"审计记录_{today:%Y%m%d}", key="audit_table_downloads")

@@ -10,6 +10,7 @@ from pages._caches import cached_comparison
 from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._sidebar import sidebar
+from pages._tables import show_table
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
@@ -46,5 +47,5 @@ if data["gap"].notna().any():
 table = frame.rename(columns={"rank": "排名", "region_name": "地区", "value": "当前值", "period": "月份", "measure": "口径",
                               "target": "目标", "gap": "差距", "status": "状态", "explanation": "说明"})
 table = table[["排名", "地区", "当前值", "月份", "目标", "差距", "状态", "说明"]]
-st.dataframe(table, hide_index=True)
+show_table(table, hide_index=True)
 table_downloads(table, f"对比_{stem}", key="compare_table")

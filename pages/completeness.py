@@ -12,6 +12,7 @@ from pages._caches import cached_completeness
 from pages._context import context_or_stop
 from pages._downloads import table_downloads
 from pages._sidebar import region_label
+from pages._tables import show_table
 
 STATE_COLORS = {"按时报送": "#d4edda", "逾期报送": "#fff3cd", "未报送": "#f8d7da", "示例/公布数据": "#e2e3e5"}
 
@@ -49,7 +50,7 @@ if owing.empty:
 else:
     st.warning("尚未报送完整：" + "、".join(f"{r.region_name}（缺 {r.owed} 项）" for r in owing.itertuples()))
 shown = summary.drop(columns=["region_code"]).rename(columns=SUMMARY_HEADERS)
-st.dataframe(shown, hide_index=True, key="completeness_summary")
+show_table(shown, hide_index=True, key="completeness_summary")
 table_downloads(shown, f"报送情况_{ctx.regions[scope].name}_{month}", key="completeness_summary_table")
 
 st.subheader("明细：地区 × 指标")
@@ -57,7 +58,7 @@ matrix = result.cells.assign(state=result.cells["state"].map(STATE_LABELS)).pivo
     index="region_name", columns="indicator_name", values="state")
 matrix = matrix.reindex(index=summary["region_name"]).rename_axis(index="地区", columns=None)
 styled = matrix.style.map(lambda s: f"background-color: {STATE_COLORS.get(s, 'white')}")
-st.dataframe(styled, key="completeness_matrix")
+show_table(styled, key="completeness_matrix")
 table_downloads(matrix.reset_index(), f"报送明细_{ctx.regions[scope].name}_{month}", key="completeness_matrix_table")
 
 st.subheader("催报名单")
@@ -77,7 +78,7 @@ else:
     else:
         by_region["contacts"] = by_region["contacts"].replace("", NO_CONTACT)
     by_region = by_region.rename(columns=BY_REGION_HEADERS)
-    st.dataframe(by_region, hide_index=True, key="completeness_owed")
+    show_table(by_region, hide_index=True, key="completeness_owed")
     detail = owed.drop(columns=["indicator_id"]).rename(columns=OWED_HEADERS)
     table_downloads(by_region, f"催报名单_{ctx.regions[scope].name}_{month}", key="completeness_owed_regions",
                     what="按地区 ")

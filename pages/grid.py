@@ -8,6 +8,7 @@ from pages._caches import cached_grid
 from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._sidebar import open_detail, regional_scope, selected_customdata, sidebar
+from pages._tables import show_table
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
@@ -39,5 +40,5 @@ summary = grid.cells.pivot_table(index="region_code", columns="status", values="
                                  fill_value=0).reindex(grid.regions, fill_value=0)
 summary.insert(0, "地区", [ctx.regions[c].name for c in grid.regions])
 summary.insert(1, "滞后目标数", behind.to_numpy())
-st.dataframe(summary.reset_index(drop=True), hide_index=True)
+show_table(summary.reset_index(drop=True), hide_index=True)
 table_downloads(summary.reset_index(drop=True), f"状态汇总_{parent_name}_{set_id}_{as_of}", key="grid_table")

@@ -16,6 +16,7 @@ from pages._caches import cached_batch, cached_batches, cached_rollback_preview
 from pages._context import context_or_stop
 from pages._downloads import file_stem, table_downloads
 from pages._markdown import plain
+from pages._tables import show_table
 
 SHOWN_ROWS = 2000
 ctx = context_or_stop()
@@ -50,7 +51,7 @@ if auth.can(Action.UPLOAD, session):
         with st.expander(f"{FLAG_LABEL}中的数值（{len(flagged)} 个）", expanded=auth.can(Action.REVIEW, session),
                          icon=":material/flag:"):
             st.caption("在「指标详情」页选择该地区和指标，可补充备注；核实后由审核员解除标记。")
-            st.dataframe(flagged, hide_index=True, key="history_flags")
+            show_table(flagged, hide_index=True, key="history_flags")
             table_downloads(flagged, "跟踪核实的数值", key="history_flags_table")
 table = pd.DataFrame({
     "批次": batches["id"], "类型": batches["kind"].map(BATCH_KIND_LABELS),
@@ -63,7 +64,7 @@ table = pd.DataFrame({
     "退回理由": batches["review_note"].fillna(""),
     "说明": batches["note"].fillna(""),
 })
-st.dataframe(table, hide_index=True, key="history_batches")
+show_table(table, hide_index=True, key="history_batches")
 table_downloads(table, "导入批次", key="history_batches_table")
 
 chosen = st.selectbox("查看批次", batches["id"].tolist(), key="history_batch",
@@ -94,7 +95,7 @@ shown = pd.DataFrame({
     "期间": rows["month"], "原值": rows["old_value"], "新值": rows["value"],
     "当前仍有效": rows["still_current"].map({True: "是", False: "否"}),
 })
-st.dataframe(shown, hide_index=True, key="history_rows")
+show_table(shown, hide_index=True, key="history_rows")
 if total > len(rows):
     st.caption(f"仅显示前 {len(rows):,} 个（共 {total:,} 个），下载的表格也只含这些；完整数值请运维人员在命令行导出。")
 table_downloads(shown, f"批次{chosen}_数值", key="history_rows_table")

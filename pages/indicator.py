@@ -16,6 +16,7 @@ from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._markdown import plain
 from pages._sidebar import sidebar
+from pages._tables import show_table
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
@@ -59,7 +60,7 @@ if detail.population_note:
     st.caption(detail.population_note)
 st.subheader("观测值")
 observations = observations_for_people(detail.observations)
-st.dataframe(observations, hide_index=True,
+show_table(observations, hide_index=True,
              column_config={"来源": st.column_config.LinkColumn("来源", display_text="链接")})
 table_downloads(observations, f"观测值_{stem}", key="detail_observations")
 if done := st.session_state.pop("detail_note_done", None):
@@ -109,7 +110,7 @@ if session is not None and auth.can(Action.UPLOAD, session):
     if not waiting.empty:
         st.subheader(f"{PENDING_LABEL}的数值")
         st.caption("以下数值已上传、尚未经审核员通过，不计入上方图表、评估和导出。")
-        st.dataframe(
+        show_table(
             waiting.assign(状态=PENDING_LABEL).rename(columns={
                 "month": "期间", "value": "数值", "batch_id": "批次", "loaded_by": "上传人", "loaded_at": "上传时间"})
             [["期间", "数值", "状态", "批次", "上传人", "上传时间"]],

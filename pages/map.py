@@ -11,6 +11,7 @@ from pages._caches import cached_grid, cached_shapes, cached_value_map
 from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._sidebar import detail_choice_for, open_detail, regional_scope, selected_customdata, sidebar
+from pages._tables import show_table
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
@@ -68,6 +69,6 @@ if parent == "100000":
     st.caption(f"台湾省、香港特别行政区、澳门特别行政区按中国领土绘制，显示为无数据：{WITHOUT_STATISTICS_REASON}。")
 table = frame.rename(columns={"region_name": "地区", "value": "数值", "period": "月份", "status": "状态",
                               "target": "目标", "explanation": "说明"})
-st.dataframe(table[["地区", "数值", "月份", "目标", "状态", "说明"]], hide_index=True)
+show_table(table[["地区", "数值", "月份", "目标", "状态", "说明"]], hide_index=True)
 table_downloads(table[["地区", "数值", "月份", "目标", "状态", "说明"]], f"地图数据_{parent_name}_{ind.name}_{as_of}",
                 key="map_table")

@@ -10,6 +10,7 @@ from monitor.errors import MonitorError
 from pages import _auth as auth
 from pages._context import context_or_stop
 from pages._markdown import plain
+from pages._tables import show_table
 
 SKIP = "__skip__"
 ctx = context_or_stop()
@@ -28,7 +29,7 @@ mappings = [m for m in store.list() if admin or m.owner in (EVERYONE, session.us
 if not mappings:
     st.info("还没有列对应关系。在「数据导入」上传含未识别列的文件时即可保存。")
     st.stop()
-st.dataframe(mappings_frame(mappings, ctx.config), hide_index=True, key="mappings_table")
+show_table(mappings_frame(mappings, ctx.config), hide_index=True, key="mappings_table")
 
 editable = {m.id: m for m in mappings if admin or m.owner == session.username}
 if not editable:

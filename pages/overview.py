@@ -17,6 +17,7 @@ from pages._caches import cached_overview
 from pages._context import chosen_readings, data_version, view_context
 from pages._downloads import briefing_download, chart_downloads, export_label, table_downloads
 from pages._sidebar import sidebar
+from pages._tables import show_table
 
 ctx, set_id, region, as_of = sidebar()
 tset = ctx.config.target_set(set_id)
@@ -67,7 +68,7 @@ if view == "进度比（实际/所需）":
     table = indicator_rows[["indicator_name", "target_text", "pace_ratio", "pace_band", "status"]].rename(
         columns={"indicator_name": "指标", "target_text": "目标", "pace_ratio": "进度比", "pace_band": "区间",
                  "status": "状态"})
-    st.dataframe(table, hide_index=True, column_config={"进度比": st.column_config.NumberColumn(format="%.2f")})
+    show_table(table, hide_index=True, column_config={"进度比": st.column_config.NumberColumn(format="%.2f")})
     table_downloads(table, f"进度比_{ctx.regions[region].name}_{set_id}_{as_of}", key="overview_pace")
     st.caption("进度比 = 实际月均进展 ÷ 按期完成所需月均进展；≥1 按期或超前，0.5–1 偏慢，0–0.5 明显滞后，<0 倒退。")
 

@@ -11,6 +11,7 @@ from pages._caches import cached_rankings, cached_rollup
 from pages._context import data_version
 from pages._downloads import table_downloads
 from pages._sidebar import regional_scope, sidebar
+from pages._tables import show_table
 
 ctx, set_id, region, as_of = sidebar()
 parent, parent_name, level_name = regional_scope(ctx, region, "排名")
@@ -29,7 +30,7 @@ if ranks.frame["value"].isna().all():
 table = ranks.frame.rename(columns={
     "rank": "排名", "region_name": "地区", "value": "数值", "rank_change": "排名变化（12个月）",
     "rank_before": "12个月前排名", "mom_pct": "环比%", "yoy_pct": "同比%", "share_pct": f"占{parent_name}%"})
-st.dataframe(table[["排名", "地区", "数值", "排名变化（12个月）", "12个月前排名", "同比%", "环比%", f"占{parent_name}%"]],
+show_table(table[["排名", "地区", "数值", "排名变化（12个月）", "12个月前排名", "同比%", "环比%", f"占{parent_name}%"]],
              hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.1f")
                                              for c in ("同比%", "环比%", f"占{parent_name}%")})
 table_downloads(table[["排名", "地区", "数值", "排名变化（12个月）", "12个月前排名", "同比%", "环比%", f"占{parent_name}%"]],
@@ -64,7 +65,7 @@ if len(rolled.disagreements):
 history = rolled.frame[rolled.frame["month"] <= as_of].iloc[::-1].rename(columns={
     "month": "月份", "computed": "汇总值", "reported": "报送值", "difference": "差额", "relative_difference": "相对差",
     "disagrees": "不一致", "missing_regions": "缺数据地区"})
-st.dataframe(history[["月份", "汇总值", "报送值", "差额", "相对差", "不一致", "缺数据地区"]], hide_index=True,
+show_table(history[["月份", "汇总值", "报送值", "差额", "相对差", "不一致", "缺数据地区"]], hide_index=True,
              column_config={"相对差": st.column_config.NumberColumn(format="percent")})
 table_downloads(history[["月份", "汇总值", "报送值", "差额", "相对差", "不一致", "缺数据地区"]],
                 f"汇总核对_{parent_name}_{ind.name}_{as_of}", key="rollup_table")

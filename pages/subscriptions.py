@@ -11,6 +11,7 @@ from pages import _auth as auth
 from pages._context import context_or_stop
 from pages._downloads import table_downloads
 from pages._markdown import plain
+from pages._tables import show_table
 
 ctx = context_or_stop()
 st.title("订阅管理")
@@ -25,7 +26,7 @@ st.caption("定时提醒任务把自上次运行以来的变化（目标转为�
 
 accounts = {a.username: a for a in auth.accounts().list()}
 subscriptions = store.list()
-st.dataframe(pd.DataFrame([{
+show_table(pd.DataFrame([{
     "编号": s.id, "接收对象": s.label, "账户": s.username or "（不关联账户）", "地区": names_of(s.regions, ctx.regions),
     "内容": kinds_label(s), "邮箱": s.email or "", "群机器人": mask_url(s.webhook_url),
     "格式": WEBHOOK_FORMATS.get(s.webhook_format, "") if s.webhook_url else "", "状态": "启用" if s.enabled else "已停止",
@@ -127,5 +128,5 @@ with log_tab:
     if table.empty:
         st.caption("还没有发送过通知。定时提醒任务运行后，每条发送或失败的消息都记录在这里。")
     else:
-        st.dataframe(table, hide_index=True, key="notify_log_table")
+        show_table(table, hide_index=True, key="notify_log_table")
         table_downloads(table, "通知记录", key="notify_log")

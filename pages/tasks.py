@@ -16,6 +16,7 @@ from pages._badges import task_badge
 from pages._context import context_or_stop
 from pages._downloads import table_downloads
 from pages._sidebar import sidebar
+from pages._tables import show_table
 
 ctx, set_id, region, as_of = sidebar()
 with_tasks = [s for s in ctx.config.target_sets if any(t.type == "milestone" for t in s.targets)]
@@ -74,7 +75,7 @@ st.markdown(TABLE_CSS + '<table class="task-table"><colgroup>'
             + "".join(f"<th>{c}</th>" for c, _ in COLUMNS) + "</tr></thead><tbody>" + "".join(rows)
             + "</tbody></table>", unsafe_allow_html=True)
 with st.expander("表格视图（含国家层面分工与政策条文）"):
-    st.dataframe(shown.drop(columns=["_id", "_lead"]), hide_index=True)
+    show_table(shown.drop(columns=["_id", "_lead"]), hide_index=True)
 table_downloads(shown.drop(columns=["_id", "_lead"]), f"任务进度_{tset.short_title}_{as_of}", key="tasks_table")
 
 session = st.session_state.get(auth.SESSION_KEY)

@@ -16,6 +16,7 @@ from pages._context import context_or_stop
 from pages._downloads import table_downloads
 from pages._markdown import plain
 from pages._sidebar import region_label
+from pages._tables import show_table
 from pages._upload_form import UPLOAD_TYPES, chinese_uploader, mapping_form, show_checks, upload_limit_mb
 
 ctx = context_or_stop()
@@ -100,7 +101,7 @@ if uploaded is not None:
             if table.empty:
                 st.caption("（无）")
             else:
-                st.dataframe(table, hide_index=True)
+                show_table(table, hide_index=True)
 
     if not plan.ok:
         st.error(f"有 {c['errors']} 处错误，未写入任何数据。请按「检查结果」表修改文件后重新上传。")

@@ -120,3 +120,10 @@ def test_the_writer_rule_sees_a_write_when_there_is_one():
     # the rule above must be able to fail: the writer itself writes each table
     written = " ".join(sql_writes(WRITER)).lower()
     assert all(table in written for table in WRITTEN_ONLY_BY_WRITER)
+
+
+def test_every_table_on_a_page_draws_a_missing_value_as_a_dash():
+    # pages/_tables.py show_table: Streamlit's grid would draw a missing cell as the word None
+    direct = [f"{f.relative_to(ROOT)}" for f in python_files("pages", "dashboard.py")
+              if f.name != "_tables.py" and "st.dataframe(" in f.read_text(encoding="utf-8")]
+    assert direct == []

@@ -108,6 +108,8 @@ def observations_for_people(observations: pd.DataFrame) -> pd.DataFrame:
         frame["flag"] = frame["flag"].map(lambda f: FLAG_STATES.get(f, "") if isinstance(f, str) else "")
     if "note" in frame.columns:
         frame["note"] = frame["note"].map(lambda n: n if isinstance(n, str) else "")
+    if "source_url" in frame.columns:  # a missing link is an empty cell, never the word None
+        frame["source_url"] = frame["source_url"].map(lambda u: u if isinstance(u, str) else "")
     return frame.rename(columns=OBSERVATION_HEADERS)
 
 

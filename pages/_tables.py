@@ -1,0 +1,16 @@
+"""Tables on pages: one call, so every grid draws a missing value the same way.
+
+Streamlit's grid draws a missing cell as the word None; a person reads 「—」 instead.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+MISSING = "—"
+
+
+def show_table(data, **kwargs):
+    """``st.dataframe`` with 「—」 for every missing value (numbers keep sorting as numbers)."""
+    kwargs.setdefault("placeholder", MISSING)
+    return st.dataframe(data, **kwargs)
