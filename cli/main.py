@@ -252,7 +252,9 @@ def cmd_completeness(args: argparse.Namespace) -> int:
     result = completeness(ctx.store, ctx.config, ctx.regions, scope, args.month)
     if args.owed:
         return _print_owed(ctx, result, scope, args)
-    print(f"{ctx.regions[scope].name} {args.month} 报送情况（截止 {result.due:%Y-%m-%d}）：")
+    from monitor.views.chase import due_dates_text
+
+    print(f"{ctx.regions[scope].name} {args.month} 报送情况（截止 {due_dates_text(result, '%Y-%m-%d')}）：")
     _print_table(result.summary.drop(columns=["region_code"]).rename(columns=SUMMARY_HEADERS), limit=200)
     return 0
 
@@ -267,14 +269,15 @@ def _print_owed(ctx, result, scope: str, args: argparse.Namespace) -> int:
         NO_CONTACT,
         OWED_HEADERS,
         days_overdue,
+        due_dates_text,
         owed_by_region,
         owed_reports,
     )
 
     owed = owed_reports(result, AccountStore(args.accounts).list(), ctx.regions, clock.today())
-    late = days_overdue(result.due.date(), clock.today())
+    late = int(owed["days_overdue"].max()) if not owed.empty else days_overdue(result.due.date(), clock.today())
     state = f"已逾期 {late} 天" if late else "尚未到截止日"
-    print(f"{ctx.regions[scope].name} {result.month} 催报名单（应于 {result.due:%Y-%m-%d} 前报送，{state}）：")
+    print(f"{ctx.regions[scope].name} {result.month} 催报名单（应于 {due_dates_text(result, '%Y-%m-%d')} 前报送，{state}）：")
     if owed.empty:
         print("没有未报送的数值")
     else:

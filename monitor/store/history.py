@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 import pandas as pd
 
 from monitor.domain.config import Config
-from monitor.domain.periods import add_months, parse_month
+from monitor.domain.periods import parse_month
 from monitor.domain.yeartodate import YTD_SUFFIX
 from monitor.errors import HistoryError
 from monitor.store.database import Store
@@ -243,8 +243,8 @@ def publication_dates(store: Store) -> list[date]:
 @dataclass(frozen=True)
 class Completeness:
     month: str
-    due: datetime
-    cells: pd.DataFrame  # region_code, region_name, indicator_id, indicator_name, state, first_reported, batch_id
+    due: datetime  # the earliest of the month's due dates (indicators may differ: ``cells.due``)
+    cells: pd.DataFrame  # region_code, region_name, indicator_id, indicator_name, due, state, first_reported, batch_id
     summary: pd.DataFrame  # per region: region_code, region_name, expected, then one count per state
 
     STATES = ("on_time", "late", "owed", "not_uploaded")
@@ -264,14 +264,17 @@ def expected_indicators(config: Config, month: str) -> list[str]:
 
 def completeness(store: Store, config: Config, regions, scope: str, month: str) -> Completeness:
     """Who has reported what for ``month`` in ``scope`` (the region itself and the regions directly
-    below it): reported on time, late (after the due day of the following month), or missing."""
+    below it): reported on time, late (after the indicator's due date in the reporting calendar,
+    indicators.yaml ``reporting``), or missing."""
     month = parse_month(month)
-    due_month = add_months(month, 1)
-    due = datetime(int(due_month[:4]), int(due_month[5:7]), config.reporting.due_day, 23, 59, 59)
     region_list = [regions[scope], *(r for r in regions.children(scope) if not r.is_grouping)]
     indicators = expected_indicators(config, month)
-    grid = pd.DataFrame([(r.code, r.name, i, config.indicator(i).name) for r in region_list for i in indicators],
-                        columns=["region_code", "region_name", "indicator_id", "indicator_name"])
+    # each indicator's own due date (reporting calendar, indicators.yaml), to the end of that day
+    dues = {i: datetime.combine(config.reporting.due_date(config.indicator(i), month), time(23, 59, 59))
+            for i in indicators}
+    grid = pd.DataFrame([(r.code, r.name, i, config.indicator(i).name, dues[i]) for r in region_list
+                         for i in indicators],
+                        columns=["region_code", "region_name", "indicator_id", "indicator_name", "due"])
     # the first upload of each value that still stands (a rolled-back upload does not count)
     first = store.query(
         """
@@ -293,7 +296,7 @@ def completeness(store: Store, config: Config, regions, scope: str, month: str) 
         current, on=["region_code", "indicator_id"], how="left")
     present = cells["current_origin"].notna()
     uploaded = cells["first_reported"].notna()
-    late = uploaded & (pd.to_datetime(cells["first_reported"]) > due)
+    late = uploaded & (pd.to_datetime(cells["first_reported"]) > pd.to_datetime(cells["due"]))
     cells["state"] = "owed"
     cells.loc[present & ~uploaded, "state"] = "not_uploaded"  # demo or published values, not reports
     cells.loc[present & uploaded & ~late, "state"] = "on_time"
@@ -305,4 +308,4 @@ def completeness(store: Store, config: Config, regions, scope: str, month: str) 
     summary.columns.name = None
     summary.insert(2, "expected", len(indicators))
     summary = summary.sort_values(["owed", "late", "region_code"], ascending=[False, False, True])
-    return Completeness(month, due, cells, summary.reset_index(drop=True))
+    return Completeness(month, min(dues.values()), cells, summary.reset_index(drop=True))
