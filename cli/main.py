@@ -16,7 +16,7 @@ from cli import briefing as briefing_cli
 from cli import mappings as mappings_cli
 from cli import notify as notify_cli
 from cli import users as users_cli
-from monitor.errors import ConfigError, LoadError, MonitorError, UnknownColumnsError
+from monitor.errors import ClosedPeriodError, ConfigError, LoadError, MonitorError, UnknownColumnsError
 
 
 def _print_table(frame, *, limit: int = 50) -> None:
@@ -126,6 +126,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     if not changed.empty:
         print("将被修改的值（原值 → 新值）：")
         _print_table(changed)
+    from monitor.store.writer import closed_summary, pending_corrections
+
+    corrections = pending_corrections(ctx.store, plan.rows)
+    if not corrections.empty:
+        print(f"注意：本次{closed_summary(corrections)}，属于更正：提交时需用 --reason 说明更正理由，"
+              "经管理员或审核员审核通过后才会发布。")
     if not args.commit:
         hint = "加 --commit 写入" + ("（有警告，还需加 --accept-warnings 确认，并用 --reason 说明理由）" if plan.warnings else "")
         print(f"预检完成，未写入。确认无误后{hint}。")
@@ -142,8 +148,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     note = warnings_note(plan, reason) if plan.warnings else None
     detail = (summary_text(plan) + (f"；{note}" if note else "")
               + (f"；记录的操作人 {args.user}" if args.user else ""))
-    batch = commit_plan(ctx.store, plan, by=_writer(args.user), accept_warnings=args.accept_warnings, note=note,
-                        detail=detail)
+    try:
+        batch = commit_plan(ctx.store, plan, by=_writer(args.user), accept_warnings=args.accept_warnings, note=note,
+                            detail=detail, reason=reason or None)
+    except ClosedPeriodError as e:
+        print(str(e), file=sys.stderr)
+        return 1
     print("数据无变化，未创建新批次。" if batch is None else f"已写入，批次号 {batch}", flush=True)
     _deliver_audit(ctx.store)
     return 0
@@ -355,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--within", help="地区简称按此地区范围解析（代码或名称，如 140000）")
     p.add_argument("--commit", action="store_true", help="预检无错误时写入数据库")
     p.add_argument("--accept-warnings", action="store_true", help="确认警告（异常波动等）后仍写入")
-    p.add_argument("--reason", help="接受警告的理由（有警告时必填），记入批次说明和审计记录")
+    p.add_argument("--reason", help="理由：接受警告时必填；修改已关账期间的数值（更正）时必填；记入批次说明和审计记录")
     p.add_argument("--user", help="记录在批次中的操作人（默认当前系统用户）")
     p.set_defaults(func=cmd_load)
 

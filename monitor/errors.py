@@ -109,6 +109,15 @@ class HistoryError(MonitorError):
     """A batch cannot be shown or rolled back (unknown, already rolled back, superseded)."""
 
 
+class ClosedPeriodError(HistoryError):
+    """A commit changes values of closed periods (a correction) without a written reason: nothing
+    was written. ``periods``: (indicator_id, month, closed_on) of each closed period touched."""
+
+    def __init__(self, message: str, periods: list[tuple] | None = None):
+        self.periods = list(periods or [])
+        super().__init__(message)
+
+
 class ExportError(MonitorError):
     """A chart, table or briefing could not be exported (PNG, PDF, CSV, xlsx)."""
 

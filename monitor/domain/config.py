@@ -398,12 +398,15 @@ class Reporting(StrictModel):
         """The day by which the indicator's figures for ``month`` are due (inclusive)."""
         return due_on(self.rule(indicator), month)
 
-    def closing_date(self, indicator: Indicator, month: str) -> date | None:
-        """The last day on which the indicator's figures for ``month`` may change without a
-        correction (None: never closes); the period is closed from the day after."""
-        if self.close_after_days is None:
-            return None
-        return self.due_date(indicator, month) + timedelta(days=self.close_after_days)
+    def closes_on(self, indicator: Indicator, month: str) -> date | None:
+        """The day the indicator's period ``month`` closes (None: never): from that day on, a
+        change to its values is a correction (``closes_on(close_after_days, due)``)."""
+        return closes_on(self.close_after_days, self.due_date(indicator, month))
+
+
+def closes_on(close_after_days: int | None, due: date) -> date | None:
+    """The day a period due on ``due`` closes: ``close_after_days`` later (None: never)."""
+    return None if close_after_days is None else due + timedelta(days=close_after_days)
 
 
 # a config without a ``reporting`` block (a test's, a copy's): monthly by the 15th, annual by 31
