@@ -28,10 +28,13 @@ BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
 
 def list_batches(store: Store, *, limit: int | None = None) -> pd.DataFrame:
     """Every batch, newest first: id, kind, file_name, loaded_at, loaded_by, origin, counts, status,
-    and its review (monitor/store/approval.py): review, reviewed_by, reviewed_at, review_note."""
+    and its review (monitor/store/approval.py): review, reviewed_by, reviewed_at, review_note; and
+    correction_reason, the reason given when it changed values of closed periods (a 更正,
+    monitor/store/writer.py), else NULL."""
     sql = ("SELECT id, kind, file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
            "rows_updated, rows_unchanged, rows_warnings, status, rolls_back, rolled_back_by, sheet, period, "
-           "file_format, note, review, reviewed_by, reviewed_at, review_note FROM load_batches ORDER BY id DESC")
+           "file_format, note, review, reviewed_by, reviewed_at, review_note, correction_reason FROM load_batches "
+           "ORDER BY id DESC")
     params: list = []
     if limit is not None:
         sql += " LIMIT ?"
@@ -48,11 +51,12 @@ def batch(store: Store, batch_id: int) -> dict:
 
 def batch_rows(store: Store, batch_id: int, *, limit: int | None = None) -> pd.DataFrame:
     """What a batch wrote, each with the value it replaced: region_code, indicator_id, month,
-    old_value, value (NaN for a key a rollback removed), origin, still_current. ``limit`` keeps
+    old_value, value (NaN for a key a rollback removed), origin, still_current, corrected (the value
+    corrects a closed period, monitor/store/writer.py closed_changes). ``limit`` keeps
     the first rows only (a national history batch holds millions): only their keys' history is read."""
     batch(store, batch_id)
     limit_sql = "LIMIT ?" if limit is not None else ""
-    params: list = [int(batch_id)] + ([int(limit)] if limit is not None else [])
+    params: list = [int(batch_id)] + ([int(limit)] if limit is not None else []) + [int(batch_id)]
     return store.query(
         f"""
         WITH mine AS (
@@ -64,12 +68,38 @@ def batch_rows(store: Store, batch_id: int, *, limit: int | None = None) -> pd.D
             FROM observation_log l SEMI JOIN mine USING (region_code, indicator_id, month)
             WINDOW w AS (PARTITION BY l.region_code, l.indicator_id, l.month ORDER BY l.seq))
         SELECT m.region_code, m.indicator_id, m.month, h.old_value, m.value, m.origin,
-               (h.last_seq = m.seq) AS still_current
+               (h.last_seq = m.seq) AS still_current, c.batch_id IS NOT NULL AS corrected
         FROM mine m JOIN hist h USING (seq)
+        LEFT JOIN observation_corrections c ON c.batch_id = ? AND c.region_code = m.region_code
+             AND c.indicator_id = m.indicator_id AND c.month = m.month
         ORDER BY m.region_code, m.indicator_id, m.month
         """,  # limit_sql is a constant; values go in as parameters
         params,
     ).astype({"old_value": "float64", "value": "float64"})
+
+
+def official_corrections(store: Store, indicator_ids=None, region_codes=None, *, approved_since=None) -> pd.DataFrame:
+    """The official values that are corrections (更正: changed after their period closed, and
+    approved, monitor/store/writer.py): region_code, indicator_id, month, value, old_value,
+    closed_on, batch_id, reason, loaded_by, reviewed_by, reviewed_at; optionally for some
+    indicators (ids as stored, ``<id>@ytd`` for a 1–N月累计) and regions, approved at or after
+    ``approved_since``."""
+    sql = ("SELECT o.region_code, o.indicator_id, o.month, o.value, c.old_value, c.closed_on, b.id AS batch_id, "
+           "b.correction_reason AS reason, b.loaded_by, b.reviewed_by, b.reviewed_at "
+           "FROM official_observations o JOIN observation_corrections c ON c.batch_id = o.batch_id "
+           "AND c.region_code = o.region_code AND c.indicator_id = o.indicator_id AND c.month = o.month "
+           "JOIN load_batches b ON b.id = c.batch_id WHERE TRUE")
+    params: list = []
+    if indicator_ids is not None:
+        sql += " AND o.indicator_id IN (SELECT unnest(?))"
+        params.append(list(indicator_ids))
+    if region_codes is not None:
+        sql += " AND o.region_code IN (SELECT unnest(?))"
+        params.append(list(region_codes))
+    if approved_since is not None:
+        sql += " AND b.reviewed_at >= ?"
+        params.append(approved_since)
+    return store.query(sql + " ORDER BY o.region_code, o.indicator_id, o.month", params)
 
 
 def batch_row_count(store: Store, batch_id: int) -> int:
