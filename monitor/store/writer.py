@@ -205,13 +205,16 @@ def commit(store: Store, rows: pd.DataFrame, source: BatchSource, *, by: Writer,
 
 
 def _commit_in(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: BatchSource, *, by: Writer,
-               loaded_at: datetime, review: bool | None, detail: str | None, reason: str | None = None) -> int | None:
+               loaded_at: datetime, review: bool | None, detail: str | None, reason: str | None = None,
+               closing: bool = True) -> int | None:
+    """``commit`` inside its transaction. ``closing`` False: the demo generator's load, which
+    replaces whatever it finds and corrects no report, so closed periods do not apply to it."""
     diff = diff_against_store(con, rows)
     written = diff[diff["change"] != "unchanged"]
     if written.empty:
         by.stage(con, "commit", at=loaded_at, detail=detail)
         return None  # the transaction still commits, harmlessly; no value was written
-    corrected = closed_changes(con, written, loaded_at.date())
+    corrected = closed_changes(con, written if closing else written.head(0), loaded_at.date())
     reason = (reason or "").strip() or None
     if not corrected.empty:
         if reason is None:
@@ -474,7 +477,8 @@ def _load_demo_in(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, by: Wr
         part["line"] = range(1, len(part) + 1)
         digest = hashlib.sha256(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes()).hexdigest()
         source = BatchSource(f"示例数据生成器（{origin}）", digest, origin=origin, note=DEMO_NOTES[origin])
-        _commit_in(con, part, source, by=by, loaded_at=at or clock.now(), review=None, detail=DEMO_AUDIT_DETAIL)
+        _commit_in(con, part, source, by=by, loaded_at=at or clock.now(), review=None, detail=DEMO_AUDIT_DETAIL,
+                   closing=False)
         written += len(part)
     return written
 
