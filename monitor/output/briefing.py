@@ -28,7 +28,7 @@ from monitor.domain.provenance import annotate
 from monitor.domain.yeartodate import YTD_SUFFIX, span_label
 from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
-from monitor.evaluation.targetset import evaluate_target_set, status_counts, task_counts
+from monitor.evaluation.targetset import evaluate_target_set
 from monitor.output.export import cjk_font, figure_svg
 from monitor.store.history import official_corrections
 from monitor.store.milestones import TaskStatus, read_updates, task_table
@@ -37,6 +37,7 @@ from monitor.views.charts import progress_label
 from monitor.views.comparison import compare_regions, ranking_figure
 from monitor.views.detail import indicator_detail
 from monitor.views.formatting import format_value, missing, status_color
+from monitor.views.overview import status_counts, task_counts
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Charts are drawn this wide (CSS px) and scaled to the 178 mm text width: 13 px text prints at
