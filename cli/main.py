@@ -17,7 +17,7 @@ from cli import mappings as mappings_cli
 from cli import notes as notes_cli
 from cli import notify as notify_cli
 from cli import users as users_cli
-from monitor.errors import ConfigError, LoadError, MonitorError, UnknownColumnsError
+from monitor.errors import ClosedPeriodError, ConfigError, LoadError, MonitorError, UnknownColumnsError
 
 
 def _print_table(frame, *, limit: int = 50) -> None:
@@ -127,6 +127,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     if not changed.empty:
         print("将被修改的值（原值 → 新值）：")
         _print_table(changed)
+    from monitor.store.writer import closed_summary, pending_corrections
+
+    corrections = pending_corrections(ctx.store, plan.rows)
+    if not corrections.empty:
+        print(f"注意：本次{closed_summary(corrections)}，属于更正：提交时需用 --reason 说明更正理由，"
+              "经管理员或审核员审核通过后才会发布。")
     if not args.commit:
         hint = "加 --commit 写入" + ("（有警告，还需加 --accept-warnings 确认，并用 --reason 说明理由）" if plan.warnings else "")
         print(f"预检完成，未写入。确认无误后{hint}。")
@@ -143,8 +149,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     note = warnings_note(plan, reason) if plan.warnings else None
     detail = (summary_text(plan) + (f"；{note}" if note else "")
               + (f"；记录的操作人 {args.user}" if args.user else ""))
-    batch = commit_plan(ctx.store, plan, by=_writer(args.user), accept_warnings=args.accept_warnings, note=note,
-                        detail=detail)
+    try:
+        batch = commit_plan(ctx.store, plan, by=_writer(args.user), accept_warnings=args.accept_warnings, note=note,
+                            detail=detail, reason=reason or None)
+    except ClosedPeriodError as e:
+        print(str(e), file=sys.stderr)
+        return 1
     print("数据无变化，未创建新批次。" if batch is None else f"已写入，批次号 {batch}", flush=True)
     _deliver_audit(ctx.store)
     return 0
@@ -253,7 +263,9 @@ def cmd_completeness(args: argparse.Namespace) -> int:
     result = completeness(ctx.store, ctx.config, ctx.regions, scope, args.month)
     if args.owed:
         return _print_owed(ctx, result, scope, args)
-    print(f"{ctx.regions[scope].name} {args.month} 报送情况（截止 {result.due:%Y-%m-%d}）：")
+    from monitor.views.chase import due_dates_text
+
+    print(f"{ctx.regions[scope].name} {args.month} 报送情况（截止 {due_dates_text(result, '%Y-%m-%d')}）：")
     _print_table(result.summary.drop(columns=["region_code"]).rename(columns=SUMMARY_HEADERS), limit=200)
     return 0
 
@@ -268,14 +280,15 @@ def _print_owed(ctx, result, scope: str, args: argparse.Namespace) -> int:
         NO_CONTACT,
         OWED_HEADERS,
         days_overdue,
+        due_dates_text,
         owed_by_region,
         owed_reports,
     )
 
     owed = owed_reports(result, AccountStore(args.accounts).list(), ctx.regions, clock.today())
-    late = days_overdue(result.due.date(), clock.today())
+    late = int(owed["days_overdue"].max()) if not owed.empty else days_overdue(result.due.date(), clock.today())
     state = f"已逾期 {late} 天" if late else "尚未到截止日"
-    print(f"{ctx.regions[scope].name} {result.month} 催报名单（应于 {result.due:%Y-%m-%d} 前报送，{state}）：")
+    print(f"{ctx.regions[scope].name} {result.month} 催报名单（应于 {due_dates_text(result, '%Y-%m-%d')} 前报送，{state}）：")
     if owed.empty:
         print("没有未报送的数值")
     else:
@@ -353,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--within", help="地区简称按此地区范围解析（代码或名称，如 140000）")
     p.add_argument("--commit", action="store_true", help="预检无错误时写入数据库")
     p.add_argument("--accept-warnings", action="store_true", help="确认警告（异常波动等）后仍写入")
-    p.add_argument("--reason", help="接受警告的理由（有警告时必填），记入批次说明和审计记录")
+    p.add_argument("--reason", help="理由：接受警告时必填；修改已关账期间的数值（更正）时必填；记入批次说明和审计记录")
     p.add_argument("--user", help="记录在批次中的操作人（默认当前系统用户）")
     p.set_defaults(func=cmd_load)
 

@@ -723,7 +723,7 @@ def plan_upload(store: Store, config: Config, regions, data: bytes, file_name: s
 
 def commit_plan(store: Store, plan: LoadPlan, *, by: Writer | None = None, origin: str = "upload",
                 note: str | None = None, accept_warnings: bool = False, at: datetime | None = None,
-                review: bool | None = None, detail: str | None = None) -> int | None:
+                review: bool | None = None, detail: str | None = None, reason: str | None = None) -> int | None:
     """Write a plan through the store's one writer (monitor/store/writer.py commit): all rows or none, the
     diff computed again inside the transaction, the writer's region scope checked again and its
     audit record (``detail``; target 「批次 N」) committed with the batch. Returns the new batch id,
@@ -731,7 +731,8 @@ def commit_plan(store: Store, plan: LoadPlan, *, by: Writer | None = None, origi
 
     Refuses a plan with errors, or with warnings not accepted (``accept_warnings``). ``by``: who
     writes; None: the operating-system user, every region, no audit record (a script's or a test's
-    write, monitor.store.writer.Writer.internal). ``at``, ``review``: see monitor.store.writer.commit."""
+    write, monitor.store.writer.Writer.internal). ``at``, ``review``, ``reason`` (a correction's, for
+    values of closed periods): see monitor.store.writer.commit."""
     if not plan.ok:
         raise LoadError(f"{plan.file_name} 有 {len(plan.errors)} 处错误，未写入任何数据", plan.errors)
     if plan.warnings and not accept_warnings:
@@ -740,7 +741,8 @@ def commit_plan(store: Store, plan: LoadPlan, *, by: Writer | None = None, origi
     source = BatchSource(plan.file_name, plan.file_hash, origin=origin, note=note, warnings=len(plan.warnings),
                          sheet=plan.sheet, period=layout.period if layout else None, file_format=plan.source,
                          data=plan.data)
-    return writer.commit(store, plan.rows, source, by=by or Writer.internal(), at=at, review=review, detail=detail)
+    return writer.commit(store, plan.rows, source, by=by or Writer.internal(), at=at, review=review, detail=detail,
+                         reason=reason)
 
 
 def previous_month(month: str) -> str:

@@ -113,6 +113,15 @@ class NoteError(MonitorError):
     """A note on a value that cannot be written (no text, a flag already open or not open, an unknown key)."""
 
 
+class ClosedPeriodError(HistoryError):
+    """A commit changes values of closed periods (a correction) without a written reason: nothing
+    was written. ``periods``: (indicator_id, month, closed_on) of each closed period touched."""
+
+    def __init__(self, message: str, periods: list[tuple] | None = None):
+        self.periods = list(periods or [])
+        super().__init__(message)
+
+
 class ExportError(MonitorError):
     """A chart, table or briefing could not be exported (PNG, PDF, CSV, xlsx)."""
 

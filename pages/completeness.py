@@ -6,7 +6,14 @@ from monitor.domain import clock
 from monitor.domain.geo import map_children
 from monitor.domain.periods import format_month_cn, last_full_month, month_range
 from monitor.store.history import STATE_LABELS, SUMMARY_HEADERS, Completeness
-from monitor.views.chase import BY_REGION_HEADERS, NO_CONTACT, OWED_HEADERS, days_overdue, owed_by_region, owed_reports
+from monitor.views.chase import (
+    BY_REGION_HEADERS,
+    NO_CONTACT,
+    OWED_HEADERS,
+    due_dates_text,
+    owed_by_region,
+    owed_reports,
+)
 from pages import _auth as auth
 from pages._caches import cached_completeness
 from pages._context import context_or_stop
@@ -37,7 +44,7 @@ scope = left.selectbox("地区（显示它和下一级地区）", scopes, index=
 month = right.selectbox("月份", months, index=linked("month", months, 0), format_func=format_month_cn,
                         key="completeness_month")
 result: Completeness = cached_completeness(ctx.store.data_version(), scope, month)
-st.caption(f"{format_month_cn(month)}的数据应于 {result.due:%Y年%-m月%-d日} 前报送（报送截止日由管理员在指标配置中设定）；"
+st.caption(f"{format_month_cn(month)}的数据应于 {due_dates_text(result)} 前报送（报送截止日由管理员在指标配置中设定）；"
            "「逾期」指首次上传晚于该日；被回滚的上传不算已报送。示例/公布数据不是报送的数据。")
 
 summary = result.summary
@@ -63,7 +70,7 @@ table_downloads(matrix.reset_index(), f"报送明细_{ctx.regions[scope].name}_{
 
 st.subheader("催报名单")
 owed = owed_reports(result, auth.accounts().list(), ctx.regions, clock.today())
-late = days_overdue(result.due.date(), clock.today())
+late = int(owed["days_overdue"].max()) if not owed.empty else 0
 if owed.empty:
     st.caption("没有尚未报送的数值。")
 else:

@@ -62,6 +62,7 @@ table = pd.DataFrame({
     "审核人": batches["reviewed_by"].fillna(""),
     "审核时间": batches["reviewed_at"].map(lambda t: "" if pd.isna(t) else str(t)[:19]),
     "退回理由": batches["review_note"].fillna(""),
+    "更正": batches["correction_reason"].map(lambda r: f"更正：{r}" if isinstance(r, str) else ""),
     "说明": batches["note"].fillna(""),
 })
 show_table(table, hide_index=True, key="history_batches")
@@ -81,6 +82,9 @@ if isinstance(info["note"], str) and info["note"]:
     details.append(info["note"])  # e.g. the reason its warnings were accepted
 st.caption(plain("；".join(details)))  # user, file format (sheet name): as text
 review = info["review"] if isinstance(info["review"], str) else None
+if isinstance(info["correction_reason"], str):
+    st.info(plain(f"更正：该批次修改了已关账期间的数值（下表「更正」为「是」的行），更正理由：{info['correction_reason']}。"
+                  "更正须经管理员或审核员审核通过后才发布。"), icon=":material/edit_note:")
 if review == "pending":
     st.warning(f"{PENDING_LABEL}：批次 {chosen} 的数值已保存，审核员通过后才会出现在各页面和导出中。",
                icon=":material/pending_actions:")
@@ -94,6 +98,7 @@ shown = pd.DataFrame({
     "地区": [ctx.regions[c].name for c in rows["region_code"]], "指标": [series_name(ctx.config, i, m) for i, m in zip(rows["indicator_id"], rows["month"])],
     "期间": rows["month"], "原值": rows["old_value"], "新值": rows["value"],
     "当前仍有效": rows["still_current"].map({True: "是", False: "否"}),
+    "更正": rows["corrected"].map({True: "是", False: ""}),
 })
 show_table(shown, hide_index=True, key="history_rows")
 if total > len(rows):

@@ -11,6 +11,7 @@ from monitor.accounts.users import Action, allowed_regions
 from monitor.domain.periods import last_full_month
 from monitor.errors import LoadError, MonitorError, UnknownColumnsError
 from monitor.store.history import batch as batch_info
+from monitor.store.writer import closed_summary, pending_corrections
 from pages import _auth as auth
 from pages._context import context_or_stop
 from pages._downloads import table_downloads
@@ -108,23 +109,34 @@ if uploaded is not None:
     elif c["new"] + c["changed"] == 0:
         st.info("文件中的数值与数据库完全一致，无需导入。")
     else:
-        with st.form("upload_commit", border=bool(plan.warnings)):
-            confirmed, reason = True, ""
+        corrections = pending_corrections(ctx.store, plan.rows if c["changed"] else plan.rows.head(0))
+        if not corrections.empty:
+            st.warning(f"本次{closed_summary(corrections)}，属于更正：须填写更正理由，经管理员或审核员审核通过后才会发布。",
+                       icon=":material/edit_note:")
+        with st.form("upload_commit", border=bool(plan.warnings) or not corrections.empty):
+            confirmed, reason, correction = True, "", ""
             if plan.warnings:  # a form: the reason typed and the box ticked are sent with the click
                 confirmed = st.checkbox(f"我已核对以上 {c['warnings']} 条警告，确认数值无误", key="upload_confirm")
                 reason = st.text_area("接受警告的理由（必填，记入批次说明和审计记录）", key="upload_reason", max_chars=500,
                                       height=80, placeholder="例如：已与市局核对，本月集中登记了一批质押项目，数值无误")
+            if not corrections.empty:
+                correction = st.text_area("更正理由（必填，记入批次和审计记录，审核员和各页面的「更正」标记可见）",
+                                          key="upload_correction_reason", max_chars=500, height=80,
+                                          placeholder="例如：市局复核后发现9月数据漏报一个区县，按复核结果更正")
             st.caption(plain(f"导入人：{session.label}（{session.username}），记入批次和审计记录。"))
             submitted = st.form_submit_button(f"确认导入（新增 {c['new']}，修改 {c['changed']}）", type="primary")
         if submitted and not (confirmed and reason.strip()) and plan.warnings:
             st.error("接受警告前，请勾选「我已核对……」并填写理由。")
+        elif submitted and not correction.strip() and not corrections.empty:
+            st.error("更正已关账期间的数值须填写更正理由，未写入任何数据。")
         elif submitted:
             note = warnings_note(plan, reason) if plan.warnings else None
             try:
                 # the writer checks the scope again (the plan may predate a scope change) and
                 # commits the audit record with the batch; it is then moved to the trail
                 batch = commit_plan(ctx.store, plan, by=auth.writer(session, ctx.regions), accept_warnings=confirmed,
-                                    note=note, detail=summary_text(plan) + (f"；{note}" if note else ""))
+                                    note=note, detail=summary_text(plan) + (f"；{note}" if note else ""),
+                                    reason=correction)
             except MonitorError as e:
                 auth.audit_log().record("commit", actor=session.username, outcome="failed", target=uploaded.name,
                                         client=auth.client_address(), via=session.via, detail=str(e)[:500])
@@ -136,7 +148,8 @@ if uploaded is not None:
                                                       if waits else
                                                       "各页面已显示新数据；如需撤销，请到「导入记录」回滚该批次。")
                                                    + auth.deliver_audit(ctx.store))
-                for stale in ("upload_plan_key", "upload_plan", "upload_confirm", "upload_reason"):
+                for stale in ("upload_plan_key", "upload_plan", "upload_confirm", "upload_reason",
+                              "upload_correction_reason"):
                     st.session_state.pop(stale, None)
                 st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
                 st.rerun()

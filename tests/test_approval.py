@@ -37,10 +37,10 @@ def approval_on(monkeypatch):
 
 @pytest.fixture
 def load(store, config, regions):
-    def run(text: str, *, by: str = "jc-clerk") -> int:
+    def run(text: str, *, by: str = "jc-clerk", reason: str | None = None) -> int:
         plan = plan_upload(store, config, regions, text.encode(), "f.csv", today=TODAY)
         assert plan.ok, [p.message for p in plan.errors]
-        return commit_plan(store, plan, by=Writer(by), accept_warnings=True)
+        return commit_plan(store, plan, by=Writer(by), accept_warnings=True, reason=reason)
 
     return run
 
@@ -209,7 +209,7 @@ def test_the_cli_approves_and_returns_and_lists_the_state(approval_on, load, sto
     assert "本人上传" in capsys.readouterr().err
     assert cli(["--db", str(store.path), "approve", str(first), "--user", "jc-reviewer"]) == 0
     assert f"批次 {first} 已审核通过" in capsys.readouterr().out
-    second = load(CORRECTION)
+    second = load(CORRECTION, reason="市局复核")  # June 2024 closed long ago (the CLI mirrored the calendar)
     assert cli(["--db", str(store.path), "return", str(second)]) == 2  # --reason is required
     assert cli(["--db", str(store.path), "return", str(second), "--reason", "单位有误"]) == 0
     assert f"批次 {second} 已退回" in capsys.readouterr().out

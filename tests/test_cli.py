@@ -98,8 +98,12 @@ def test_load_with_commit_writes_and_a_corrected_file_shows_old_and_new(tmp_path
     assert Store(db).observation_count() == 2
 
     corrected = GOOD.replace("2024-05,600", "2024-05,612")
-    code, out, _ = run("--db", db, "load", write(tmp_path, "b.csv", corrected), "--commit")
+    code, _, err = run("--db", db, "load", write(tmp_path, "b.csv", corrected), "--commit")
+    assert code == 1  # May 2024 closed long ago (indicators.yaml reporting): a correction needs a reason
+    assert "本次提交会修改已关账期间的 1 个数值（2024年5月自 2024年7月15日 起已关账），属于更正；未写入任何数据" in err
+    code, out, _ = run("--db", db, "load", write(tmp_path, "b.csv", corrected), "--commit", "--reason", "市局复核")
     assert code == 0
+    assert "注意：本次更正已关账期间的 1 个值：2024年5月（2024年7月15日关账）" in out
     assert "b.csv：有效值 2 个，新增 0，修改 1，未变 1" in out
     assert "将被修改的值（原值 → 新值）：" in out and "600.0" in out and "612.0" in out
     assert "已写入，批次号 2" in out
@@ -311,7 +315,7 @@ def test_load_of_an_unreadable_file_exits_1_with_the_reason(db):
 def test_batches_batch_and_rollback_from_the_command_line(tmp_path, db):
     run("--db", db, "load", write(tmp_path, "a.csv", GOOD), "--commit", "--user", "张三")
     corrected = GOOD.replace("2024-05,600", "2024-05,612")
-    run("--db", db, "load", write(tmp_path, "b.csv", corrected), "--commit", "--user", "李四")
+    run("--db", db, "load", write(tmp_path, "b.csv", corrected), "--commit", "--user", "李四", "--reason", "市局复核")
     code, out, _ = run("--db", db, "batches")
     assert code == 0
     lines = out.splitlines()

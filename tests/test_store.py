@@ -20,7 +20,7 @@ MINIMAL = HERE / "data" / "config_minimal.yaml"
 
 TABLES = {"schema_version", "regions", "population", "indicators", "target_sets", "targets", "load_batches",
           "observations", "milestone_updates", "observation_log", "upload_files", "store_meta",
-          "audit_outbox", "observation_confirmations", "value_notes",
+          "audit_outbox", "observation_confirmations", "value_notes", "reporting_calendar", "observation_corrections",
           "official_observations"}  # a view (schema 7, approval before publish)
 
 

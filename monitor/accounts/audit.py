@@ -37,6 +37,7 @@ ACTIONS = {
     "rollback": "回滚批次",
     "approve": "审核通过（发布批次）",
     "return": "退回批次",
+    "correction": "更正已关账期间的数值",
     "milestone": "任务进度登记",
     "value_note": "数值备注",
     "value_flag": "标记跟踪核实",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -345,15 +345,78 @@ class TargetSet(StrictModel):
         return f"转述：{text}（据 {self.source.url}，非原文）"
 
 
-class Reporting(StrictModel):
-    """When monthly figures are due: by ``due_day`` of the following month (completeness view)."""
+MonthDay = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", description="MM-DD")]
+DueRule = Annotated[int, Field(ge=1, le=28)] | MonthDay
 
-    due_day: int = Field(ge=1, le=28, description="day of the following month by which a month is due")
+
+def due_on(rule: int | str, month: str) -> date:
+    """The day by which ``month``'s figures are due under ``rule``: a day of the month (1–28) is
+    that day of the following month (monthly figures); ``MM-DD`` is that date of the following
+    year (annual figures, which are recorded in December of their year)."""
+    month = parse_month(month)
+    year, number = int(month[:4]), int(month[5:7])
+    if isinstance(rule, str) and not rule.isdigit():
+        return date(year + 1, int(rule[:2]), int(rule[3:5]))
+    year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return date(year, number, int(rule))
+
+
+class DueDays(StrictModel):
+    """When figures are due, by frequency."""
+
+    monthly: Annotated[int, Field(ge=1, le=28, description="day of the following month")]
+    annual: MonthDay = Field(description="MM-DD of the following year")
+
+    @field_validator("annual")
+    @classmethod
+    def _real_day(cls, value: str) -> str:
+        try:
+            date(2001, int(value[:2]), int(value[3:5]))  # a year without 29 February
+        except ValueError:
+            raise ValueError(f"「{value}」不是每年都有的日期（应为 MM-DD，如 03-31）") from None
+        return value
+
+
+class Reporting(StrictModel):
+    """The reporting calendar: when each indicator's figures for a period are due (``due`` by
+    frequency, ``indicator_due`` for exceptions), and when a period closes: ``close_after_days``
+    after its due date; a later change to its values is a 更正 (monitor/store/writer.py). None:
+    periods never close."""
+
+    due: DueDays
+    indicator_due: dict[str, DueRule] = Field(default_factory=dict,
+                                              description="indicator id → due day (monthly) or MM-DD (annual)")
+    close_after_days: int | None = Field(ge=0, description="days after the due date a period closes; null: never")
+
+    def rule(self, indicator: Indicator) -> int | str:
+        """The indicator's due rule: a day of the following month, or MM-DD of the following year."""
+        if indicator.id in self.indicator_due:
+            return self.indicator_due[indicator.id]
+        return self.due.monthly if indicator.frequency == "monthly" else self.due.annual
+
+    def due_date(self, indicator: Indicator, month: str) -> date:
+        """The day by which the indicator's figures for ``month`` are due (inclusive)."""
+        return due_on(self.rule(indicator), month)
+
+    def closes_on(self, indicator: Indicator, month: str) -> date | None:
+        """The day the indicator's period ``month`` closes (None: never): from that day on, a
+        change to its values is a correction (``closes_on(close_after_days, due)``)."""
+        return closes_on(self.close_after_days, self.due_date(indicator, month))
+
+
+def closes_on(close_after_days: int | None, due: date) -> date | None:
+    """The day a period due on ``due`` closes: ``close_after_days`` later (None: never)."""
+    return None if close_after_days is None else due + timedelta(days=close_after_days)
+
+
+# a config without a ``reporting`` block (a test's, a copy's): monthly by the 15th, annual by 31
+# March, periods never close
+DEFAULT_REPORTING = Reporting(due=DueDays(monthly=15, annual="03-31"), close_after_days=None)
 
 
 class Config(StrictModel):
     version: Literal[1]
-    reporting: Reporting = Field(default_factory=lambda: Reporting(due_day=15))
+    reporting: Reporting = DEFAULT_REPORTING
     indicators: list[Indicator] = Field(min_length=1)
     target_sets: list[TargetSet] = Field(min_length=1)
 
@@ -627,6 +690,17 @@ def _cross_check(config: Config, data: dict, root, regions, policies_dir: Path) 
                     add(("indicators", idx, "formula"), f"「{ref}」本身是派生指标，公式只能引用基础指标")
                 elif isinstance(ind.formula, SumFormula) and ids[ref].unit != ind.unit:
                     add(("indicators", idx, "formula"), f"求和的指标「{ref}」单位 {ids[ref].unit} 与本指标 {ind.unit} 不同")
+
+    for ref, rule in config.reporting.indicator_due.items():
+        where = ("reporting", "indicator_due", ref)
+        if ref not in ids:
+            add(where, f"不存在的指标「{ref}」；可用指标见 indicators 部分")
+        elif ids[ref].kind == "derived":
+            add(where, f"「{ref}」是派生指标，由分项计算、不报送，不设截止日")
+        elif ids[ref].frequency == "monthly" and not isinstance(rule, int):
+            add(where, f"「{ref}」按月报送，截止日应为次月的日期 1–28（当前值：{rule!r}）")
+        elif ids[ref].frequency == "annual" and isinstance(rule, int):
+            add(where, f"「{ref}」按年报送，截止日应为次年的 MM-DD，如 \"03-31\"（当前值：{rule!r}）")
 
     for dup, n in Counter(s.id for s in config.target_sets).items():
         if n > 1:

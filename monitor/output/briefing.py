@@ -25,10 +25,12 @@ from monitor.domain import clock
 from monitor.domain.config import MilestoneTarget, TargetSet
 from monitor.domain.periods import format_month_cn
 from monitor.domain.provenance import annotate
+from monitor.domain.yeartodate import YTD_SUFFIX, span_label
 from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
 from monitor.evaluation.targetset import evaluate_target_set
 from monitor.output.export import cjk_font, figure_svg
+from monitor.store.history import official_corrections
 from monitor.store.milestones import TaskStatus, read_updates, task_table
 from monitor.store.readings import read_readings
 from monitor.views.charts import progress_label
@@ -121,6 +123,30 @@ def _target_rows(frame: pd.DataFrame) -> list[dict]:
 
 def _silent(step: str) -> None:
     pass
+
+
+CORRECTIONS_LISTED = 8
+
+
+def corrections_line(ctx, region: str, as_of: str) -> str | None:
+    """The briefing's line on 更正: values of ``region`` changed after their period closed and
+    approved in the as-of month or since (a briefing is made after its month ends, so this covers
+    what changed between the previous briefing's month and this one; a correction approved
+    during the as-of month may appear in two consecutive briefings, never in none). None: none."""
+    found = official_corrections(ctx.store, region_codes=[region],
+                                 approved_since=datetime.fromisoformat(f"{as_of}-01"))
+    if found.empty:
+        return None
+    items = []
+    for row in found.head(CORRECTIONS_LISTED).itertuples():
+        base = row.indicator_id.removesuffix(YTD_SUFFIX)
+        ind = ctx.config.indicator(base)
+        period = span_label(row.month) if row.indicator_id.endswith(YTD_SUFFIX) else format_month_cn(row.month)
+        items.append(f"{ind.name}{period} {format_value(row.old_value, ind.decimals)} → "
+                     f"{format_value(row.value, ind.decimals)}{ind.unit}（{row.reason}）")
+    more = f"等 {len(found)} 项" if len(found) > CORRECTIONS_LISTED else ""
+    return (f"更正：自{format_month_cn(as_of)}以来，{ctx.regions[region].name}已关账期间的以下数值经审核后更正："
+            + "；".join(items) + more + "。")
 
 
 def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: datetime | None = None,
@@ -238,6 +264,7 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
         "sources": sorted(sources), "has_demo": has_demo, "has_published": has_published,
         "demo_notice": DEMO_NOTICE,
         "flagged": flagged.to_dict("records"),
+        "corrections": corrections_line(ctx, region, as_of),
     }
     return variables, charts, seconds
 

@@ -7,7 +7,7 @@ One run, meant for cron or a systemd timer:
      full month against the status recorded at the previous run (``notify_state``); the sets are
      evaluated for their own region and the regions below it, as 状态矩阵 shows them. The first
      run only records the statuses (a baseline), so installing it sends no flood;
-   - a region past its due date (``reporting.due_day``) for the last full month with values still
+   - a region past its due date (the reporting calendar, indicators.yaml) for the last full month with values still
      未报送 (regions that have never reported anything are not chased);
    - a batch waiting for approval (``pending_batches``, monitor/store/approval.py);
    - a batch committed with warnings accepted since the previous run;
@@ -44,8 +44,8 @@ import pandas as pd
 from monitor import settings
 from monitor.accounts.subscriptions import KINDS, Subscription, SubscriptionStore, connect_notify, mask_url
 from monitor.accounts.users import AccountStore
-from monitor.domain.config import MilestoneTarget
-from monitor.domain.periods import add_months, format_month_cn, last_full_month
+from monitor.domain.config import MilestoneTarget, due_on
+from monitor.domain.periods import format_month_cn, last_full_month
 from monitor.errors import MonitorError
 from monitor.evaluation.applied import applies_to
 from monitor.evaluation.status import Status
@@ -185,9 +185,9 @@ def _target_items(ctx, statuses: pd.DataFrame, previous: dict, as_of: str, base:
 
 
 def due_date(config, month: str) -> date:
-    """The day by which ``month`` is due: reporting.due_day of the following month."""
-    following = add_months(month, 1)
-    return date(int(following[:4]), int(following[5:7]), config.reporting.due_day)
+    """The day by which ``month``'s monthly figures are due (reporting.due.monthly of the following
+    month); an indicator may be due later (annual ones, exceptions: ``config.reporting.due_date``)."""
+    return due_on(config.reporting.due.monthly, month)
 
 
 def _scopes(ctx, subscriptions: list[Subscription], wanted: Callable[[Subscription], bool]) -> list[str]:
@@ -215,7 +215,7 @@ def _overdue_items(ctx, subscriptions: list[Subscription], today: date, accounts
     items, seen = [], set()
     for scope in scopes:
         result = completeness(ctx.store, ctx.config, ctx.regions, scope, month)
-        owed = result.cells[result.cells["state"] == "owed"]
+        owed = result.cells[(result.cells["state"] == "owed") & (pd.to_datetime(result.cells["due"]).dt.date < today)]
         for code, cells in owed.groupby("region_code", sort=False):
             if code in seen or code not in reporting:
                 continue

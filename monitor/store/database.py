@@ -181,8 +181,13 @@ class Store:
             columns=["id", "target_set", "type", "indicator", "region", "value", "deadline", "clause",
                      "definition"],
         )
+        calendar = pd.DataFrame(
+            [(i.id, str(config.reporting.rule(i)), config.reporting.close_after_days)
+             for i in config.indicators if i.kind != "derived"],
+            columns=["indicator_id", "due_rule", "close_after_days"],
+        ).astype({"close_after_days": "Int64"})
         tables = (("regions", region_rows), ("population", pop), ("indicators", indicators),
-                  ("target_sets", sets), ("targets", targets))
+                  ("target_sets", sets), ("targets", targets), ("reporting_calendar", calendar))
         # Every command and every dashboard start calls this: it writes (and bumps data_version,
         # which empties every page's cache) only when the reference data differ from what was
         # last mirrored, so reading commands leave the store as they found it.

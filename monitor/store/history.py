@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 import pandas as pd
 
 from monitor.domain.config import Config
-from monitor.domain.periods import add_months, parse_month
+from monitor.domain.periods import parse_month
 from monitor.domain.yeartodate import YTD_SUFFIX
 from monitor.errors import HistoryError
 from monitor.store.database import Store
@@ -28,10 +28,13 @@ BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
 
 def list_batches(store: Store, *, limit: int | None = None) -> pd.DataFrame:
     """Every batch, newest first: id, kind, file_name, loaded_at, loaded_by, origin, counts, status,
-    and its review (monitor/store/approval.py): review, reviewed_by, reviewed_at, review_note."""
+    and its review (monitor/store/approval.py): review, reviewed_by, reviewed_at, review_note; and
+    correction_reason, the reason given when it changed values of closed periods (a 更正,
+    monitor/store/writer.py), else NULL."""
     sql = ("SELECT id, kind, file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
            "rows_updated, rows_unchanged, rows_warnings, status, rolls_back, rolled_back_by, sheet, period, "
-           "file_format, note, review, reviewed_by, reviewed_at, review_note FROM load_batches ORDER BY id DESC")
+           "file_format, note, review, reviewed_by, reviewed_at, review_note, correction_reason FROM load_batches "
+           "ORDER BY id DESC")
     params: list = []
     if limit is not None:
         sql += " LIMIT ?"
@@ -48,11 +51,12 @@ def batch(store: Store, batch_id: int) -> dict:
 
 def batch_rows(store: Store, batch_id: int, *, limit: int | None = None) -> pd.DataFrame:
     """What a batch wrote, each with the value it replaced: region_code, indicator_id, month,
-    old_value, value (NaN for a key a rollback removed), origin, still_current. ``limit`` keeps
+    old_value, value (NaN for a key a rollback removed), origin, still_current, corrected (the value
+    corrects a closed period, monitor/store/writer.py closed_changes). ``limit`` keeps
     the first rows only (a national history batch holds millions): only their keys' history is read."""
     batch(store, batch_id)
     limit_sql = "LIMIT ?" if limit is not None else ""
-    params: list = [int(batch_id)] + ([int(limit)] if limit is not None else [])
+    params: list = [int(batch_id)] + ([int(limit)] if limit is not None else []) + [int(batch_id)]
     return store.query(
         f"""
         WITH mine AS (
@@ -64,12 +68,38 @@ def batch_rows(store: Store, batch_id: int, *, limit: int | None = None) -> pd.D
             FROM observation_log l SEMI JOIN mine USING (region_code, indicator_id, month)
             WINDOW w AS (PARTITION BY l.region_code, l.indicator_id, l.month ORDER BY l.seq))
         SELECT m.region_code, m.indicator_id, m.month, h.old_value, m.value, m.origin,
-               (h.last_seq = m.seq) AS still_current
+               (h.last_seq = m.seq) AS still_current, c.batch_id IS NOT NULL AS corrected
         FROM mine m JOIN hist h USING (seq)
+        LEFT JOIN observation_corrections c ON c.batch_id = ? AND c.region_code = m.region_code
+             AND c.indicator_id = m.indicator_id AND c.month = m.month
         ORDER BY m.region_code, m.indicator_id, m.month
         """,  # limit_sql is a constant; values go in as parameters
         params,
     ).astype({"old_value": "float64", "value": "float64"})
+
+
+def official_corrections(store: Store, indicator_ids=None, region_codes=None, *, approved_since=None) -> pd.DataFrame:
+    """The official values that are corrections (更正: changed after their period closed, and
+    approved, monitor/store/writer.py): region_code, indicator_id, month, value, old_value,
+    closed_on, batch_id, reason, loaded_by, reviewed_by, reviewed_at; optionally for some
+    indicators (ids as stored, ``<id>@ytd`` for a 1–N月累计) and regions, approved at or after
+    ``approved_since``."""
+    sql = ("SELECT o.region_code, o.indicator_id, o.month, o.value, c.old_value, c.closed_on, b.id AS batch_id, "
+           "b.correction_reason AS reason, b.loaded_by, b.reviewed_by, b.reviewed_at "
+           "FROM official_observations o JOIN observation_corrections c ON c.batch_id = o.batch_id "
+           "AND c.region_code = o.region_code AND c.indicator_id = o.indicator_id AND c.month = o.month "
+           "JOIN load_batches b ON b.id = c.batch_id WHERE TRUE")
+    params: list = []
+    if indicator_ids is not None:
+        sql += " AND o.indicator_id IN (SELECT unnest(?))"
+        params.append(list(indicator_ids))
+    if region_codes is not None:
+        sql += " AND o.region_code IN (SELECT unnest(?))"
+        params.append(list(region_codes))
+    if approved_since is not None:
+        sql += " AND b.reviewed_at >= ?"
+        params.append(approved_since)
+    return store.query(sql + " ORDER BY o.region_code, o.indicator_id, o.month", params)
 
 
 def batch_row_count(store: Store, batch_id: int) -> int:
@@ -243,8 +273,8 @@ def publication_dates(store: Store) -> list[date]:
 @dataclass(frozen=True)
 class Completeness:
     month: str
-    due: datetime
-    cells: pd.DataFrame  # region_code, region_name, indicator_id, indicator_name, state, first_reported, batch_id
+    due: datetime  # the earliest of the month's due dates (indicators may differ: ``cells.due``)
+    cells: pd.DataFrame  # region_code, region_name, indicator_id, indicator_name, due, state, first_reported, batch_id
     summary: pd.DataFrame  # per region: region_code, region_name, expected, then one count per state
 
     STATES = ("on_time", "late", "owed", "not_uploaded")
@@ -264,14 +294,17 @@ def expected_indicators(config: Config, month: str) -> list[str]:
 
 def completeness(store: Store, config: Config, regions, scope: str, month: str) -> Completeness:
     """Who has reported what for ``month`` in ``scope`` (the region itself and the regions directly
-    below it): reported on time, late (after the due day of the following month), or missing."""
+    below it): reported on time, late (after the indicator's due date in the reporting calendar,
+    indicators.yaml ``reporting``), or missing."""
     month = parse_month(month)
-    due_month = add_months(month, 1)
-    due = datetime(int(due_month[:4]), int(due_month[5:7]), config.reporting.due_day, 23, 59, 59)
     region_list = [regions[scope], *(r for r in regions.children(scope) if not r.is_grouping)]
     indicators = expected_indicators(config, month)
-    grid = pd.DataFrame([(r.code, r.name, i, config.indicator(i).name) for r in region_list for i in indicators],
-                        columns=["region_code", "region_name", "indicator_id", "indicator_name"])
+    # each indicator's own due date (reporting calendar, indicators.yaml), to the end of that day
+    dues = {i: datetime.combine(config.reporting.due_date(config.indicator(i), month), time(23, 59, 59))
+            for i in indicators}
+    grid = pd.DataFrame([(r.code, r.name, i, config.indicator(i).name, dues[i]) for r in region_list
+                         for i in indicators],
+                        columns=["region_code", "region_name", "indicator_id", "indicator_name", "due"])
     # the first upload of each value that still stands (a rolled-back upload does not count)
     first = store.query(
         """
@@ -293,7 +326,7 @@ def completeness(store: Store, config: Config, regions, scope: str, month: str) 
         current, on=["region_code", "indicator_id"], how="left")
     present = cells["current_origin"].notna()
     uploaded = cells["first_reported"].notna()
-    late = uploaded & (pd.to_datetime(cells["first_reported"]) > due)
+    late = uploaded & (pd.to_datetime(cells["first_reported"]) > pd.to_datetime(cells["due"]))
     cells["state"] = "owed"
     cells.loc[present & ~uploaded, "state"] = "not_uploaded"  # demo or published values, not reports
     cells.loc[present & uploaded & ~late, "state"] = "on_time"
@@ -305,4 +338,4 @@ def completeness(store: Store, config: Config, regions, scope: str, month: str) 
     summary.columns.name = None
     summary.insert(2, "expected", len(indicators))
     summary = summary.sort_values(["owed", "late", "region_code"], ascending=[False, False, True])
-    return Completeness(month, due, cells, summary.reset_index(drop=True))
+    return Completeness(month, min(dues.values()), cells, summary.reset_index(drop=True))

@@ -30,7 +30,7 @@ import getpass
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import numpy as np
@@ -38,7 +38,10 @@ import pandas as pd
 import pyarrow as pa
 
 from monitor.domain import clock
-from monitor.errors import ScopeError
+from monitor.domain.config import closes_on, due_on
+from monitor.domain.periods import format_month_cn
+from monitor.domain.yeartodate import YTD_SUFFIX
+from monitor.errors import ClosedPeriodError, ScopeError
 from monitor.store import outbox
 from monitor.store.database import Store
 from monitor.store.history import check_rollback, rollback_preview_of, rollback_rows
@@ -176,7 +179,7 @@ class BatchSource:
 
 
 def commit(store: Store, rows: pd.DataFrame, source: BatchSource, *, by: Writer, at: datetime | None = None,
-           review: bool | None = None, detail: str | None = None) -> int | None:
+           review: bool | None = None, detail: str | None = None, reason: str | None = None) -> int | None:
     """Write staged rows (region_code, indicator_id, month, value, origin, source_url, note) in one
     transaction: all rows or none. Returns the new batch id, or None when nothing would change (an
     identical re-upload writes nothing).
@@ -189,20 +192,35 @@ def commit(store: Store, rows: pd.DataFrame, source: BatchSource, *, by: Writer,
     ``at``: the time recorded (now, unless a test or an import of historical batches says otherwise).
     ``review``: whether the batch waits for a reviewer before the official view shows it
     (monitor/store/approval.py); None: an upload does when the deployment requires approval.
-    ``detail``: what the audit record says (its target: 「批次 N」)."""
+    ``detail``: what the audit record says (its target: 「批次 N」).
+
+    A commit that changes values of closed periods (``closed_changes``) is a correction (更正): it
+    needs ``reason``, or raises ClosedPeriodError naming the periods and nothing is written; with
+    one, the batch waits for a reviewer whatever ``review`` says (monitor/store/approval.py), keeps
+    the reason and the values it corrects (observation_corrections), and is audited as 更正."""
     by.check_scope(pd.unique(rows["region_code"]) if len(rows) else [], f"{source.file_name} ")
     loaded_at = at or clock.now()
     with store.transaction() as con:
-        return _commit_in(con, rows, source, by=by, loaded_at=loaded_at, review=review, detail=detail)
+        return _commit_in(con, rows, source, by=by, loaded_at=loaded_at, review=review, detail=detail, reason=reason)
 
 
 def _commit_in(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: BatchSource, *, by: Writer,
-               loaded_at: datetime, review: bool | None, detail: str | None) -> int | None:
+               loaded_at: datetime, review: bool | None, detail: str | None, reason: str | None = None,
+               closing: bool = True) -> int | None:
+    """``commit`` inside its transaction. ``closing`` False: the demo generator's load, which
+    replaces whatever it finds and corrects no report, so closed periods do not apply to it."""
     diff = diff_against_store(con, rows)
     written = diff[diff["change"] != "unchanged"]
     if written.empty:
         by.stage(con, "commit", at=loaded_at, detail=detail)
         return None  # the transaction still commits, harmlessly; no value was written
+    corrected = closed_changes(con, written if closing else written.head(0), loaded_at.date())
+    reason = (reason or "").strip() or None
+    if not corrected.empty:
+        if reason is None:
+            raise ClosedPeriodError(closed_message(corrected), sorted(
+                set(zip(corrected["indicator_id"], corrected["month"], corrected["closed_on"], strict=True))))
+        review = True  # a correction is never official before a reviewer approves it
     if source.data is not None:
         # the file once per content; NOT EXISTS rather than INSERT OR IGNORE, which takes twice
         # as long with a file of several MB
@@ -217,12 +235,12 @@ def _commit_in(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: Batch
         review = source.origin == "upload" and approval_required(con)
     batch_id = con.execute(
         "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
-        "rows_updated, rows_unchanged, note, kind, rows_warnings, sheet, period, file_format, review) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'load', ?, ?, ?, ?, ?) RETURNING id",
+        "rows_updated, rows_unchanged, note, kind, rows_warnings, sheet, period, file_format, review, "
+        "correction_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'load', ?, ?, ?, ?, ?, ?) RETURNING id",
         [source.file_name, source.file_hash, loaded_at, by.name, source.origin, len(diff),
          int((diff["change"] == "new").sum()), int((diff["change"] == "changed").sum()),
          int((diff["change"] == "unchanged").sum()), source.note, source.warnings, source.sheet, source.period,
-         source.file_format, "pending" if review else None],
+         source.file_format, "pending" if review else None, None if corrected.empty else reason],
     ).fetchall()[0][0]
     incoming = _store_rows(written, source.origin)
     changed = written["change"].to_numpy() == "changed"
@@ -245,8 +263,70 @@ def _commit_in(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: Batch
         con.execute("INSERT INTO observation_confirmations (batch_id, region_code, indicator_id, month, value, "
                     "origin, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
                     "origin, source_url, note, ? FROM confirmed", [batch_id, loaded_at])
-    by.stage(con, "commit", at=loaded_at, target=f"批次 {batch_id}", detail=detail)
+    if corrected.empty:
+        by.stage(con, "commit", at=loaded_at, target=f"批次 {batch_id}", detail=detail)
+    else:
+        con.register("corrected", corrected[["region_code", "indicator_id", "month", "old_value", "value",
+                                             "closed_on"]])
+        con.execute("INSERT INTO observation_corrections SELECT ?, region_code, indicator_id, month, old_value, value, "
+                    "closed_on FROM corrected", [batch_id])
+        by.stage(con, "correction", at=loaded_at, target=f"批次 {batch_id}",
+                 detail=f"更正理由：{reason}；{closed_summary(corrected)}" + (f"；{detail}" if detail else ""))
     return int(batch_id)
+
+
+def pending_corrections(store: Store, rows: pd.DataFrame, day: date | None = None) -> pd.DataFrame:
+    """What a commit of ``rows`` on ``day`` (today) would correct (``closed_changes``), read
+    without writing: for a preview that asks for the reason before the commit does."""
+    if rows.empty:
+        return rows.assign(closed_on=pd.Series(dtype=object))
+    with store.connect() as con:
+        diff = diff_against_store(con, rows)
+        return closed_changes(con, diff[diff["change"] != "unchanged"], day or clock.today())
+
+
+# values of these origins are example data, not reports: replacing them corrects nothing
+EXAMPLE_ORIGINS = ("demo", "estimated")
+
+
+def closed_changes(con: duckdb.DuckDBPyConnection, written: pd.DataFrame, day) -> pd.DataFrame:
+    """The rows of ``written`` (a diff's new and changed rows) that change a reported value of a
+    period closed on ``day``, by the reporting calendar the store mirrors from indicators.yaml
+    (monitor/store/sql/008_corrections.sql), with ``closed_on``, the day each period closed.
+    Adding a value a closed period lacked is a late report, not a correction (报送情况 shows it
+    as 逾期); replacing an example value (EXAMPLE_ORIGINS) corrects no report."""
+    changed = written[(written["change"] == "changed") & ~written["old_origin"].isin(EXAMPLE_ORIGINS)]
+    if changed.empty:
+        return changed.assign(closed_on=pd.Series(dtype=object))
+    calendar = {i: (rule, days) for i, rule, days in
+                con.execute("SELECT indicator_id, due_rule, close_after_days FROM reporting_calendar").fetchall()}
+    closing: dict[tuple[str, str], date | None] = {}
+    for indicator_id, month in set(zip(changed["indicator_id"], changed["month"], strict=True)):
+        rule, days = calendar.get(indicator_id.removesuffix(YTD_SUFFIX), (None, None))
+        if rule is None or days is None:
+            closing[(indicator_id, month)] = None
+            continue
+        closing[(indicator_id, month)] = closes_on(int(days), due_on(int(rule) if rule.isdigit() else rule, month))
+    closed_on = pd.Series([closing[k] for k in zip(changed["indicator_id"], changed["month"], strict=True)],
+                          index=changed.index, dtype=object)
+    is_closed = closed_on.map(lambda d: d is not None and d <= day).astype(bool)
+    return changed[is_closed].assign(closed_on=closed_on[is_closed])
+
+
+def closed_summary(corrected: pd.DataFrame) -> str:
+    """「更正 3 个值：2026年9月（2026年11月14日关账）」: how many values of which closed periods."""
+    periods = corrected.groupby("month")["closed_on"].min().sort_index()
+    listed = "、".join(f"{format_month_cn(m)}（{d:%Y年%-m月%-d日}关账）" for m, d in periods.items())
+    return f"更正已关账期间的 {len(corrected)} 个值：{listed}"
+
+
+def closed_message(corrected: pd.DataFrame) -> str:
+    """What a person reads when a correction comes without a reason: which periods are closed, since
+    when, which values it would change, and what to do."""
+    periods = corrected.groupby("month")["closed_on"].min().sort_index()
+    listed = "、".join(f"{format_month_cn(m)}自 {d:%Y年%-m月%-d日} 起已关账" for m, d in periods.items())
+    return (f"本次提交会修改已关账期间的 {len(corrected)} 个数值（{listed}），属于更正；未写入任何数据。"
+            "请填写更正理由后重新提交（命令行用 --reason），更正须经管理员或审核员审核通过后才会发布。")
 
 
 def _store_rows(rows: pd.DataFrame, origin: str) -> pa.Table:
@@ -385,7 +465,8 @@ def reset_demo(store: Store, frame: pd.DataFrame, *, by: Writer, at: datetime | 
 
 
 def _erase(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("observations", "observation_log", "observation_confirmations", "load_batches", "upload_files"):
+    for table in ("observations", "observation_log", "observation_confirmations", "observation_corrections",
+                  "load_batches", "upload_files"):
         con.execute(f"DELETE FROM {table}")  # constant table names
 
 
@@ -396,7 +477,8 @@ def _load_demo_in(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, by: Wr
         part["line"] = range(1, len(part) + 1)
         digest = hashlib.sha256(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes()).hexdigest()
         source = BatchSource(f"示例数据生成器（{origin}）", digest, origin=origin, note=DEMO_NOTES[origin])
-        _commit_in(con, part, source, by=by, loaded_at=at or clock.now(), review=None, detail=DEMO_AUDIT_DETAIL)
+        _commit_in(con, part, source, by=by, loaded_at=at or clock.now(), review=None, detail=DEMO_AUDIT_DETAIL,
+                   closing=False)
         written += len(part)
     return written
 

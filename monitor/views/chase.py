@@ -1,7 +1,7 @@
 """催报: for a month, who still owes which values, since when, and whom to ask.
 
 Built on the month's completeness (monitor/store/history.py): every (region, indicator) still 未报送,
-with the due date (``reporting.due_day`` of the following month, indicators.yaml), the days it is
+with its due date (the indicator's, from the reporting calendar in indicators.yaml), the days it is
 overdue as of the product's today, and the region's contacts: the enabled accounts that may
 upload and whose region scope covers it (an account limited to 晋城市 answers for 晋城市 and its
 counties). Accounts without a region limit (provincial staff, administrators) answer for
@@ -42,6 +42,14 @@ def contacts_for(code: str, accounts: Iterable[Account], regions) -> list[Accoun
     return [a for _, _, a in sorted(found, key=lambda x: x[:2])]
 
 
+def due_dates_text(result: Completeness, fmt: str = "%Y年%-m月%-d日") -> str:
+    """The month's due date as a sentence says it: 「2026年11月15日」, or with the later dates of
+    indicators due on other days (annual ones, exceptions): 「2026年12月15日（部分指标 2027年3月31日）」."""
+    dues = sorted({pd.Timestamp(d).date() for d in result.cells["due"]}) or [result.due.date()]
+    later = "、".join(d.strftime(fmt) for d in dues[1:])
+    return dues[0].strftime(fmt) + (f"（部分指标 {later}）" if later else "")
+
+
 def days_overdue(due: date, today: date) -> int:
     """Whole days past the due date (0 on the due day and before it)."""
     return max(0, (today - due).days)
@@ -53,14 +61,13 @@ def owed_reports(result: Completeness, accounts: Iterable[Account], regions, tod
     them."""
     accounts = list(accounts)
     owed = result.cells[result.cells["state"] == "owed"]
-    due = result.due.date()
-    late = days_overdue(due, today)
     order = {code: k for k, code in enumerate(result.summary["region_code"])}
     rows = []
     for cell in owed.itertuples():
         people = contacts_for(cell.region_code, accounts, regions)
+        due = pd.Timestamp(cell.due).date()
         rows.append((cell.region_code, cell.region_name, cell.indicator_id, cell.indicator_name, result.month,
-                     due.isoformat(), late, "、".join(a.label for a in people),
+                     due.isoformat(), days_overdue(due, today), "、".join(a.label for a in people),
                      "、".join(a.email for a in people if a.email)))
     frame = pd.DataFrame(rows, columns=OWED_COLUMNS)
     frame["_order"] = frame["region_code"].map(order)
@@ -77,8 +84,8 @@ def owed_by_region(owed: pd.DataFrame) -> pd.DataFrame:
         "region_name": grouped["region_name"].first().to_list(),
         "owed": grouped.size().to_list(),
         "indicators": grouped["indicator_name"].agg("、".join).to_list(),
-        "due": grouped["due"].first().to_list(),
-        "days_overdue": grouped["days_overdue"].first().to_list(),
+        "due": grouped["due"].min().to_list(),  # the earliest, when the region owes indicators due on different days
+        "days_overdue": grouped["days_overdue"].max().to_list(),
         "contacts": grouped["contacts"].first().to_list(),
         "emails": grouped["emails"].first().to_list(),
     })

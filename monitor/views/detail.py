@@ -9,9 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from monitor.domain.periods import format_month_cn
-from monitor.domain.yeartodate import span_label, ytd_id
+from monitor.domain.yeartodate import YTD_SUFFIX, span_label, ytd_id
 from monitor.evaluation import Evaluation, evaluate_target, measure_path
 from monitor.evaluation.applied import scale_for_region
+from monitor.store.history import official_corrections
 from monitor.store.notes import FLAG_LABEL, FLAG_STATES, ValueKey, batch_notes, notes_by_value
 from monitor.store.series import as_series, indicator_values, year_to_date_values
 from monitor.views.charts import trajectory_figure
@@ -19,7 +20,7 @@ from monitor.views.charts import trajectory_figure
 ORIGIN_LABELS = {"published": "公布值", "estimated": "推算", "demo": "示例数据", "upload": "报送值"}
 # The observations frame as people read it (指标详情, its download): one Chinese header per column.
 OBSERVATION_HEADERS = {"month": "月份", "span": "口径", "value": "数值", "origin": "类型", "source_url": "来源",
-                       "note": "备注", "flag": FLAG_LABEL, "population_year": "人口年份"}
+                       "note": "备注", "flag": FLAG_LABEL, "population_year": "人口年份", "correction": "更正"}
 
 
 @dataclass(frozen=True)
@@ -41,19 +42,36 @@ def _with_origin(points: pd.Series, values: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def observations_table(values: pd.DataFrame, year_to_date: pd.DataFrame | None = None) -> pd.DataFrame:
+def correction_text(row) -> str:
+    """What the 更正 cell says of a corrected value: its reason and the value it replaced."""
+    old = "" if pd.isna(row.old_value) else f"，原值 {row.old_value:,.10g}"
+    return f"更正：{row.reason}（{row.closed_on:%Y-%m-%d} 关账后修改{old}）"
+
+
+def observations_table(values: pd.DataFrame, year_to_date: pd.DataFrame | None = None,
+                       corrections: pd.DataFrame | None = None) -> pd.DataFrame:
     """month, value, origin (the store's code: published, demo, upload …), source_url, note
     (population_year for a per-capita series), newest first; with a monthly flow's reported 1–N月累计
-    values, a ``span`` column that tells them from the months' own amounts (「当月」, 「1—6月累计」)."""
-    def table_of(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[["month", "value", "origin", "source_url", "note"]].reset_index(drop=True)
+    values, a ``span`` column that tells them from the months' own amounts (「当月」, 「1—6月累计」).
+    With ``corrections`` (monitor/store/history.py official_corrections, for the values' and the
+    1–N月累计's ids) among them, a ``correction`` column saying which values are 更正 and why."""
+    marks: dict[tuple[bool, str], str] = {}
+    if corrections is not None:
+        for row in corrections.itertuples():
+            marks[(str(row.indicator_id).endswith(YTD_SUFFIX), row.month)] = correction_text(row)
+
+    def table_of(frame: pd.DataFrame, to_date: bool = False) -> pd.DataFrame:
+        table = frame[["month", "value", "origin", "source_url", "note"]].reset_index(drop=True)
+        if marks:
+            table["correction"] = [marks.get((to_date, m), "") for m in table["month"]]
+        return table
 
     table = table_of(values)
     if "population_year" in values.columns:
         table["population_year"] = values["population_year"].astype("Int64").reset_index(drop=True)
     if year_to_date is not None and not year_to_date.empty:
         table.insert(1, "span", "当月")
-        reported = table_of(year_to_date)
+        reported = table_of(year_to_date, to_date=True)
         reported.insert(1, "span", [span_label(m)[5:] for m in year_to_date["month"]])
         table = pd.concat([table, reported], ignore_index=True)
         return table.sort_values(["month", "span"], ascending=[False, True]).reset_index(drop=True)
@@ -156,9 +174,12 @@ def indicator_detail(ctx, indicator_id: str, region: str, as_of: str, *, set_id:
         measure = _with_origin(series, values)
         figure = trajectory_figure(measure, title=ind.name, region_name=region_name, unit=ind.unit, as_of=as_of,
                                    sources=sources)
+    corrections = (official_corrections(ctx.store, [ind.id, ind.id + YTD_SUFFIX], [region])
+                   if ind.kind != "derived" else None)
     noted_ids = [ind.id, ytd_id(ind.id)]
-    table = with_notes(observations_table(values, reported_to_date), notes_by_value(ctx.store, [region], noted_ids),
-                       batch_notes(ctx.store, [region], noted_ids), ind.id)
+    table = with_notes(observations_table(values, reported_to_date, corrections),
+                       notes_by_value(ctx.store, [region], noted_ids), batch_notes(ctx.store, [region], noted_ids),
+                       ind.id)
     return IndicatorDetail(figure, evaluation, table, adjusted, population_caption(values))
 
 
