@@ -48,7 +48,9 @@ for sub in mine:
         where = "、".join(x for x in (sub.email, mask_url(sub.webhook_url)) if x)
         st.markdown(f"**{plain(kinds_label(sub))}**　{plain(names_of(sub.regions, regions))}　"
                     f"发往 {plain(where)}　{'（已停止）' if not sub.enabled else ''}")
-        if sub.briefing:
+        if sub.briefing and not sub.email:  # no address to attach to: links are the only way
+            st.caption("每月简报：以下载链接发送到群机器人。")
+        elif sub.briefing:
             options = list(BRIEFING_DELIVERIES)
             delivery = st.radio("每月简报发送方式", options, index=options.index(sub.briefing_delivery),
                                 format_func=BRIEFING_DELIVERIES.get, horizontal=True,
