@@ -59,7 +59,9 @@ admin_pages = [
     page("pages/subscriptions.py", "订阅管理", ":material/notifications:", "subscriptions", shown=is_admin),
     page("pages/login.py", "登录" if session is None else "我的账户", ":material/login:", "login"),
 ]
-navigation = st.navigation({"监测": pages, "数据管理": data_pages, "账户": admin_pages}, expanded=True)
+# reached only by the links notify sends with a monthly briefing (monitor/output/notify.py)
+hidden_pages = [page("pages/briefing_file.py", "监测简报下载", ":material/picture_as_pdf:", "briefing_file", shown=False)]
+navigation = st.navigation({"监测": pages, "数据管理": data_pages, "账户": [*admin_pages, *hidden_pages]}, expanded=True)
 st.sidebar.title("知识产权指标监测")
 auth.sidebar_status(session)
 try:

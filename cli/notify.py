@@ -5,7 +5,8 @@
 
 Settings: IPMON_SMTP_HOST, IPMON_SMTP_PORT, IPMON_SMTP_SECURITY (starttls | ssl | none),
 IPMON_SMTP_USER, IPMON_SMTP_PASSWORD, IPMON_SMTP_FROM, IPMON_SMTP_CAFILE, IPMON_NOTIFY_TIMEOUT,
-IPMON_PUBLIC_URL (the dashboard's address, for links). Exit codes: 0 everything sent (or nothing
+IPMON_PUBLIC_URL (the dashboard's address, for links), IPMON_BRIEFINGS_DIR (where briefings sent as
+links are written). Exit codes: 0 everything sent (or nothing
 to send), 1 some messages failed (they are tried again on the next run), 2 usage or settings.
 """
 
@@ -59,6 +60,10 @@ def cmd_notify(args: argparse.Namespace) -> int:
             print(f"已发送：{where}：{len(m.items)} 条")
         else:
             print(f"发送失败：{where}：{outcome.error}（下次运行时重试）", file=sys.stderr)
+    if run.without_links and settings.public_url is None:
+        ids = "、".join(dict.fromkeys(str(o.message.subscription.id) for o in run.without_links))
+        print(f"注意：未设置 IPMON_PUBLIC_URL（系统访问地址），订阅 {ids} 的每月简报无法附下载链接，"
+              f"消息{'将' if run.dry_run else '已'}不带链接发送；设置后新的简报才会带链接（见 README「提醒与订阅」）")
     if run.dry_run:
         print("预览完成，未发送、未记录。")
         return 0

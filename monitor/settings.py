@@ -67,10 +67,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IPMON_PUBLIC_URL", "—",
              "the dashboard's address as users reach it, for links in messages (`https://ipmon.example.gov.cn`); "
              "without it messages carry no links"),
+    Variable("IPMON_BRIEFINGS_DIR", "`data/briefings/`",
+             "where `etl notify` writes the briefings it sends as links (one PDF per region and month, reached "
+             "through `IPMON_PUBLIC_URL/briefing_file?token=…`)"),
 )
 _KNOWN = {v.name for v in VARIABLES}
 
 DEFAULT_STORE = DATA_DIR / "monitor.duckdb"
+DEFAULT_BRIEFINGS_DIR = DATA_DIR / "briefings"
 DEFAULT_STORE_TIMEOUT = 15.0
 DEFAULT_ACCOUNTS_TIMEOUT = 15.0
 DEFAULT_IDLE_MINUTES = 30.0
@@ -298,3 +302,9 @@ def public_url(env: Env | None = None) -> str | None:
     if url and not url.startswith(("http://", "https://")):
         raise NotifySettingError(f"环境变量 IPMON_PUBLIC_URL 的值「{url}」应以 http:// 或 https:// 开头")
     return url.rstrip("/") if url else None
+
+
+def briefings_dir(env: Env | None = None) -> Path:
+    """IPMON_BRIEFINGS_DIR: where notify writes the briefings it sends as links; default data/briefings/."""
+    text = _text("IPMON_BRIEFINGS_DIR", env)
+    return Path(text).expanduser() if text else DEFAULT_BRIEFINGS_DIR

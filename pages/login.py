@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from monitor.accounts.subscriptions import SubscriptionStore, kinds_label, mask_url
+from monitor.accounts.subscriptions import BRIEFING_DELIVERIES, SubscriptionStore, kinds_label, mask_url
 from monitor.accounts.subscriptions import regions_label as names_of
 from monitor.accounts.users import ACTION_LABELS, ROLE_LABELS, Action
 from monitor.errors import MonitorError
@@ -48,6 +48,24 @@ for sub in mine:
         where = "、".join(x for x in (sub.email, mask_url(sub.webhook_url)) if x)
         st.markdown(f"**{plain(kinds_label(sub))}**　{plain(names_of(sub.regions, regions))}　"
                     f"发往 {plain(where)}　{'（已停止）' if not sub.enabled else ''}")
+        if sub.briefing and not sub.email:  # no address to attach to: links are the only way
+            st.caption("每月简报：以下载链接发送到群机器人。")
+        elif sub.briefing:
+            options = list(BRIEFING_DELIVERIES)
+            delivery = st.radio("每月简报发送方式", options, index=options.index(sub.briefing_delivery),
+                                format_func=BRIEFING_DELIVERIES.get, horizontal=True,
+                                key=f"my_subscription_delivery_{sub.id}")
+            if delivery != sub.briefing_delivery:
+                try:
+                    subscriptions.set_briefing_delivery(sub.id, delivery, actor=session.username,
+                                                        owner=session.username, client=auth.client_address(),
+                                                        via=session.via)
+                except MonitorError as e:
+                    st.error(str(e))
+                else:
+                    st.session_state["my_subscriptions_done"] = (f"订阅 {sub.id} 的每月简报改为"
+                                                                 f"{BRIEFING_DELIVERIES[delivery]}。")
+                    st.rerun()
         if st.button("停止接收" if sub.enabled else "恢复接收", key=f"my_subscription_toggle_{sub.id}"):
             try:
                 subscriptions.set_enabled(sub.id, not sub.enabled, actor=session.username, owner=session.username,

@@ -3,7 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from monitor.accounts.subscriptions import KINDS, WEBHOOK_FORMATS, SubscriptionStore, kinds_label, mask_url, notify_log
+from monitor.accounts.subscriptions import (
+    BRIEFING_DELIVERIES,
+    KINDS,
+    WEBHOOK_FORMATS,
+    SubscriptionStore,
+    kinds_label,
+    mask_url,
+    notify_log,
+)
 from monitor.accounts.subscriptions import regions_label as names_of
 from monitor.accounts.users import Action
 from monitor.errors import MonitorError
@@ -21,7 +29,7 @@ who = {"actor": session.username, "client": auth.client_address(), "via": sessio
 if done_text := st.session_state.pop("subscriptions_done", None):
     st.success(plain(done_text))
 st.caption("定时提醒任务把自上次运行以来的变化（目标转为滞后或未达成、逾期未报送、待审核批次、带警告导入）"
-           "按地区发给各订阅，每月报送截止日后附上各地区的监测简报（PDF）。邮件服务器与系统地址在部署设置中配置"
+           "按地区发给各订阅，每月报送截止日后发送各地区的监测简报（PDF 附件，或邮件和群机器人消息中的下载链接）。邮件服务器与系统地址在部署设置中配置"
            "（IPMON_SMTP_*、IPMON_PUBLIC_URL，见部署说明）；每人可在「我的账户」页查看和停止自己的订阅。")
 
 accounts = {a.username: a for a in auth.accounts().list()}
@@ -59,8 +67,12 @@ def fields(prefix: str, current=None) -> dict:
                              format_func=lambda c: ctx.regions[c].name, key=f"{prefix}_regions")
     kinds = st.multiselect("提醒内容", list(KINDS), default=list(current.kinds) if current else list(KINDS),
                            format_func=KINDS.get, key=f"{prefix}_kinds")
-    briefing = st.checkbox("每月监测简报（PDF 附件，报送截止日后发送；需要邮箱）", value=bool(current and current.briefing),
+    briefing = st.checkbox("每月监测简报（报送截止日后发送）", value=bool(current and current.briefing),
                            key=f"{prefix}_briefing")
+    deliveries = list(BRIEFING_DELIVERIES)
+    delivery = st.radio("简报发送方式（群机器人不能接收附件，只能发链接；打开链接需有查看权限）", deliveries,
+                        format_func=BRIEFING_DELIVERIES.get, horizontal=True, key=f"{prefix}_delivery",
+                        index=deliveries.index(current.briefing_delivery) if current else 0)
     email = st.text_input("邮箱（留空且不填群机器人地址时，用账户的邮箱）", value=(current.email or "") if current else "",
                           key=f"{prefix}_email")
     url = st.text_input("群机器人地址（webhook，可选）", value=(current.webhook_url or "") if current else "",
@@ -71,7 +83,7 @@ def fields(prefix: str, current=None) -> dict:
     if not email.strip() and not url.strip() and owner and accounts[owner].email:
         email = accounts[owner].email
     return {"username": owner or None, "label": label, "regions": regions, "kinds": kinds, "briefing": briefing,
-            "email": email, "webhook_url": url, "webhook_format": fmt if url.strip() else None}
+            "briefing_delivery": delivery, "email": email, "webhook_url": url, "webhook_format": fmt if url.strip() else None}
 
 
 new_tab, edit_tab, state_tab, log_tab = st.tabs(["新建订阅", "修改订阅", "停止/恢复/删除", "通知记录"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import json
+import re
 import socket
 import ssl
 import threading
@@ -17,7 +18,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from etl.loader import commit_plan, plan_upload
-from monitor.accounts.subscriptions import Subscription, SubscriptionStore, connect_notify, notify_log
+from monitor.accounts.subscriptions import (
+    Subscription,
+    SubscriptionStore,
+    briefing_file,
+    connect_notify,
+    notify_log,
+)
 from monitor.context import open_context
 from monitor.errors import NotifySettingError, SubscriptionError
 from monitor.output.notify import Message, NotifySettings, SendError, dashboard_link, run_notify, send_email
@@ -448,3 +455,138 @@ def test_the_cli_exit_codes(ctx, accounts, receiver, monkeypatch, capsys):
     monkeypatch.setenv("IPMON_SMTP_SECURITY", "tls")
     assert main(["--db", db, "notify"]) == 2
     assert "IPMON_SMTP_SECURITY" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the monthly briefing as a link
+
+LINK = re.compile(re.escape(BASE) + r"/briefing_file\?token=([A-Za-z0-9_-]+)")
+
+
+def counting_briefings(ctx, calls: list):
+    """The real briefing builder, counting its calls."""
+    from monitor.output.briefing import briefing_file_name, build_briefing
+
+    def build(set_id: str, region: str, month: str) -> tuple[str, bytes]:
+        calls.append((set_id, region, month))
+        return briefing_file_name(ctx, set_id, region, month), build_briefing(ctx, set_id, region, month).pdf
+
+    return build
+
+
+def test_a_linked_briefing_goes_as_one_link_by_mail_and_webhook_once_and_the_file_is_written_once(
+        ctx, accounts, smtp, receiver, tmp_path):
+    sub = subscriptions(accounts).add(
+        ctx.regions, username="jc-clerk", regions=["140500"], kinds=[], briefing=True, briefing_delivery="link",
+        email="jc@example.gov.cn", webhook_url=receiver.url("/wecom?key=k1"), webhook_format="wecom", actor="admin")
+    settings = settings_for(smtp, briefings_dir=tmp_path / "briefings")
+    calls: list = []
+    receiver.replies = [(200, {"errcode": 45009, "errmsg": "api freq out of limit"})]  # the robot refuses once
+
+    first = notify(ctx, accounts, settings, briefing_pdf=counting_briefings(ctx, calls))
+
+    assert [(o.message.channel, o.ok) for o in first.outcomes] == [("email", True), ("webhook", False)]
+    [mail] = smtp.messages
+    assert list(mail.iter_attachments()) == []  # a link, no attachment
+    text = smtp.texts()[0]
+    [token] = LINK.findall(text)
+    assert "本月监测简报（PDF）请从下面的链接下载" in text and "见附件" not in text
+    assert "晋城市知识产权强市建设目标监测简报" in text and mail["Subject"].startswith("【知识产权指标监测】监测简报（1 份")
+    found = briefing_file(token, accounts.path)
+    assert (found.region, found.month, found.target_set) == ("140500", "2026-11", "jincheng_2025")
+    assert found.path == tmp_path / "briefings" / "2026-11" / "简报_晋城市_jincheng_2025_2026-11.pdf"
+    assert found.path.read_bytes().startswith(b"%PDF")
+    assert len(token) >= 40 and token not in str(found.path)  # unguessable, and not the file's name
+
+    second = notify(ctx, accounts, settings, briefing_pdf=counting_briefings(ctx, calls))  # the webhook again
+
+    assert [(o.message.channel, o.ok) for o in second.outcomes] == [("webhook", True)]
+    content = receiver.to("/wecom")[-1]["text"]["content"]
+    assert LINK.findall(content) == [token]  # the same file, the same token
+    assert len(calls) == 1 and len(smtp.messages) == 1
+    assert notify(ctx, accounts, settings, briefing_pdf=counting_briefings(ctx, calls)).outcomes == []
+    log = notify_log(accounts.path)
+    assert [(row["channel"], row["outcome"], row["attachments"]) for row in reversed(log)] == [
+        ("email", "sent", "下载链接"), ("webhook", "failed", "下载链接"), ("webhook", "sent", "下载链接")]
+    assert sub.briefing_linked
+
+
+def test_a_generic_webhook_carries_the_download_link_of_each_briefing(ctx, accounts, smtp, receiver, tmp_path):
+    subscriptions(accounts).add(ctx.regions, username=None, label="晋城市局群", regions=["140500"], kinds=[],
+                                briefing=True, briefing_delivery="link", webhook_url=receiver.url("/json"),
+                                webhook_format="json", actor="admin")
+    calls: list = []
+    run = notify(ctx, accounts, settings_for(smtp, briefings_dir=tmp_path), briefing_pdf=counting_briefings(ctx, calls))
+
+    assert not run.failed and smtp.messages == []
+    [post] = receiver.to("/json")
+    [item] = post["items"]
+    assert item["kind"] == "briefing" and LINK.fullmatch(item["download"])
+    assert item["download"] in item["body"] and item["download"] in post["text"]
+
+
+def test_without_a_public_address_a_linked_briefing_goes_without_a_link_and_the_cli_says_so(
+        ctx, accounts, smtp, monkeypatch, capsys, tmp_path):
+    from cli.main import main
+
+    subscriptions(accounts).add(ctx.regions, username="jc-clerk", regions=["140500"], kinds=[], briefing=True,
+                                briefing_delivery="link", email="jc@example.gov.cn", actor="admin")
+    monkeypatch.delenv("IPMON_PUBLIC_URL", raising=False)
+    for name, value in {"IPMON_TODAY": "2026-12-20", "IPMON_SMTP_HOST": "127.0.0.1", "IPMON_SMTP_PORT": str(smtp.port),
+                        "IPMON_SMTP_SECURITY": "none", "IPMON_SMTP_FROM": "ipmon@example.gov.cn",
+                        "IPMON_BRIEFINGS_DIR": str(tmp_path / "briefings")}.items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["--db", str(ctx.store.path), "notify"]) == 0
+
+    out = capsys.readouterr().out
+    assert "未设置 IPMON_PUBLIC_URL" in out and "订阅 1 的每月简报无法附下载链接，消息已不带链接发送" in out
+    [mail] = smtp.messages
+    assert list(mail.iter_attachments()) == [] and "briefing_file" not in smtp.texts()[0]
+    assert "系统未配置访问地址，无法附下载链接" in smtp.texts()[0]
+    assert not (tmp_path / "briefings").exists()  # nothing written that nobody can reach
+
+
+def test_a_linked_briefing_needs_no_mail_address_but_an_attached_one_does(ctx, accounts):
+    subs = subscriptions(accounts)
+    robot = dict(webhook_url="https://qyapi.example/send?key=k", webhook_format="wecom")
+    with pytest.raises(SubscriptionError, match="需要填写邮箱，或改为以下载链接发送"):
+        subs.add(ctx.regions, username="admin", briefing=True, briefing_delivery="attach", actor="admin", **robot)
+    with pytest.raises(SubscriptionError, match="简报发送方式「fax」无效"):
+        subs.add(ctx.regions, username="admin", briefing=True, briefing_delivery="fax", actor="admin", **robot)
+    made = subs.add(ctx.regions, username="admin", briefing=True, briefing_delivery="link", actor="admin", **robot)
+    assert made.briefing_linked and made.email is None
+    with pytest.raises(SubscriptionError, match="没有邮箱"):
+        subs.set_briefing_delivery(made.id, "attach", actor="admin")
+    mailed = subs.add(ctx.regions, username="jc-clerk", briefing=True, email="jc@example.gov.cn", actor="admin")
+    with pytest.raises(SubscriptionError, match="不属于账户"):
+        subs.set_briefing_delivery(mailed.id, "link", actor="clerk", owner="clerk")
+    assert subs.set_briefing_delivery(mailed.id, "link", actor="jc-clerk", owner="jc-clerk").briefing_linked
+    [edit] = accounts.audit.query(actions=["subscription_edit"]).itertuples()
+    assert edit.actor == "jc-clerk" and "每月简报改为下载链接（邮件和群机器人消息）" in edit.detail
+    [add] = accounts.audit.query(actions=["subscription_add"]).head(2).tail(1).itertuples()
+    assert "每月简报（下载链接（邮件和群机器人消息））" in add.detail
+
+
+def test_an_accounts_file_from_before_linked_briefings_gets_the_choice_in_place(tmp_path):
+    import sqlite3
+
+    from monitor.accounts import subscriptions as module
+
+    path = tmp_path / "old.sqlite3"
+    before = module.SCHEMA.replace(
+        "    briefing_delivery TEXT NOT NULL DEFAULT 'attach' CHECK (briefing_delivery IN ('attach', 'link')),\n", "")
+    assert before != module.SCHEMA
+    with sqlite3.connect(path) as con:
+        con.executescript(before)
+        con.execute("INSERT INTO subscriptions (label, kinds, email, briefing, created_by, created_at, updated_by, "
+                    "updated_at) VALUES ('局', 'overdue', 'a@example.gov.cn', 1, 'admin', 't', 'admin', 't')")
+
+    [old] = SubscriptionStore(path).list()
+
+    assert (old.briefing, old.briefing_delivery, old.briefing_linked) == (True, "attach", False)
+    assert SubscriptionStore(path).set_briefing_delivery(old.id, "link", actor="admin").briefing_linked
+
+
+def test_a_token_nobody_was_given_finds_nothing(accounts):
+    assert briefing_file("x" * 43, accounts.path) is None
+    assert briefing_file("../../etc/passwd", accounts.path) is None and briefing_file(None, accounts.path) is None

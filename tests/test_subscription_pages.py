@@ -1,12 +1,15 @@
-"""订阅管理, 我的订阅 (我的账户) and the 催报 list on 报送情况, through AppTest: real accounts file,
+"""订阅管理, 我的订阅 (我的账户), the briefing download link (briefing_file) and the 催报 list on 报送情况, through AppTest: real accounts file,
 the demo store copied per test."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from test_pages import log_in, new_app, on_page, shown, texts, widget
 
-from monitor.accounts.subscriptions import SubscriptionStore
+from monitor.accounts.subscriptions import BriefingFile, SubscriptionStore
+from monitor.output.notify import Item, publish_briefing
 
 
 @pytest.fixture
@@ -106,3 +109,100 @@ def test_subscriptions_keep_their_creation_time_from_the_product_clock(served, m
     made = SubscriptionStore(accounts.path).add(_regions(), username="admin", kinds=["overdue"],
                                                  email="a@example.gov.cn", actor="admin")
     assert made.created_at.startswith("2027-01-10")
+
+
+# --------------------------------------------------------------------------- the monthly briefing as a link
+
+
+def test_an_admin_has_a_group_robot_sent_the_briefing_as_a_link(served):
+    app, accounts = served
+    log_in(app, "admin")
+    on_page(app, "subscriptions")
+
+    def submit(delivery: str) -> None:  # the form is emptied on every submit
+        form = "subscription_new"
+        app.text_input(key=f"{form}_label").input("晋城市局工作群")
+        app.multiselect(key=f"{form}_regions").set_value(["140500"])
+        app.multiselect(key=f"{form}_kinds").set_value([])
+        app.checkbox(key=f"{form}_briefing").check()
+        app.radio(key=f"{form}_delivery").set_value(delivery)
+        app.text_input(key=f"{form}_url").input("https://qyapi.example.cn/cgi-bin/webhook/send?key=abcdefgh")
+        shown(widget(app.button, "新建").click().run())
+
+    submit("attach")
+    assert texts(app.error) == ["每月简报以 PDF 附件随邮件发送：订阅简报需要填写邮箱，或改为以下载链接发送"]
+
+    submit("link")
+
+    assert texts(app.success) == ["已新建订阅 1（晋城市局工作群）。"]
+    assert app.dataframe[0].value.iloc[0]["内容"] == "每月简报（下载链接）"
+    assert SubscriptionStore(accounts.path).get(1).briefing_linked
+    [detail] = accounts.audit.query(actions=["subscription_add"])["detail"]
+    assert "每月简报（下载链接（邮件和群机器人消息））" in detail
+
+
+def test_a_user_switches_their_own_briefing_from_attached_to_linked(served):
+    app, accounts = served
+    subs = SubscriptionStore(accounts.path)
+    mine = subs.add(_regions(), username="jc-clerk", kinds=[], briefing=True, email="jc@example.gov.cn",
+                    actor="admin")
+    log_in(app, "jc-clerk")
+    assert "每月简报（PDF 附件）" in app.markdown[-1].value
+
+    shown(app.radio(key=f"my_subscription_delivery_{mine.id}").set_value("link").run())
+
+    assert texts(app.success) == [f"订阅 {mine.id} 的每月简报改为下载链接（邮件和群机器人消息）。"]
+    assert subs.get(mine.id).briefing_linked and "每月简报（下载链接）" in app.markdown[-1].value
+    trail = accounts.audit.query(actions=["subscription_edit"])
+    assert trail["actor"].tolist() == ["jc-clerk"] and "每月简报改为下载链接" in trail["detail"].iloc[0]
+
+
+def _published(accounts, tmp_path) -> BriefingFile:
+    """A briefing as notify writes it for links (a small stand-in PDF)."""
+    item = Item("briefing|jincheng_2025|140500|2026-11", "briefing", ("140500",),
+                "晋城市知识产权强市建设目标监测简报（数据截至2026年11月）", "", None,
+                {"target_set": "jincheng_2025", "region": "140500", "month": "2026-11"})
+    return publish_briefing(accounts.path, item, tmp_path / "briefings",
+                            lambda *_: ("简报_晋城市_jincheng_2025_2026-11.pdf", b"%PDF-1.7\n%stand-in\n"),
+                            datetime(2026, 12, 20, 8, 0))
+
+
+def test_the_briefing_link_offers_the_pdf_and_a_wrong_or_spent_link_says_so(served, tmp_path):
+    app, accounts = served
+    published = _published(accounts, tmp_path)
+    app.query_params["token"] = published.token
+
+    on_page(app, "briefing_file")
+
+    assert app.title[0].value == "监测简报下载" and not app.error
+    assert app.subheader[0].value == "晋城市知识产权强市建设目标监测简报（数据截至2026年11月）"
+    assert "地区：晋城市　数据截至：2026年11月" in texts(app.caption)[0]
+    [button] = app.download_button
+    assert button.label == "下载 晋城市2026年11月监测简报（PDF）"
+
+    app.query_params["token"] = published.token[:-1] + ("A" if published.token[-1] != "A" else "B")
+    on_page(app, "briefing_file")
+    assert texts(app.error) == ["这个简报下载链接无效：请核对链接是否完整（消息中的整行地址），或联系管理员重新发送。"]
+    assert not app.download_button
+
+    published.path.unlink()
+    app.query_params["token"] = published.token
+    on_page(app, "briefing_file")
+    [error] = texts(app.error)
+    assert error.startswith("这份简报的文件已不在服务器上，下载链接已失效") and "briefings" not in error
+    assert not app.download_button
+
+
+def test_the_briefing_link_asks_for_a_login_when_viewing_needs_one(served, tmp_path, monkeypatch):
+    app, accounts = served
+    monkeypatch.setenv("IPMON_ANONYMOUS_VIEW", "off")
+    published = _published(accounts, tmp_path)
+    app.query_params["token"] = published.token
+
+    on_page(app, "briefing_file")
+
+    assert "此页面需要登录" in texts(app.warning)[0] and not app.download_button
+    log_in(app, "viewer")
+    app.query_params["token"] = published.token
+    on_page(app, "briefing_file")
+    assert len(app.download_button) == 1

@@ -28,7 +28,7 @@ from monitor.accounts.users import AccountStore, allowed_regions, check_scope
 from monitor.domain.clock import now as product_now
 from monitor.errors import AccountError, SubscriptionError
 
-# what a subscription can ask for; the briefing is a flag of its own (a PDF, by e-mail)
+# what a subscription can ask for; the briefing is a flag of its own (a PDF, attached or linked)
 KINDS = {
     "target": "目标转为滞后或未达成",
     "overdue": "逾期未报送",
@@ -36,6 +36,10 @@ KINDS = {
     "warnings": "带警告导入",
 }
 WEBHOOK_FORMATS = {"wecom": "企业微信群机器人", "dingtalk": "钉钉群机器人", "json": "通用 JSON"}
+# how the monthly briefing reaches a subscriber: attached to the e-mail, or a download link in the
+# e-mail and the webhook message (a chat robot takes no attachments)
+BRIEFING_DELIVERIES = {"attach": "PDF 附件（随邮件）", "link": "下载链接（邮件和群机器人消息）"}
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 # Created on first use by every process that opens the file (CREATE … IF NOT EXISTS), statement
@@ -50,7 +54,8 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     email          TEXT,                     -- lower case
     webhook_url    TEXT,
     webhook_format TEXT CHECK (webhook_format IS NULL OR webhook_format IN ('wecom', 'dingtalk', 'json')),
-    briefing       INTEGER NOT NULL DEFAULT 0, -- the monthly briefing PDF of its regions, attached to the e-mail
+    briefing       INTEGER NOT NULL DEFAULT 0, -- the monthly briefing PDF of its regions
+    briefing_delivery TEXT NOT NULL DEFAULT 'attach' CHECK (briefing_delivery IN ('attach', 'link')),
     enabled        INTEGER NOT NULL DEFAULT 1,
     created_by     TEXT NOT NULL,
     created_at     TEXT NOT NULL,
@@ -102,7 +107,23 @@ CREATE TABLE IF NOT EXISTS notify_log (      -- 通知记录: every message sent
     error           TEXT
 );
 CREATE INDEX IF NOT EXISTS notify_log_at ON notify_log (at);
+CREATE TABLE IF NOT EXISTS briefing_files (  -- briefings notify wrote as files, reached by a link with the token
+    token      TEXT PRIMARY KEY,             -- random, unguessable (secrets.token_urlsafe)
+    item_key   TEXT NOT NULL UNIQUE,         -- the notify_items key of the briefing: one file per briefing
+    target_set TEXT NOT NULL,
+    region     TEXT NOT NULL,
+    month      TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    file_name  TEXT NOT NULL,                -- the name the download is saved under
+    path       TEXT NOT NULL,                -- where the file is (absolute; under IPMON_BRIEFINGS_DIR when written)
+    created_at TEXT NOT NULL
+);
 """
+# Columns added after a file was first created: (table, column, definition), added in place.
+_ADDED_COLUMNS = (
+    ("subscriptions", "briefing_delivery",
+     "TEXT NOT NULL DEFAULT 'attach' CHECK (briefing_delivery IN ('attach', 'link'))"),
+)
 _SCHEMA_DONE: set[Path] = set()
 
 
@@ -119,6 +140,9 @@ def connect_notify(path: Path | str, *, write: bool = True):
                     if statement.strip(" \n;"):
                         con.execute(statement)
                     statement = ""
+            for table, column, definition in _ADDED_COLUMNS:  # a file from before the column
+                if column not in {row[1] for row in con.execute(f"PRAGMA table_info({table})")}:
+                    con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
             _SCHEMA_DONE.add(path)
         yield con
 
@@ -139,6 +163,11 @@ class Subscription:
     created_at: str
     updated_by: str
     updated_at: str
+    briefing_delivery: str = "attach"  # a BRIEFING_DELIVERIES key
+
+    @property
+    def briefing_linked(self) -> bool:
+        return self.briefing and self.briefing_delivery == "link"
 
     def covers(self, codes: Iterable[str], regions) -> bool:
         """Whether any of ``codes`` lies in this subscription's regions (or below one of them)."""
@@ -151,14 +180,14 @@ class Subscription:
 
 
 _COLUMNS = ("id, username, label, regions, kinds, email, webhook_url, webhook_format, briefing, enabled, "
-            "created_by, created_at, updated_by, updated_at")
+            "created_by, created_at, updated_by, updated_at, briefing_delivery")
 
 
 def _row(row) -> Subscription:
-    (id_, username, label, regions, kinds, email, url, fmt, briefing, enabled, cby, cat, uby, uat) = row
+    (id_, username, label, regions, kinds, email, url, fmt, briefing, enabled, cby, cat, uby, uat, delivery) = row
     return Subscription(int(id_), username, label, tuple(c for c in regions.split(",") if c),
                         tuple(k for k in kinds.split(",") if k), email, url, fmt, bool(briefing), bool(enabled),
-                        cby, cat, uby, uat)
+                        cby, cat, uby, uat, delivery)
 
 
 def check_email(text: str | None) -> str | None:
@@ -219,7 +248,7 @@ class SubscriptionStore:
 
     # ------------------------------------------------------------------ checking
     def _checked(self, regions_registry, *, username, label, regions, kinds, email, webhook_url, webhook_format,
-                 briefing) -> dict:
+                 briefing, briefing_delivery) -> dict:
         owner = None
         if username:
             owner = AccountStore(self.path).get(username)
@@ -245,12 +274,16 @@ class SubscriptionStore:
         url, fmt = check_webhook(webhook_url, webhook_format)
         if email is None and url is None:
             raise SubscriptionError("请填写邮箱或群机器人地址（至少一个）")
-        if briefing and email is None:
-            raise SubscriptionError("每月简报以 PDF 附件随邮件发送：订阅简报需要填写邮箱")
+        if briefing_delivery not in BRIEFING_DELIVERIES:
+            raise SubscriptionError(f"简报发送方式「{briefing_delivery}」无效，应为 "
+                                    f"{'、'.join(f'{k}（{v}）' for k, v in BRIEFING_DELIVERIES.items())} 之一")
+        if briefing and briefing_delivery == "attach" and email is None:
+            raise SubscriptionError("每月简报以 PDF 附件随邮件发送：订阅简报需要填写邮箱，或改为以下载链接发送")
         label = (label or "").strip() or (owner.label if owner is not None else None) or email or mask_url(url)
         return {"username": owner.username if owner is not None else None, "label": label[:100],
                 "regions": ",".join(codes), "kinds": ",".join(k for k in KINDS if k in kinds), "email": email,
-                "webhook_url": url, "webhook_format": fmt, "briefing": int(bool(briefing))}
+                "webhook_url": url, "webhook_format": fmt, "briefing": int(bool(briefing)),
+                "briefing_delivery": briefing_delivery}
 
     @staticmethod
     def describe(values: dict) -> str:
@@ -258,7 +291,7 @@ class SubscriptionStore:
         kinds = "、".join(KINDS[k] for k in values["kinds"].split(",") if k) or "无"
         parts = [f"对象 {values['label']}", f"地区 {values['regions'] or '全部'}", f"提醒 {kinds}"]
         if values["briefing"]:
-            parts.append("每月简报")
+            parts.append(f"每月简报（{BRIEFING_DELIVERIES[values.get('briefing_delivery', 'attach')]}）")
         if values["email"]:
             parts.append(f"邮箱 {values['email']}")
         if values["webhook_url"]:
@@ -268,19 +301,21 @@ class SubscriptionStore:
     # ------------------------------------------------------------------ changing (each one audited)
     def add(self, regions_registry, *, username: str | None, label: str | None = None, regions: Iterable[str] = (),
             kinds: Iterable[str] = (), email: str | None = None, webhook_url: str | None = None,
-            webhook_format: str | None = None, briefing: bool = False, actor: str, client: str | None = None,
-            via: str | None = None) -> Subscription:
+            webhook_format: str | None = None, briefing: bool = False, briefing_delivery: str = "attach", actor: str,
+            client: str | None = None, via: str | None = None) -> Subscription:
         values = self._checked(regions_registry, username=username, label=label, regions=tuple(regions),
                                kinds=tuple(kinds), email=email, webhook_url=webhook_url,
-                               webhook_format=webhook_format, briefing=briefing)
+                               webhook_format=webhook_format, briefing=briefing,
+                               briefing_delivery=briefing_delivery)
         now = self._now()
         with connect_notify(self.path) as con:
             new_id = con.execute(
                 "INSERT INTO subscriptions (username, label, regions, kinds, email, webhook_url, webhook_format, "
-                "briefing, enabled, created_by, created_at, updated_by, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                "briefing, briefing_delivery, enabled, created_by, created_at, updated_by, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
                 [values["username"], values["label"], values["regions"], values["kinds"], values["email"],
-                 values["webhook_url"], values["webhook_format"], values["briefing"], actor, now, actor, now],
+                 values["webhook_url"], values["webhook_format"], values["briefing"], values["briefing_delivery"],
+                 actor, now, actor, now],
             ).lastrowid
         AuditLog(self.path, clock=self.clock).record("subscription_add", actor=actor, target=f"订阅 {new_id}",
                                                      detail=self.describe(values), client=client, via=via)
@@ -289,18 +324,19 @@ class SubscriptionStore:
     def update(self, subscription_id: int, regions_registry, *, username: str | None, label: str | None = None,
                regions: Iterable[str] = (), kinds: Iterable[str] = (), email: str | None = None,
                webhook_url: str | None = None, webhook_format: str | None = None, briefing: bool = False,
-               enabled: bool = True, actor: str, client: str | None = None, via: str | None = None) -> Subscription:
+               briefing_delivery: str = "attach", enabled: bool = True, actor: str, client: str | None = None, via: str | None = None) -> Subscription:
         self.get(subscription_id)
         values = self._checked(regions_registry, username=username, label=label, regions=tuple(regions),
                                kinds=tuple(kinds), email=email, webhook_url=webhook_url,
-                               webhook_format=webhook_format, briefing=briefing)
+                               webhook_format=webhook_format, briefing=briefing,
+                               briefing_delivery=briefing_delivery)
         with connect_notify(self.path) as con:
             con.execute("UPDATE subscriptions SET username = ?, label = ?, regions = ?, kinds = ?, email = ?, "
-                        "webhook_url = ?, webhook_format = ?, briefing = ?, enabled = ?, updated_by = ?, "
-                        "updated_at = ? WHERE id = ?",
+                        "webhook_url = ?, webhook_format = ?, briefing = ?, briefing_delivery = ?, enabled = ?, "
+                        "updated_by = ?, updated_at = ? WHERE id = ?",
                         [values["username"], values["label"], values["regions"], values["kinds"], values["email"],
-                         values["webhook_url"], values["webhook_format"], values["briefing"], int(enabled), actor,
-                         self._now(), int(subscription_id)])
+                         values["webhook_url"], values["webhook_format"], values["briefing"],
+                         values["briefing_delivery"], int(enabled), actor, self._now(), int(subscription_id)])
         AuditLog(self.path, clock=self.clock).record(
             "subscription_edit", actor=actor, target=f"订阅 {subscription_id}", client=client, via=via,
             detail=self.describe(values) + ("" if enabled else "，已停止"))
@@ -319,6 +355,25 @@ class SubscriptionStore:
         AuditLog(self.path, clock=self.clock).record(
             "subscription_resume" if enabled else "subscription_stop", actor=actor, target=f"订阅 {subscription_id}",
             detail=f"对象 {found.label}", client=client, via=via)
+        return self.get(subscription_id)
+
+    def set_briefing_delivery(self, subscription_id: int, delivery: str, *, actor: str, owner: str | None = None,
+                              client: str | None = None, via: str | None = None) -> Subscription:
+        """Have the monthly briefing attached or linked. ``owner``: only if the subscription belongs to
+        this account (a user choosing on 我的账户)."""
+        found = self.get(subscription_id)
+        if owner is not None and found.username != owner:
+            raise SubscriptionError(f"订阅 {subscription_id} 不属于账户 {owner}")
+        if delivery not in BRIEFING_DELIVERIES:
+            raise SubscriptionError(f"简报发送方式「{delivery}」无效")
+        if found.briefing and delivery == "attach" and found.email is None:
+            raise SubscriptionError("PDF 附件随邮件发送，这个订阅没有邮箱：请联系管理员添加邮箱")
+        with connect_notify(self.path) as con:
+            con.execute("UPDATE subscriptions SET briefing_delivery = ?, updated_by = ?, updated_at = ? WHERE id = ?",
+                        [delivery, actor, self._now(), int(subscription_id)])
+        AuditLog(self.path, clock=self.clock).record(
+            "subscription_edit", actor=actor, target=f"订阅 {subscription_id}", client=client, via=via,
+            detail=f"对象 {found.label}，每月简报改为{BRIEFING_DELIVERIES[delivery]}")
         return self.get(subscription_id)
 
     def remove(self, subscription_id: int, *, actor: str, client: str | None = None, via: str | None = None) -> None:
@@ -340,7 +395,7 @@ def regions_label(codes: Iterable[str], regions) -> str:
 def kinds_label(subscription: Subscription) -> str:
     parts = [KINDS[k] for k in subscription.kinds]
     if subscription.briefing:
-        parts.append("每月简报")
+        parts.append("每月简报（下载链接）" if subscription.briefing_linked else "每月简报（PDF 附件）")
     return "、".join(parts)
 
 
@@ -352,3 +407,28 @@ def notify_log(path: Path | str | None = None, *, limit: int = 500) -> list[dict
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
+
+
+@dataclass(frozen=True)
+class BriefingFile:
+    """A briefing notify wrote as a file, as its link's token finds it (monitor/output/notify.py)."""
+
+    token: str
+    item_key: str
+    target_set: str
+    region: str
+    month: str
+    title: str
+    file_name: str
+    path: Path
+    created_at: str
+
+
+def briefing_file(token: str | None, path: Path | str | None = None) -> BriefingFile | None:
+    """The briefing a link's token names, or None for a token nobody was given."""
+    if not token or not _TOKEN.fullmatch(token):
+        return None
+    with connect_notify(path or default_accounts_path(), write=False) as con:
+        row = con.execute("SELECT token, item_key, target_set, region, month, title, file_name, path, created_at "
+                          "FROM briefing_files WHERE token = ?", [token]).fetchone()
+    return None if row is None else BriefingFile(*row[:7], Path(row[7]), row[8])

@@ -14,7 +14,11 @@ One run, meant for cron or a systemd timer:
    - the monthly briefing of a subscription's regions, once the month's due date has passed.
 2. **Send** each subscription the undelivered items of its regions and kinds: one e-mail (SMTP,
    ``NotifySettings``) and/or one webhook POST (企业微信/钉钉 group robots, or plain JSON), the
-   briefings as PDF attachments of a second e-mail. A delivery is recorded per (item,
+   briefings in a second message: as PDF attachments of an e-mail, or, for a subscription that
+   asks for links, as download links in its e-mail and its webhook message (a chat robot takes no
+   attachments). A linked briefing is written once under IPMON_BRIEFINGS_DIR with a random token
+   recorded in the accounts file (``publish_briefing``); pages/briefing_file.py hands it out to
+   whoever holds the token and may view the dashboard. A delivery is recorded per (item,
    subscription, channel) only once the server accepted it: a rerun sends nothing twice and a
    failed send is tried again on the next run. Every message, sent or failed, goes to 通知记录.
 
@@ -26,6 +30,8 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
+import secrets
 import smtplib
 import ssl
 import urllib.error
@@ -42,7 +48,15 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from monitor import settings
-from monitor.accounts.subscriptions import KINDS, Subscription, SubscriptionStore, connect_notify, mask_url
+from monitor.accounts.subscriptions import (
+    KINDS,
+    BriefingFile,
+    Subscription,
+    SubscriptionStore,
+    briefing_file,
+    connect_notify,
+    mask_url,
+)
 from monitor.accounts.users import AccountStore
 from monitor.domain.config import MilestoneTarget, due_on
 from monitor.domain.periods import format_month_cn, last_full_month
@@ -75,6 +89,7 @@ class NotifySettings:
     smtp_cafile: str | None = None
     timeout: float = 20.0
     public_url: str | None = None
+    briefings_dir: Path = settings.DEFAULT_BRIEFINGS_DIR
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> NotifySettings:
@@ -85,7 +100,7 @@ class NotifySettings:
                    smtp_security=security, smtp_user=settings.smtp_user(env),
                    smtp_password=settings.smtp_password(env), smtp_from=settings.smtp_from(env),
                    smtp_cafile=settings.smtp_cafile(env), timeout=settings.notify_timeout(env),
-                   public_url=settings.public_url(env))
+                   public_url=settings.public_url(env), briefings_dir=settings.briefings_dir(env))
 
 
 # --------------------------------------------------------------------------- items
@@ -346,6 +361,7 @@ class Message:
     items: tuple[Item, ...]
     subject: str
     text: str
+    downloads: Mapping[str, str] = field(default_factory=dict)  # item key → the briefing's download link
 
     @property
     def recipient(self) -> str:
@@ -361,19 +377,24 @@ def _wants(sub: Subscription, item: Item, channel: str, ctx) -> bool:
         return False
     if item.kind == "briefing":
         mine = list(sub.regions) or [s.region for s in ctx.config.target_sets]
-        return sub.briefing and channel == "email" and item.regions[0] in mine
+        return sub.briefing and (channel == "email" or sub.briefing_linked) and item.regions[0] in mine
     return item.kind in sub.kinds and sub.covers(item.regions, ctx.regions)
 
 
-def compose(sub: Subscription, channel: str, items: list[Item], today: date, base: str | None) -> Message:
-    """One message of ``items`` for a subscription, grouped by kind, in Chinese."""
+def compose(sub: Subscription, channel: str, items: list[Item], today: date, base: str | None,
+            downloads: Mapping[str, str] | None = None) -> Message:
+    """One message of ``items`` for a subscription, grouped by kind, in Chinese. ``downloads``: the
+    download link of each briefing, for a subscription that has them linked (none yet in a dry run)."""
     briefing = items[0].kind == "briefing"
+    linked = briefing and sub.briefing_linked
+    downloads = dict(downloads or {})
     if briefing:
         subject = f"【{SYSTEM_NAME}】监测简报（{len(items)} 份，{today:%Y-%m-%d}）"
     else:
         subject = f"【{SYSTEM_NAME}】{len(items)} 条提醒（{today:%Y-%m-%d}）"
     lines = [f"【{SYSTEM_NAME}】{sub.label}" + ("，您好：" if channel == "email" else "")]
-    lines.append("本月监测简报见附件：" if briefing else "自上次通知以来有以下变化：")
+    lines.append(("本月监测简报（PDF）请从下面的链接下载：" if linked else "本月监测简报见附件：") if briefing
+                 else "自上次通知以来有以下变化：")
     numerals = "一二三四五六七八九十"
     sections = [(kind, [i for i in items if i.kind == kind]) for kind in ITEM_SECTIONS]
     for n, (kind, chosen) in enumerate((s for s in sections if s[1]), start=0):
@@ -381,7 +402,14 @@ def compose(sub: Subscription, channel: str, items: list[Item], today: date, bas
         lines.append(f"{numerals[n]}、{ITEM_SECTIONS[kind]}（{len(chosen)} 条）")
         for k, item in enumerate(chosen, start=1):
             lines.append(f"{k}. {item.title}")
-            lines.append(f"   {item.body}")
+            if not linked:
+                lines.append(f"   {item.body}")
+            elif item.key in downloads:
+                lines.append(f"   下载 PDF：{downloads[item.key]}")
+            elif base:
+                lines.append("   下载 PDF：（发送时生成链接）")
+            else:
+                lines.append("   （系统未配置访问地址，无法附下载链接；请登录系统在总览页下载简报，或联系管理员）")
             if item.link:
                 lines.append(f"   查看：{item.link}")
     lines.append("")
@@ -390,7 +418,7 @@ def compose(sub: Subscription, channel: str, items: list[Item], today: date, bas
                      "或联系管理员。" + (f"系统地址：{base}" if base else ""))
     else:
         lines.append(f"——{SYSTEM_NAME}（订阅编号 {sub.id}）")
-    return Message(sub, channel, tuple(items), subject, "\n".join(lines))
+    return Message(sub, channel, tuple(items), subject, "\n".join(lines), downloads)
 
 
 def fit_text(text: str, limit: int, note: str) -> str:
@@ -414,7 +442,10 @@ def webhook_payload(message: Message, base: str | None) -> dict:
         return {"source": SYSTEM_NAME, "subscription": message.subscription.id, "subject": message.subject,
                 "text": message.text,
                 "items": [{"key": i.key, "kind": i.kind, "kind_label": ITEM_SECTIONS[i.kind], "regions": list(i.regions),
-                           "title": i.title, "body": i.body, "link": i.link, "detail": i.detail}
+                           "title": i.title, "link": i.link, "detail": i.detail,
+                           "body": f"{i.title}，PDF 下载：{message.downloads[i.key]}" if i.key in message.downloads
+                           else i.body,
+                           **({"download": message.downloads[i.key]} if i.key in message.downloads else {})}
                           for i in message.items]}
     note = f"……（内容过长已截断，共 {len(message.items)} 条" + (f"，详见 {base}" if base else "") + "）"
     return {"msgtype": "text", "text": {"content": fit_text(message.text, TEXT_LIMITS[fmt], note)}}
@@ -503,6 +534,12 @@ class NotifyRun:
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.ok]
 
+    @property
+    def without_links(self) -> list[Outcome]:
+        """Briefings to be linked that went without a link: IPMON_PUBLIC_URL is not set."""
+        return [o for o in self.outcomes if o.message.briefing and o.message.subscription.briefing_linked
+                and not o.message.downloads]
+
 
 @contextmanager
 def _single_run(path: Path) -> Iterator[None]:
@@ -554,18 +591,71 @@ def run_notify(ctx, *, path: Path | str, settings: NotifySettings, today: date, 
                 new = _save(con, detection, stamp)
                 items = _stored_items(con)
             delivered = _delivered(path)
-        messages = []
+        groups = []
         for sub in subscriptions:
             for channel in sub.channels:
                 mine = [i for i in items if (i.key, sub.id, channel) not in delivered and _wants(sub, i, channel, ctx)]
                 alerts = [i for i in mine if i.kind != "briefing"]
-                briefs = [i for i in mine if i.kind == "briefing"]
-                for group in (alerts, briefs):
-                    if group:
-                        messages.append(compose(sub, channel, group, today, settings.public_url))
-        outcomes = [Outcome(m, None) for m in messages] if dry_run else \
-            [_deliver(m, path, settings, now, briefing_pdf) for m in messages]
+                # a webhook gets this month's briefings only (a subscription switched to links later
+                # is not sent the links of every month it had attached before)
+                briefs = [i for i in mine if i.kind == "briefing"
+                          and (channel == "email" or i.detail.get("month") == detection.as_of)]
+                groups += [(sub, channel, group) for group in (alerts, briefs) if group]
+        published: dict[str, BriefingFile] = {}  # each linked briefing written once per run
+        outcomes = []
+        for sub, channel, group in groups:
+            downloads, error = {}, None
+            if group[0].kind == "briefing" and sub.briefing_linked and settings.public_url and not dry_run:
+                try:
+                    for item in group:
+                        if item.key not in published:
+                            published[item.key] = publish_briefing(path, item, settings.briefings_dir, briefing_pdf,
+                                                                   now)
+                        downloads[item.key] = briefing_link(settings.public_url, published[item.key].token)
+                except MonitorError as e:  # the briefing could not be built (ExportError) or written
+                    downloads, error = {}, str(e)
+            message = compose(sub, channel, group, today, settings.public_url, downloads)
+            outcomes.append(Outcome(message, None) if dry_run else
+                            _deliver(message, path, settings, now, briefing_pdf, error=error))
     return NotifyRun(new, detection.baseline, outcomes, dry_run, found)
+
+
+def briefing_link(base: str, token: str) -> str:
+    """The address of a briefing written for links (pages/briefing_file.py)."""
+    return f"{base}/briefing_file?{urlencode({'token': token})}"
+
+
+def publish_briefing(path: Path, item: Item, directory: Path, briefing_pdf, now: datetime) -> BriefingFile:
+    """The briefing of ``item`` as a file under ``directory`` with its token, written on first use;
+    later calls (a rerun, another subscriber) reuse the file and the token, and write the file again
+    only if it is gone."""
+    with connect_notify(path, write=False) as con:
+        row = con.execute("SELECT token FROM briefing_files WHERE item_key = ?", [item.key]).fetchone()
+    known = briefing_file(row[0], path) if row else None
+    if known is not None and known.path.is_file():
+        return known
+    set_id, region, month = item.detail["target_set"], item.detail["region"], item.detail["month"]
+    name, pdf = briefing_pdf(set_id, region, month)
+    target = (Path(directory) / month / name).absolute()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        partial.write_bytes(pdf)
+        os.replace(partial, target)  # a reader never sees half a file
+    except OSError as e:
+        raise MonitorError(f"简报文件无法写入 {target.parent}（IPMON_BRIEFINGS_DIR）：{e.strerror or e}") from e
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    with connect_notify(path) as con:
+        if known is not None:
+            con.execute("UPDATE briefing_files SET path = ?, file_name = ? WHERE token = ?",
+                        [str(target), name, known.token])
+        else:
+            con.execute("INSERT INTO briefing_files (token, item_key, target_set, region, month, title, file_name, "
+                        "path, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [secrets.token_urlsafe(32), item.key, set_id, region, month, item.title, name, str(target),
+                         stamp])
+        (token,) = con.execute("SELECT token FROM briefing_files WHERE item_key = ?", [item.key]).fetchone()
+    return briefing_file(token, path)
 
 
 def _delivered(path: Path) -> set[tuple[str, int, str]]:
@@ -583,11 +673,15 @@ def _default_briefing(ctx) -> Callable[[str, str, str], tuple[str, bytes]]:
     return build
 
 
-def _deliver(message: Message, path: Path, settings: NotifySettings, now: datetime, briefing_pdf) -> Outcome:
+def _deliver(message: Message, path: Path, settings: NotifySettings, now: datetime, briefing_pdf, *,
+             error: str | None = None) -> Outcome:
+    """Send ``message`` (unless ``error`` already says why it cannot be) and record the outcome."""
     attachments: list[tuple[str, bytes]] = []
-    error = None
+    linked = message.briefing and message.subscription.briefing_linked
     try:
-        if message.briefing:
+        if error is not None:
+            raise MonitorError(error)
+        if message.briefing and not linked:
             for item in message.items:
                 attachments.append(briefing_pdf(item.detail["target_set"], item.detail["region"],
                                                 item.detail["month"]))
@@ -604,7 +698,8 @@ def _deliver(message: Message, path: Path, settings: NotifySettings, now: dateti
                     "attachments, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [stamp, sub.id, sub.label, message.channel, message.recipient, message.subject,
                      len(message.items), "\n".join(i.key for i in message.items),
-                     "、".join(name for name, _ in attachments), "failed" if error else "sent", error])
+                     "、".join(name for name, _ in attachments) or ("下载链接" if message.downloads else ""),
+                     "failed" if error else "sent", error])
         if error is None:
             con.executemany("INSERT OR IGNORE INTO notify_deliveries VALUES (?, ?, ?, ?)",
                             [(i.key, sub.id, message.channel, stamp) for i in message.items])
