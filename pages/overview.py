@@ -6,11 +6,11 @@ from monitor.accounts.users import Action
 from monitor.domain.periods import format_month_cn
 from monitor.domain.provenance import annotate
 from monitor.errors import MonitorError
-from monitor.evaluation.targetset import status_counts, task_counts
 from monitor.output.tables import target_table
 from monitor.store.readings import READING_LABELS, set_reading
 from monitor.views.charts import progress_label, status_figure
 from monitor.views.formatting import format_value, missing
+from monitor.views.overview import status_counts, task_counts
 from pages import _auth as auth
 from pages._badges import DEMO_NOTICE, status_badge, task_badge
 from pages._caches import cached_overview

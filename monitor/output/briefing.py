@@ -10,6 +10,7 @@ CJK font and numbers the pages (docs/decisions.md D10).
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,14 +28,15 @@ from monitor.domain.periods import format_month_cn
 from monitor.domain.provenance import annotate
 from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
-from monitor.evaluation.targetset import evaluate_target_set, status_counts, task_counts
-from monitor.output.export import cjk_font, figure_svg
+from monitor.evaluation.targetset import evaluate_target_set
+from monitor.output.export import cjk_font, render_many, warm_up
 from monitor.store.milestones import TaskStatus, read_updates, task_table
 from monitor.store.readings import read_readings
 from monitor.views.charts import progress_label
 from monitor.views.comparison import compare_regions, ranking_figure
 from monitor.views.detail import indicator_detail
 from monitor.views.formatting import format_value, missing, status_color
+from monitor.views.overview import status_counts, task_counts
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Charts are drawn this wide (CSS px) and scaled to the 178 mm text width: 13 px text prints at
@@ -81,11 +83,17 @@ def briefing_file_name(ctx, set_id: str, region: str, as_of: str) -> str:
     return f"简报_{ctx.regions[region].name}_{set_id}_{as_of}.pdf"
 
 
-def _chart_uri(fig) -> str:
-    """The figure as an SVG data URI: vector on paper, its text searchable, and quicker to render
-    and lay out than a PNG sharp enough for print."""
-    data = figure_svg(fig, width=CHART_WIDTH)
-    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+def _chart_uris(figs: list) -> list[str]:
+    """The figures as SVG data URIs, drawn in one batch: vector on paper, their text searchable, and
+    quicker to render and lay out than PNGs sharp enough for print."""
+    return ["data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+            for data in render_many(figs, "svg", width=CHART_WIDTH)]
+
+
+def _load_pdf_layout() -> None:
+    """Import WeasyPrint (~0.6 s) on the chart thread while it waits for the browser, not after the charts."""
+    with contextlib.suppress(OSError):  # html_to_pdf says what is missing
+        import weasyprint  # noqa: F401
 
 
 def _province_for_comparison(ctx, region: str) -> str | None:
@@ -128,6 +136,39 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
     progress("评估目标状态")
     seconds: dict[str, float] = {"evaluate": 0.0}
     started = time.perf_counter()
+    renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-charts")
+    render_seconds: list[float] = []
+
+    def draw(figs: list) -> list[str]:
+        step = time.perf_counter()
+        uris = _chart_uris(figs)
+        render_seconds.append(time.perf_counter() - step)
+        return uris
+
+    if with_charts:
+        warm_up()  # the browser boots while the targets are evaluated
+        renderer.submit(_load_pdf_layout)
+    try:
+        with ctx.store.reading():  # one connection for the fifty-odd reads
+            variables, charts = _gather(ctx, set_id, region, as_of, generated_at, progress, seconds,
+                                        started, draw=(lambda figs: renderer.submit(draw, figs)) if with_charts else None)
+        step = time.perf_counter()
+        progress("等待图表绘制完成")
+        for section in variables["sections"]:
+            drawn = section.pop("charts")
+            uris = drawn.result() if drawn is not None else [None]
+            section["trajectory"], section["comparison"] = uris[0], (uris[1] if len(uris) > 1 else None)
+    finally:
+        renderer.shutdown(cancel_futures=True)
+    seconds["charts"] = sum(render_seconds)
+    seconds["charts_waited"] = time.perf_counter() - step
+    return variables, charts, seconds
+
+
+def _gather(ctx, set_id: str, region: str, as_of: str, generated_at: datetime | None, progress,
+            seconds: dict[str, float], started: float, draw) -> tuple[dict, int]:
+    """The template's variables, each section's charts as what ``draw(figures)`` returned (a future
+    of their data URIs) under "charts"; ``draw`` None: no charts."""
     config = ctx.config
     tset = config.target_set(set_id)
     region_name = ctx.regions[region].name
@@ -135,15 +176,6 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
     counts = status_counts(frame)
     province = _province_for_comparison(ctx, region)
     seconds["evaluate"] += time.perf_counter() - started
-
-    renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-charts")
-    render_seconds: list[float] = []
-
-    def timed_chart_uri(fig) -> str:
-        step = time.perf_counter()
-        uri = _chart_uri(fig)
-        render_seconds.append(time.perf_counter() - step)
-        return uri
 
     sections = []
     sources: set[str] = set()
@@ -153,46 +185,36 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
     has_published = bool(frame["has_published"].fillna(False).astype(bool).any())
     compared: set[str] = set()
     charted = [row for row in frame.itertuples() if row.type != "milestone"]
-    try:
-        for number, row in enumerate(charted, start=1):
-            progress(f"指标 {number}/{len(charted)}：{row.indicator_name}（评估与绘图）")
-            step = time.perf_counter()
-            target = next(t for t in tset.targets if t.id == row.target_id)
-            ind = config.indicator(target.indicator)
-            if ind not in indicators:
-                indicators.append(ind)
-            detail = indicator_detail(ctx, ind.id, region, as_of, set_id=set_id, target_id=target.id)
-            published = detail.observations[detail.observations["origin"] == "published"]
-            sources.update(u for u in published["source_url"].dropna() if str(u).lower().startswith(("http://", "https://")))
-            has_demo = has_demo or bool((detail.observations["origin"] == "demo").any())
-            comparison = None
-            if province is not None and ind.id not in compared:
-                compared.add(ind.id)
-                cities = compare_regions(ctx, ind.id, province, as_of, set_id)
-                comparison = ranking_figure(ctx, cities, province, ind.id, as_of)  # None: no city has a value
-            seconds["evaluate"] += time.perf_counter() - step
-            # The browser draws this target's charts while the next target is evaluated.
-            trajectory_uri = renderer.submit(timed_chart_uri, detail.figure) if with_charts else None
-            comparison_uri = renderer.submit(timed_chart_uri, comparison) if with_charts and comparison is not None else None
-            charts += 1 + (comparison is not None)
-            sections.append({
-                "name": row.indicator_name, "status": row.status, "label": row.status_label, "color": status_color(row.status),
-                "ink": _ink(row.status),
-                "target": row.target_text, "adjusted": row.adjusted, "explanation": row.explanation,
-                "clause": row.clause, "quote": row.quote, "interpretation": row.interpretation,
-                "reading_note": row.reading_note, "derived": row.derived,
-                "trajectory": trajectory_uri, "comparison": comparison_uri,
-                "population_note": detail.population_note,
-            })
+    for number, row in enumerate(charted, start=1):
+        progress(f"指标 {number}/{len(charted)}：{row.indicator_name}（评估与绘图）")
         step = time.perf_counter()
-        progress("等待图表绘制完成")
-        for section in sections:
-            for key in ("trajectory", "comparison"):
-                section[key] = section[key].result() if section[key] is not None else None
-    finally:
-        renderer.shutdown(cancel_futures=True)
-    seconds["charts"] = sum(render_seconds)
-    seconds["charts_waited"] = time.perf_counter() - step
+        target = next(t for t in tset.targets if t.id == row.target_id)
+        ind = config.indicator(target.indicator)
+        if ind not in indicators:
+            indicators.append(ind)
+        detail = indicator_detail(ctx, ind.id, region, as_of, set_id=set_id, target_id=target.id)
+        published = detail.observations[detail.observations["origin"] == "published"]
+        sources.update(u for u in published["source_url"].dropna() if str(u).lower().startswith(("http://", "https://")))
+        has_demo = has_demo or bool((detail.observations["origin"] == "demo").any())
+        comparison = None
+        if province is not None and ind.id not in compared:
+            compared.add(ind.id)
+            cities = compare_regions(ctx, ind.id, province, as_of, set_id)
+            comparison = ranking_figure(ctx, cities, province, ind.id, as_of)  # None: no city has a value
+        seconds["evaluate"] += time.perf_counter() - step
+        # The browser draws this target's charts while the next target is evaluated.
+        figs = [detail.figure] + ([comparison] if comparison is not None else [])
+        drawn = draw(figs) if draw is not None else None
+        charts += 1 + (comparison is not None)
+        sections.append({
+            "name": row.indicator_name, "status": row.status, "label": row.status_label, "color": status_color(row.status),
+            "ink": _ink(row.status),
+            "target": row.target_text, "adjusted": row.adjusted, "explanation": row.explanation,
+            "clause": row.clause, "quote": row.quote, "interpretation": row.interpretation,
+            "reading_note": row.reading_note, "derived": row.derived,
+            "charts": drawn,
+            "population_note": detail.population_note,
+        })
 
     overdue = []
     milestones = [t for t in tset.targets if isinstance(t, MilestoneTarget)]
@@ -233,7 +255,7 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
         "sources": sorted(sources), "has_demo": has_demo, "has_published": has_published,
         "demo_notice": DEMO_NOTICE,
     }
-    return variables, charts, seconds
+    return variables, charts
 
 
 def _css_string(text: str) -> Markup:

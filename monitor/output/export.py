@@ -16,9 +16,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -108,25 +110,47 @@ def shutdown() -> None:
             _stop_server()
 
 
+def warm_up() -> None:
+    """Start the shared browser and return at once: it boots (~2 s) while the caller computes,
+    and the first export waits for it. A briefing calls this before it evaluates anything."""
+    with _lock:
+        _start_server()
+
+
 def render(fig: go.Figure, fmt: str, *, scale: float = 1, width: int | None = None,
            height: int | None = None) -> bytes:
     """``fig`` as ``fmt`` ("png", "pdf", "svg") bytes; one export at a time, whatever the thread."""
+    return render_many([fig], fmt, scale=scale, width=width, height=height)[0]
+
+
+def render_many(figs: list[go.Figure], fmt: str, *, scale: float = 1, width: int | None = None,
+                height: int | None = None) -> list[bytes]:
+    """Each of ``figs`` as ``fmt`` bytes, in one call to the browser: kaleido takes the whole batch
+    at once instead of a round trip per figure."""
     if fmt not in ("png", "pdf", "svg"):
         raise ExportError(f"不支持的导出格式「{fmt}」（可用：png、pdf、svg）")
-    width = width or fig.layout.width or EXPORT_WIDTH
-    height = height or fig.layout.height or 450
-    with _lock:
-        _start_server()
-        try:
-            return fig.to_image(format=fmt, width=width, height=height, scale=scale)
-        except Exception:
-            # A crashed or closed browser leaves a dead server behind: start a fresh one, once.
-            _stop_server()
+    if not figs:
+        return []
+    import kaleido
+
+    with tempfile.TemporaryDirectory(prefix="ipmon-export-") as tmp:
+        paths = [Path(tmp) / f"{number}.{fmt}" for number in range(len(figs))]
+        specs = [{"fig": fig.to_dict(), "path": path, "opts": {
+            "format": fmt, "scale": scale, "width": width or fig.layout.width or EXPORT_WIDTH,
+            "height": height or fig.layout.height or 450}} for fig, path in zip(figs, paths, strict=True)]
+        with _lock:
             _start_server()
             try:
-                return fig.to_image(format=fmt, width=width, height=height, scale=scale)
-            except Exception as e:
-                raise ExportError(f"图表导出为 {fmt.upper()} 失败：{e}") from e
+                kaleido.write_fig_from_object_sync(specs, cancel_on_error=True)
+            except Exception:
+                # A crashed or closed browser leaves a dead server behind: start a fresh one, once.
+                _stop_server()
+                _start_server()
+                try:
+                    kaleido.write_fig_from_object_sync(specs, cancel_on_error=True)
+                except Exception as e:
+                    raise ExportError(f"图表导出为 {fmt.upper()} 失败：{e}") from e
+        return [path.read_bytes() for path in paths]
 
 
 def figure_png(fig: go.Figure, *, scale: float = PNG_SCALE, width: int | None = None) -> bytes:
