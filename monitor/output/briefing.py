@@ -26,6 +26,7 @@ from monitor.domain import clock
 from monitor.domain.config import MilestoneTarget, TargetSet
 from monitor.domain.periods import format_month_cn
 from monitor.domain.provenance import annotate
+from monitor.domain.sources import source_names
 from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
 from monitor.evaluation.targetset import evaluate_target_set
@@ -178,7 +179,7 @@ def _gather(ctx, set_id: str, region: str, as_of: str, generated_at: datetime | 
     seconds["evaluate"] += time.perf_counter() - started
 
     sections = []
-    sources: set[str] = set()
+    sources: list[str] = []  # the pages published values were read from; cited by publisher
     indicators = []
     charts = 0
     has_demo = bool(frame["has_demo"].fillna(False).astype(bool).any())
@@ -194,7 +195,7 @@ def _gather(ctx, set_id: str, region: str, as_of: str, generated_at: datetime | 
             indicators.append(ind)
         detail = indicator_detail(ctx, ind.id, region, as_of, set_id=set_id, target_id=target.id)
         published = detail.observations[detail.observations["origin"] == "published"]
-        sources.update(u for u in published["source_url"].dropna() if str(u).lower().startswith(("http://", "https://")))
+        sources.extend(published["source_url"].dropna())
         has_demo = has_demo or bool((detail.observations["origin"] == "demo").any())
         comparison = None
         if province is not None and ind.id not in compared:
@@ -231,12 +232,12 @@ def _gather(ctx, set_id: str, region: str, as_of: str, generated_at: datetime | 
 
     generated_at = generated_at or clock.now()
     set_region_name = ctx.regions[tset.region].name
-    # Cited by title, 文号, issuer and date; a URL only for a paraphrased document (转述), never the
-    # file name of the product's own copy.
+    # Cited by title, 文号, issuer and date, a paraphrased document (转述) by who published the text;
+    # never an address, never the file name of the product's own copy (monitor/domain/sources.py).
     document = {
         "title": tset.title, "doc_number": tset.doc_number or "（无文号）", "issuer": tset.issuer,
         "date": f"{tset.date:%Y年%-m月%-d日}" if tset.date else None, "label": tset.document_label,
-        "verbatim": tset.verbatim, "url": tset.source.url,
+        "verbatim": tset.verbatim, "publisher": tset.source_publisher,
     }
     variables = {
         "title": briefing_title(ctx, set_id, region, as_of),
@@ -252,7 +253,7 @@ def _gather(ctx, set_id: str, region: str, as_of: str, generated_at: datetime | 
         "province_name": ctx.regions[province].name if province else None,
         "has_milestones": bool(milestones), "milestone_count": len(milestones), "overdue": overdue,
         "indicators": [{"name": i.name, "unit": i.unit, "description": i.description} for i in indicators],
-        "sources": sorted(sources), "has_demo": has_demo, "has_published": has_published,
+        "sources": source_names(sources), "has_demo": has_demo, "has_published": has_published,
         "demo_notice": DEMO_NOTICE,
     }
     return variables, charts

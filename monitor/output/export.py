@@ -26,8 +26,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from monitor.domain.periods import format_month_cn
+from monitor.domain.sources import PUBLIC_REPORTS
 from monitor.errors import ExportError, ExportSetupError
-from monitor.views.charts import FONT_FAMILY, PUBLIC_REPORTS
+from monitor.views.charts import FONT_FAMILY
 
 # The width charts are exported at (CSS pixels); the height is the figure's own. PNGs are drawn at
 # twice this for slides; PDF and SVG are vector and keep it as their page size.

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from monitor.domain.periods import format_month_cn
+from monitor.domain.sources import source_names
 from monitor.evaluation import STATUS_COLORS, Status
 from monitor.views.formatting import format_value, missing
 
@@ -49,38 +50,6 @@ def _layout(fig: go.Figure, title: str, subtitle: str, source: str, *, height: i
     fig.update_xaxes(gridcolor="#eee")
     fig.update_yaxes(gridcolor="#eee", zerolinecolor="#ccc")
     return fig
-
-
-# Publishers of the published figures (data/reference/published_figures.csv cites the page each
-# figure was read from): a chart names the publisher, never the address.
-SOURCE_PUBLISHERS = {
-    "cnipa.gov.cn": "国家知识产权局", "sipo.gov.cn": "国家知识产权局", "stats.gov.cn": "国家统计局",
-    "shanxi.gov.cn": "山西省人民政府", "shaanxi.gov.cn": "陕西省人民政府", "yangling.gov.cn": "杨凌示范区管委会",
-    "gov.cn": "中国政府网", "gmw.cn": "光明网", "cnr.cn": "央广网", "ce.cn": "中国经济网", "cri.cn": "国际在线",
-    "sina.com.cn": "新浪财经", "kjjb.org": "科技金融时报",
-}
-PUBLIC_REPORTS = "公开报道"
-
-
-def source_names(sources: list[str]) -> list[str]:
-    """Sources by name: the publisher of a known site, 「公开报道」 for any other web page, other text
-    as given (a 文号, 「国家统计局公报」). Never a URL, never a file path."""
-    names: list[str] = []
-    for source in sources:
-        text = str(source).strip()
-        if not text:
-            continue
-        if text.lower().startswith(("http://", "https://")):
-            host = text.lower().split("://", 1)[1].split("/")[0].split(":")[0]
-            name = next((n for h, n in sorted(SOURCE_PUBLISHERS.items(), key=lambda kv: -len(kv[0]))
-                         if host == h or host.endswith("." + h)), PUBLIC_REPORTS)
-        elif "/" in text or "\\" in text or text.endswith((".txt", ".csv", ".xlsx", ".yaml")):
-            continue  # the path of the product's own copy is no source a reader can look up
-        else:
-            name = text
-        if name not in names:
-            names.append(name)
-    return sorted(names, key=lambda n: n == PUBLIC_REPORTS)  # named publishers first
 
 
 def source_line(has_demo: bool, sources: list[str] | None = None) -> str:
