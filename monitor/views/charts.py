@@ -283,6 +283,9 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
         fig.add_trace(trace(missing, z=[1] * len(missing), colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]],
                             showscale=False, showlegend=True, name=f"无数据（{len(missing)}）",
                             marker_opacity=0.55))
+    label_lons, label_lats, label_names = region_labels(shapes)
+    fig.add_trace(go.Scattermap(lon=label_lons, lat=label_lats, text=label_names, mode="text", hoverinfo="skip",
+                                textfont={"size": 10, "color": "#222"}, name="地区名称", showlegend=False))
     from monitor.domain.geo import outline_path
 
     lons, lats = outline_path(shapes.outline)
@@ -309,6 +312,36 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
         fig.add_shape(type="rect", xref="paper", yref="paper", x0=0.80, x1=0.995, y0=0.02, y1=0.34,
                       line={"color": "#666", "width": 1})
     return fig
+
+
+# The national map's smallest regions are a few pixels wide: their names are set off their
+# neighbours', over the sea (degrees of longitude, latitude), as printed maps of China do.
+_LABEL_OFFSETS = {"120000": (1.8, -0.6), "310000": (1.6, 0.0), "810000": (1.5, -0.8), "820000": (-1.3, -1.0)}
+
+
+def region_labels(shapes) -> tuple[list[float], list[float], list[str]]:
+    """Where each region's name is written on a map, and the name: 「太原」, 「内蒙古」 (short names keep
+    neighbouring labels apart), at the pole of inaccessibility of the region's largest part, the
+    point of it farthest from its edge (a ring-shaped 河北 gets its label on land, not in 北京)."""
+    from shapely.geometry import shape
+    from shapely.ops import polylabel
+
+    from monitor.domain.regions import short_name_of
+
+    placed = []
+    for feature in shapes.geojson["features"]:
+        geom = shape(feature["geometry"])
+        if geom.is_empty:
+            continue
+        part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+        point = polylabel(part, tolerance=0.02) if part.geom_type == "Polygon" else part.representative_point()
+        dx, dy = _LABEL_OFFSETS.get(feature["id"], (0, 0))
+        placed.append((geom.area, round(point.x + dx, 3), round(point.y + dy, 3),
+                       short_name_of(feature["properties"]["name"])))
+    # The map drops a label that would overlap one placed before it: the smallest regions go first,
+    # so 天津 keeps its name beside 河北 (which has room to spare).
+    placed.sort()
+    return [p[1] for p in placed], [p[2] for p in placed], [p[3] for p in placed]
 
 
 def _standard_map_of_china(fig: go.Figure, shapes, outline_lons: list, outline_lats: list) -> tuple:
