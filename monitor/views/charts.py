@@ -283,9 +283,23 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
         fig.add_trace(trace(missing, z=[1] * len(missing), colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]],
                             showscale=False, showlegend=True, name=f"无数据（{len(missing)}）",
                             marker_opacity=0.55))
-    label_lons, label_lats, label_names = region_labels(shapes)
-    fig.add_trace(go.Scattermap(lon=label_lons, lat=label_lats, text=label_names, mode="text", hoverinfo="skip",
-                                textfont={"size": 10, "color": "#222"}, name="地区名称", showlegend=False))
+    # Names in white on dark fills, in black on pale ones (the map's text has no halo to lean on).
+    if color_by == "value":
+        valued = data[~no_value]
+        low, high = valued["value"].min(), valued["value"].max()
+        dark = set(valued.loc[(valued["value"] - low) >= 0.55 * (high - low), "region_code"]) if high > low else set()
+    else:
+        fills = {s.value: STATUS_COLORS[s] for s in Status}
+        dark = set(data.loc[~no_value & data["status"].map(lambda st: _is_dark(fills.get(st, "#ffffff"))),
+                            "region_code"])
+    dark -= set(_LABEL_OFFSETS)  # a name set off over the sea is on white
+    labels = region_labels(shapes)
+    for ink, on_dark in (("#222", False), ("#fff", True)):
+        chosen = [label for label in labels if (label[0] in dark) is on_dark]
+        if chosen:
+            fig.add_trace(go.Scattermap(lon=[c[1] for c in chosen], lat=[c[2] for c in chosen],
+                                        text=[c[3] for c in chosen], mode="text", hoverinfo="skip",
+                                        textfont={"size": 10, "color": ink}, name="地区名称", showlegend=False))
     from monitor.domain.geo import outline_path
 
     lons, lats = outline_path(shapes.outline)
@@ -319,8 +333,14 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
 _LABEL_OFFSETS = {"120000": (1.8, -0.6), "310000": (1.6, 0.0), "810000": (1.5, -0.8), "820000": (-1.3, -1.0)}
 
 
-def region_labels(shapes) -> tuple[list[float], list[float], list[str]]:
-    """Where each region's name is written on a map, and the name: 「太原」, 「内蒙古」 (short names keep
+def _is_dark(color: str) -> bool:
+    """Whether white text reads better than black on ``color`` ("#rrggbb")."""
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b < 150
+
+
+def region_labels(shapes) -> list[tuple[str, float, float, str]]:
+    """(code, lon, lat, name): where each region's name is written on a map, and the name: 「太原」, 「内蒙古」 (short names keep
     neighbouring labels apart), at the pole of inaccessibility of the region's largest part, the
     point of it farthest from its edge (a ring-shaped 河北 gets its label on land, not in 北京)."""
     from shapely.geometry import shape
@@ -336,12 +356,11 @@ def region_labels(shapes) -> tuple[list[float], list[float], list[str]]:
         part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
         point = polylabel(part, tolerance=0.02) if part.geom_type == "Polygon" else part.representative_point()
         dx, dy = _LABEL_OFFSETS.get(feature["id"], (0, 0))
-        placed.append((geom.area, round(point.x + dx, 3), round(point.y + dy, 3),
+        placed.append((geom.area, feature["id"], round(point.x + dx, 3), round(point.y + dy, 3),
                        short_name_of(feature["properties"]["name"])))
     # The map drops a label that would overlap one placed before it: the smallest regions go first,
     # so 天津 keeps its name beside 河北 (which has room to spare).
-    placed.sort()
-    return [p[1] for p in placed], [p[2] for p in placed], [p[3] for p in placed]
+    return [p[1:] for p in sorted(placed)]
 
 
 def _standard_map_of_china(fig: go.Figure, shapes, outline_lons: list, outline_lats: list) -> tuple:
