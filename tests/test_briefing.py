@@ -137,7 +137,8 @@ def test_sources_are_named_by_publisher_and_document_number_never_by_address_or_
     assert "http" not in text and "www." not in text and "data/" not in text and ".txt" not in text
     assert "国发〔2021〕20号" in text  # the plan's 文号
     assert "据澳门月刊刊载的文本整理,非原文" in text  # the page the paraphrase was taken from, by name
-    assert "发布者:" in text and "光明网" in text  # published values, by who published them
+    cited = text.split("标注「公布值」的数值引自公开报道或统计公报,来源:", 1)[1].split("。", 1)[0]
+    assert "光明网" in cited and cited.endswith("及其他公开报道")  # published values, by who published them
 
 
 def test_a_task_set_lists_its_overdue_tasks_with_their_lead_departments(ctx, tmp_path):

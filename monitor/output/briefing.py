@@ -26,7 +26,7 @@ from monitor.domain import clock
 from monitor.domain.config import MilestoneTarget, TargetSet
 from monitor.domain.periods import format_month_cn
 from monitor.domain.provenance import annotate
-from monitor.domain.sources import source_names
+from monitor.domain.sources import PUBLIC_REPORTS, source_names
 from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
 from monitor.evaluation.targetset import evaluate_target_set
@@ -253,7 +253,8 @@ def _gather(ctx, set_id: str, region: str, as_of: str, generated_at: datetime | 
         "province_name": ctx.regions[province].name if province else None,
         "has_milestones": bool(milestones), "milestone_count": len(milestones), "overdue": overdue,
         "indicators": [{"name": i.name, "unit": i.unit, "description": i.description} for i in indicators],
-        "sources": source_names(sources), "has_demo": has_demo, "has_published": has_published,
+        "sources": [n for n in source_names(sources) if n != PUBLIC_REPORTS],
+        "other_sources": PUBLIC_REPORTS in source_names(sources), "has_demo": has_demo, "has_published": has_published,
         "demo_notice": DEMO_NOTICE,
     }
     return variables, charts
