@@ -12,8 +12,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import re
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -97,6 +98,56 @@ def _load_pdf_layout() -> None:
         import weasyprint  # noqa: F401
 
 
+class _ChartDrawer:
+    """Draws a briefing's charts on a thread of its own while the targets are still evaluated:
+    whatever has been handed in by the time the browser is free goes in one batch, and a batch costs
+    one page reload (monitor/output/export.py's ``render_many``)."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[list, Future]] = []
+        self._ready = threading.Condition()
+        self._closed = False
+        self.seconds = 0.0  # spent drawing
+        self._thread = threading.Thread(target=self._run, name="briefing-charts", daemon=True)
+        self._thread.start()
+
+    def draw(self, figs: list) -> Future:
+        """A future of the figures' data URIs."""
+        future: Future = Future()
+        with self._ready:
+            self._pending.append((figs, future))
+            self._ready.notify()
+        return future
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        _load_pdf_layout()
+        while True:
+            with self._ready:
+                while not self._pending and not self._closed:
+                    self._ready.wait()
+                if not self._pending:
+                    return
+                batch, self._pending = self._pending, []
+            started = time.perf_counter()
+            try:
+                uris = _chart_uris([fig for figs, _ in batch for fig in figs])
+            except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
+                for _, future in batch:
+                    future.set_exception(e)
+                continue
+            finally:
+                self.seconds += time.perf_counter() - started
+            for figs, future in batch:
+                future.set_result(uris[:len(figs)])
+                uris = uris[len(figs):]
+
+
 def _province_for_comparison(ctx, region: str) -> str | None:
     r = ctx.regions[region]
     if r.level == "province":
@@ -137,22 +188,13 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
     progress("评估目标状态")
     seconds: dict[str, float] = {"evaluate": 0.0}
     started = time.perf_counter()
-    renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-charts")
-    render_seconds: list[float] = []
-
-    def draw(figs: list) -> list[str]:
-        step = time.perf_counter()
-        uris = _chart_uris(figs)
-        render_seconds.append(time.perf_counter() - step)
-        return uris
-
-    if with_charts:
+    drawer = _ChartDrawer() if with_charts else None
+    if drawer is not None:
         warm_up()  # the browser boots while the targets are evaluated
-        renderer.submit(_load_pdf_layout)
     try:
         with ctx.store.reading():  # one connection for the fifty-odd reads
             variables, charts = _gather(ctx, set_id, region, as_of, generated_at, progress, seconds,
-                                        started, draw=(lambda figs: renderer.submit(draw, figs)) if with_charts else None)
+                                        started, draw=drawer.draw if drawer is not None else None)
         step = time.perf_counter()
         progress("等待图表绘制完成")
         for section in variables["sections"]:
@@ -160,8 +202,9 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
             uris = drawn.result() if drawn is not None else [None]
             section["trajectory"], section["comparison"] = uris[0], (uris[1] if len(uris) > 1 else None)
     finally:
-        renderer.shutdown(cancel_futures=True)
-    seconds["charts"] = sum(render_seconds)
+        if drawer is not None:
+            drawer.close()
+    seconds["charts"] = drawer.seconds if drawer is not None else 0.0
     seconds["charts_waited"] = time.perf_counter() - step
     return variables, charts, seconds
 
