@@ -118,12 +118,27 @@ def test_demo_values_sources_and_the_policy_document_are_footnoted(jincheng):
     assert "解读:按年度登记量理解" in text  # the disputed reading of 作品著作权登记数量达到60件
 
 
-def test_a_paraphrased_document_is_cited_with_its_url_and_never_quoted(ctx, tmp_path):
+def test_a_paraphrased_document_is_cited_by_its_publisher_and_never_quoted(ctx, tmp_path):
     tset = ctx.config.target_set("shaanxi_outline_2025")
     variables, _, _ = build_context(ctx, tset.id, "610000", "2025-12", with_charts=False)
     html = render_html(variables)
-    assert f"转述：{tset.targets[0].clause}（据 {tset.source.url}，非原文）" in html
-    assert "原文：「" not in html and "条文为转述" in html
+    assert f"转述：{tset.targets[0].clause}（据杨凌示范区管委会刊载的文本，非原文）" in html
+    assert "原文：「" not in html and "条文为转述，据杨凌示范区管委会刊载的文本整理" in html
+    assert tset.source.url not in html
+
+
+def test_sources_are_named_by_publisher_and_document_number_never_by_address_or_file(ctx, tmp_path):
+    # The national plan is paraphrased from a page, and its demo carries published values read
+    # from a dozen web pages: all of them cited by name.
+    briefing = build_briefing(ctx, "national_14th_plan", "100000", "2025-12")
+    path = tmp_path / briefing.file_name
+    path.write_bytes(briefing.pdf)
+    text = flat(poppler("pdftotext", path))
+    assert "http" not in text and "www." not in text and "data/" not in text and ".txt" not in text
+    assert "国发〔2021〕20号" in text  # the plan's 文号
+    assert "据澳门月刊刊载的文本整理,非原文" in text  # the page the paraphrase was taken from, by name
+    cited = text.split("标注「公布值」的数值引自公开报道或统计公报,来源:", 1)[1].split("。", 1)[0]
+    assert "光明网" in cited and cited.endswith("及其他公开报道")  # published values, by who published them
 
 
 def test_a_task_set_lists_its_overdue_tasks_with_their_lead_departments(ctx, tmp_path):

@@ -201,6 +201,12 @@ def test_the_map_of_china_draws_its_31_provinces_taiwan_hong_kong_and_macao_with
     assert {t.get("name") for t in fig["data"] if t.get("subplot") == "map2"} >= {"全国边界（南海诸岛）", "海上边界（南海诸岛）"}
     assert fig["layout"]["map2"]["style"] == "white-bg"
     assert any(a["text"] == "南海诸岛" for a in fig["layout"]["annotations"])
+    # every region named on the map, by its short name; the smallest set off over the sea in black
+    labels = [t for t in fig["data"] if t.get("name") == "地区名称"]
+    named = [name for t in labels for name in t["text"]]
+    assert len(named) == 34 and {"北京", "天津", "上海", "香港", "澳门", "台湾", "内蒙古", "新疆"} <= set(named)
+    on_white = next(t for t in labels if t["textfont"]["color"] == "#222")
+    assert {"天津", "上海", "香港", "澳门"} <= set(on_white["text"])
     # the demo holds the national set's figures for every province: none of the 31 is grey
     provinces = {k: v for k, v in drawn.items() if k not in ("台湾省", "香港特别行政区", "澳门特别行政区")}
     assert not any(v.startswith("无数据") for v in provinces.values())

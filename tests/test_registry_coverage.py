@@ -135,7 +135,8 @@ def test_a_clause_is_shown_as_a_quotation_only_when_it_is_checked_against_a_docu
     assert jincheng.quote("到 2025 年") == "原文：「到 2025 年」"
     outline = config.target_set("shaanxi_outline_2025")
     shown = outline.quote(outline.targets[0].clause)
-    assert shown.startswith("转述：") and "「" not in shown and outline.source.url in shown
+    assert shown.startswith("转述：") and "「" not in shown and "据杨凌示范区管委会刊载的文本" in shown
+    assert outline.source.url not in shown  # by publisher, never by address (monitor/domain/sources.py)
     assert outline.verbatim is False and jincheng.verbatim is True
 
 

@@ -12,8 +12,9 @@ import unicodedata
 import pandas as pd
 from PIL import Image
 
+from monitor.domain.sources import source_names
 from monitor.output.export import ExportLabel, _text_px, figure_pdf, figure_png, slide_figure
-from monitor.views.charts import comparison_figure, source_line, source_names, trajectory_figure
+from monitor.views.charts import comparison_figure, source_line, trajectory_figure
 from tests.test_export import pdf_text
 
 JINCHENG = ExportLabel("晋城市", "晋城市知识产权强市建设（2025年目标）", "晋市政办〔2020〕47号", "2025-12")
@@ -34,8 +35,10 @@ def texts(fig) -> str:
 
 def test_sources_are_named_by_publisher_never_by_url_or_file_path():
     names = source_names([URL, "http://shanxishangren.com/a.html", "data/policies/003_d749e9a744f654f6.txt",
-                          "http://www.stats.gov.cn/x", "http://english.sipo.gov.cn/y"])
-    assert names == ["国家知识产权局", "国家统计局", "公开报道"]
+                          "http://www.stats.gov.cn/x", "http://english.sipo.gov.cn/y",
+                          "http://www.xzkl.gov.cn/klxzw/a.html", "https://www.gov.cn/b.htm"])
+    # a county's site is a government site, not 中国政府网 (www.gov.cn)
+    assert names == ["国家知识产权局", "国家统计局", "地方政府网站", "中国政府网", "公开报道"]
     line = source_line(True, [URL, "data/policies/003_d749e9a744f654f6.txt"])
     assert line == "来源：国家知识产权局　含示例数据（虚构，仅供演示）"
 

@@ -30,6 +30,7 @@ from pydantic import (
 
 from monitor import DEFAULT_CONFIG, POLICIES_DIR
 from monitor.domain.periods import parse_month
+from monitor.domain.sources import publisher_of
 from monitor.errors import ConfigError, ConfigProblem
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -342,7 +343,13 @@ class TargetSet(StrictModel):
         """A clause as it may be shown: 「…」 only when it is a checked quotation."""
         if self.verbatim:
             return f"原文：「{text}」"
-        return f"转述：{text}（据 {self.source.url}，非原文）"
+        return f"转述：{text}（据{self.source_publisher}刊载的文本，非原文）"
+
+    @property
+    def source_publisher(self) -> str | None:
+        """Who published the page a paraphrased set was taken from (「澳门月刊」), by name: a reader
+        is never shown the address (monitor/domain/sources.py)."""
+        return publisher_of(self.source.url) if self.source.url else None
 
 
 MonthDay = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", description="MM-DD")]

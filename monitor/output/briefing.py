@@ -10,9 +10,11 @@ CJK font and numbers the pages (docs/decisions.md D10).
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,11 +27,12 @@ from monitor.domain import clock
 from monitor.domain.config import MilestoneTarget, TargetSet
 from monitor.domain.periods import format_month_cn
 from monitor.domain.provenance import annotate
+from monitor.domain.sources import PUBLIC_REPORTS, source_names
 from monitor.domain.yeartodate import YTD_SUFFIX, span_label
 from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
 from monitor.evaluation.targetset import evaluate_target_set
-from monitor.output.export import cjk_font, figure_svg
+from monitor.output.export import cjk_font, render_many, warm_up
 from monitor.store.history import official_corrections
 from monitor.store.milestones import TaskStatus, read_updates, task_table
 from monitor.store.readings import read_readings
@@ -85,11 +88,67 @@ def briefing_file_name(ctx, set_id: str, region: str, as_of: str) -> str:
     return f"简报_{ctx.regions[region].name}_{set_id}_{as_of}.pdf"
 
 
-def _chart_uri(fig) -> str:
-    """The figure as an SVG data URI: vector on paper, its text searchable, and quicker to render
-    and lay out than a PNG sharp enough for print."""
-    data = figure_svg(fig, width=CHART_WIDTH)
-    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+def _chart_uris(figs: list) -> list[str]:
+    """The figures as SVG data URIs, drawn in one batch: vector on paper, their text searchable, and
+    quicker to render and lay out than PNGs sharp enough for print."""
+    return ["data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+            for data in render_many(figs, "svg", width=CHART_WIDTH)]
+
+
+def _load_pdf_layout() -> None:
+    """Import WeasyPrint (~0.6 s) on the chart thread while it waits for the browser, not after the charts."""
+    with contextlib.suppress(OSError):  # html_to_pdf says what is missing
+        import weasyprint  # noqa: F401
+
+
+class _ChartDrawer:
+    """Draws a briefing's charts on a thread of its own while the targets are still evaluated:
+    whatever has been handed in by the time the browser is free goes in one batch, and a batch costs
+    one page reload (monitor/output/export.py's ``render_many``)."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[list, Future]] = []
+        self._ready = threading.Condition()
+        self._closed = False
+        self.seconds = 0.0  # spent drawing
+        self._thread = threading.Thread(target=self._run, name="briefing-charts", daemon=True)
+        self._thread.start()
+
+    def draw(self, figs: list) -> Future:
+        """A future of the figures' data URIs."""
+        future: Future = Future()
+        with self._ready:
+            self._pending.append((figs, future))
+            self._ready.notify()
+        return future
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        _load_pdf_layout()
+        while True:
+            with self._ready:
+                while not self._pending and not self._closed:
+                    self._ready.wait()
+                if not self._pending:
+                    return
+                batch, self._pending = self._pending, []
+            started = time.perf_counter()
+            try:
+                uris = _chart_uris([fig for figs, _ in batch for fig in figs])
+            except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
+                for _, future in batch:
+                    future.set_exception(e)
+                continue
+            finally:
+                self.seconds += time.perf_counter() - started
+            for figs, future in batch:
+                future.set_result(uris[:len(figs)])
+                uris = uris[len(figs):]
 
 
 def _province_for_comparison(ctx, region: str) -> str | None:
@@ -156,6 +215,31 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
     progress("评估目标状态")
     seconds: dict[str, float] = {"evaluate": 0.0}
     started = time.perf_counter()
+    drawer = _ChartDrawer() if with_charts else None
+    if drawer is not None:
+        warm_up()  # the browser boots while the targets are evaluated
+    try:
+        with ctx.store.reading():  # one connection for the fifty-odd reads
+            variables, charts = _gather(ctx, set_id, region, as_of, generated_at, progress, seconds,
+                                        started, draw=drawer.draw if drawer is not None else None)
+        step = time.perf_counter()
+        progress("等待图表绘制完成")
+        for section in variables["sections"]:
+            drawn = section.pop("charts")
+            uris = drawn.result() if drawn is not None else [None]
+            section["trajectory"], section["comparison"] = uris[0], (uris[1] if len(uris) > 1 else None)
+    finally:
+        if drawer is not None:
+            drawer.close()
+    seconds["charts"] = drawer.seconds if drawer is not None else 0.0
+    seconds["charts_waited"] = time.perf_counter() - step
+    return variables, charts, seconds
+
+
+def _gather(ctx, set_id: str, region: str, as_of: str, generated_at: datetime | None, progress,
+            seconds: dict[str, float], started: float, draw) -> tuple[dict, int]:
+    """The template's variables, each section's charts as what ``draw(figures)`` returned (a future
+    of their data URIs) under "charts"; ``draw`` None: no charts."""
     config = ctx.config
     tset = config.target_set(set_id)
     region_name = ctx.regions[region].name
@@ -164,63 +248,44 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
     province = _province_for_comparison(ctx, region)
     seconds["evaluate"] += time.perf_counter() - started
 
-    renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-charts")
-    render_seconds: list[float] = []
-
-    def timed_chart_uri(fig) -> str:
-        step = time.perf_counter()
-        uri = _chart_uri(fig)
-        render_seconds.append(time.perf_counter() - step)
-        return uri
-
     sections = []
-    sources: set[str] = set()
+    sources: list[str] = []  # the pages published values were read from; cited by publisher
     indicators = []
     charts = 0
     has_demo = bool(frame["has_demo"].fillna(False).astype(bool).any())
     has_published = bool(frame["has_published"].fillna(False).astype(bool).any())
     compared: set[str] = set()
     charted = [row for row in frame.itertuples() if row.type != "milestone"]
-    try:
-        for number, row in enumerate(charted, start=1):
-            progress(f"指标 {number}/{len(charted)}：{row.indicator_name}（评估与绘图）")
-            step = time.perf_counter()
-            target = next(t for t in tset.targets if t.id == row.target_id)
-            ind = config.indicator(target.indicator)
-            if ind not in indicators:
-                indicators.append(ind)
-            detail = indicator_detail(ctx, ind.id, region, as_of, set_id=set_id, target_id=target.id)
-            published = detail.observations[detail.observations["origin"] == "published"]
-            sources.update(u for u in published["source_url"].dropna() if str(u).lower().startswith(("http://", "https://")))
-            has_demo = has_demo or bool((detail.observations["origin"] == "demo").any())
-            comparison = None
-            if province is not None and ind.id not in compared:
-                compared.add(ind.id)
-                cities = compare_regions(ctx, ind.id, province, as_of, set_id)
-                comparison = ranking_figure(ctx, cities, province, ind.id, as_of)  # None: no city has a value
-            seconds["evaluate"] += time.perf_counter() - step
-            # The browser draws this target's charts while the next target is evaluated.
-            trajectory_uri = renderer.submit(timed_chart_uri, detail.figure) if with_charts else None
-            comparison_uri = renderer.submit(timed_chart_uri, comparison) if with_charts and comparison is not None else None
-            charts += 1 + (comparison is not None)
-            sections.append({
-                "name": row.indicator_name, "status": row.status, "label": row.status_label, "color": status_color(row.status),
-                "ink": _ink(row.status),
-                "target": row.target_text, "adjusted": row.adjusted, "explanation": row.explanation,
-                "clause": row.clause, "quote": row.quote, "interpretation": row.interpretation,
-                "reading_note": row.reading_note, "derived": row.derived,
-                "trajectory": trajectory_uri, "comparison": comparison_uri,
-                "population_note": detail.population_note,
-            })
+    for number, row in enumerate(charted, start=1):
+        progress(f"指标 {number}/{len(charted)}：{row.indicator_name}（评估与绘图）")
         step = time.perf_counter()
-        progress("等待图表绘制完成")
-        for section in sections:
-            for key in ("trajectory", "comparison"):
-                section[key] = section[key].result() if section[key] is not None else None
-    finally:
-        renderer.shutdown(cancel_futures=True)
-    seconds["charts"] = sum(render_seconds)
-    seconds["charts_waited"] = time.perf_counter() - step
+        target = next(t for t in tset.targets if t.id == row.target_id)
+        ind = config.indicator(target.indicator)
+        if ind not in indicators:
+            indicators.append(ind)
+        detail = indicator_detail(ctx, ind.id, region, as_of, set_id=set_id, target_id=target.id)
+        published = detail.observations[detail.observations["origin"] == "published"]
+        sources.extend(published["source_url"].dropna())
+        has_demo = has_demo or bool((detail.observations["origin"] == "demo").any())
+        comparison = None
+        if province is not None and ind.id not in compared:
+            compared.add(ind.id)
+            cities = compare_regions(ctx, ind.id, province, as_of, set_id)
+            comparison = ranking_figure(ctx, cities, province, ind.id, as_of)  # None: no city has a value
+        seconds["evaluate"] += time.perf_counter() - step
+        # The browser draws this target's charts while the next target is evaluated.
+        figs = [detail.figure] + ([comparison] if comparison is not None else [])
+        drawn = draw(figs) if draw is not None else None
+        charts += 1 + (comparison is not None)
+        sections.append({
+            "name": row.indicator_name, "status": row.status, "label": row.status_label, "color": status_color(row.status),
+            "ink": _ink(row.status),
+            "target": row.target_text, "adjusted": row.adjusted, "explanation": row.explanation,
+            "clause": row.clause, "quote": row.quote, "interpretation": row.interpretation,
+            "reading_note": row.reading_note, "derived": row.derived,
+            "charts": drawn,
+            "population_note": detail.population_note,
+        })
 
     overdue = []
     milestones = [t for t in tset.targets if isinstance(t, MilestoneTarget)]
@@ -240,12 +305,12 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
 
     generated_at = generated_at or clock.now()
     set_region_name = ctx.regions[tset.region].name
-    # Cited by title, 文号, issuer and date; a URL only for a paraphrased document (转述), never the
-    # file name of the product's own copy.
+    # Cited by title, 文号, issuer and date, a paraphrased document (转述) by who published the text;
+    # never an address, never the file name of the product's own copy (monitor/domain/sources.py).
     document = {
         "title": tset.title, "doc_number": tset.doc_number or "（无文号）", "issuer": tset.issuer,
         "date": f"{tset.date:%Y年%-m月%-d日}" if tset.date else None, "label": tset.document_label,
-        "verbatim": tset.verbatim, "url": tset.source.url,
+        "verbatim": tset.verbatim, "publisher": tset.source_publisher,
     }
     variables = {
         "title": briefing_title(ctx, set_id, region, as_of),
@@ -261,12 +326,13 @@ def build_context(ctx, set_id: str, region: str, as_of: str, *, generated_at: da
         "province_name": ctx.regions[province].name if province else None,
         "has_milestones": bool(milestones), "milestone_count": len(milestones), "overdue": overdue,
         "indicators": [{"name": i.name, "unit": i.unit, "description": i.description} for i in indicators],
-        "sources": sorted(sources), "has_demo": has_demo, "has_published": has_published,
+        "sources": [n for n in source_names(sources) if n != PUBLIC_REPORTS],
+        "other_sources": PUBLIC_REPORTS in source_names(sources), "has_demo": has_demo, "has_published": has_published,
         "demo_notice": DEMO_NOTICE,
         "flagged": flagged.to_dict("records"),
         "corrections": corrections_line(ctx, region, as_of),
     }
-    return variables, charts, seconds
+    return variables, charts
 
 
 def _css_string(text: str) -> Markup:

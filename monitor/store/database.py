@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,8 @@ from monitor.errors import StoreBusyError, StoreError
 
 DEFAULT_STORE = settings.DEFAULT_STORE
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
+# The connection a thread holds inside ``Store.reading()``, by file: {resolved path: connection}.
+_held = threading.local()
 
 
 def default_store_path() -> Path:
@@ -60,7 +63,39 @@ class Store:
     # ------------------------------------------------------------------ connections
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection; waits while another process holds the file."""
+        """A short-lived connection; waits while another process holds the file. Inside
+        ``reading()`` it is the connection this thread holds."""
+        held = getattr(_held, "connections", {}).get(self._key())
+        if held is not None:
+            yield held
+            return
+        with self._open() as con:
+            yield con
+
+    def _key(self) -> str:
+        return str(self.path.resolve())
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One connection for every read this thread makes inside the block. Opening one costs
+        ~10 ms, and a briefing reads the store some fifty times; the file stays locked for the
+        block's length, which other processes wait out as they wait out a write (docs/decisions.md D1)."""
+        connections = getattr(_held, "connections", None)
+        if connections is None:
+            connections = _held.connections = {}
+        key = self._key()
+        if key in connections:  # nested: the outer block's connection serves
+            yield
+            return
+        with self._open() as con:
+            connections[key] = con
+            try:
+                yield
+            finally:
+                del connections[key]
+
+    @contextmanager
+    def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.timeout
         delay = 0.05

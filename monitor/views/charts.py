@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from monitor.domain.periods import format_month_cn
+from monitor.domain.sources import source_names
 from monitor.evaluation import STATUS_COLORS, Status
 from monitor.views.formatting import format_value, missing
 
@@ -49,38 +50,6 @@ def _layout(fig: go.Figure, title: str, subtitle: str, source: str, *, height: i
     fig.update_xaxes(gridcolor="#eee")
     fig.update_yaxes(gridcolor="#eee", zerolinecolor="#ccc")
     return fig
-
-
-# Publishers of the published figures (data/reference/published_figures.csv cites the page each
-# figure was read from): a chart names the publisher, never the address.
-SOURCE_PUBLISHERS = {
-    "cnipa.gov.cn": "国家知识产权局", "sipo.gov.cn": "国家知识产权局", "stats.gov.cn": "国家统计局",
-    "shanxi.gov.cn": "山西省人民政府", "shaanxi.gov.cn": "陕西省人民政府", "yangling.gov.cn": "杨凌示范区管委会",
-    "gov.cn": "中国政府网", "gmw.cn": "光明网", "cnr.cn": "央广网", "ce.cn": "中国经济网", "cri.cn": "国际在线",
-    "sina.com.cn": "新浪财经", "kjjb.org": "科技金融时报",
-}
-PUBLIC_REPORTS = "公开报道"
-
-
-def source_names(sources: list[str]) -> list[str]:
-    """Sources by name: the publisher of a known site, 「公开报道」 for any other web page, other text
-    as given (a 文号, 「国家统计局公报」). Never a URL, never a file path."""
-    names: list[str] = []
-    for source in sources:
-        text = str(source).strip()
-        if not text:
-            continue
-        if text.lower().startswith(("http://", "https://")):
-            host = text.lower().split("://", 1)[1].split("/")[0].split(":")[0]
-            name = next((n for h, n in sorted(SOURCE_PUBLISHERS.items(), key=lambda kv: -len(kv[0]))
-                         if host == h or host.endswith("." + h)), PUBLIC_REPORTS)
-        elif "/" in text or "\\" in text or text.endswith((".txt", ".csv", ".xlsx", ".yaml")):
-            continue  # the path of the product's own copy is no source a reader can look up
-        else:
-            name = text
-        if name not in names:
-            names.append(name)
-    return sorted(names, key=lambda n: n == PUBLIC_REPORTS)  # named publishers first
 
 
 def source_line(has_demo: bool, sources: list[str] | None = None) -> str:
@@ -314,6 +283,23 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
         fig.add_trace(trace(missing, z=[1] * len(missing), colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]],
                             showscale=False, showlegend=True, name=f"无数据（{len(missing)}）",
                             marker_opacity=0.55))
+    # Names in white on dark fills, in black on pale ones (the map's text has no halo to lean on).
+    if color_by == "value":
+        valued = data[~no_value]
+        low, high = valued["value"].min(), valued["value"].max()
+        dark = set(valued.loc[(valued["value"] - low) >= 0.55 * (high - low), "region_code"]) if high > low else set()
+    else:
+        fills = {s.value: STATUS_COLORS[s] for s in Status}
+        dark = set(data.loc[~no_value & data["status"].map(lambda st: _is_dark(fills.get(st, "#ffffff"))),
+                            "region_code"])
+    dark -= set(_LABEL_OFFSETS)  # a name set off over the sea is on white
+    labels = region_labels(shapes)
+    for ink, on_dark in (("#222", False), ("#fff", True)):
+        chosen = [label for label in labels if (label[0] in dark) is on_dark]
+        if chosen:
+            fig.add_trace(go.Scattermap(lon=[c[1] for c in chosen], lat=[c[2] for c in chosen],
+                                        text=[c[3] for c in chosen], mode="text", hoverinfo="skip",
+                                        textfont={"size": 10, "color": ink}, name="地区名称", showlegend=False))
     from monitor.domain.geo import outline_path
 
     lons, lats = outline_path(shapes.outline)
@@ -340,6 +326,41 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
         fig.add_shape(type="rect", xref="paper", yref="paper", x0=0.80, x1=0.995, y0=0.02, y1=0.34,
                       line={"color": "#666", "width": 1})
     return fig
+
+
+# The national map's smallest regions are a few pixels wide: their names are set off their
+# neighbours', over the sea (degrees of longitude, latitude), as printed maps of China do.
+_LABEL_OFFSETS = {"120000": (1.8, -0.6), "310000": (1.6, 0.0), "810000": (1.5, -0.8), "820000": (-1.3, -1.0)}
+
+
+def _is_dark(color: str) -> bool:
+    """Whether white text reads better than black on ``color`` ("#rrggbb")."""
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b < 150
+
+
+def region_labels(shapes) -> list[tuple[str, float, float, str]]:
+    """(code, lon, lat, name): where each region's name is written on a map, and the name: 「太原」, 「内蒙古」 (short names keep
+    neighbouring labels apart), at the pole of inaccessibility of the region's largest part, the
+    point of it farthest from its edge (a ring-shaped 河北 gets its label on land, not in 北京)."""
+    from shapely.geometry import shape
+    from shapely.ops import polylabel
+
+    from monitor.domain.regions import short_name_of
+
+    placed = []
+    for feature in shapes.geojson["features"]:
+        geom = shape(feature["geometry"])
+        if geom.is_empty:
+            continue
+        part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+        point = polylabel(part, tolerance=0.02) if part.geom_type == "Polygon" else part.representative_point()
+        dx, dy = _LABEL_OFFSETS.get(feature["id"], (0, 0))
+        placed.append((geom.area, feature["id"], round(point.x + dx, 3), round(point.y + dy, 3),
+                       short_name_of(feature["properties"]["name"])))
+    # The map drops a label that would overlap one placed before it: the smallest regions go first,
+    # so 天津 keeps its name beside 河北 (which has room to spare).
+    return [p[1:] for p in sorted(placed)]
 
 
 def _standard_map_of_china(fig: go.Figure, shapes, outline_lons: list, outline_lats: list) -> tuple:
