@@ -333,12 +333,17 @@ def closed_message(corrected: pd.DataFrame) -> str:
             "请填写更正理由后重新提交（命令行用 --reason），更正须经管理员或审核员审核通过后才会发布。")
 
 
+def rollback_closed_changes(corrected: pd.DataFrame) -> str:
+    """「会修改已关账期间的 2 个数值（其中 1 个将被删除），2024年6月自 2024年8月14日 起已关账」:
+    what a rollback (``rollback_corrections``) would correct, for its form and its refusal."""
+    removed = int(corrected["value"].isna().sum())
+    return (f"会修改已关账期间的 {len(corrected)} 个数值" + (f"（其中 {removed} 个将被删除）" if removed else "")
+            + f"，{closed_periods(corrected)}")
+
+
 def rollback_closed_message(batch_id: int, corrected: pd.DataFrame) -> str:
     """What a person reads when a rollback that changes closed periods comes without a reason."""
-    removed = int(corrected["value"].isna().sum())
-    return (f"回滚批次 {batch_id} 会修改已关账期间的 {len(corrected)} 个数值"
-            + (f"（其中 {removed} 个将被删除）" if removed else "")
-            + f"，{closed_periods(corrected)}，属于更正；未做任何更改。"
+    return (f"回滚批次 {batch_id} {rollback_closed_changes(corrected)}，属于更正；未做任何更改。"
             "请填写更正理由后再回滚（命令行用 --reason），回滚即生效，各页面和简报会标注「更正」。")
 
 
