@@ -202,15 +202,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from monitor.context import open_context
-    from monitor.store.history import rollback_preview
+    from monitor.store.history import batch, rollback_preview
     from monitor.store.writer import rollback_batch
 
     ctx = open_context(args.config, args.db)
     preview = rollback_preview(ctx.store, args.id)
-    rollback_id = rollback_batch(ctx.store, args.id, by=_writer(args.user))
+    rollback_id = rollback_batch(ctx.store, args.id, by=_writer(args.user), reason=args.reason)
     print(f"批次 {args.id} 已回滚（回滚记录为批次 {rollback_id}），被它替换的数值已恢复", flush=True)
     for sentence in preview.sentences():
         print(f"{sentence}。")
+    if correction := batch(ctx.store, rollback_id)["correction_reason"]:
+        print(f"本次回滚修改了已关账期间的数值，已记为更正（理由：{correction}）。")
     _deliver_audit(ctx.store)
     return 0
 
@@ -383,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rollback", help="回滚一个批次，恢复被它替换的数值")
     p.add_argument("id", type=int)
     p.add_argument("--user", help="记录在回滚批次中的操作人")
+    p.add_argument("--reason", help="更正理由：回滚会修改已关账期间的数值（更正）时必填，记入回滚批次和审计记录")
     p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("approve", help="审核通过一个待审核批次，使其数值发布（不能审核本人上传的批次）")

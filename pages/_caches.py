@@ -6,6 +6,8 @@ the staff pages key on the bare version number (they never show a published day)
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -112,15 +114,21 @@ def cached_batch(version: int, batch_id: int, limit: int) -> tuple[int, pd.DataF
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_rollback_preview(version: int, batch_id: int) -> tuple[int, int, list[str]] | None:
-    """What rolling back a batch would do: values restored, values removed, and one sentence per
-    later batch that re-reported values unchanged (「批次 7 于……再次报送了相同数值，回滚后保留」);
-    None when it would refuse (the rollback button says why when pressed)."""
+def cached_rollback_preview(version: int, batch_id: int, day: date) -> tuple[int, int, list[str], str | None] | None:
+    """What rolling back a batch on ``day`` would do: values restored, values removed, one sentence
+    per later batch that re-reported values unchanged (「批次 7 于……再次报送了相同数值，回滚后保留」),
+    and what it would change in closed periods (a 更正 that needs a reason: 「会修改已关账期间的 1 个
+    数值，2024年6月自 2024年8月14日 起已关账」; None: nothing); None when it would refuse (the
+    rollback button says why when pressed)."""
     from monitor.errors import HistoryError
     from monitor.store.history import rollback_preview
+    from monitor.store.writer import rollback_closed_changes, rollback_corrections
 
+    store = get_context().store
     try:
-        preview = rollback_preview(get_context().store, batch_id)
+        preview = rollback_preview(store, batch_id)
+        corrected = rollback_corrections(store, batch_id, day)
     except HistoryError:
         return None
-    return preview.restored, preview.removed, preview.sentences()
+    closed = rollback_closed_changes(corrected) if not corrected.empty else None
+    return preview.restored, preview.removed, preview.sentences(), closed

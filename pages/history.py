@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor.accounts.users import Action, allowed_regions
+from monitor.domain import clock
 from monitor.domain.yeartodate import series_name
 from monitor.errors import MonitorError
 from monitor.store.approval import PENDING_LABEL, REVIEW_LABELS, approve, return_batch
@@ -82,7 +83,11 @@ if isinstance(info["note"], str) and info["note"]:
     details.append(info["note"])  # e.g. the reason its warnings were accepted
 st.caption(plain("；".join(details)))  # user, file format (sheet name): as text
 review = info["review"] if isinstance(info["review"], str) else None
-if isinstance(info["correction_reason"], str):
+if isinstance(info["correction_reason"], str) and info["kind"] == "rollback":
+    st.info(plain(f"更正：这次回滚修改了已关账期间的数值（见上方说明和下表「更正」为「是」的行），"
+                  f"更正理由：{info['correction_reason']}。回滚由 {info['loaded_by']} 执行，即时生效。"),
+            icon=":material/edit_note:")
+elif isinstance(info["correction_reason"], str):
     st.info(plain(f"更正：该批次修改了已关账期间的数值（下表「更正」为「是」的行），更正理由：{info['correction_reason']}。"
                   "更正须经管理员或审核员审核通过后才发布。"), icon=":material/edit_note:")
 if review == "pending":
@@ -153,23 +158,41 @@ elif info["kind"] == "load" and info["status"] == "committed" and outside:
             "不能由您回滚；请联系管理员。", icon=":material/location_off:")
 elif info["kind"] == "load" and info["status"] == "committed":
     with st.container(border=True):
-        preview = cached_rollback_preview(version, int(chosen))
-        restored, removed, kept = preview or (int(info["rows_updated"]), int(info["rows_inserted"]), [])
+        preview = cached_rollback_preview(version, int(chosen), clock.today())
+        restored, removed, kept, closed = preview or (int(info["rows_updated"]), int(info["rows_inserted"]), [], None)
         st.markdown(f"**回滚批次 {chosen}**：恢复它替换掉的 {restored} 个原值，删除它新增的 {removed} 个数值"
                     + ("；以下数值之后又被再次报送，回滚后保留。" if kept else "。"))
         for sentence in kept:
             st.info(f"{sentence}。", icon=":material/verified:")
+        reason = None
+        # a rollback that changes closed periods is a 更正, which only a reviewer or an admin may
+        # make (docs/decisions.md D17); theirs is its approval, so it is official at once
+        needed = Action.REVIEW if closed else Action.UPLOAD
+        if closed:
+            st.warning(plain(f"更正：这次回滚{closed}，属于更正。须由审核员或管理员填写更正理由后回滚；回滚即生效，"
+                             "各页面、导出和简报会把恢复的数值标注为「更正」。"), icon=":material/edit_note:")
+        if closed and not auth.can(Action.REVIEW, session):
+            st.info("您的账户不能做更正，请联系审核员或管理员回滚这个批次。", icon=":material/person_off:")
+            st.stop()
+        if closed:
+            reason = st.text_area("更正理由（必填）", key="history_rollback_reason", max_chars=500, height=80,
+                                  placeholder="例如：该批次数值重复统计，恢复为原报送值")
         sure = st.checkbox("我确认要回滚这个批次", key="history_confirm")
-        if st.button("回滚", type="primary", disabled=not sure, key="history_rollback"):
+        missing = bool(closed) and not (reason or "").strip()
+        if missing:
+            st.caption("填写更正理由后才能回滚。")
+        if st.button("回滚", type="primary", disabled=not sure or missing, key="history_rollback"):
             try:
-                auth.require(Action.UPLOAD)  # checked again at the moment of writing
-                rollback_id = rollback_batch(ctx.store, int(chosen), by=auth.writer(session, ctx.regions))
+                auth.require(needed)  # checked again at the moment of writing
+                rollback_id = rollback_batch(ctx.store, int(chosen), by=auth.writer(session, ctx.regions),
+                                             reason=reason)
             except MonitorError as e:
                 auth.audit_log().record("rollback", actor=session.username, outcome="failed", target=f"批次 {chosen}",
                                         client=auth.client_address(), via=session.via, detail=str(e)[:500])
                 st.error(plain(e))
             else:
-                st.session_state["history_done"] = (f"批次 {chosen} 已回滚（回滚记录为批次 {rollback_id}）。"
+                st.session_state["history_done"] = (f"批次 {chosen} 已回滚（回滚记录为批次 {rollback_id}）"
+                                                    + ("，已记为更正。" if closed else "。")
                                                     + auth.deliver_audit(ctx.store))
                 st.rerun()
 elif info["status"] == "rolled_back":

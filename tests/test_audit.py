@@ -97,8 +97,9 @@ def test_a_password_is_never_an_argument():
 def test_cli_loads_and_rollbacks_are_audited_and_the_trail_exports_as_csv(tmp_path, monkeypatch):
     monkeypatch.setenv("IPMON_ACCOUNTS", str(tmp_path / "accounts.sqlite3"))
     db = str(tmp_path / "x.duckdb")
-    data = tmp_path / "5月.csv"
-    data.write_text("地区,指标,期间,数值\n晋城,有效发明专利拥有量,2024-05,600\n", encoding="utf-8")
+    data = tmp_path / "10月.csv"
+    # an open month (IPMON_TODAY, tests/conftest.py): rolling back a closed one is a 更正 (tests/test_corrections.py)
+    data.write_text("地区,指标,期间,数值\n晋城,有效发明专利拥有量,2026-10,600\n", encoding="utf-8")
     assert run("--db", db, "load", str(data), "--commit")[0] == 0
     assert run("--db", db, "rollback", "1")[0] == 0
     out_file = tmp_path / "audit.csv"
@@ -107,7 +108,7 @@ def test_cli_loads_and_rollbacks_are_audited_and_the_trail_exports_as_csv(tmp_pa
     frame = pd.read_csv(out_file, encoding="utf-8-sig")
     assert frame["操作"].tolist() == ["回滚批次", "导入提交"]
     assert frame["对象"].tolist() == ["批次 1", "批次 1"]
-    assert frame["说明"].iloc[1].startswith("5月.csv：有效值 1 个，新增 1")
+    assert frame["说明"].iloc[1].startswith("10月.csv：有效值 1 个，新增 1")
     assert set(frame["来源地址"]) == {"本机命令行"} and frame["操作人"].str.startswith("cli:").all()
     code, out, _ = run("audit", "--action", "login")
     assert (code, out) == (0, "没有符合条件的审计记录\n")

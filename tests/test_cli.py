@@ -332,6 +332,18 @@ def test_batches_batch_and_rollback_from_the_command_line(tmp_path, db):
     assert code == 1 and "批次 2 已被回滚" in err
 
 
+def test_a_rollback_that_changes_a_closed_month_needs_a_reason_from_the_command_line(tmp_path, db):
+    run("--db", db, "load", write(tmp_path, "a.csv", GOOD), "--commit")  # a late report of May 2024, closed
+    code, _, err = run("--db", db, "rollback", "1")
+    assert code == 1 and err.startswith("错误：回滚批次 1 会修改已关账期间的 2 个数值（其中 2 个将被删除），"
+                                        "2024年5月自 2024年7月15日 起已关账，属于更正；未做任何更改。")
+    assert "命令行用 --reason" in err and Store(db).observation_count() == 2
+    code, out, _ = run("--db", db, "rollback", "1", "--reason", "误报：5月数据属于晋城市城区")
+    assert code == 0 and out.splitlines() == ["批次 1 已回滚（回滚记录为批次 2），被它替换的数值已恢复",
+                                              "本次回滚修改了已关账期间的数值，已记为更正（理由：误报：5月数据属于晋城市城区）。"]
+    assert Store(db).observation_count() == 0
+
+
 def test_template_writes_csv_and_xlsx_that_the_loader_reads(tmp_path, db):
     csv_path, xlsx_path = tmp_path / "t.csv", tmp_path / "t.xlsx"
     code, out, _ = run("--db", db, "template", "--region", "晋城", "--month", "2024-06", "--out", str(csv_path))

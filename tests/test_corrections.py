@@ -1,7 +1,8 @@
 """The reporting calendar (indicators.yaml ``reporting``) and closed periods: each indicator's due
 date, the day its period closes, and a commit that changes a reported value of a closed period,
 which is a correction (更正): refused without a reason, pending a reviewer with one, and flagged on
-指标详情, 导入记录 and in the briefing once approved."""
+指标详情, 导入记录 and in the briefing once approved; and a rollback that changes one, a correction
+made and approved by whoever rolls back."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from monitor.domain.config import DEFAULT_REPORTING, due_on, parse_config
 from monitor.errors import ClosedPeriodError, ConfigError, PermissionDenied
 from monitor.output.briefing import corrections_line
 from monitor.store import outbox
-from monitor.store.approval import approve
+from monitor.store.approval import approve, return_batch
 from monitor.store.history import batch, batch_rows, completeness, list_batches, official_corrections
 from monitor.store.series import read_observations
-from monitor.store.writer import Writer, pending_corrections
+from monitor.store.writer import Writer, pending_corrections, rollback_batch, rollback_corrections
 from monitor.views.chase import due_dates_text, owed_reports
 from monitor.views.detail import indicator_detail, observations_for_people
 
@@ -175,3 +176,95 @@ def test_an_approved_correction_is_flagged_on_the_detail_table_and_in_the_briefi
         "（市局复核：漏报一个区县）。")
     assert corrections_line(ctx, "140500", "2024-09") is None  # approved before that briefing's month
     assert corrections_line(ctx, "140100", "2024-08") is None
+
+
+# --------------------------------------------------------------------------- rollbacks
+
+
+BOTH = JUNE + "晋城,有效注册商标量,2024-06,13000\n"
+
+
+def test_a_rollback_changing_a_closed_month_is_refused_without_a_reason_and_names_what_it_would_remove(ctx):
+    load(ctx, 612, OPEN)
+    second = load(ctx, 620, LAST_OPEN, text=BOTH)  # changes the patents, adds the trademarks
+    batches = len(list_batches(ctx.store))
+    assert rollback_corrections(ctx.store, second, LAST_OPEN.date()).empty
+    found = rollback_corrections(ctx.store, second, CLOSED.date())
+    assert found[["indicator_id", "old_value", "value", "closed_on"]].fillna(-1).values.tolist() == [
+        ["invention_patents", 620, 612, date(2024, 8, 14)], ["trademarks", 13000, -1, date(2024, 8, 14)]]  # -1: removed
+    with pytest.raises(ClosedPeriodError) as refused:
+        rollback_batch(ctx.store, second, by=Writer("admin"), at=CLOSED)
+    assert str(refused.value).startswith("回滚批次 2 会修改已关账期间的 2 个数值（其中 1 个将被删除），"
+                                         "2024年6月自 2024年8月14日 起已关账，属于更正；未做任何更改。请填写更正理由")
+    assert refused.value.periods == [("invention_patents", "2024-06", date(2024, 8, 14)),
+                                     ("trademarks", "2024-06", date(2024, 8, 14))]
+    assert len(list_batches(ctx.store)) == batches and official(ctx) == 620
+    assert batch(ctx.store, second)["status"] == "committed"
+
+
+def test_with_a_reason_the_rollback_is_a_correction_official_at_once_and_marked_on_pages_and_the_briefing(
+        ctx, tmp_path):
+    load(ctx, 612, OPEN)
+    second = load(ctx, 620, LAST_OPEN, text=BOTH)
+    rollback = rollback_batch(ctx.store, second, by=Writer("admin"), at=datetime(2024, 8, 20, 9),
+                              reason="  第二批数值重复统计 ")
+    info = batch(ctx.store, rollback)
+    assert (info["kind"], info["review"], info["correction_reason"]) == ("rollback", None, "第二批数值重复统计")
+    assert info["note"] == ("回滚批次 2；更正已关账期间的 2 个值：2024年6月（2024年8月14日关账），"
+                            "其中删除 1 个：晋城市有效注册商标量2024年6月（原值 13,000）")
+    assert official(ctx) == 612  # no reviewer: the admin rolling back approved it
+    assert batch_rows(ctx.store, rollback)[["indicator_id", "value", "corrected"]].fillna(-1).values.tolist() == [
+        ["invention_patents", 612, True], ["trademarks", -1, False]]  # a removed value (-1) has no row
+    found = official_corrections(ctx.store)
+    assert found[["indicator_id", "old_value", "value", "batch_id", "reason", "reviewed_by"]].values.tolist() == [
+        ["invention_patents", 620.0, 612.0, rollback, "第二批数值重复统计", "admin"]]
+    assert found["reviewed_at"].tolist() == [datetime(2024, 8, 20, 9)]
+
+    detail = indicator_detail(ctx, "invention_patents", "140500", "2024-08")
+    table = observations_for_people(detail.observations).set_index("月份")
+    assert table.loc["2024-06", "更正"] == "更正：第二批数值重复统计（2024-08-14 关账后修改，原值 620）"
+    assert corrections_line(ctx, "140500", "2024-08") == (
+        "更正：自2024年8月以来，晋城市已关账期间的以下数值经审核后更正：有效发明专利拥有量2024年6月 620 → 612件"
+        "（第二批数值重复统计）。")
+
+    trail = AuditLog(tmp_path / "accounts.sqlite3")
+    outbox.drain(ctx.store, trail)
+    assert trail.query(actions=["rollback"]).empty
+    [entry] = trail.query(actions=["correction"]).to_dict("records")
+    assert (entry["actor"], entry["target"]) == ("admin", f"批次 {second}")
+    assert entry["detail"] == ("更正理由：第二批数值重复统计；回滚批次 2，更正已关账期间的 2 个值：2024年6月（2024年8月14日关账），"
+                               f"其中删除 1 个：晋城市有效注册商标量2024年6月（原值 13,000）；回滚记录为批次 {rollback}")
+
+
+def test_rolling_back_an_approved_correction_is_a_correction_and_the_mark_follows_the_value(ctx):
+    load(ctx, 612, OPEN)
+    correction = load(ctx, 620, CLOSED, reason="市局复核：漏报一个区县")
+    approve(ctx.store, correction, by=Writer("jc-reviewer"), at=datetime(2024, 8, 15, 10))
+    with pytest.raises(ClosedPeriodError, match="回滚批次 2 会修改已关账期间的 1 个数值，2024年6月"):
+        rollback_batch(ctx.store, correction, by=Writer("admin"), at=datetime(2024, 8, 16, 9))
+    rollback = rollback_batch(ctx.store, correction, by=Writer("admin"), at=datetime(2024, 8, 16, 9),
+                              reason="区县复核后仍为 612")
+    assert official(ctx) == 612
+    found = official_corrections(ctx.store)
+    assert found[["old_value", "value", "batch_id", "reason"]].values.tolist() == [
+        [620.0, 612.0, rollback, "区县复核后仍为 612"]]
+
+
+def test_returning_or_rolling_back_a_pending_batch_needs_no_correction_reason(ctx, tmp_path, monkeypatch):
+    load(ctx, 612, OPEN)
+    correction = load(ctx, 620, CLOSED, reason="市局复核：漏报一个区县")  # pending: a correction waits
+    assert rollback_corrections(ctx.store, correction, CLOSED.date()).empty  # its value was never official
+    returned = return_batch(ctx.store, correction, by=Writer("jc-reviewer"), reason="请附区县明细",
+                            at=datetime(2024, 8, 15, 10))
+    assert batch(ctx.store, returned)["correction_reason"] is None and official(ctx) == 612
+
+    monkeypatch.setenv("IPMON_APPROVAL", "on")
+    late = load(ctx, 13000, CLOSED, text=HEADER + "晋城,有效注册商标量,2024-06,{}\n")  # a late report, pending
+    rollback = rollback_batch(ctx.store, late, by=Writer("admin"), at=datetime(2024, 8, 20, 9))  # removes it
+    assert batch(ctx.store, rollback)["correction_reason"] is None
+    assert official_corrections(ctx.store).empty
+
+    trail = AuditLog(tmp_path / "accounts.sqlite3")
+    outbox.drain(ctx.store, trail)
+    assert [e["action"] for e in trail.query(actions=["return", "rollback", "correction"]).to_dict("records")] == [
+        "rollback", "return", "correction"]  # newest first; the one correction is the pending commit's own

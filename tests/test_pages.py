@@ -427,6 +427,38 @@ def test_upload_page_previews_a_gbk_wide_file_then_commits_it_and_history_rolls_
     assert demo_value(store, "140500", "invention_patents") == jincheng
 
 
+def test_history_asks_a_reason_before_a_rollback_that_corrects_a_closed_month_and_only_of_a_reviewer(
+        writable_app, accounts, config, regions):
+    app, store = writable_app
+    demo = demo_value(store, "140500", "invention_patents", "2026-09")  # September closed on 2026-11-14
+    plan = plan_upload(store, config, regions, f"地区,指标,期间,数值\n晋城,有效发明专利拥有量,2026-09,{demo + 5:.0f}\n"
+                       .encode(), "9月.csv")
+    assert commit_plan(store, plan, accept_warnings=True) == 3  # replaces demo data: not a correction
+    notice = ("更正：这次回滚会修改已关账期间的 1 个数值，2026年9月自 2026年11月14日 起已关账，属于更正。"
+              "须由审核员或管理员填写更正理由后回滚；回滚即生效，各页面、导出和简报会把恢复的数值标注为「更正」。")
+    log_in(app, "clerk")
+    on_page(app, "history")
+    assert app.selectbox(key="history_batch").value == 3
+    assert texts(app.warning) == [notice]
+    assert "您的账户不能做更正，请联系审核员或管理员回滚这个批次。" in texts(app.info)
+    assert not [b for b in app.button if b.label == "回滚"]
+
+    app = new_app()
+    log_in(app, "admin")
+    on_page(app, "history")
+    assert texts(app.warning) == [notice]
+    shown(app.checkbox(key="history_confirm").check().run())
+    assert app.button(key="history_rollback").disabled and "填写更正理由后才能回滚。" in texts(app.caption)
+    shown(app.text_area(key="history_rollback_reason").input("9月数值重复统计，恢复原值").run())
+    assert not app.button(key="history_rollback").disabled
+    shown(app.button(key="history_rollback").click().run())
+    assert texts(app.success) == ["批次 3 已回滚（回滚记录为批次 4），已记为更正。"]
+    assert demo_value(store, "140500", "invention_patents", "2026-09") == demo
+    assert store.query("SELECT correction_reason FROM load_batches WHERE id = 4")["correction_reason"].tolist() == [
+        "9月数值重复统计，恢复原值"]
+    assert accounts.audit.query(actions=["correction"])["target"].tolist() == ["批次 3"]
+
+
 def test_upload_page_rejects_a_file_with_an_unknown_region_naming_the_row_and_writes_nothing(writable_app, accounts):
     app, store = writable_app
     log_in(app, "clerk")

@@ -83,21 +83,40 @@ def official_corrections(store: Store, indicator_ids=None, region_codes=None, *,
     approved, monitor/store/writer.py): region_code, indicator_id, month, value, old_value,
     closed_on, batch_id, reason, loaded_by, reviewed_by, reviewed_at; optionally for some
     indicators (ids as stored, ``<id>@ytd`` for a 1–N月累计) and regions, approved at or after
-    ``approved_since``."""
-    sql = ("SELECT o.region_code, o.indicator_id, o.month, o.value, c.old_value, c.closed_on, b.id AS batch_id, "
-           "b.correction_reason AS reason, b.loaded_by, b.reviewed_by, b.reviewed_at "
-           "FROM official_observations o JOIN observation_corrections c ON c.batch_id = o.batch_id "
-           "AND c.region_code = o.region_code AND c.indicator_id = o.indicator_id AND c.month = o.month "
-           "JOIN load_batches b ON b.id = c.batch_id WHERE TRUE")
-    params: list = []
+    ``approved_since``.
+
+    A value is a correction while the last log entry behind its official value (the last one not
+    written by, nor restored from, a pending batch: the official view's rule) was written by a
+    correction batch: a commit approved by a reviewer, or a rollback, which has no review state
+    (the person rolling back approved it: reviewed_by and reviewed_at are theirs)."""
+    filters, params = "", []
     if indicator_ids is not None:
-        sql += " AND o.indicator_id IN (SELECT unnest(?))"
+        filters += " AND indicator_id IN (SELECT unnest(?))"
         params.append(list(indicator_ids))
     if region_codes is not None:
-        sql += " AND o.region_code IN (SELECT unnest(?))"
+        filters += " AND region_code IN (SELECT unnest(?))"
         params.append(list(region_codes))
+    sql = f"""
+        WITH corrections AS (SELECT * FROM observation_corrections WHERE TRUE {filters}),
+        pending AS (SELECT id FROM load_batches WHERE review = 'pending'),
+        last AS (
+            -- batch ids grow with the log, so the entries before the first correction are skipped
+            SELECT l.region_code, l.indicator_id, l.month, arg_max(l.batch_id, l.seq) AS written_by
+            FROM observation_log l SEMI JOIN corrections USING (region_code, indicator_id, month)
+            WHERE l.batch_id >= (SELECT min(batch_id) FROM corrections)
+              AND l.batch_id NOT IN (SELECT id FROM pending)
+              AND coalesce(l.source_batch, -1) NOT IN (SELECT id FROM pending)
+            GROUP BY ALL)
+        SELECT o.region_code, o.indicator_id, o.month, o.value, c.old_value, c.closed_on, b.id AS batch_id,
+               b.correction_reason AS reason, b.loaded_by, coalesce(b.reviewed_by, b.loaded_by) AS reviewed_by,
+               coalesce(b.reviewed_at, b.loaded_at) AS reviewed_at
+        FROM official_observations o JOIN last USING (region_code, indicator_id, month)
+        JOIN corrections c ON c.batch_id = last.written_by AND c.region_code = o.region_code
+             AND c.indicator_id = o.indicator_id AND c.month = o.month
+        JOIN load_batches b ON b.id = c.batch_id WHERE TRUE
+        """  # filters are constants; values go in as parameters
     if approved_since is not None:
-        sql += " AND b.reviewed_at >= ?"
+        sql += " AND coalesce(b.reviewed_at, b.loaded_at) >= ?"
         params.append(approved_since)
     return store.query(sql + " ORDER BY o.region_code, o.indicator_id, o.month", params)
 

@@ -320,13 +320,31 @@ def closed_summary(corrected: pd.DataFrame) -> str:
     return f"更正已关账期间的 {len(corrected)} 个值：{listed}"
 
 
+def closed_periods(corrected: pd.DataFrame) -> str:
+    """「2026年9月自 2026年11月14日 起已关账」, one per closed period the values belong to."""
+    periods = corrected.groupby("month")["closed_on"].min().sort_index()
+    return "、".join(f"{format_month_cn(m)}自 {d:%Y年%-m月%-d日} 起已关账" for m, d in periods.items())
+
+
 def closed_message(corrected: pd.DataFrame) -> str:
     """What a person reads when a correction comes without a reason: which periods are closed, since
     when, which values it would change, and what to do."""
-    periods = corrected.groupby("month")["closed_on"].min().sort_index()
-    listed = "、".join(f"{format_month_cn(m)}自 {d:%Y年%-m月%-d日} 起已关账" for m, d in periods.items())
-    return (f"本次提交会修改已关账期间的 {len(corrected)} 个数值（{listed}），属于更正；未写入任何数据。"
+    return (f"本次提交会修改已关账期间的 {len(corrected)} 个数值（{closed_periods(corrected)}），属于更正；未写入任何数据。"
             "请填写更正理由后重新提交（命令行用 --reason），更正须经管理员或审核员审核通过后才会发布。")
+
+
+def rollback_closed_changes(corrected: pd.DataFrame) -> str:
+    """「会修改已关账期间的 2 个数值（其中 1 个将被删除），2024年6月自 2024年8月14日 起已关账」:
+    what a rollback (``rollback_corrections``) would correct, for its form and its refusal."""
+    removed = int(corrected["value"].isna().sum())
+    return (f"会修改已关账期间的 {len(corrected)} 个数值" + (f"（其中 {removed} 个将被删除）" if removed else "")
+            + f"，{closed_periods(corrected)}")
+
+
+def rollback_closed_message(batch_id: int, corrected: pd.DataFrame) -> str:
+    """What a person reads when a rollback that changes closed periods comes without a reason."""
+    return (f"回滚批次 {batch_id} {rollback_closed_changes(corrected)}，属于更正；未做任何更改。"
+            "请填写更正理由后再回滚（命令行用 --reason），回滚即生效，各页面和简报会标注「更正」。")
 
 
 def _store_rows(rows: pd.DataFrame, origin: str) -> pa.Table:
@@ -359,31 +377,90 @@ def _remove_observations(con: duckdb.DuckDBPyConnection, keys: str) -> None:
 
 
 def rollback_batch(store: Store, batch_id: int, *, by: Writer, note: str | None = None,
-                   at: datetime | None = None) -> int:
+                   at: datetime | None = None, reason: str | None = None) -> int:
     """Restore exactly the values batch ``batch_id`` replaced (removing the keys it added), except
     those a later committed batch re-reported unchanged, which stay (now that batch's).
 
     One transaction; returns the id of the rollback batch. Raises HistoryError when the batch
     cannot be rolled back (unknown, already rolled back, itself a rollback, or superseded),
     ScopeError when it holds values of a region outside ``by``'s scope. The audit record's target
-    is 「批次 N」, its detail names the rollback batch."""
+    is 「批次 N」, its detail names the rollback batch.
+
+    A rollback that changes official values of closed periods (``rollback_corrections``) is a
+    correction (更正), as a commit's is (docs/decisions.md D17): without ``reason`` it raises
+    ClosedPeriodError and nothing is written; with one, the rollback batch keeps the reason and the
+    values it corrects (observation_corrections: the value now → the value restored; a value the
+    rollback removes has no row there, the table's value being NOT NULL, and is named in the
+    batch's note and the audit record instead), and is audited as 更正. The person rolling back
+    is its approval: the restored values are official at once."""
     with store.transaction() as con:
-        return rollback_in(con, batch_id, by=by, note=note, at=at)
+        return rollback_in(con, batch_id, by=by, note=note, at=at, reason=reason)
 
 
 def rollback_in(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, note: str | None = None,
-                at: datetime | None = None) -> int:
+                at: datetime | None = None, reason: str | None = None) -> int:
     """``rollback_batch`` inside a caller's open transaction."""
     now = at or clock.now()
-    rollback_id, kept_note = _rollback(con, batch_id, by=by, note=note, now=now)
-    by.stage(con, "rollback", at=now, target=f"批次 {batch_id}",
-             detail=f"回滚记录为批次 {rollback_id}" + (f"；{kept_note}" if kept_note else ""))
+    rollback_id, kept_note, corrected = _rollback(con, batch_id, by=by, note=note, now=now, reason=reason)
+    done = f"回滚记录为批次 {rollback_id}" + (f"；{kept_note}" if kept_note else "")
+    if corrected.empty:
+        by.stage(con, "rollback", at=now, target=f"批次 {batch_id}", detail=done)
+    else:
+        by.stage(con, "correction", at=now, target=f"批次 {batch_id}",
+                 detail=f"更正理由：{(reason or '').strip()}；回滚批次 {batch_id}，{_rollback_summary(con, corrected)}；{done}")
     return rollback_id
 
 
+def rollback_corrections(store: Store, batch_id: int, day: date | None = None) -> pd.DataFrame:
+    """What rolling back batch ``batch_id`` on ``day`` (today) would correct, read without writing
+    (for the rollback form, which asks for the reason first): region_code, indicator_id, month,
+    old_value (the official value now), value (the value restored; NaN: removed), closed_on."""
+    with store.connect() as con:
+        check_rollback(con, batch_id)
+        return _rollback_changes(con, batch_id, rollback_rows(con, batch_id), day or clock.today())
+
+
+def _rollback_changes(con: duckdb.DuckDBPyConnection, batch_id: int, restored: pd.DataFrame, day) -> pd.DataFrame:
+    """The rows of ``restored`` (history.rollback_rows) that change a reported value of a period
+    closed on ``day`` (``closed_changes``), the current value as ``old_value``; a removed value
+    counts as changed. Rolling back a pending batch corrects nothing: its values were never
+    official, and the official view already shows the ones the rollback restores (a reviewer's
+    return, monitor/store/approval.py, is such a rollback)."""
+    (review,) = con.execute("SELECT review FROM load_batches WHERE id = ?", [int(batch_id)]).fetchone()
+    current = con.execute("SELECT region_code, indicator_id, month, value AS old_value, origin AS old_origin "
+                          "FROM observations WHERE batch_id = ?", [int(batch_id)]).df()
+    written = restored[KEY + ["value"]].merge(current, on=KEY)
+    if review == "pending":
+        written = written.head(0)
+    same = np.isclose(written["value"], written["old_value"], rtol=0, atol=1e-9)
+    written["change"] = np.where(same, "unchanged", "changed")
+    corrected = closed_changes(con, written, day)
+    return corrected[KEY + ["old_value", "value", "closed_on"]].reset_index(drop=True)
+
+
+def _rollback_summary(con: duckdb.DuckDBPyConnection, corrected: pd.DataFrame) -> str:
+    """「更正已关账期间的 2 个值：2024年6月（2024年8月14日关账），其中删除 1 个：晋城市有效发明专利拥有量2024年6月（原值 612）」:
+    the removed values, which observation_corrections cannot hold, named with the store's names."""
+    text = closed_summary(corrected)
+    removed = corrected[corrected["value"].isna()]
+    if removed.empty:
+        return text
+    regions = dict(con.execute("SELECT code, name FROM regions").fetchall())
+    indicators = dict(con.execute("SELECT id, name FROM indicators").fetchall())
+    named = []
+    for r in removed.head(10).itertuples():
+        indicator = indicators.get(r.indicator_id.removesuffix(YTD_SUFFIX), r.indicator_id)
+        period = (f"{r.month[:4]}年1—{int(r.month[5:7])}月累计" if r.indicator_id.endswith(YTD_SUFFIX)
+                  else format_month_cn(r.month))
+        named.append(f"{regions.get(r.region_code, r.region_code)}{indicator}{period}（原值 {r.old_value:,.10g}）")
+    more = f"等 {len(removed)} 个" if len(removed) > len(named) else ""
+    return f"{text}，其中删除 {len(removed)} 个：{'、'.join(named)}{more}"
+
+
 def _rollback(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, note: str | None,
-              now: datetime) -> tuple[int, str]:
-    """The rollback's writes; returns its batch id and what it says of the values kept."""
+              now: datetime, reason: str | None = None) -> tuple[int, str, pd.DataFrame]:
+    """The rollback's writes; returns its batch id, what it says of the values kept, and the values
+    it corrects (``_rollback_changes``; empty: none)."""
     check_rollback(con, batch_id)
     if by.regions is not None:
         by.check_scope((r for (r,) in con.execute("SELECT DISTINCT region_code FROM observation_log "
@@ -392,15 +469,23 @@ def _rollback(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, note
     file_name, file_hash, origin = con.execute("SELECT file_name, file_hash, origin FROM load_batches WHERE id = ?",
                                                [int(batch_id)]).fetchone()
     restored = rollback_rows(con, batch_id)
+    corrected = _rollback_changes(con, batch_id, restored, now.date())
+    reason = (reason or "").strip() or None
+    if not corrected.empty and reason is None:
+        raise ClosedPeriodError(rollback_closed_message(batch_id, corrected), sorted(
+            set(zip(corrected["indicator_id"], corrected["month"], corrected["closed_on"], strict=True))))
     preview = rollback_preview_of(batch_id, restored, con.execute("SELECT id, loaded_at FROM load_batches").df())
     kept_note = "；".join(preview.sentences())
+    if not note:
+        note = f"回滚批次 {batch_id}" + (f"（{kept_note}）" if kept_note else "")
+        if not corrected.empty:
+            note += f"；{_rollback_summary(con, corrected)}"
     rollback_id = con.execute(
         "INSERT INTO load_batches (file_name, file_hash, loaded_at, loaded_by, origin, rows_total, rows_inserted, "
-        "rows_updated, rows_unchanged, note, kind, rolls_back) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'rollback', ?) "
-        "RETURNING id",
+        "rows_updated, rows_unchanged, note, kind, rolls_back, correction_reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'rollback', ?, ?) RETURNING id",
         [file_name, file_hash, now, by.name, origin, len(restored), preview.restored,
-         int(restored["kept_by"].notna().sum()),
-         note or f"回滚批次 {batch_id}" + (f"（{kept_note}）" if kept_note else ""), int(batch_id)],
+         int(restored["kept_by"].notna().sum()), note, int(batch_id), None if corrected.empty else reason],
     ).fetchone()[0]
     restored = restored.drop(columns="kept_by")
     restored["batch_id"] = rollback_id
@@ -415,9 +500,15 @@ def _rollback(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, note
                 "source_url, note, recorded_at) SELECT batch_id, region_code, indicator_id, month, value, origin, "
                 "source_batch, source_url, note, recorded_at FROM restored")
     con.unregister("restored")
+    if not corrected.empty:
+        # a removed value has no row: observation_corrections.value is NOT NULL (008_corrections.sql)
+        con.register("corrected", corrected[corrected["value"].notna()])
+        con.execute("INSERT INTO observation_corrections SELECT ?, region_code, indicator_id, month, old_value, value, "
+                    "closed_on FROM corrected", [rollback_id])
+        con.unregister("corrected")
     con.execute("UPDATE load_batches SET status = 'rolled_back', rolled_back_by = ? WHERE id = ?",
                 [rollback_id, int(batch_id)])
-    return int(rollback_id), kept_note
+    return int(rollback_id), kept_note, corrected
 
 
 def approve_in(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, at: datetime,
@@ -432,7 +523,7 @@ def approve_in(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, at:
 def return_in(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, reason: str, at: datetime) -> int:
     """Return a pending batch with ``reason``: rolled back and marked returned, inside the
     reviewer's transaction (monitor/store/approval.py checks that it may be). Returns the rollback's id."""
-    rollback_id, _ = _rollback(con, batch_id, by=by, note=f"退回批次 {batch_id}：{reason}", now=at)
+    rollback_id, _, _ = _rollback(con, batch_id, by=by, note=f"退回批次 {batch_id}：{reason}", now=at)
     con.execute("UPDATE load_batches SET review = 'returned', reviewed_by = ?, reviewed_at = ?, review_note = ? "
                 "WHERE id = ?", [by.name, at, reason, int(batch_id)])
     by.stage(con, "return", at=at, target=f"批次 {batch_id}", detail=f"理由：{reason}；回滚记录为批次 {rollback_id}")
