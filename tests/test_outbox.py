@@ -177,7 +177,8 @@ db, folder, first = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 print("ready", flush=True)
 for k in range(first, first + 1000):
     path = folder / f"{k}.csv"
-    path.write_text(f"地区,指标,期间,数值\\n晋城,有效发明专利拥有量,2024-06,{600 + k}\\n", encoding="utf-8")
+    # an open month (the product clock is 2026-11-25): a change to a closed one would need a reason
+    path.write_text(f"地区,指标,期间,数值\\n晋城,有效发明专利拥有量,2026-10,{600 + k}\\n", encoding="utf-8")
     main(["--db", db, "load", str(path), "--commit", "--accept-warnings"])
 """
 
