@@ -188,13 +188,19 @@ def browser_type_launch_args(browser_type_launch_args) -> dict:
 
 
 @pytest.fixture(scope="session")
-def copy_accounts(accounts_template, tmp_path_factory) -> Callable[[str], Path]:
+def copy_accounts(accounts_template, tmp_path_factory) -> Callable[..., Path]:
     """copy_accounts("name") -> a fresh copy of the four test accounts, for a served dashboard
-    whose visitors log in (the served app writes its audit there)."""
+    whose visitors log in (the served app writes its audit there); ``jincheng_reviewer=True`` adds
+    晋城's reviewer, jc-reviewer (the approval, notes and reporting-cycle walks)."""
 
-    def copy(name: str) -> Path:
+    def copy(name: str, *, jincheng_reviewer: bool = False) -> Path:
         path = tmp_path_factory.mktemp(f"{name}_accounts") / "accounts.sqlite3"
         shutil.copyfile(accounts_template, path)
+        if jincheng_reviewer:
+            from monitor.accounts.users import AccountStore
+
+            AccountStore(path).add("jc-reviewer", TEST_PASSWORD, "reviewer", scope=("140500",),
+                                   display_name="晋城市局审核员", actor="test")
         return path
 
     return copy

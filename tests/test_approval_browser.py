@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS, log_in, open_deep_link
-from conftest import TEST_PASSWORD
 from playwright.sync_api import Browser, Page, expect
 from test_upload_browser import demo, upload
 
 from monitor.accounts.audit import AuditLog
-from monitor.accounts.users import AccountStore
 from monitor.store.database import Store
 from monitor.views.formatting import format_value
 
@@ -29,10 +27,7 @@ def approval_store(copy_demo_store):
 
 @pytest.fixture(scope="module")
 def approval_accounts(copy_accounts) -> Path:
-    accounts = copy_accounts("approval")
-    AccountStore(accounts).add("jc-reviewer", TEST_PASSWORD, "reviewer", scope=("140500",),
-                               display_name="晋城市局审核员", actor="test")
-    return accounts
+    return copy_accounts("approval", jincheng_reviewer=True)
 
 
 @pytest.fixture(scope="module")

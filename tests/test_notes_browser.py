@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS, log_in, open_deep_link
-from conftest import TEST_PASSWORD
 from playwright.sync_api import Browser, Page, expect
 
 from monitor.accounts.audit import AuditLog
-from monitor.accounts.users import AccountStore
 from monitor.store.database import Store
 
 pytestmark = pytest.mark.browser
@@ -27,10 +25,7 @@ def notes_store(copy_demo_store):
 
 @pytest.fixture(scope="module")
 def notes_accounts(copy_accounts) -> Path:
-    accounts = copy_accounts("notes")
-    AccountStore(accounts).add("jc-reviewer", TEST_PASSWORD, "reviewer", scope=("140500",),
-                               display_name="晋城市局审核员", actor="test")
-    return accounts
+    return copy_accounts("notes", jincheng_reviewer=True)
 
 
 @pytest.fixture(scope="module")

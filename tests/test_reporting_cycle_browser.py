@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS, log_in, open_deep_link
-from conftest import TEST_PASSWORD
 from playwright.sync_api import Browser, Page, expect
 from test_approval_browser import current_value_cards, go, history
 from test_notify import Inbox, Receiver, free_port
@@ -25,7 +24,6 @@ from test_upload_browser import demo, upload
 
 from monitor.accounts.audit import AuditLog
 from monitor.accounts.subscriptions import SubscriptionStore, notify_log
-from monitor.accounts.users import AccountStore
 from monitor.domain.regions import load_regions
 from monitor.store.database import Store
 
@@ -44,10 +42,7 @@ def cycle_store(copy_demo_store):
 
 @pytest.fixture(scope="module")
 def cycle_accounts(copy_accounts) -> Path:
-    accounts = copy_accounts("reporting_cycle")
-    AccountStore(accounts).add("jc-reviewer", TEST_PASSWORD, "reviewer", scope=(JINCHENG,),
-                               display_name="晋城市局审核员", actor="test")
-    return accounts
+    return copy_accounts("reporting_cycle", jincheng_reviewer=True)
 
 
 @pytest.fixture(scope="module")
