@@ -29,7 +29,7 @@ from monitor import settings
 from monitor.domain import clock
 from monitor.errors import HistoryError, PermissionDenied
 from monitor.store import writer
-from monitor.store.database import Store
+from monitor.store.database import Store, key_filter
 
 REVIEW_LABELS = {"pending": "待审核", "approved": "已发布", "returned": "已退回"}
 PENDING_LABEL = REVIEW_LABELS["pending"]
@@ -68,14 +68,8 @@ def pending_values(store: Store, indicator_ids: Iterable[str] | None = None,
     out): region_code, indicator_id, month, value, batch_id, loaded_by, loaded_at."""
     sql = ("SELECT o.region_code, o.indicator_id, o.month, o.value, o.batch_id, b.loaded_by, b.loaded_at "
            "FROM observations o JOIN load_batches b ON b.id = o.batch_id WHERE b.review = 'pending'")
-    params: list = []
-    if indicator_ids is not None:
-        sql += " AND o.indicator_id IN (SELECT unnest(?))"
-        params.append(list(indicator_ids))
-    if region_codes is not None:
-        sql += " AND o.region_code IN (SELECT unnest(?))"
-        params.append(list(region_codes))
-    return store.query(sql + " ORDER BY o.region_code, o.indicator_id, o.month", params)
+    filters, params = key_filter(region_codes, indicator_ids, "o.")
+    return store.query(sql + filters + " ORDER BY o.region_code, o.indicator_id, o.month", params)
 
 
 def _check_review(con: duckdb.DuckDBPyConnection, batch_id: int, by: str, allowed: frozenset[str] | None) -> None:

@@ -15,7 +15,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
@@ -45,6 +45,21 @@ def _migrations() -> list[tuple[int, str]]:
 
 
 SCHEMA_VERSION = max(v for v, _ in _migrations())
+
+def key_filter(region_codes: Iterable[str] | None, indicator_ids: Iterable[str] | None,
+               alias: str = "") -> tuple[str, list]:
+    """SQL (「 AND … IN (SELECT unnest(?))」 for each given list, None: no filter) and its
+    parameters, narrowing a query to some regions and indicators; ``alias``: a table alias with
+    its dot ("o."), never user text."""
+    sql, params = "", []
+    if region_codes is not None:
+        sql += f" AND {alias}region_code IN (SELECT unnest(?))"
+        params.append(list(region_codes))
+    if indicator_ids is not None:
+        sql += f" AND {alias}indicator_id IN (SELECT unnest(?))"
+        params.append(list(indicator_ids))
+    return sql, params
+
 
 class Store:
     def __init__(self, path: Path | str | None = None, *, timeout: float | None = None,

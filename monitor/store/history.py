@@ -20,7 +20,7 @@ from monitor.domain.config import Config
 from monitor.domain.periods import parse_month
 from monitor.domain.yeartodate import YTD_SUFFIX
 from monitor.errors import HistoryError
-from monitor.store.database import Store
+from monitor.store.database import Store, key_filter
 
 BATCH_STATUS_LABELS = {"committed": "已生效", "rolled_back": "已回滚"}
 BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
@@ -89,13 +89,7 @@ def official_corrections(store: Store, indicator_ids=None, region_codes=None, *,
     written by, nor restored from, a pending batch: the official view's rule) was written by a
     correction batch: a commit approved by a reviewer, or a rollback, which has no review state
     (the person rolling back approved it: reviewed_by and reviewed_at are theirs)."""
-    filters, params = "", []
-    if indicator_ids is not None:
-        filters += " AND indicator_id IN (SELECT unnest(?))"
-        params.append(list(indicator_ids))
-    if region_codes is not None:
-        filters += " AND region_code IN (SELECT unnest(?))"
-        params.append(list(region_codes))
+    filters, params = key_filter(region_codes, indicator_ids)
     sql = f"""
         WITH corrections AS (SELECT * FROM observation_corrections WHERE TRUE {filters}),
         pending AS (SELECT id FROM load_batches WHERE review = 'pending'),

@@ -27,7 +27,7 @@ from monitor.domain import clock
 from monitor.domain.periods import format_month_cn, parse_month
 from monitor.domain.yeartodate import YTD_SUFFIX
 from monitor.errors import NoteError, PeriodError
-from monitor.store.database import Store
+from monitor.store.database import Store, key_filter
 from monitor.store.writer import Writer
 
 FLAG_LABEL = "跟踪核实"
@@ -112,22 +112,10 @@ def clear_flag(store: Store, key: ValueKey, text: str | None = None, *, by: Writ
     return _write(store, key, text=_clean(text), flag="cleared", by=by, action="value_flag_clear", at=at)
 
 
-def _where(region_codes: Iterable[str] | None, indicator_ids: Iterable[str] | None,
-           alias: str = "") -> tuple[str, list]:
-    sql, params = "", []
-    if region_codes is not None:
-        sql += f" AND {alias}region_code IN (SELECT unnest(?))"
-        params.append(list(region_codes))
-    if indicator_ids is not None:
-        sql += f" AND {alias}indicator_id IN (SELECT unnest(?))"
-        params.append(list(indicator_ids))
-    return sql, params
-
-
 def note_history(store: Store, region_codes: Iterable[str] | None = None,
                  indicator_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """Every note on the values asked for, oldest first: ``NOTE_COLUMNS``."""
-    where, params = _where(region_codes, indicator_ids)
+    where, params = key_filter(region_codes, indicator_ids)
     return store.query(f"SELECT {', '.join(NOTE_COLUMNS)} FROM value_notes WHERE 1 = 1{where} ORDER BY id", params)
 
 
@@ -153,7 +141,7 @@ def open_flags(store: Store, region_codes: Iterable[str] | None = None,
                indicator_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """The keys whose flag 跟踪核实 is open, oldest raising first: region_code, indicator_id, month,
     raised_by, raised_at, text (what the raising said), value (the value stored now, or missing)."""
-    where, params = _where(region_codes, indicator_ids, "n.")
+    where, params = key_filter(region_codes, indicator_ids, "n.")
     return store.query(
         f"""
         WITH last_flag AS (
@@ -170,7 +158,7 @@ def batch_notes(store: Store, region_codes: Iterable[str] | None = None,
                 indicator_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """The reason a batch's warnings were accepted, as a note of each value of the official view that
     batch wrote: region_code, indicator_id, month, note (the batch's note, 「接受 N 条警告：…」)."""
-    where, params = _where(region_codes, indicator_ids, "o.")
+    where, params = key_filter(region_codes, indicator_ids, "o.")
     return store.query(
         "SELECT o.region_code, o.indicator_id, o.month, b.note FROM official_observations o "
         "JOIN load_batches b ON b.id = o.batch_id "
