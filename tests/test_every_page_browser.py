@@ -43,7 +43,7 @@ def visible_text(page: Page) -> str:
     """Page and sidebar text, table cells, the placeholders of empty inputs and hover titles.
     Material icons are drawn from their names (「bar_chart」 is a picture, not a word): left out."""
     return page.evaluate("""() => {
-        const icons = Array.from(document.querySelectorAll('[data-testid="stIconMaterial"]'));
+        const icons = Array.from(document.querySelectorAll('[data-testid="stIconMaterial"], [data-testid="stExpanderIcon"]'));
         const kept = icons.map(e => e.textContent);
         icons.forEach(e => { e.textContent = ''; });
         const parts = [];
