@@ -101,7 +101,10 @@ def test_an_uploader_may_not_publish_official_figures_or_name_their_source(serve
     assert store.data_version() == version
 
 
-def test_the_jincheng_uploader_loads_jincheng_and_its_counties_and_rolls_back_only_its_own(served):
+def test_the_jincheng_uploader_loads_jincheng_and_its_counties_and_rolls_back_only_its_own(served, monkeypatch):
+    # 2026年10月 closes on 2026-12-15 (docs/decisions.md D17), and an uploader cannot correct a closed
+    # month: this walk is about scope, so it runs on a day that month is open, whatever the calendar
+    monkeypatch.setenv("IPMON_TODAY", "2026-11-25")
     app, store, audit = served
     log_in(app, "jc-clerk")
     on_page(app, "upload")

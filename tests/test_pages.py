@@ -396,7 +396,11 @@ def wide_gbk_file(taiyuan: float, jincheng: float, region: str = "晋城") -> by
             f"合计,{total:.0f}\n").encode("gbk")
 
 
-def test_upload_page_previews_a_gbk_wide_file_then_commits_it_and_history_rolls_it_back(writable_app, accounts):
+def test_upload_page_previews_a_gbk_wide_file_then_commits_it_and_history_rolls_it_back(writable_app, accounts,
+                                                                                        monkeypatch):
+    # the demo's 2026年10月 closes on 2026-12-15 (docs/decisions.md D17); this walk is an upload and
+    # its rollback, not a correction, so it runs on a day that month is open, whatever the calendar
+    monkeypatch.setenv("IPMON_TODAY", "2026-11-25")
     app, store = writable_app
     log_in(app, "clerk")
     taiyuan, jincheng = demo_value(store, "140100", "invention_patents"), demo_value(store, "140500", "invention_patents")
