@@ -225,3 +225,30 @@ def dashboard_url(copy_demo_store, serve_dashboard) -> Iterator[str]:
     """The dashboard served on its own copy of the demo store, for the whole run (no logins)."""
     with serve_dashboard(copy_demo_store("served_store"), "served") as url:
         yield url
+
+
+@pytest.fixture
+def smtp():
+    """A local SMTP server (aiosmtpd) on a free port; its ``Inbox`` keeps every message accepted."""
+    from aiosmtpd.controller import Controller
+    from mailroom import Inbox
+
+    from devtools.serving import free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def receiver():
+    """A local HTTP server standing in for a chat group's robot (mailroom.Receiver)."""
+    from mailroom import Receiver
+
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()

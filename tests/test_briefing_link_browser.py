@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import pytest
 from aiosmtpd.controller import Controller
 from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS, log_in
+from mailroom import Inbox
 from playwright.sync_api import Page, expect
-from test_notify import Inbox, free_port
 
+from devtools.serving import free_port
 from monitor.accounts.subscriptions import SubscriptionStore
 from monitor.context import open_context
 from monitor.output.notify import NotifySettings, run_notify

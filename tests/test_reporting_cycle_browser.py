@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS, log_in, open_deep_link
+from mailroom import Inbox
 from playwright.sync_api import Browser, Page, expect
 from test_approval_browser import current_value_cards, go, history
-from test_notify import Inbox, Receiver, free_port
 from test_upload_browser import demo, upload
 
 from monitor.accounts.audit import AuditLog
@@ -49,24 +48,6 @@ def cycle_accounts(copy_accounts) -> Path:
 def cycle_url(cycle_store, cycle_accounts, serve_dashboard) -> Iterator[str]:
     with serve_dashboard(cycle_store, "reporting_cycle", cycle_accounts, env={"IPMON_APPROVAL": "on"}) as url:
         yield url
-
-
-@pytest.fixture
-def smtp() -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
 
 
 def run_notify(store: Path, accounts: Path, smtp: Inbox) -> subprocess.CompletedProcess:
