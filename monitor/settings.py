@@ -70,6 +70,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("IPMON_BRIEFINGS_DIR", "`data/briefings/`",
              "where `etl notify` writes the briefings it sends as links (one PDF per region and month, reached "
              "through `IPMON_PUBLIC_URL/briefing_file?token=…`)"),
+    Variable("IPMON_TEST_POSTGRES", "a cluster the tests start",
+             "tests only: a `postgresql://` URL of a server where the test user may `CREATE DATABASE`; without "
+             "it the test command starts a throw-away cluster (`devtools/postgres.py`)"),
 )
 _KNOWN = {v.name for v in VARIABLES}
 
@@ -138,6 +141,12 @@ def store_path() -> Path:
     """IPMON_DB: the DuckDB store file; default data/monitor.duckdb."""
     text = _text("IPMON_DB")
     return Path(text) if text else DEFAULT_STORE
+
+
+def test_postgres_url() -> str | None:
+    """IPMON_TEST_POSTGRES: a PostgreSQL server the tests make their databases on; None: they start
+    their own cluster."""
+    return _text("IPMON_TEST_POSTGRES")
 
 
 def store_timeout() -> float:

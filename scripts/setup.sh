@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 # Debian packages: chromium (browser tests, chart export), a CJK font (Chinese in charts and PDFs),
 # poppler-utils (pdftotext/pdffonts in tests), pango/harfbuzz (WeasyPrint).
 APT_PACKAGES=(chromium fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+# --dev: PostgreSQL's server, whose initdb/pg_ctl the tests use to start a throw-away cluster
+# (devtools/postgres.py); the tests never touch a cluster the package itself may have created.
+[ "${1:-}" = "--dev" ] && APT_PACKAGES+=(postgresql)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

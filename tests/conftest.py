@@ -252,3 +252,43 @@ def receiver():
     yield r
     r.server.shutdown()
     r.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Callable[[str], str]]:
+    """Makes a new empty PostgreSQL database per call, by name, and returns its URL: on the server
+    in IPMON_TEST_POSTGRES (a postgresql:// URL of a user who may CREATE DATABASE) when one is given,
+    else on a throw-away cluster this session starts on 127.0.0.1 (devtools/postgres.py)."""
+    from devtools.postgres import Cluster, temporary_cluster
+
+    from monitor import settings
+
+    given = settings.test_postgres_url()
+    counter = iter(range(1_000_000))
+
+    def maker(cluster_create: Callable[[str], str]) -> Callable[[str], str]:
+        def create(name: str) -> str:
+            return cluster_create(f"t{next(counter)}_{name}"[:60])
+        return create
+
+    if given:
+        import psycopg
+
+        def create_on_given(name: str) -> str:
+            with psycopg.connect(given, autocommit=True) as con:
+                con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                con.execute(f'CREATE DATABASE "{name}"')
+            return given.rsplit("/", 1)[0] + "/" + name
+
+        yield maker(create_on_given)
+        return
+    with temporary_cluster() as cluster:
+        assert isinstance(cluster, Cluster)
+        yield maker(cluster.create_database)
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster, request) -> str:
+    """A new empty PostgreSQL database for this test (see postgres_cluster)."""
+    name = "".join(c if c.isalnum() else "_" for c in request.node.name.lower())
+    return postgres_cluster(name)
