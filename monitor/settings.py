@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from monitor import DATA_DIR
+from monitor import DATA_DIR, postgres
 from monitor.errors import NotifySettingError, SettingError
 
 
@@ -37,13 +37,16 @@ class Variable:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("IPMON_DB", "`data/monitor.duckdb`", "the DuckDB store (tests and benchmarks use their own file)"),
+    Variable("IPMON_DB", "`data/monitor.duckdb`",
+             "the store: a DuckDB file (tests and benchmarks use their own), or a PostgreSQL database "
+             "(`postgresql://user@host:5432/ipmon`) shared by several dashboard processes"),
     Variable("IPMON_STORE_TIMEOUT", "`15`", "seconds a second writer of the store waits before it fails with a message"),
     Variable("IPMON_TODAY", "the system date",
              "the product's \"today\" (`2027-01-10` or `2027-01`): the last full month, default months and form "
              "dates follow it; for demos and tests (the suite fixes it, see `scripts/test.sh`)"),
     Variable("IPMON_ACCOUNTS", "`~/.config/ipmon/accounts.sqlite3`",
-             "accounts, login failures, audit trail, column mappings, subscriptions and 通知记录 (SQLite)"),
+             "accounts, login failures, audit trail, column mappings, subscriptions and 通知记录: a SQLite file, "
+             "or a `postgresql://` URL; with a PostgreSQL store they live in its database unless this says otherwise"),
     Variable("IPMON_ACCOUNTS_TIMEOUT", "`15`", "seconds to wait while another process writes the accounts file"),
     Variable("IPMON_ANONYMOUS_VIEW", "`on`", "`off`: every page asks for a login"),
     Variable("IPMON_SESSION_IDLE_MINUTES", "`30`", "a login ends after this many minutes without a click"),
@@ -147,6 +150,22 @@ def test_postgres_url() -> str | None:
     """IPMON_TEST_POSTGRES: a PostgreSQL server the tests make their databases on; None: they start
     their own cluster."""
     return _text("IPMON_TEST_POSTGRES")
+
+
+def store_postgres_url() -> str | None:
+    """IPMON_DB when it is a ``postgresql://`` URL (the store is then PostgreSQL); None: a DuckDB file."""
+    text = _text("IPMON_DB")
+    return text if postgres.is_url(text) else None
+
+
+def accounts_postgres_url() -> str | None:
+    """Where the accounts live when that is PostgreSQL: IPMON_ACCOUNTS when it is a
+    ``postgresql://`` URL, else the store's database when IPMON_DB is one and IPMON_ACCOUNTS is unset
+    (so every dashboard process over one store sees one set of accounts); None: a SQLite file."""
+    text = _text("IPMON_ACCOUNTS")
+    if text:
+        return text if postgres.is_url(text) else None
+    return store_postgres_url()
 
 
 def store_timeout() -> float:

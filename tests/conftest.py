@@ -260,7 +260,6 @@ def postgres_cluster() -> Iterator[Callable[[str], str]]:
     in IPMON_TEST_POSTGRES (a postgresql:// URL of a user who may CREATE DATABASE) when one is given,
     else on a throw-away cluster this session starts on 127.0.0.1 (devtools/postgres.py)."""
     from devtools.postgres import Cluster, temporary_cluster
-
     from monitor import settings
 
     given = settings.test_postgres_url()
