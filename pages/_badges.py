@@ -5,6 +5,8 @@ from __future__ import annotations
 from monitor.views.formatting import status_color, task_color
 
 DEMO_NOTICE = "本页包含**示例数据**（虚构数值，仅供演示，标记为「示例数据」）；标记为「公布值」的数据引自公开报道，来源见数据表。"
+# the same on a phone's first screen, in one line
+DEMO_NOTICE_SHORT = "含**示例数据**（虚构，仅供演示）"
 
 
 def status_badge(status: str, label: str | None = None) -> str:

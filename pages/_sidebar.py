@@ -170,20 +170,50 @@ def regional_scope(ctx: Context, region: str, view: str) -> tuple[str, str, str]
     are), or, chosen above the view, with its own counties."""
     parent = map_parent(ctx, region)
     r = ctx.regions[region]
+    st.session_state[_ALTERNATIVE_KEY] = None
     province = ctx.regions[r.parent] if r.level in ("city", "zone") and r.parent else None
+    city = ctx.regions[r.parent] if r.level == "county" and r.parent else None
+    up = ctx.regions[city.parent] if city is not None and city.parent else None
     if province is not None and province.level == "province":
         labels = {"siblings": f"{province.name}各市（同级比较）", "children": f"{r.name}各区县"}
         if not ctx.regions.children(region):
             labels.pop("children")
-        scope = st.segmented_control("比较范围", list(labels), format_func=labels.get, key="regional_scope",
-                                     default="siblings") or "siblings"
-        parent = province.code if scope == "siblings" or scope not in labels else region
+        scope = _scope_control(labels)
+        parent = province.code if scope == "siblings" else region
+    elif up is not None and up.level == "province":  # a county: its city's counties, or the province's cities
+        scope = _scope_control({"siblings": f"{city.name}各区县（同级比较）", "up": f"{up.name}各市"})
+        parent = up.code if scope == "up" else city.code
     if parent is None:
         st.info(f"请在侧边栏选择全国、一个省或一个市：{view}比较全国各省、一个省的各市，或一个市的各区县。")
         st.stop()
     level_name = {"country": "各省", "province": "各市"}.get(ctx.regions[parent].level, "各区县")
     return parent, ctx.regions[parent].name, level_name
 
+
+
+_ALTERNATIVE_KEY = "_regional_alternative"
+
+
+def _scope_control(labels: dict[str, str]) -> str:
+    """The 比较范围 control (same level first); remembers the other level for ``offer_other_level``."""
+    scope = st.segmented_control("比较范围", list(labels), format_func=labels.get, key="regional_scope",
+                                 default="siblings") or "siblings"
+    scope = scope if scope in labels else "siblings"
+    other = next((k for k in labels if k != scope), None)
+    st.session_state[_ALTERNATIVE_KEY] = (other, labels[other].removesuffix("（同级比较）")) if other else None
+    return scope
+
+
+def offer_other_level(message: str) -> None:
+    """Every region a regional view compares has no data (晋城's counties under its city set): say so
+    and, where the sidebar's region can be compared at another level, switch to it in one click."""
+    alternative = st.session_state.get(_ALTERNATIVE_KEY)
+    with st.container(border=True):
+        st.markdown(f"**{message}**")
+        if alternative:
+            key, label = alternative
+            st.button(f"改看{label}", key="other_level", type="primary", icon=":material/swap_horiz:",
+                      on_click=st.session_state.__setitem__, args=("regional_scope", key))
 
 
 def selected_customdata(event) -> list | None:

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
+from monitor.domain.periods import format_month_cn
 from monitor.views.charts import status_grid_figure
 from pages._badges import DEMO_NOTICE
 from pages._caches import cached_grid
 from pages._context import data_version
 from pages._downloads import chart_downloads, export_label, table_downloads
-from pages._sidebar import open_detail, regional_scope, selected_customdata, sidebar
+from pages._sidebar import offer_other_level, open_detail, regional_scope, selected_customdata, sidebar
 from pages._tables import show_table
 
 ctx, set_id, region, as_of = sidebar()
@@ -25,6 +26,8 @@ st.info(grid.scaled_note, icon=":material/info:")
 has_demo = bool(grid.cells["has_demo"].any())
 if has_demo:
     st.warning(DEMO_NOTICE, icon=":material/science:")
+if grid.without_data:
+    offer_other_level(f"{parent_name}{level_name}截至{format_month_cn(as_of)}均无本目标集指标的数据，矩阵全为「无数据」。")
 figure = status_grid_figure(grid, title=f"{parent_name}{level_name}目标状态矩阵", as_of=as_of, has_demo=has_demo)
 event = st.plotly_chart(figure, key="status_grid", on_select="rerun", selection_mode="points",
                         config={"displayModeBar": False})

@@ -4,13 +4,21 @@ import streamlit as st
 
 from monitor.domain.config import MilestoneTarget
 from monitor.domain.geo import WITHOUT_STATISTICS_REASON
+from monitor.domain.periods import format_month_cn
 from monitor.views.charts import region_map_figure
 from monitor.views.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
 from pages._badges import DEMO_NOTICE
 from pages._caches import cached_grid, cached_shapes, cached_value_map
 from pages._context import PHONE_MAP_WIDTH_PX, data_version, phone_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
-from pages._sidebar import detail_choice_for, open_detail, regional_scope, selected_customdata, sidebar
+from pages._sidebar import (
+    detail_choice_for,
+    offer_other_level,
+    open_detail,
+    regional_scope,
+    selected_customdata,
+    sidebar,
+)
 from pages._tables import show_table
 
 ctx, set_id, region, as_of = sidebar()
@@ -47,6 +55,8 @@ if note:
     st.caption(note)
 if has_demo:
     st.warning(DEMO_NOTICE, icon=":material/science:")
+if frame["value"].isna().all():
+    offer_other_level(f"{parent_name}{level_name}截至{format_month_cn(as_of)}均无{ind.name}的数据，地图全为灰色。")
 map_args = {"color_by": "status" if mode == "status" else "value", "unit": unit, "as_of": as_of,
             "title": f"{parent_name}{level_name}{ind.name}（{MAP_MODE_LABELS[mode]}）", "outline_name": parent_name,
             "has_demo": has_demo}

@@ -12,9 +12,9 @@ from monitor.views.charts import progress_label, status_figure
 from monitor.views.formatting import format_value, missing
 from monitor.views.overview import status_counts, task_counts
 from pages import _auth as auth
-from pages._badges import DEMO_NOTICE, status_badge, task_badge
+from pages._badges import DEMO_NOTICE, DEMO_NOTICE_SHORT, status_badge, task_badge
 from pages._caches import cached_overview
-from pages._context import chosen_readings, data_version, view_context
+from pages._context import chosen_readings, data_version, phone_screen, view_context
 from pages._downloads import briefing_download, chart_downloads, export_label, table_downloads
 from pages._sidebar import sidebar
 from pages._tables import show_table
@@ -30,13 +30,15 @@ may_switch = auth.can(Action.ADMIN, session)
 st.title(f"{ctx.regions[region].name} · {tset.short_title}")
 st.caption(f"{tset.document_label}　数据截至{format_month_cn(as_of)}")
 if not tset.verbatim:
-    st.caption(f"本目标集的条文为转述，据 {tset.source.url} 整理，不是原文引文。")
+    # the publisher by name, its page behind the name: an address is not something to read out
+    st.caption(f"本目标集的条文为转述，据[{tset.source_publisher}刊载的文本]({tset.source.url})整理，不是原文引文。")
 if region != tset.region:
     st.info(f"目标集为{ctx.regions[tset.region].name}制定，不是{ctx.regions[region].name}自己的目标：相对目标按原文适用；"
             "绝对数量目标按人口比例折算，仅作参考，标「参考（按人口折算）」，状态后注「（参考）」。")
+phone = phone_screen()
 if frame["has_demo"].fillna(False).any():
-    st.warning(DEMO_NOTICE, icon=":material/science:")
-if tset.note:
+    st.warning(DEMO_NOTICE_SHORT if phone else DEMO_NOTICE, icon=":material/science:")
+if tset.note and not phone:  # a phone shows the set's note below its targets
     st.caption(f"说明：{tset.note}")
 
 # The status summary in two short lines (a phone shows it and the first target on its first
@@ -120,3 +122,6 @@ for row in frame.itertuples():
                         st.rerun()
         st.caption(f"出处：{row.document}")
         st.caption(row.quote)
+
+if tset.note and phone:
+    st.caption(f"说明：{tset.note}")

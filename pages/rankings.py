@@ -10,7 +10,7 @@ from pages._badges import DEMO_NOTICE
 from pages._caches import cached_rankings, cached_rollup
 from pages._context import data_version
 from pages._downloads import table_downloads
-from pages._sidebar import regional_scope, sidebar
+from pages._sidebar import offer_other_level, regional_scope, sidebar
 from pages._tables import show_table
 
 ctx, set_id, region, as_of = sidebar()
@@ -26,7 +26,7 @@ st.caption(f"{format_month_cn(ranks.month)}排名；排名变化与{format_month
 if ranks.has_demo:
     st.warning(DEMO_NOTICE, icon=":material/science:")
 if ranks.frame["value"].isna().all():
-    st.info(f"{format_month_cn(ranks.month)}{level_name}均无该指标数据。")
+    offer_other_level(f"{parent_name}{level_name}{format_month_cn(ranks.month)}均无{ind.name}的数据。")
 table = ranks.frame.rename(columns={
     "rank": "排名", "region_name": "地区", "value": "数值", "rank_change": "排名变化（12个月）",
     "rank_before": "12个月前排名", "mom_pct": "环比%", "yoy_pct": "同比%", "share_pct": f"占{parent_name}%"})

@@ -115,3 +115,20 @@ def test_column_labels_break_between_words_not_inside_a_latin_one():
     from monitor.views.charts import _wrap
 
     assert _wrap("专利密集型产业增加值占GDP比重", 5) == "专利密集型<br>产业增加值<br>占GDP比重"
+
+
+@pytest.mark.parametrize(("label", "lines"), [
+    ("地理标志商标", ["地理标志", "商标"]), ("有效注册商标量", ["有效", "注册商标量"]),
+    ("农产品地理标志登记", ["农产品", "地理标志", "登记"]), ("作品著作权登记量", ["作品著作权", "登记量"]),
+    ("知识产权使用费进出口总额", ["知识产权", "使用费", "进出口总额"]),
+])
+def test_column_labels_break_between_chinese_words_not_inside_one(label, lines):
+    from monitor.views.charts import _wrap
+
+    assert _wrap(label, 5).split("<br>") == lines
+
+
+def test_a_run_with_no_word_boundary_still_breaks_at_the_width():
+    from monitor.views.charts import _wrap
+
+    assert _wrap("甲乙丙丁戊己庚辛", 5) == "甲乙丙丁戊<br>己庚辛"

@@ -3,6 +3,8 @@ request leaving the machine, and a click on 晋城市 opening its 指标详情."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from browsing import IDLE, MAIN, RENDER_TIMEOUT_MS
 from playwright.sync_api import Page, expect
@@ -99,5 +101,41 @@ def test_on_a_phone_the_national_map_fits_the_screen_from_kashgar_to_fuyuan(brow
             " return p.x >= 0 && p.x <= w && p.y >= 0 && p.y <= h; }); }",
             [[75.99, 39.47], [134.3, 48.36]])
         assert all(inside) is fits, inside
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("path", "heading"), [("map", "晋城市各区县 · 有效发明专利拥有量"),
+                                               ("grid", "晋城市各区县 · "), ("rankings", "晋城市各区县排名")])
+def test_a_county_whose_level_has_no_data_says_so_and_switches_to_the_provinces_cities_in_one_click(
+        page: Page, dashboard_url, path, heading):
+    # the demo has no figures for 晋城's counties: a county chosen opens its city's counties, all
+    # empty, and one click compares the province's cities instead
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{dashboard_url}/{path}?target_set=jincheng_2025&region=140500&county=140521")
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(f"{MAIN} h1")).to_contain_text(heading, timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(MAIN).get_by_text("晋城市各区县", exact=False).filter(has_text="均无")).to_be_visible()
+    page.locator(MAIN).get_by_role("button", name="改看山西省各市").click()
+    expect(page.locator(f"{MAIN} h1")).to_contain_text("山西省各市", timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="改看山西省各市")).to_have_count(0)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_on_a_phone_the_overview_shows_its_status_summary_and_first_target_on_the_first_screen(browser, dashboard_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=PHONE_AGENT)
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard_url}/")
+        expect(page.locator(IDLE)).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+        main = page.locator(MAIN)
+        expect(main.get_by_text("有效发明专利拥有量", exact=True).first).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+        # the summary, then the first target's card: its name and the target it is held to
+        for part in (main.get_by_text("目标 7 项"), main.get_by_text("有效发明专利拥有量", exact=True).first,
+                     main.get_by_text(re.compile("^目标：")).first):
+            box = part.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= 844, box  # inside the first screen
+        assert page.locator(MAIN).get_by_text("含示例数据").count() >= 1  # the demo mark, short
     finally:
         context.close()

@@ -406,20 +406,54 @@ def progress_label(progress, status: str | None) -> str | None:
 
 
 _WORD = re.compile(r"[A-Za-z0-9.%/]+|.", re.S)
+# Words of the indicators' names a label never breaks inside (「地理标志商<br>标」 reads as nonsense);
+# longer words first, as they are matched in this order.
+_TERMS = tuple(sorted((
+    "每万人口", "每万户", "高价值", "发明专利", "外观设计", "专利", "有效量", "拥有量", "授权量", "受理量", "申请",
+    "注册商标", "商标", "注册量", "市场主体", "数量", "地理标志", "保护产品", "农产品", "登记量", "登记", "总数",
+    "专用标志", "用标企业", "作品", "著作权", "知识产权", "质押融资", "金额", "项目数", "惠及", "中小企业",
+    "密集型", "产业", "增加值", "占GDP比重", "比重", "版权", "使用费", "进出口", "总额", "产业化率", "企业",
+    "省级", "转化项目", "转让", "次数", "示范试点", "城市", "园区", "县（区）", "优势企业", "示范企业", "贯标单位",
+    "专利导航", "人才", "保护", "社会满意度", "行政处罚", "案件", "侵权纠纷", "行政裁决", "民事一审", "服判息诉率",
+    "国际", "有效",
+), key=len, reverse=True))
+
+
+def _unbreakable(text: str) -> set[int]:
+    """Positions inside a word of ``_TERMS`` or a Latin word or number, where no line may break."""
+    inside: set[int] = set()
+    taken = [False] * len(text)
+    for term in _TERMS:
+        start = text.find(term)
+        while start >= 0:
+            end = start + len(term)
+            if not any(taken[start:end]):
+                taken[start:end] = [True] * len(term)
+                inside.update(range(start + 1, end))
+            start = text.find(term, end)
+    for m in re.finditer(r"[A-Za-z0-9.%/]+", text):
+        inside.update(range(m.start() + 1, m.end()))
+    return inside
 
 
 def _wrap(text: str, width: int) -> str:
     """Break a long Chinese label into lines of about ``width`` characters (axis labels do not
-    wrap), never inside a Latin word or number: 「专利密集型<br>产业增加值<br>占GDP比重」, not 「GD/P比重」."""
-    lines, line, size = [], "", 0.0
-    for token in _WORD.findall(text):
-        cost = len(token) / 2 if token[0].isascii() else 1.0  # Latin letters are about half as wide
-        if line and size + cost > width:
-            lines.append(line)
-            line, size = "", 0.0
-        line += token
-        size += cost
-    return "<br>".join([*lines, line] if line else lines)
+    wrap), at word boundaries: 「专利密集型<br>产业增加值<br>占GDP比重」, 「地理标志<br>商标」, never
+    「GD/P比重」 or 「地理标志商/标」. A run longer than ``width`` with no boundary is broken anyway."""
+    inside = _unbreakable(text)
+
+    def cost(part: str) -> float:  # Latin letters and digits are about half as wide
+        return sum(0.5 if ch.isascii() else 1.0 for ch in part)
+
+    lines, start = [], 0
+    while cost(text[start:]) > width:
+        fits = [i for i in range(start + 1, len(text)) if cost(text[start:i]) <= width]
+        breaks = [i for i in fits if i not in inside]
+        cut = breaks[-1] if breaks else (fits[-1] if fits else start + 1)
+        lines.append(text[start:cut])
+        start = cut
+    lines.append(text[start:])
+    return "<br>".join(line for line in lines if line)
 
 
 def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Figure:

@@ -48,6 +48,11 @@ class StatusGrid:
         behind = self.cells[self.cells["status"].isin(BEHIND_STATUSES)].groupby("region_code").size()
         return behind.reindex(self.regions, fill_value=0)
 
+    @property
+    def without_data(self) -> bool:
+        """No region has data for any target (a level the set's data do not reach)."""
+        return bool((self.cells["status"] == Status.NO_DATA.value).all())
+
     def ordered(self, sort: Literal["behind", "code"]) -> StatusGrid:
         """The same cells in another row order (a view change: nothing is evaluated again).
         ``"behind"``: most targets behind first, then most 需加快, then code; ``"code"``: by code."""
