@@ -47,5 +47,6 @@ if data["gap"].notna().any():
 table = frame.rename(columns={"rank": "排名", "region_name": "地区", "value": "当前值", "period": "月份", "measure": "口径",
                               "target": "目标", "gap": "差距", "status": "状态", "explanation": "说明"})
 table = table[["排名", "地区", "当前值", "月份", "目标", "差距", "状态", "说明"]]
+table[["当前值", "目标", "差距"]] = table[["当前值", "目标", "差距"]].round(2)  # as the charts and 说明 give them
 show_table(table, hide_index=True)
 table_downloads(table, f"对比_{stem}", key="compare_table")

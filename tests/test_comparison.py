@@ -118,3 +118,14 @@ def test_the_page_and_the_briefing_draw_the_ranking_only_when_a_city_has_a_value
     assert list(figure.data[0].y) == frame.dropna(subset=["value"]).sort_values("value")["region_name"].tolist()
     assert figure.layout.title.text.startswith("山西省各市作品著作权登记量排名（年度合计（1—12月），2023年12月）")
     assert ranking_figure(demo_ctx, frame.assign(value=np.nan), "140000", "copyright_registrations", "2024-06") is None
+
+
+def test_the_gap_chart_leaves_room_for_the_label_of_its_longest_bar():
+    import pandas as pd
+
+    from monitor.views.charts import gap_figure
+
+    frame = pd.DataFrame({"region_name": ["北京市", "辽宁省"], "gap": [-110.78, 0.53]})
+    fig = gap_figure(frame, title="差距", unit="件/万人", as_of="2026-10", has_demo=False)
+    low, high = fig.layout.xaxis.range
+    assert low == 0 and high >= 110.78 * 1.2  # 「110.78件/万人」 sits right of the bar, inside the plot

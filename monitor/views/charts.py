@@ -171,7 +171,9 @@ def gap_figure(frame: pd.DataFrame, *, title: str, unit: str, as_of: str, has_de
             text=[_hover_value(abs(g), unit) for g in part["gap"]], textposition="outside", cliponaxis=False,
             hovertemplate="%{y}<br>" + name + " %{x:,.2f}" + unit + "<extra></extra>"))
     fig.update_layout(barmode="overlay", bargap=0.35)
-    fig.update_xaxes(title_text=f"距目标差距（{unit}）", rangemode="tozero")
+    # room right of the longest bar for its label (「110.78件/万人」), which would be cut at the edge
+    longest = float(data["gap"].abs().max()) if len(data) else 0.0
+    fig.update_xaxes(title_text=f"距目标差距（{unit}）", range=[0, longest * 1.22 or 1])
     height = max(300, 30 * len(data) + 230)
     return _layout(fig, title, f"单位：{unit}　数据截至{format_month_cn(as_of)}", source_line(has_demo), height=height,
                    has_demo=has_demo)
