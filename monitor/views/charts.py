@@ -115,7 +115,7 @@ def trajectory_figure(
                                  mode="lines+markers", name="趋势外推", line={"color": "#7f8c8d", "dash": "dot"},
                                  marker={"size": 6}))
     fig.update_xaxes(type="category" if measure.empty else "date", tickformat="%Y-%m")
-    fig.update_yaxes(title_text=unit)
+    # no axis title: plotly turns it on its side (a lone 「件」 lying down); the subtitle names the unit
     has_demo = bool((measure["origin"] == "demo").any()) if not measure.empty else False
     return _layout(fig, f"{region_name} · {title}", f"单位：{unit}　数据截至{format_month_cn(as_of)}",
                    source_line(has_demo, sources), has_demo=has_demo, sources=sources)
