@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from monitor.accounts.audit import ACTIONS, OUTCOMES, readable
+from monitor.accounts.audit import ACTIONS, OUTCOMES, actor_label, readable
 from monitor.accounts.users import Action
 from monitor.domain import clock
 from pages import _auth as auth
@@ -22,7 +22,7 @@ st.caption("登录（含失败）、上传、导入、回滚、任务进度登�
 c1, c2, c3, c4 = st.columns([2, 2, 3, 1])
 today = clock.today()
 days = c1.date_input("日期范围", value=(today - timedelta(days=30), today), max_value=today, key="audit_days")
-actor = c2.selectbox("操作人", ["", *log.actors()], format_func=lambda a: a or "全部", key="audit_actor")
+actor = c2.selectbox("操作人", ["", *log.actors()], format_func=lambda a: actor_label(a) or "全部", key="audit_actor")
 actions = c3.multiselect("操作", list(ACTIONS), format_func=ACTIONS.get, placeholder="全部操作", key="audit_actions")
 outcome = c4.selectbox("结果", ["", *OUTCOMES], format_func=lambda o: OUTCOMES.get(o, "全部"), key="audit_outcome")
 since = datetime.combine(days[0], time.min) if days else None

@@ -8,7 +8,7 @@ from monitor.domain import clock
 from monitor.domain.yeartodate import series_name
 from monitor.errors import MonitorError
 from monitor.store.approval import PENDING_LABEL, REVIEW_LABELS, approve, return_batch
-from monitor.store.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, stored_file
+from monitor.store.history import BATCH_KIND_LABELS, BATCH_STATUS_LABELS, batch_words, stored_file
 from monitor.store.notes import FLAG_LABEL
 from monitor.store.writer import rollback_batch
 from monitor.views.valuenotes import open_flags_table
@@ -56,7 +56,8 @@ if auth.can(Action.UPLOAD, session):
             table_downloads(flagged, "跟踪核实的数值", key="history_flags_table")
 table = pd.DataFrame({
     "批次": batches["id"], "类型": batches["kind"].map(BATCH_KIND_LABELS),
-    "时间": batches["loaded_at"].astype(str).str[:19], "操作人": batches["loaded_by"], "文件": batches["file_name"],
+    "时间": batches["loaded_at"].astype(str).str[:19], "操作人": batches["loaded_by"].map(batch_words),
+    "文件": batches["file_name"].map(batch_words),
     "新增": batches["rows_inserted"], "修改": batches["rows_updated"], "未变": batches["rows_unchanged"],
     "警告": batches["rows_warnings"].fillna(0).astype(int), "状态": batches["status"].map(BATCH_STATUS_LABELS),
     "审核": batches["review"].map(REVIEW_LABELS).fillna("—"),
@@ -74,7 +75,7 @@ chosen = st.selectbox("查看批次", batches["id"].tolist(), key="history_batch
 info = batches.set_index("id").loc[chosen]
 total, rows, touched = cached_batch(version, int(chosen), SHOWN_ROWS)  # a history batch may hold millions
 st.subheader(f"批次 {chosen} 写入的数值（{total:,} 个）")
-details = [f"{BATCH_KIND_LABELS.get(info['kind'], info['kind'])}　{info['loaded_by']}　{str(info['loaded_at'])[:19]}"]
+details = [f"{BATCH_KIND_LABELS.get(info['kind'], info['kind'])}　{batch_words(info['loaded_by'])}　{str(info['loaded_at'])[:19]}"]
 if isinstance(info["file_format"], str):
     details.append(info["file_format"])
 if isinstance(info["period"], str):

@@ -126,3 +126,10 @@ def test_the_readable_trail_shows_no_internal_codes():
     assert shown["说明"].tolist() == ["角色 管理员", ""]
     assert shown["方式"].tolist() == ["密码登录", "命令行"]
     assert shown["来源地址"].tolist() == ["10.0.0.8", "本机命令行"]
+
+
+def test_a_commands_actor_reads_as_its_user_and_the_word_command_line():
+    from monitor.accounts.audit import actor_label
+
+    assert actor_label("cli:root") == "root（命令行）"
+    assert actor_label("admin") == "admin" and actor_label(None) == ""

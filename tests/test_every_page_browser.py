@@ -35,6 +35,7 @@ FORBIDDEN = [
      "English widget text"),
     (r"python -m|\betl\b|\bstreamlit\b", "a developer command"),
     (r"\bdata/|/tmp/|/home/|\.txt\b|\.ya?ml\b|\.duckdb\b|\.sqlite3\b", "a file path"),
+    (r"\b[a-z]+(?:-[a-z]+)+\b|\bcli:|（[a-z]+）", "an internal name (「demo-generator」, 「cli:root」, 「（demo）」)"),
     (r"https?://|www\.", "a raw address (a source is cited by name, its address behind the name)"),
     (r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", "a yaml key or internal code"),
 ]
@@ -98,6 +99,7 @@ def test_the_forbidden_words_are_found_where_they_are():
     assert problems("目标集 national_14th_plan") and problems("请运行 python -m etl init")
     assert problems("Choose an option") and problems("来源：data/policies/003_x.txt")
     assert problems("据 http://macaumonthly.net/news/1.html 整理") and problems("见 www.cnipa.gov.cn")
+    assert problems("操作人 demo-generator") and problems("操作人 cli:root") and problems("示例数据生成器（demo）")
     assert problems("已达成 3　未达成 4　—") == []
 
 

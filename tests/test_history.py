@@ -373,3 +373,12 @@ def test_reset_demo_clears_history_too(copy_demo_store):
     assert [store.query(f"SELECT count(*) AS n FROM {t}")["n"].iloc[0]
             for t in ("observations", "observation_log", "load_batches", "upload_files")] == [0, 0, 0, 0]
     shutil.rmtree(path.parent)
+
+
+def test_the_demo_batches_read_in_chinese_on_the_import_record():
+    from monitor.store.history import batch_words
+
+    assert batch_words("demo-generator") == "示例数据生成器"
+    assert batch_words("示例数据生成器（published）") == "示例数据生成器（公布值）"
+    assert batch_words("示例数据生成器（demo）") == "示例数据生成器（示例数据）"
+    assert batch_words("晋城_2026年10月.xlsx") == "晋城_2026年10月.xlsx" and batch_words(None) == ""

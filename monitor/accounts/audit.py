@@ -131,6 +131,15 @@ class AuditLog:
 
 
 VIA_LABELS = {"password": "密码登录", "oidc": "单点登录", "cli": "命令行"}
+# who acted, as the trail stores it (「cli:root」: the operating-system user of a command) and as read
+_CLI_ACTOR = "cli:"
+
+
+def actor_label(actor) -> str:
+    """「root（命令行）」 for a command's 「cli:root」; a person's user name as it is."""
+    if not isinstance(actor, str):
+        return ""
+    return f"{actor.removeprefix(_CLI_ACTOR)}（命令行）" if actor.startswith(_CLI_ACTOR) else actor
 CLIENT_LABELS = {"cli": "本机命令行"}
 _ROLE_CODES = re.compile(r"\b(viewer|uploader|reviewer|admin)\b")
 
@@ -144,7 +153,7 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         return _ROLE_CODES.sub(lambda m: ROLE_LABELS[m.group(1)], text) if isinstance(text, str) else ""
 
     return pd.DataFrame({
-        "序号": frame["id"], "时间": frame["at"], "操作人": frame["actor"],
+        "序号": frame["id"], "时间": frame["at"], "操作人": frame["actor"].map(actor_label),
         "操作": frame["action"].map(lambda a: ACTIONS.get(a, a)),
         "结果": frame["outcome"].map(lambda o: OUTCOMES.get(o, o)),
         "对象": frame["target"].fillna(""), "说明": frame["detail"].map(detail),

@@ -24,6 +24,18 @@ from monitor.store.database import Store, key_filter
 
 BATCH_STATUS_LABELS = {"committed": "已生效", "rolled_back": "已回滚"}
 BATCH_KIND_LABELS = {"load": "导入", "rollback": "回滚"}
+# the demo's batches as stored (monitor/store/writer.py load_demo) and as a reader sees them
+_DEMO_WORDS = {"demo-generator": "示例数据生成器", "（published）": "（公布值）", "（demo）": "（示例数据）"}
+
+
+def batch_words(text) -> str:
+    """A batch's 操作人 or 文件 in words a reader knows: 「示例数据生成器（示例数据）」, not
+    「demo-generator」 or 「示例数据生成器（demo）」."""
+    if not isinstance(text, str):
+        return ""
+    for stored, shown in _DEMO_WORDS.items():
+        text = text.replace(stored, shown)
+    return text
 
 
 def list_batches(store: Store, *, limit: int | None = None) -> pd.DataFrame:
