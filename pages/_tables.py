@@ -8,9 +8,13 @@ from __future__ import annotations
 import streamlit as st
 
 MISSING = "—"
+EMPTY = "（暂无记录）"
 
 
 def show_table(data, **kwargs):
     """``st.dataframe`` with 「—」 for every missing value (numbers keep sorting as numbers)."""
     kwargs.setdefault("placeholder", MISSING)
+    if len(data) == 0:  # the grid would say 「empty」
+        st.caption(EMPTY)
+        return None
     return st.dataframe(data, **kwargs)

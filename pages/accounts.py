@@ -41,7 +41,8 @@ with new_tab, st.form("account_new", clear_on_submit=True):
     username = st.text_input("用户名（英文字母、数字）")
     name = st.text_input("显示名", placeholder="例如 晋城市局数据员")
     role = st.selectbox("角色", ROLES, format_func=ROLE_LABELS.get, key="account_new_role")
-    scope = st.multiselect("可导入的地区（不选为全部地区）", scope_options, format_func=lambda c: ctx.regions[c].name)
+    scope = st.multiselect("可导入的地区（不选为全部地区）", scope_options, format_func=lambda c: ctx.regions[c].name,
+                           placeholder="全部地区")
     email = st.text_input("邮箱（可选：催报名单与提醒用；统一身份认证登录时也按它对应到本账户）")
     password = st.text_input("初始密码（至少 10 个字符）", type="password")
     if st.form_submit_button("新建", type="primary"):
@@ -57,7 +58,7 @@ with role_tab, st.form("account_role"):
     target = st.selectbox("账户", names, key="account_role_user")
     role = st.selectbox("新角色", ROLES, format_func=ROLE_LABELS.get, key="account_role_role")
     scope = st.multiselect("可导入的地区（不选为全部地区）", scope_options, format_func=lambda c: ctx.regions[c].name,
-                           key="account_role_scope")
+                           key="account_role_scope", placeholder="全部地区")
     if st.form_submit_button("保存"):
         if target == session.username and role != "admin":
             st.error("不能取消自己的管理员角色（以免无人可管理账户）；请由另一位管理员操作。")

@@ -30,7 +30,7 @@ if done_text := st.session_state.pop("subscriptions_done", None):
     st.success(plain(done_text))
 st.caption("定时提醒任务把自上次运行以来的变化（目标转为滞后或未达成、逾期未报送、待审核批次、带警告导入）"
            "按地区发给各订阅，每月报送截止日后发送各地区的监测简报（PDF 附件，或邮件和群机器人消息中的下载链接）。邮件服务器与系统地址在部署设置中配置"
-           "（IPMON_SMTP_*、IPMON_PUBLIC_URL，见部署说明）；每人可在「我的账户」页查看和停止自己的订阅。")
+           "（由运维人员在部署设置中配置）；每人可在「我的账户」页查看和停止自己的订阅。")
 
 accounts = {a.username: a for a in auth.accounts().list()}
 subscriptions = store.list()
@@ -64,9 +64,10 @@ def fields(prefix: str, current=None) -> dict:
     options = list(dict.fromkeys([*region_options, *(current.regions if current else ())]))
     regions = st.multiselect("地区（含下辖地区；不选为全部地区，或账户的地区范围）", options,
                              default=list(current.regions) if current else [],
-                             format_func=lambda c: ctx.regions[c].name, key=f"{prefix}_regions")
+                             format_func=lambda c: ctx.regions[c].name, key=f"{prefix}_regions",
+                             placeholder="全部地区（或账户的地区范围）")
     kinds = st.multiselect("提醒内容", list(KINDS), default=list(current.kinds) if current else list(KINDS),
-                           format_func=KINDS.get, key=f"{prefix}_kinds")
+                           format_func=KINDS.get, key=f"{prefix}_kinds", placeholder="请选择提醒内容")
     briefing = st.checkbox("每月监测简报（报送截止日后发送）", value=bool(current and current.briefing),
                            key=f"{prefix}_briefing")
     deliveries = list(BRIEFING_DELIVERIES)

@@ -127,3 +127,14 @@ def test_every_table_on_a_page_draws_a_missing_value_as_a_dash():
     direct = [f"{f.relative_to(ROOT)}" for f in python_files("pages", "dashboard.py")
               if f.name != "_tables.py" and "st.dataframe(" in f.read_text(encoding="utf-8")]
     assert direct == []
+
+
+def test_every_multiselect_on_a_page_says_in_chinese_what_choosing_nothing_means():
+    # Streamlit's own placeholder is English (「Choose options」) and shows whenever nothing is chosen
+    missing = []
+    for f in python_files("pages", "dashboard.py"):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "multiselect"
+                    and not any(k.arg == "placeholder" for k in node.keywords)):
+                missing.append(f"{f.relative_to(ROOT)}:{node.lineno}")
+    assert missing == []
