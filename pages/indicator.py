@@ -61,7 +61,7 @@ if detail.population_note:
 st.subheader("观测值")
 observations = observations_for_people(detail.observations)
 show_table(observations, hide_index=True,
-             column_config={"来源": st.column_config.LinkColumn("来源", display_text="链接")})
+             column_config={"原文链接": st.column_config.LinkColumn("原文链接", display_text="打开")})
 table_downloads(observations, f"观测值_{stem}", key="detail_observations")
 if done := st.session_state.pop("detail_note_done", None):
     st.success(plain(done), icon=":material/check_circle:")

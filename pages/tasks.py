@@ -90,7 +90,7 @@ else:
                           format_func=lambda s: UPDATE_STATUSES[s].value)
         on = st.date_input("生效日期", value=clock.today(), max_value=clock.today())
         note = st.text_input("进展说明", placeholder="例如：已印发实施方案（晋知发〔2023〕1号）")
-        st.caption(f"登记人：{session.label}（{session.username}）")
+        st.caption(f"登记人：{session.label}" + (f"（{session.username}）" if session.label != session.username else ""))
         submitted = st.form_submit_button("保存")
     if submitted:
         auth.require(Action.ADMIN)  # checked again at the moment of writing

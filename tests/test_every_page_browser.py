@@ -35,7 +35,8 @@ FORBIDDEN = [
      "English widget text"),
     (r"python -m|\betl\b|\bstreamlit\b", "a developer command"),
     (r"\bdata/|/tmp/|/home/|\.txt\b|\.ya?ml\b|\.duckdb\b|\.sqlite3\b", "a file path"),
-    (r"\b[a-z]+(?:-[a-z]+)+\b|\bcli:|（[a-z]+）", "an internal name (「demo-generator」, 「cli:root」, 「（demo）」)"),
+    (r"\bdemo-generator\b|\bcli:[a-z]|（(?:demo|published|estimated|upload)）|\bcnmaps\b|\b([a-z][a-z0-9]*)（\1）",
+     "an internal name (「demo-generator」, 「cli:root」, 「（demo）」, a package, 「admin（admin）」)"),
     (r"https?://|www\.", "a raw address (a source is cited by name, its address behind the name)"),
     (r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", "a yaml key or internal code"),
 ]
@@ -54,10 +55,18 @@ def visible_text(page: Page) -> str:
             if (el) parts.push(el.innerText);
         }
         icons.forEach((e, i) => { e.textContent = kept[i]; });
-        document.querySelectorAll('[data-testid="stDataFrame"] td, [data-testid="stDataFrame"] th')
-            .forEach(c => parts.push(c.textContent));
+        // a link column (its header ends in 链接) shows a word such as 「打开」; its cell holds the address
+        document.querySelectorAll('[data-testid="stDataFrame"] table').forEach(t => {
+            const links = new Set(Array.from(t.querySelectorAll('th')).filter(h => h.textContent.trim().endsWith('链接'))
+                .map(h => h.getAttribute('aria-colindex')));
+            t.querySelectorAll('td, th').forEach(c => {
+                if (c.tagName === 'TH' || !links.has(c.getAttribute('aria-colindex'))) parts.push(c.textContent);
+            });
+        });
         document.querySelectorAll('input[placeholder], textarea[placeholder]').forEach(e => {
-            if (!e.value) parts.push(e.getAttribute('placeholder'));
+            // a web-address field's example is an address (企业微信's robot URL)
+            const hint = e.getAttribute('placeholder');
+            if (!e.value && !/^https?:\/\//.test(hint)) parts.push(hint);
         });
         document.querySelectorAll('[title]').forEach(e => parts.push(e.getAttribute('title')));
         return parts.join('\\n');
@@ -100,6 +109,7 @@ def test_the_forbidden_words_are_found_where_they_are():
     assert problems("Choose an option") and problems("来源：data/policies/003_x.txt")
     assert problems("据 http://macaumonthly.net/news/1.html 整理") and problems("见 www.cnipa.gov.cn")
     assert problems("操作人 demo-generator") and problems("操作人 cli:root") and problems("示例数据生成器（demo）")
+    assert problems("登记人：admin（admin）") and not problems("root（命令行）") and not problems("jc-clerk")
     assert problems("已达成 3　未达成 4　—") == []
 
 

@@ -282,7 +282,7 @@ def test_detail_page_draws_the_indicator_against_its_target(app):
     assert list(observations.columns[:3]) == ["月份", "数值", "类型"]
     assert observations["月份"].iloc[0] == "2026-10"
     # a missing link, note or flag is an empty cell: the grid draws a null as the word None
-    assert observations[["来源", "备注", "跟踪核实"]].notna().all().all()
+    assert observations[["来源", "原文链接", "备注", "跟踪核实"]].notna().all().all()
     assert any("示例数据" in w for w in texts(app.warning))
 
 

