@@ -66,7 +66,7 @@ def visible_text(page: Page) -> str:
         document.querySelectorAll('input[placeholder], textarea[placeholder]').forEach(e => {
             // a web-address field's example is an address (企业微信's robot URL)
             const hint = e.getAttribute('placeholder');
-            if (!e.value && !/^https?:\/\//.test(hint)) parts.push(hint);
+            if (!e.value && !/^https?:\\/\\//.test(hint)) parts.push(hint);
         });
         document.querySelectorAll('[title]').forEach(e => parts.push(e.getAttribute('title')));
         return parts.join('\\n');

@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-
-from monitor.domain.sources import publisher_of
 import plotly.graph_objects as go
 
 from monitor.domain.periods import format_month_cn
+from monitor.domain.sources import publisher_of
 from monitor.domain.yeartodate import YTD_SUFFIX, span_label, ytd_id
 from monitor.evaluation import Evaluation, evaluate_target, measure_path
 from monitor.evaluation.applied import scale_for_region
