@@ -3,10 +3,10 @@
 import streamlit as st
 
 from monitor.domain.periods import format_month_cn
-from monitor.views.charts import status_grid_figure
+from monitor.views.charts import grid_column_keys, status_grid_figure
 from pages._badges import DEMO_NOTICE
 from pages._caches import cached_grid
-from pages._context import data_version
+from pages._context import data_version, phone_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._sidebar import offer_other_level, open_detail, regional_scope, selected_customdata, sidebar
 from pages._tables import show_table
@@ -29,8 +29,13 @@ if has_demo:
 if grid.without_data:
     offer_other_level(f"{parent_name}{level_name}截至{format_month_cn(as_of)}均无本目标集指标的数据，矩阵全为「无数据」。")
 figure = status_grid_figure(grid, title=f"{parent_name}{level_name}目标状态矩阵", as_of=as_of, has_demo=has_demo)
-event = st.plotly_chart(figure, key="status_grid", on_select="rerun", selection_mode="points",
+phone = phone_screen()  # a phone's columns are too narrow for names: ①②③…, named below the chart
+shown = status_grid_figure(grid, title=f"{parent_name}{level_name}目标状态矩阵", as_of=as_of, has_demo=has_demo,
+                           keyed=True) if phone else figure
+event = st.plotly_chart(shown, key="status_grid", on_select="rerun", selection_mode="points",
                         config={"displayModeBar": False})
+if phone:
+    st.caption("　".join(f"{key} {name}" for key, name in grid_column_keys(grid)))
 chart_downloads(figure, f"状态矩阵_{parent_name}_{set_id}_{as_of}", key="grid_chart",
                 label=export_label(ctx, f"{parent_name}{level_name}", set_id, as_of))
 st.caption("点击格子，打开该地区该指标的详情。行名括号内为滞后（含未达成）目标数。")

@@ -458,9 +458,19 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join(line for line in lines if line)
 
 
-def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Figure:
+GRID_KEYS = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def grid_column_keys(grid) -> list[tuple[str, str]]:
+    """(key, indicator name) per column of a phone's grid: its columns are too narrow for names."""
+    return [(GRID_KEYS[i] if i < len(GRID_KEYS) else str(i + 1), grid.target_labels[t])
+            for i, t in enumerate(grid.targets)]
+
+
+def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool, keyed: bool = False) -> go.Figure:
     """Regions (rows, in the grid's order) × targets (columns), each cell coloured by status and
-    labelled with progress; hover gives the explanation. ``grid``: a monitor.views.grid.StatusGrid."""
+    labelled with progress; hover gives the explanation. ``grid``: a monitor.views.grid.StatusGrid.
+    ``keyed``: columns headed ①②③… (a phone's width; ``grid_column_keys`` says which is which)."""
     statuses = list(Status)
     status = grid.matrix("status")
     progress = grid.matrix("progress")
@@ -480,7 +490,8 @@ def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Fi
     names = {code: grid.cells.loc[grid.cells["region_code"] == code, "region_name"].iloc[0] for code in grid.regions}
     behind = grid.behind_counts()
     rows = [f"{names[c]}（滞后{behind[c]}）" for c in grid.regions]
-    cols = [_wrap(grid.target_labels[t], 5) for t in grid.targets]
+    cols = ([k for k, _ in grid_column_keys(grid)] if keyed
+            else [_wrap(grid.target_labels[t], 5) for t in grid.targets])
     shown = grid.matrix("status_label")  # a reference's verdict reads 「已达成（参考）」
     custom = [[[grid.regions[r], grid.targets[c], shown.iat[r, c] or "—", explanation.iat[r, c] or ""]
                for c in range(status.shape[1])] for r in range(status.shape[0])]
@@ -503,7 +514,8 @@ def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool) -> go.Fi
     fig = _layout(fig, title, f"格内数字为进度（基数→目标已完成的比例）　数据截至{format_month_cn(as_of)}",
                   source_line(has_demo), height=height, has_demo=has_demo)
     top = 95 + 15 * (1 + max((c.count("<br>") for c in cols), default=0))
-    fig.update_layout(margin={"l": 150, "r": 20, "t": top, "b": 90}, clickmode="event+select",
+    fig.update_layout(margin={"l": 110 if keyed else 150, "r": 10 if keyed else 20, "t": top, "b": 90},
+                      clickmode="event+select",
                       legend={"y": -0.04, "yanchor": "top"})
     # The column labels sit above the cells: the title goes to the very top, not mid-margin.
     fig.update_layout(title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 14}})
