@@ -178,7 +178,7 @@ class Mirror:
                 target.unregister("mirror_log")
             self._insert(target, "observations", current)
             self._insert(target, "observation_log", log)
-        (confirmed_high,) = target.execute("SELECT coalesce(max(seq), 0) FROM observation_confirmations").fetchone()
+        ((confirmed_high,),) = target.execute("SELECT coalesce(max(seq), 0) FROM observation_confirmations").fetchall()
         self._insert(target, "observation_confirmations", self._fetch(
             source, f"SELECT {self._select('observation_confirmations')} FROM observation_confirmations "
                     "WHERE seq > $1 ORDER BY seq", [int(confirmed_high)]))
