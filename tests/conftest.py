@@ -75,7 +75,7 @@ def migrated_store_file(tmp_path_factory) -> Path:
 # of the session's cluster, docs/decisions.md D19). A test about the file itself (its lock, its
 # path) is marked ``duckdb_only``.
 BOTH_BACKENDS = {"test_store", "test_loader", "test_history", "test_writer", "test_approval", "test_corrections",
-                 "test_notes", "test_mirror"}
+                 "test_notes"}
 
 
 def pytest_configure(config) -> None:
