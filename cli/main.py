@@ -78,7 +78,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.reset_demo or written:
         _deliver_audit(ctx.store)
     rows = ctx.store.observation_count()
-    print(f"数据库 {ctx.store.path}：结构已是最新；观测值 {rows} 条" + (f"（本次写入示例数据 {written} 条）" if written else ""))
+    print(f"数据库 {ctx.store.location}：结构已是最新；观测值 {rows} 条" + (f"（本次写入示例数据 {written} 条）" if written else ""))
     if args.maps:
         from monitor.domain.geo import prepare_maps
 

@@ -71,11 +71,50 @@ def migrated_store_file(tmp_path_factory) -> Path:
     return path
 
 
+# These modules' tests of a ``store`` run twice: on a DuckDB file and on PostgreSQL (a new database
+# of the session's cluster, docs/decisions.md D19). A test about the file itself (its lock, its
+# path) is marked ``duckdb_only``.
+BOTH_BACKENDS = {"test_store", "test_loader", "test_history", "test_writer", "test_approval", "test_corrections",
+                 "test_notes"}
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "duckdb_only: a test of the DuckDB store file itself (not run on PostgreSQL)")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    if ("store" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_BACKENDS
+            and metafunc.definition.get_closest_marker("duckdb_only") is None):
+        metafunc.parametrize("backend", ["duckdb", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def store(migrated_store_file, tmp_path) -> Store:
+def backend(request) -> str:
+    """Which engine the ``store`` fixture is: duckdb (the default) or postgresql."""
+    return getattr(request, "param", "duckdb")
+
+
+@pytest.fixture
+def store(migrated_store_file, tmp_path, backend, request) -> Iterator[Store]:
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        found = Store(url)
+        found.migrate()
+        yield found
+        close_postgres()
+        return
     path = tmp_path / "monitor.duckdb"
     shutil.copyfile(migrated_store_file, path)
-    return Store(path)
+    yield Store(path)
+
+
+def close_postgres() -> None:
+    """Close this process's connections and read mirrors (each test has its own database)."""
+    from monitor import postgres
+    from monitor.store.mirror import close_mirrors
+
+    close_mirrors()
+    postgres.close_pools()
 
 
 # --------------------------------------------------------------------------- the dashboard's store

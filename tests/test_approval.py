@@ -205,15 +205,15 @@ def test_an_accounts_file_from_before_reviewers_accepts_them_and_keeps_its_accou
 def test_the_cli_approves_and_returns_and_lists_the_state(approval_on, load, store, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("IPMON_ACCOUNTS", str(tmp_path / "accounts.sqlite3"))
     first = load(FIRST)
-    assert cli(["--db", str(store.path), "approve", str(first), "--user", "jc-clerk"]) == 1
+    assert cli(["--db", str(store.url or store.path), "approve", str(first), "--user", "jc-clerk"]) == 1
     assert "本人上传" in capsys.readouterr().err
-    assert cli(["--db", str(store.path), "approve", str(first), "--user", "jc-reviewer"]) == 0
+    assert cli(["--db", str(store.url or store.path), "approve", str(first), "--user", "jc-reviewer"]) == 0
     assert f"批次 {first} 已审核通过" in capsys.readouterr().out
     second = load(CORRECTION, reason="市局复核")  # June 2024 closed long ago (the CLI mirrored the calendar)
-    assert cli(["--db", str(store.path), "return", str(second)]) == 2  # --reason is required
-    assert cli(["--db", str(store.path), "return", str(second), "--reason", "单位有误"]) == 0
+    assert cli(["--db", str(store.url or store.path), "return", str(second)]) == 2  # --reason is required
+    assert cli(["--db", str(store.url or store.path), "return", str(second), "--reason", "单位有误"]) == 0
     assert f"批次 {second} 已退回" in capsys.readouterr().out
-    assert cli(["--db", str(store.path), "batches"]) == 0
+    assert cli(["--db", str(store.url or store.path), "batches"]) == 0
     out = capsys.readouterr().out
     assert "已发布" in out and "已退回" in out
     assert list_batches(store).set_index("id").loc[second, "review"] == "returned"

@@ -9,6 +9,7 @@ from importlib import resources
 
 import duckdb
 import pandas as pd
+import psycopg
 import pytest
 
 from etl.loader import commit_plan, plan_upload
@@ -225,7 +226,7 @@ def test_an_exception_inside_the_commit_leaves_the_store_exactly_as_it_was(load,
                 store.query("SELECT count(*) FROM upload_files").values.tolist(), store.data_version())
     plan = plan_upload(store, config, regions, B.encode(), "broken.csv", today=TODAY)
     plan.rows.loc[1, "region_code"] = None  # violates NOT NULL in the middle of the write
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises((duckdb.ConstraintException, psycopg.errors.NotNullViolation)):
         commit_plan(store, plan)
     assert (current(store), store.query("SELECT * FROM load_batches").values.tolist(),
             store.query("SELECT count(*) FROM observation_log").values.tolist(),

@@ -325,10 +325,12 @@ def test_two_commits_of_overlapping_files_leave_one_row_per_key_with_the_later_v
     assert duplicate_keys(store) == 0
 
 
-def test_a_commit_overlapping_another_writers_commit_fails_and_writes_nothing(store, config, regions, monkeypatch):
+def test_a_commit_overlapping_another_writers_commit_fails_and_writes_nothing(store, config, regions, monkeypatch,
+                                                                              backend):
     import duckdb
 
     import monitor.store.approval
+    from monitor.errors import StoreBusyError
 
     first = plan_upload(store, config, regions, FIRST.encode(), "first.csv", today=TODAY)
     other = plan_upload(store, config, regions, CORRECTED.encode(), "other.csv", today=TODAY)
@@ -341,6 +343,14 @@ def test_a_commit_overlapping_another_writers_commit_fails_and_writes_nothing(st
         return False
 
     monkeypatch.setattr(monitor.store.approval, "approval_required", another_writer_meanwhile)
+    if backend == "postgresql":
+        # the first commit holds the writer lock (monitor/store/pg.py): the other cannot start,
+        # waits its timeout and is refused, and its refusal fails the first, which writes nothing
+        store.timeout = 0.5
+        with pytest.raises(StoreBusyError, match="正被另一个程序写入"):
+            commit_plan(store, first)
+        assert observations(store) == [] and batches(store) == [] and store.data_version() == 0
+        return
     with pytest.raises(duckdb.TransactionException, match="(?i)conflict"):
         commit_plan(store, first)
     assert [r[:4] for r in observations(store)] == [

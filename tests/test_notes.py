@@ -98,7 +98,7 @@ def test_the_detail_table_shows_comments_the_flag_and_the_reason_warnings_were_a
     commit_plan(store, jump, accept_warnings=True, note=warnings_note(jump, "县局合并统计，已电话确认"))
     add_note(store, KEY, "请核对是否含外观设计", by=Writer("reviewer"), raise_flag=True, at=datetime(2025, 1, 16))
 
-    ctx = open_context(store_path=store.path)
+    ctx = open_context(store_path=store.url or store.path)
     table = observations_for_people(indicator_detail(ctx, "invention_patents", "140500", "2024-06").observations)
     assert table[["月份", "数值", "备注", "跟踪核实"]].values.tolist() == [
         ["2024-06", 6000.0, f"接受 {len(jump.warnings)} 条警告：县局合并统计，已电话确认；"
@@ -115,7 +115,7 @@ def test_the_reviewers_list_keeps_to_their_regions_and_says_the_value_in_words(s
     commit_plan(store, plan)
     add_note(store, KEY, "偏低？", by=Writer("clerk"), raise_flag=True, at=datetime(2025, 1, 16, 9, 30))
     add_note(store, ValueKey("140100", "invention_patents", "2024-06"), "偏高？", by=Writer("clerk"), raise_flag=True)
-    ctx = open_context(store_path=store.path)
+    ctx = open_context(store_path=store.url or store.path)
     jincheng = open_flags_table(ctx, allowed_regions(["140500"], regions))
     assert jincheng.values.tolist() == [
         ["晋城市", "有效发明专利拥有量", "2024年6月", "612 件", "clerk", "2025-01-16 09:30", "偏低？"]]

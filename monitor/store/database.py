@@ -1,4 +1,10 @@
-"""The DuckDB store: one file under data/, created and migrated on open.
+"""The store: one DuckDB file under data/ (the default), or a PostgreSQL database when IPMON_DB is a
+``postgresql://`` URL (docs/decisions.md D19); created and migrated on open.
+
+On PostgreSQL, ``transaction()`` writes to the database (monitor/store/pg.py: the same SQL, one
+writer at a time through an advisory lock), and every read (``connect()``, ``query()``,
+``reading()``) runs on this process's DuckDB read mirror of it (monitor/store/mirror.py), caught up
+before the read. What follows describes the file.
 
 Connection handling is deliberate (docs/decisions.md D1: DuckDB allows one read-write process per file,
 and a read-only connection in the same process conflicts with a read-write one). Every
@@ -24,7 +30,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from monitor import settings
+from monitor import postgres, settings
 from monitor.domain.config import Config, MilestoneTarget
 from monitor.errors import StoreBusyError, StoreError
 
@@ -39,12 +45,21 @@ def default_store_path() -> Path:
     return settings.store_path()
 
 
-def _migrations() -> list[tuple[int, str]]:
-    files = sorted(p for p in resources.files("monitor.store.sql").iterdir() if p.name.endswith(".sql"))
-    return [(int(p.name.split("_", 1)[0]), p.read_text(encoding="utf-8")) for p in files]
+def migrations(engine: str = "duckdb") -> list[tuple[int, str]]:
+    """The numbered migrations in order; for ``engine`` "postgresql", a migration's variant under
+    sql/postgresql/ where DuckDB's syntax differs (the same number, the same tables and columns)."""
+    def numbered(package: str) -> dict[int, str]:
+        return {int(p.name.split("_", 1)[0]): p.read_text(encoding="utf-8")
+                for p in resources.files(package).iterdir() if p.name.endswith(".sql")}
+
+    found = numbered("monitor.store.sql")
+    if engine == "postgresql":
+        found.update(numbered("monitor.store.sql.postgresql"))
+    return sorted(found.items())
 
 
-SCHEMA_VERSION = max(v for v, _ in _migrations())
+_migrations = migrations
+SCHEMA_VERSION = max(v for v, _ in migrations())
 
 def key_filter(region_codes: Iterable[str] | None, indicator_ids: Iterable[str] | None,
                alias: str = "") -> tuple[str, list]:
@@ -64,7 +79,9 @@ def key_filter(region_codes: Iterable[str] | None, indicator_ids: Iterable[str] 
 class Store:
     def __init__(self, path: Path | str | None = None, *, timeout: float | None = None,
                  published_at: datetime | None = None):
-        self.path = Path(path) if path else default_store_path()
+        # a postgresql:// URL (given, or IPMON_DB): the store is that database, and path is None
+        self.url = path if postgres.is_url(path) else None if path else settings.store_postgres_url()
+        self.path = None if self.url else Path(path) if path else default_store_path()
         # how long to wait for another writer before giving up (IPMON_STORE_TIMEOUT, seconds)
         self.timeout = timeout if timeout is not None else settings.store_timeout()
         # When set, reads of observations see the store as it was published at that moment
@@ -73,7 +90,24 @@ class Store:
 
     def as_published(self, moment: datetime | None) -> Store:
         """The same file, read as it stood at ``moment`` (None: as it is now)."""
-        return Store(self.path, timeout=self.timeout, published_at=moment)
+        return Store(self.url or self.path, timeout=self.timeout, published_at=moment)
+
+    @property
+    def name(self) -> str:
+        """What messages call the store: the file's name, or the PostgreSQL database's."""
+        if self.url:
+            return self.url.rsplit("/", 1)[-1].split("?", 1)[0] or "PostgreSQL"
+        return self.path.name
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for the command line: the file, or the URL without its password."""
+        if self.url:
+            from psycopg.conninfo import conninfo_to_dict
+
+            parts = conninfo_to_dict(self.url)
+            return f"postgresql://{parts.get('user', '')}@{parts.get('host', '')}:{parts.get('port', 5432)}/{self.name}"
+        return str(self.path)
 
     # ------------------------------------------------------------------ connections
     @contextmanager
@@ -88,7 +122,19 @@ class Store:
             yield con
 
     def _key(self) -> str:
-        return str(self.path.resolve())
+        return self.url or str(self.path.resolve())
+
+    @contextmanager
+    def primary(self) -> Iterator:
+        """A connection to the store itself, outside any transaction: PostgreSQL's (not the mirror)
+        for what must be read as it is this moment and for writes that change no data (the audit
+        outbox, monitor/store/outbox.py); on a file, ``connect()``."""
+        if self.url:
+            with postgres.connect(self.url) as con:
+                yield con
+        else:
+            with self.connect() as con:
+                yield con
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -111,6 +157,12 @@ class Store:
 
     @contextmanager
     def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.url:
+            from monitor.store.mirror import mirror_of
+
+            with mirror_of(self.url).connection() as con:
+                yield con
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.timeout
         delay = 0.05
@@ -124,7 +176,7 @@ class Store:
                     raise StoreError(f"无法打开数据库 {self.path}：{e}") from e
                 if time.monotonic() >= deadline:
                     raise StoreBusyError(
-                        f"数据库 {self.path.name} 正被另一个程序写入（等待 {self.timeout:g} 秒后仍未释放）；"
+                        f"数据库 {self.name} 正被另一个程序写入（等待 {self.timeout:g} 秒后仍未释放）；"
                         "请稍后重试，或等待正在进行的导入完成"
                     ) from e
                 time.sleep(delay)
@@ -139,6 +191,14 @@ class Store:
         """All or nothing: commits on success, rolls back on any exception, bumps data_version."""
         if self.published_at is not None:
             raise StoreError("历史版本视图是只读的，不能写入")
+        if self.url:
+            from monitor.store import pg
+
+            with pg.transaction(self.url, timeout=self.timeout, name=self.name) as con:
+                yield con
+                con.execute("UPDATE store_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS VARCHAR) "
+                            "WHERE key = 'data_version'")
+            return
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -162,6 +222,10 @@ class Store:
     # ------------------------------------------------------------------ schema
     def migrate(self) -> int:
         """Create or upgrade the schema; returns the schema version now in place."""
+        if self.url:
+            from monitor.store import pg
+
+            return pg.migrate(self.url, migrations("postgresql"), timeout=self.timeout, name=self.name)
         with self.connect() as con:
             con.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
@@ -185,7 +249,7 @@ class Store:
             return current
 
     def data_version(self) -> int:
-        with self.connect() as con:
+        with self.primary() as con:
             row = con.execute("SELECT value FROM store_meta WHERE key = 'data_version'").fetchone()
         return int(row[0])
 
@@ -245,7 +309,7 @@ class Store:
         for table, frame in tables:
             digest.update(f"{table}:{','.join(frame.columns)}:{len(frame)}:".encode())
             digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        with self.connect() as con:
+        with self.primary() as con:
             row = con.execute("SELECT value FROM store_meta WHERE key = 'reference_digest'").fetchone()
         if row is not None and row[0] == digest.hexdigest():
             return False
@@ -253,9 +317,11 @@ class Store:
             for table, frame in tables:
                 con.execute(f"DELETE FROM {table}")  # table names are constants above, never user input
                 con.register("frame", frame)
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
+                columns = ", ".join(frame.columns)
+                con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM frame")
                 con.unregister("frame")
-            con.execute("INSERT OR REPLACE INTO store_meta VALUES ('reference_digest', ?)", [digest.hexdigest()])
+            con.execute("DELETE FROM store_meta WHERE key = 'reference_digest'")
+            con.execute("INSERT INTO store_meta VALUES ('reference_digest', ?)", [digest.hexdigest()])
         return True
 
     def observation_count(self) -> int:

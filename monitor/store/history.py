@@ -146,6 +146,8 @@ def stored_file(store: Store, file_hash: str) -> tuple[str, bytes] | None:
     return str(found["file_name"].iloc[0]), bytes(found["content"].iloc[0])
 
 
+# Written in SQL both DuckDB and PostgreSQL run (row_number() rather than QUALIFY or arg_max): the
+# writer reads it inside its transaction, on either engine (docs/decisions.md D19).
 # The values a rollback of batch Z (parameter 1, four times) leaves for every key Z holds now:
 # - kept, when another committed batch re-reported the current value unchanged (a confirmation,
 #   schema 5) and no standing batch changed the key since: the latest such batch now holds it;
@@ -157,29 +159,30 @@ WITH held AS (
     SELECT region_code, indicator_id, month, value AS current_value FROM observations WHERE batch_id = ?),
 last AS (
     SELECT l.region_code, l.indicator_id, l.month, max(l.seq) AS last_seq
-    FROM observation_log l SEMI JOIN held USING (region_code, indicator_id, month)
-    GROUP BY ALL),
+    FROM observation_log l JOIN held USING (region_code, indicator_id, month)
+    GROUP BY l.region_code, l.indicator_id, l.month),
 kept AS (
-    SELECT c.region_code, c.indicator_id, c.month, arg_max(c.batch_id, c.seq) AS kept_by,
-           arg_max(c.origin, c.seq) AS origin, arg_max(c.source_url, c.seq) AS source_url,
-           arg_max(c.note, c.seq) AS note
-    FROM observation_confirmations c
-    JOIN held h USING (region_code, indicator_id, month)
-    JOIN load_batches b ON b.id = c.batch_id
-    WHERE c.batch_id <> ? AND b.status = 'committed' AND abs(c.value - h.current_value) <= 1e-9
-      AND NOT EXISTS (
-          SELECT 1 FROM observation_log l JOIN load_batches s ON s.id = l.source_batch
-          WHERE l.region_code = c.region_code AND l.indicator_id = c.indicator_id AND l.month = c.month
-            AND l.seq > c.seq AND s.status = 'committed' AND s.id <> ?
-            AND l.value IS DISTINCT FROM h.current_value)
-    GROUP BY ALL),
+    SELECT region_code, indicator_id, month, batch_id AS kept_by, origin, source_url, note FROM (
+        SELECT c.*, row_number() OVER (PARTITION BY c.region_code, c.indicator_id, c.month ORDER BY c.seq DESC) AS newest
+        FROM observation_confirmations c
+        JOIN held h USING (region_code, indicator_id, month)
+        JOIN load_batches b ON b.id = c.batch_id
+        WHERE c.batch_id <> ? AND b.status = 'committed' AND abs(c.value - h.current_value) <= 1e-9
+          AND NOT EXISTS (
+              SELECT 1 FROM observation_log l JOIN load_batches s ON s.id = l.source_batch
+              WHERE l.region_code = c.region_code AND l.indicator_id = c.indicator_id AND l.month = c.month
+                AND l.seq > c.seq AND s.status = 'committed' AND s.id <> ?
+                AND l.value IS DISTINCT FROM h.current_value)) AS confirmed
+    WHERE newest = 1),
 prev AS (
-    SELECT p.region_code, p.indicator_id, p.month, p.value, p.origin, p.source_batch, p.source_url, p.note
-    FROM observation_log p
-    JOIN last USING (region_code, indicator_id, month)
-    LEFT JOIN load_batches s ON s.id = p.source_batch
-    WHERE p.seq < last.last_seq AND (p.source_batch IS NULL OR (p.source_batch <> ? AND s.status = 'committed'))
-    QUALIFY row_number() OVER (PARTITION BY p.region_code, p.indicator_id, p.month ORDER BY p.seq DESC) = 1)
+    SELECT region_code, indicator_id, month, value, origin, source_batch, source_url, note FROM (
+        SELECT p.*, row_number() OVER (PARTITION BY p.region_code, p.indicator_id, p.month ORDER BY p.seq DESC) AS newest
+        FROM observation_log p
+        JOIN last USING (region_code, indicator_id, month)
+        LEFT JOIN load_batches s ON s.id = p.source_batch
+        WHERE p.seq < last.last_seq AND (p.source_batch IS NULL OR (p.source_batch <> ? AND s.status = 'committed'))
+    ) AS earlier
+    WHERE newest = 1)
 SELECT h.region_code, h.indicator_id, h.month,
        CASE WHEN k.kept_by IS NOT NULL THEN h.current_value ELSE p.value END AS value,
        CASE WHEN k.kept_by IS NOT NULL THEN k.origin ELSE p.origin END AS origin,

@@ -148,10 +148,10 @@ class StoredValues:
             con.register("wanted_keys", table)
             try:
                 return con.sql(
-                    "SELECT w.code, CAST(o.value AS DOUBLE) AS value, o.origin FROM wanted_keys w "
+                    "SELECT w.code, CAST(o.value AS DOUBLE PRECISION) AS value, o.origin FROM wanted_keys w "
                     "JOIN observations o USING (region_code, indicator_id, month) "
-                    "WHERE o.region_code BETWEEN $1 AND $2 AND o.indicator_id BETWEEN $3 AND $4 "
-                    "AND o.month BETWEEN $5 AND $6", params=ranges).to_arrow_table()
+                    "WHERE o.region_code BETWEEN ? AND ? AND o.indicator_id BETWEEN ? AND ? "
+                    "AND o.month BETWEEN ? AND ?", params=ranges).to_arrow_table()
             finally:
                 con.unregister("wanted_keys")
 

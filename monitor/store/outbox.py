@@ -62,7 +62,7 @@ def stage(con: duckdb.DuckDBPyConnection, entry: AuditEntry, *, at: datetime | N
 
 def pending(store: Store) -> int:
     """How many records wait in the outbox."""
-    with store.connect() as con:
+    with store.primary() as con:
         return int(con.execute("SELECT count(*) FROM audit_outbox").fetchone()[0])
 
 
@@ -71,7 +71,7 @@ def drain(store: Store, trail: AuditLog | None = None) -> int:
 
     Raises AuditTrailBusyError when the trail cannot be written in time (the records stay in the
     outbox for the next drain), StoreBusyError when the store is held by another process."""
-    with store.connect() as con:
+    with store.primary() as con:  # on PostgreSQL the database itself, not the read mirror
         rows = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM audit_outbox ORDER BY staged_at, id").fetchall()
     if not rows:
         return 0
@@ -82,8 +82,8 @@ def drain(store: Store, trail: AuditLog | None = None) -> int:
         raise AuditTrailBusyError(f"审计记录暂时无法写入（{trail.path.name} 正被另一个程序占用）；"
                                   f"{len(rows)} 条记录已随数据保存在数据库中，下次打开时自动补写") from e
     # another thread of this process may be moving the same rows at the same moment
-    with store.connect() as con, contextlib.suppress(duckdb.TransactionException):
-        con.execute("DELETE FROM audit_outbox WHERE id IN (SELECT unnest(?))", [[r[0] for r in rows]])
+    with store.primary() as con, contextlib.suppress(duckdb.TransactionException):
+        con.execute("DELETE FROM audit_outbox WHERE id IN (SELECT unnest(CAST(? AS VARCHAR[])))", [[r[0] for r in rows]])
     return len(rows)
 
 

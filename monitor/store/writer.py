@@ -487,7 +487,8 @@ def _rollback(con: duckdb.DuckDBPyConnection, batch_id: int, *, by: Writer, note
         [file_name, file_hash, now, by.name, origin, len(restored), preview.restored,
          int(restored["kept_by"].notna().sum()), note, int(batch_id), None if corrected.empty else reason],
     ).fetchone()[0]
-    restored = restored.drop(columns="kept_by")
+    # typed, so an empty column still reads as a number (PostgreSQL types a registered frame's columns)
+    restored = restored.drop(columns="kept_by").astype({"source_batch": "Int64"})
     restored["batch_id"] = rollback_id
     restored["recorded_at"] = now
     con.register("restored", restored)
