@@ -67,7 +67,7 @@ st.sidebar.title("知识产权指标监测")
 # so 总览's status summary and its first target show without scrolling.
 st.html("<style>@media (max-width: 640px) {"
         '[data-testid="stMain"] h1 {font-size: 1.55rem !important; line-height: 1.3 !important;}'
-        '[data-testid="stMainBlockContainer"] {padding-top: 3rem !important;}}</style>')
+        '[data-testid="stMainBlockContainer"] {padding-top: 4.25rem !important;}}</style>')
 auth.sidebar_status(session)
 try:
     navigation.run()
