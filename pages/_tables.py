@@ -14,7 +14,8 @@ EMPTY = "（暂无记录）"
 def show_table(data, **kwargs):
     """``st.dataframe`` with 「—」 for every missing value (numbers keep sorting as numbers)."""
     kwargs.setdefault("placeholder", MISSING)
-    if len(data) == 0:  # the grid would say 「empty」
+    frame = getattr(data, "data", data)  # a pandas Styler holds its frame in .data
+    if len(frame) == 0:  # the grid would say 「empty」
         st.caption(EMPTY)
         return None
     return st.dataframe(data, **kwargs)
