@@ -120,7 +120,7 @@ def load(workdir: Path, scale: str) -> list[dict]:
         _row("load", "DuckDB read_csv into a table (same file)", raw, "values/s", note=f"{t_raw:.2f} s, {raw_n:,} rows"),
         _row("load", "loader ÷ DuckDB read_csv", ratio, "ratio", f"≥ {GOAL_LOAD_RATIO}", ratio >= GOAL_LOAD_RATIO),
         _row("load", "floor: read_csv + the two inserts + commit", floor, "values/s",
-             note=f"{t_floor:.2f} s, {floor_n:,} rows; no validation, no diff, no batch or file kept"),
+             note=f"{t_floor:.2f} s, {floor_n:,} rows; no validation, no diff, no file kept (writer.bulk_load)"),
         _row("load", "floor ÷ DuckDB read_csv", floor / raw, "ratio"),
         _row("load", "loader ÷ floor", loader / floor, "ratio", f"≥ {GOAL_FLOOR_RATIO}", loader / floor >= GOAL_FLOOR_RATIO,
              note=f"loader {t_plan + t_commit:.2f} s, floor {t_floor:.2f} s: ≤ 2× the floor's time"),
@@ -128,22 +128,21 @@ def load(workdir: Path, scale: str) -> list[dict]:
 
 
 def _bare_load(store, path: Path) -> int:
-    """The floor under the loader: the same file into a new store's observations and
-    observation_log (read by DuckDB's read_csv, the two INSERTs a commit makes, one transaction,
-    the connection closed as a commit's is), with no validation, no diff and no batch. Returns
-    the rows written."""
-    with store.transaction() as con:
-        con.execute("CREATE TEMP TABLE incoming AS SELECT region_code, indicator_id, month, "
-                    f"CAST(value AS DOUBLE) AS value FROM read_csv('{path}', header = true, all_varchar = true, "
-                    "names = ['region_code', 'indicator_id', 'month', 'value'])")
-        con.execute("INSERT INTO observations SELECT region_code, indicator_id, month, value, 'upload', 1, NULL, NULL "
-                    "FROM incoming")
-        con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
-                    "source_batch, source_url, note, recorded_at) SELECT 1, region_code, indicator_id, month, value, "
-                    "'upload', 1, NULL, NULL, now() FROM incoming")
-        (n,) = con.execute("SELECT count(*) FROM incoming").fetchone()
-        con.execute("DROP TABLE incoming")
-    return int(n)
+    """The floor under the loader: the same file read by DuckDB's ``read_csv`` and written into a
+    new store's observations and observation_log by the writer's bulk load (monitor/store/writer.py
+    bulk_load: one batch row, the two INSERTs a commit makes, one transaction), with no
+    validation, no diff and no file kept. Returns the rows written."""
+    import duckdb
+
+    from monitor.store.writer import Writer, bulk_load
+
+    with duckdb.connect() as con:
+        frame = con.execute("SELECT region_code, indicator_id, month, CAST(value AS DOUBLE) AS value "
+                            f"FROM read_csv('{path}', header = true, all_varchar = true, "
+                            "names = ['region_code', 'indicator_id', 'month', 'value'])").df()
+    bulk_load(store, [frame], by=Writer.internal("bench"), file_name=path.name, file_key="floor", note="floor",
+              row_note=None, origin="upload")
+    return len(frame)
 
 
 def upload(workdir: Path, scale: str) -> list[dict]:
