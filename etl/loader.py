@@ -394,15 +394,21 @@ def _stage(raw: pd.DataFrame, file_name: str, config: Config, regions, keys: Key
         cumulative = cumulative | given["cumulative"].to_numpy(bool)
     # ``x or None``: an origin, link or note left empty is stored as NULL
     or_none = {name: distinct_or(given[name], n, "") for name in ("source_url", "note")}
-    objects = {  # as objects (a DataFrame would turn an array of Python strings into pandas text)
-        "region_code": regions_found.spread([r if isinstance(r, str) else None for r in region_answers], rows=good),
-        "indicator_id": indicators_found.spread(indicator_ids, rows=good),
-        "month": period_answers.spread(months, rows=good),
-        "column": columns.spread(columns.texts, rows=good),
+    # the key and column texts as pandas text (Arrow), one gather per column: every good row has
+    # them, and the diff, the commit's key codes and its Arrow rows read them without a
+    # conversion of one Python string at a time (nor does the parsing worker pickle them so)
+    texts_of = {
+        "region_code": regions_found.text_column([r if isinstance(r, str) else None for r in region_answers],
+                                                 rows=good),
+        "indicator_id": indicators_found.text_column(indicator_ids, rows=good),
+        "month": period_answers.text_column(months, rows=good),
+        "column": columns.text_column(columns.texts, rows=good),
+    }
+    objects = {  # as objects: mostly empty (None), which pandas text would turn into NaN
         "origin": origins.spread([o or None for o in origins.texts], rows=good),
         **{name: found.spread([t or None for t in found.texts], rows=good) for name, found in or_none.items()},
     }
-    staged = pd.DataFrame({**{name: pd.Series(column, dtype=object) for name, column in objects.items()},
+    staged = pd.DataFrame({**texts_of, **{name: pd.Series(column, dtype=object) for name, column in objects.items()},
                            "value": value[good], "line": lines[good].astype("int64"), "cumulative": cumulative[good]},
                           columns=STAGED_COLUMNS)
     # the rows' keys, numbered once per distinct region, indicator and period text

@@ -31,9 +31,11 @@ class Distinct(NamedTuple):
         codes = self.codes if rows is None else self.codes[rows]
         return values[codes] if len(values) else np.empty(0, dtype=dtype)
 
-    def text_column(self, answers: list[str], index: pd.Index) -> pd.Series:
-        """One text per distinct text → a text column (pandas' Arrow-backed ``str``), one per row."""
-        column = pa.array(answers, pa.string()).take(pa.array(self.codes)) if len(self.codes) else pa.array([], pa.string())
+    def text_column(self, answers: list[str], index: pd.Index | None = None, rows: np.ndarray | None = None) -> pd.Series:
+        """One text per distinct text → a text column (pandas' Arrow-backed ``str``), one per row
+        (of the ``rows`` chosen by a mask, if given; then indexed 0 …)."""
+        codes = self.codes if rows is None else self.codes[rows]
+        column = pa.array(answers, pa.string()).take(pa.array(codes)) if len(codes) else pa.array([], pa.string())
         return pd.Series(column, index=index, dtype="str")
 
 

@@ -36,6 +36,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from monitor.domain import clock
 from monitor.domain.config import closes_on, due_on
@@ -359,7 +360,7 @@ def _store_rows(rows: pd.DataFrame, origin: str) -> pa.Table:
         "indicator_id": text(rows["indicator_id"]),
         "month": text(rows["month"]),
         "value": pa.array(rows["value"], pa.float64()),
-        "origin": text(rows["origin"].fillna(origin)),
+        "origin": pc.fill_null(text(rows["origin"]), origin),  # as Arrow: a pandas fillna of objects is slower
         "source_url": text(rows["source_url"]),
         "note": text(rows["note"]),
     })
