@@ -72,6 +72,7 @@ class Round:
     rollbacks: int = 0
     store_problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load average at the start and the end
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.views)
@@ -225,11 +226,11 @@ async def run_round(store: str | Path, replicas: int, sessions: int, views: int,
             warm = Round(replicas, 0)  # each process's first run imports and evaluates: not timed
             await asyncio.gather(*(browse(browser, url, 0, 1, warm) for url in deployment.replicas))
             result.errors += [f"warming: {e}" for e in warm.errors]
-            started = time.perf_counter()
+            started, load = time.perf_counter(), os.getloadavg()[0]
             people = [browse(browser, deployment.url, i, views, result) for i in range(sessions)]
             outcome = await asyncio.gather(office(store, env, keys, folder, result, pause_s=2.0), *people,
                                            return_exceptions=True)
-            result.seconds = time.perf_counter() - started
+            result.seconds, result.load = time.perf_counter() - started, (load, os.getloadavg()[0])
             await browser.close()
     result.errors += [f"{type(e).__name__}: {e}" for e in outcome if isinstance(e, BaseException)]
     expected = outcome[0] if isinstance(outcome[0], dict) else {}
@@ -239,12 +240,12 @@ async def run_round(store: str | Path, replicas: int, sessions: int, views: int,
 
 def table(rounds: list[Round], views: int) -> str:
     lines = ["| processes | sessions × views | page views timed | errors | p50 | p95 | max | uploads / rollbacks | "
-             "store at the end |", "|---|---|---|---|---|---|---|---|---|"]
+             "store at the end | machine load (start → end) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rounds:
         lines.append(f"| {r.replicas} | {r.sessions} × {views} | {len(r.views)} | {len(r.errors)} | "
                      f"{statistics.median(r.views) if r.views else float('nan'):.2f} s | {r.percentile(0.95):.2f} s | "
                      f"{max(r.views, default=float('nan')):.2f} s | {r.uploads} / {r.rollbacks} | "
-                     f"{'as expected' if not r.store_problems else 'WRONG'} |")
+                     f"{'as expected' if not r.store_problems else 'WRONG'} | {r.load[0]:.1f} → {r.load[1]:.1f} |")
     return "\n".join(lines)
 
 

@@ -119,7 +119,7 @@ def deploy(store: Path | str, count: int, folder: Path, accounts: Path | None = 
     behind nginx; yields the deployment."""
     folder.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        urls = [stack.enter_context(serve(store, folder / f"replica-{n}.log", accounts, env=env))  # type: ignore[arg-type]
+        urls = [stack.enter_context(serve(store, folder / f"replica-{n}.log", accounts, env=env))
                 for n in range(1, count + 1)]
         ports = [int(u.rsplit(":", 1)[1]) for u in urls]
         url, access_log = stack.enter_context(nginx(folder / "nginx", ports))
