@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 # poppler-utils (pdftotext/pdffonts in tests), pango/harfbuzz (WeasyPrint).
 APT_PACKAGES=(chromium fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 # --dev: PostgreSQL's server, whose initdb/pg_ctl the tests use to start a throw-away cluster
-# (devtools/postgres.py); the tests never touch a cluster the package itself may have created.
-[ "${1:-}" = "--dev" ] && APT_PACKAGES+=(postgresql)
+# (devtools/postgres.py); the tests never touch a cluster the package itself may have created;
+# nginx, in front of several dashboard processes in the replica test and the load test
+# (devtools/replicas.py runs its own instance on a free port, never the package's service).
+[ "${1:-}" = "--dev" ] && APT_PACKAGES+=(postgresql nginx)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
