@@ -6,7 +6,6 @@ Exit codes: 0 success (or a clean dry run), 1 rejected / invalid (nothing writte
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -17,7 +16,14 @@ from cli import mappings as mappings_cli
 from cli import notes as notes_cli
 from cli import notify as notify_cli
 from cli import users as users_cli
-from monitor.errors import ClosedPeriodError, ConfigError, LoadError, MonitorError, UnknownColumnsError
+from monitor.errors import (
+    AccountsBusyError,
+    ClosedPeriodError,
+    ConfigError,
+    LoadError,
+    MonitorError,
+    UnknownColumnsError,
+)
 
 
 def _print_table(frame, *, limit: int = 50) -> None:
@@ -100,7 +106,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     ctx = open_context(args.config, args.db)
     try:
         saved = MappingStore().for_user(args.user)  # everyone's, and --user's own
-    except sqlite3.OperationalError:  # the accounts file is held by another process
+    except AccountsBusyError:  # the accounts are held by another process
         print("账户文件正忙，未能读取已保存的列对应关系，本次按没有对应关系检查（未知的列会被指出）；"
               "如需使用，请稍后重试", file=sys.stderr)
         saved = SavedMappings([])
