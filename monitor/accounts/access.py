@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from monitor import postgres, settings
 from monitor.errors import AccountsBusyError
@@ -264,7 +264,7 @@ def pg_url(url: str) -> str:
     query = parse_qsl(parts.query, keep_blank_values=True)
     options = " ".join([v for k, v in query if k == "options"] + [f"-c search_path={PG_SCHEMA}"])
     query = [(k, v) for k, v in query if k != "options"] + [("options", options)]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, quote_via=quote), parts.fragment))
 
 
 def _busy(where: Location) -> AccountsBusyError:

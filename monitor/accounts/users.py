@@ -375,7 +375,7 @@ class AccountStore:
             if wait <= 0:
                 for key in (user_key, client_key):
                     con.execute("INSERT INTO login_failures VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET "
-                                "failures = failures + 1, last_failure = excluded.last_failure",
+                                "failures = login_failures.failures + 1, last_failure = excluded.last_failure",
                                 [key, now.isoformat(sep=" ", timespec="microseconds")])
             row = con.execute("SELECT password_hash FROM accounts WHERE username = ?", [name]).fetchone()
         if wait > 0:
