@@ -417,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, help="月份 YYYY-MM")
     p.add_argument("--owed", action="store_true", help="催报名单：尚未报送的地区、指标、截止日期、逾期天数与联系人")
     p.add_argument("--out", help="与 --owed 配合：把催报名单写入 .csv 或 .xlsx")
-    p.add_argument("--accounts", help="账户文件（联系人来自账户；默认 ~/.config/ipmon/accounts.sqlite3 或 IPMON_ACCOUNTS）")
+    p.add_argument("--accounts", help="账户文件或 postgresql:// 地址（联系人来自账户；默认 ~/.config/ipmon/accounts.sqlite3 或 IPMON_ACCOUNTS）")
     p.set_defaults(func=cmd_completeness)
 
     p = sub.add_parser("evaluate", help="一个目标集在某地区、某月的评估结果（有目标滞后或未达成时退出码为 3）")
