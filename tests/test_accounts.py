@@ -257,3 +257,19 @@ def test_no_password_reaches_the_accounts_file_or_the_audit_trail(store, caplog)
         assert secret.encode() not in text
         assert secret not in store.audit.query().to_csv()
         assert secret not in caplog.text
+
+
+def test_an_accounts_file_from_before_reviewers_keeps_its_accounts_and_takes_a_reviewer(tmp_path):
+    import sqlite3
+
+    from monitor.accounts.access import SCHEMA
+
+    path = tmp_path / "old.sqlite3"
+    old = SCHEMA.replace("('viewer', 'uploader', 'reviewer', 'admin')", "('viewer', 'uploader', 'admin')")
+    assert old != SCHEMA
+    with sqlite3.connect(path) as con:
+        con.executescript(old)
+        con.execute("INSERT INTO accounts (username, role, created_at, updated_at) VALUES ('clerk', 'uploader', 't', 't')")
+    store = AccountStore(path)
+    store.add("jc-reviewer", TEST_PASSWORD, "reviewer", scope=("140500",), actor="admin")
+    assert [(a.username, a.role) for a in store.list()] == [("clerk", "uploader"), ("jc-reviewer", "reviewer")]

@@ -145,4 +145,3 @@ def test_the_cli_keeps_mappings_and_notify_state_in_postgresql(accounts, copy_de
         (baseline,) = con.execute("SELECT count(*) FROM notify_meta WHERE key = 'targets_baseline_at'").fetchone()
         (states,) = con.execute("SELECT count(*) FROM notify_state").fetchone()
     assert (mappings, baseline) == (1, 1) and states > 0
-    assert not Path(os.environ["IPMON_ACCOUNTS"]).with_name("accounts.sqlite3.notify.lock").exists()
