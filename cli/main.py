@@ -6,7 +6,6 @@ Exit codes: 0 success (or a clean dry run), 1 rejected / invalid (nothing writte
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -17,7 +16,14 @@ from cli import mappings as mappings_cli
 from cli import notes as notes_cli
 from cli import notify as notify_cli
 from cli import users as users_cli
-from monitor.errors import ClosedPeriodError, ConfigError, LoadError, MonitorError, UnknownColumnsError
+from monitor.errors import (
+    AccountsBusyError,
+    ClosedPeriodError,
+    ConfigError,
+    LoadError,
+    MonitorError,
+    UnknownColumnsError,
+)
 
 
 def _print_table(frame, *, limit: int = 50) -> None:
@@ -100,7 +106,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     ctx = open_context(args.config, args.db)
     try:
         saved = MappingStore().for_user(args.user)  # everyone's, and --user's own
-    except sqlite3.OperationalError:  # the accounts file is held by another process
+    except AccountsBusyError:  # the accounts are held by another process
         print("账户文件正忙，未能读取已保存的列对应关系，本次按没有对应关系检查（未知的列会被指出）；"
               "如需使用，请稍后重试", file=sys.stderr)
         saved = SavedMappings([])
@@ -411,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, help="月份 YYYY-MM")
     p.add_argument("--owed", action="store_true", help="催报名单：尚未报送的地区、指标、截止日期、逾期天数与联系人")
     p.add_argument("--out", help="与 --owed 配合：把催报名单写入 .csv 或 .xlsx")
-    p.add_argument("--accounts", help="账户文件（联系人来自账户；默认 ~/.config/ipmon/accounts.sqlite3 或 IPMON_ACCOUNTS）")
+    p.add_argument("--accounts", help="账户文件或 postgresql:// 地址（联系人来自账户；默认 ~/.config/ipmon/accounts.sqlite3 或 IPMON_ACCOUNTS）")
     p.set_defaults(func=cmd_completeness)
 
     p = sub.add_parser("evaluate", help="一个目标集在某地区、某月的评估结果（有目标滞后或未达成时退出码为 3）")

@@ -21,7 +21,7 @@ from etl.mappings import EVERYONE, MappingStore, file_headers, mappings_frame, o
 from monitor.accounts.audit import cli_actor
 from monitor.accounts.users import AccountStore
 
-ACCOUNTS_HELP = "账户文件（默认 ~/.config/ipmon/accounts.sqlite3，或环境变量 IPMON_ACCOUNTS）"
+ACCOUNTS_HELP = "账户文件或 postgresql:// 地址（默认 ~/.config/ipmon/accounts.sqlite3，或环境变量 IPMON_ACCOUNTS）"
 
 
 def add_parser(subparsers) -> None:

@@ -18,7 +18,7 @@ import sys
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("notify", help="向订阅者发送自上次运行以来的变化（目标滞后、逾期未报、待审核、带警告导入、每月简报）")
-    p.add_argument("--accounts", help="账户文件（默认 ~/.config/ipmon/accounts.sqlite3，或环境变量 IPMON_ACCOUNTS）")
+    p.add_argument("--accounts", help="账户文件或 postgresql:// 地址（默认 ~/.config/ipmon/accounts.sqlite3，或环境变量 IPMON_ACCOUNTS）")
     p.add_argument("--dry-run", action="store_true", help="只列出将发送的消息，不发送、不记录")
     p.set_defaults(func=cmd_notify)
 

@@ -30,7 +30,7 @@ from monitor.output.tables import csv_bytes
 
 def add_parser(subparsers) -> None:
     users = subparsers.add_parser("users", help="账户：新建、修改角色与地区范围、重置密码、停用、列出")
-    users.add_argument("--accounts", help="账户文件（默认 ~/.config/ipmon/accounts.sqlite3，或环境变量 IPMON_ACCOUNTS）")
+    users.add_argument("--accounts", help="账户文件或 postgresql:// 地址（默认 ~/.config/ipmon/accounts.sqlite3，或环境变量 IPMON_ACCOUNTS）")
     sub = users.add_subparsers(dest="users_command", required=True)
 
     p = sub.add_parser("add", help="新建账户")
@@ -74,7 +74,7 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=cmd_list)
 
     p = subparsers.add_parser("audit", help="导出审计记录（CSV）")
-    p.add_argument("--accounts", help="账户文件（默认 ~/.config/ipmon/accounts.sqlite3，或环境变量 IPMON_ACCOUNTS）")
+    p.add_argument("--accounts", help="账户文件或 postgresql:// 地址（默认 ~/.config/ipmon/accounts.sqlite3，或环境变量 IPMON_ACCOUNTS）")
     p.add_argument("--since", help="起始日期 YYYY-MM-DD（含）")
     p.add_argument("--until", help="截止日期 YYYY-MM-DD（含当天）")
     p.add_argument("--user", help="只看此操作人")

@@ -30,12 +30,11 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import pandas as pd
 
 from etl.units import UnitError, conversion_factor, split_header, units_convertible_to
-from monitor.accounts.access import connect, default_accounts_path
+from monitor.accounts.access import Location, connect, exists, location
 from monitor.accounts.audit import AuditLog
 from monitor.domain.clock import now as product_now
 from monitor.domain.config import Config, normalise_name
@@ -138,8 +137,8 @@ def check_mapping(config: Config, headers: list[str], label: str, indicator: str
 class MappingStore:
     """The column mappings, in the accounts file (monitor/accounts/access.py)."""
 
-    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = product_now):
-        self.path = Path(path) if path else default_accounts_path()
+    def __init__(self, path: Location | None = None, *, clock: Callable[[], datetime] = product_now):
+        self.path = location(path)  # a SQLite file or a postgresql:// URL
         self.clock = clock
 
     @property
@@ -168,7 +167,7 @@ class MappingStore:
 
     def for_user(self, username: str | None) -> SavedMappings:
         """The mappings that apply to ``username``'s uploads (None: everyone's only)."""
-        if not self.path.exists():  # a dry run on the command line creates no accounts file
+        if not exists(self.path):  # a dry run on the command line creates no accounts file
             return SavedMappings([])
         owners = [EVERYONE] + ([username] if username else [])
         with connect(self.path, write=False) as con:
@@ -189,11 +188,10 @@ class MappingStore:
             old = con.execute(f"SELECT {_COLUMNS} FROM column_mappings WHERE layout = ? AND header = ? AND owner = ?",
                               [layout, header, owner]).fetchone()
             if old is None:
-                mapping_id = con.execute(
+                mapping_id = con.insert(
                     "INSERT INTO column_mappings (layout, headers, header, label, indicator_id, unit, owner, created_by, "
                     "created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [layout, shown, header, str(label).strip(), indicator_id, unit, owner, actor, now, actor, now],
-                ).lastrowid
+                    [layout, shown, header, str(label).strip(), indicator_id, unit, owner, actor, now, actor, now])
             else:
                 mapping_id = old[0]
                 con.execute("UPDATE column_mappings SET label = ?, indicator_id = ?, unit = ?, headers = ?, "

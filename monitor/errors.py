@@ -192,3 +192,8 @@ class SubscriptionError(MonitorError):
 
 class NotifySettingError(SettingError):
     """The notification settings (IPMON_SMTP_*, IPMON_PUBLIC_URL) are not usable as given."""
+
+
+class AccountsBusyError(MonitorError):
+    """The accounts (a SQLite file, or their schema in PostgreSQL) were held by another writer for
+    longer than IPMON_ACCOUNTS_TIMEOUT (monitor/accounts/access.py)."""

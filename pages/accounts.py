@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from monitor.accounts.access import is_postgres
 from monitor.accounts.users import ROLE_LABELS, ROLES, Action, scope_label
 from monitor.errors import ConfigError, MonitorError
 from pages import _auth as auth
@@ -17,7 +18,9 @@ store = auth.accounts()
 who = {"actor": session.username, "client": auth.client_address(), "via": session.via}
 if done := st.session_state.pop("accounts_done", None):
     st.success(plain(done))
-st.caption("账户与审计记录保存在服务器上、数据库之外的独立文件中（位置见部署说明）；也可由运维人员在命令行管理。")
+st.caption("账户与审计记录保存在数据库中与数据分开的部分，各个看板进程共用（位置见部署说明）；也可由运维人员在命令行管理。"
+           if is_postgres(auth.settings().accounts_path) else
+           "账户与审计记录保存在服务器上、数据库之外的独立文件中（位置见部署说明）；也可由运维人员在命令行管理。")
 
 accounts = store.list()
 show_table(pd.DataFrame([{

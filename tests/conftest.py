@@ -201,15 +201,53 @@ def accounts_template(tmp_path_factory) -> Path:
     return path
 
 
+def everything_stored(where: Path | str) -> bytes:
+    """Every byte the accounts keep: the SQLite file, or every row of every table of their PostgreSQL schema."""
+    if isinstance(where, Path):
+        return where.read_bytes()
+    from monitor.accounts.access import connect
+
+    with connect(where, write=False) as con:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'accounts'").fetchall()]
+        assert "accounts" in tables and "audit" in tables
+        return repr([con.execute(f"SELECT * FROM {t}").fetchall() for t in tables]).encode()
+
+
 @pytest.fixture
-def accounts(accounts_template, tmp_path, monkeypatch):
-    """A fresh copy of the four test accounts for this test; IPMON_ACCOUNTS points at it."""
+def accounts_backend() -> str:
+    """Where a test's accounts live: a SQLite file. A module whose tests must hold on both engines
+    overrides this with ``@pytest.fixture(params=("sqlite", "postgresql"))``."""
+    return "sqlite"
+
+
+@pytest.fixture
+def accounts_location(accounts_backend, tmp_path, request) -> Iterator[Path | str]:
+    """A fresh, empty home for accounts: a SQLite file under tmp_path, or a new PostgreSQL database
+    (the accounts in its schema ``accounts``, monitor/accounts/access.py)."""
+    if accounts_backend == "sqlite":
+        yield tmp_path / "accounts.sqlite3"
+        return
+    assert accounts_backend == "postgresql", accounts_backend
+    yield request.getfixturevalue("postgres_url")
+    from monitor import postgres
+
+    postgres.close_pools()  # a database per test: its pool closes with it
+
+
+@pytest.fixture
+def accounts(accounts_template, accounts_location, monkeypatch):
+    """A fresh copy of the four test accounts for this test (a file, or a PostgreSQL database when the
+    module tests both, see accounts_backend); IPMON_ACCOUNTS points at it."""
+    from monitor.accounts.access import ACCOUNTS_SCHEMA, copy_accounts
     from monitor.accounts.users import AccountStore
 
-    path = tmp_path / "accounts.sqlite3"
-    shutil.copyfile(accounts_template, path)
-    monkeypatch.setenv("IPMON_ACCOUNTS", str(path))
-    return AccountStore(path)
+    if isinstance(accounts_location, Path):
+        shutil.copyfile(accounts_template, accounts_location)
+    else:
+        copy_accounts(accounts_template, accounts_location, (ACCOUNTS_SCHEMA,))
+    monkeypatch.setenv("IPMON_ACCOUNTS", str(accounts_location))
+    return AccountStore(accounts_location)
 
 
 # --------------------------------------------------------------------------- a served dashboard

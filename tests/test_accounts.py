@@ -1,13 +1,13 @@
-"""monitor/accounts/users.py: real argon2 hashes in a real SQLite file; the clock is injected, never slept on."""
+"""monitor/accounts/users.py: real argon2 hashes in a real SQLite file and a real PostgreSQL database (each test
+on both); the clock is injected, never slept on."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import TEST_PASSWORD
+from conftest import TEST_PASSWORD, everything_stored
 
 from monitor.accounts.users import (
     AccountStore,
@@ -36,6 +36,11 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+@pytest.fixture(params=("sqlite", "postgresql"))
+def accounts_backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -53,11 +58,13 @@ def audit_rows(store: AccountStore) -> list[tuple]:
 
 
 def test_a_password_is_kept_only_as_a_salted_argon2id_hash(store):
-    with sqlite3.connect(store.path) as con:
+    from monitor.accounts.access import connect
+
+    with connect(store.path, write=False) as con:
         hashes = dict(con.execute("SELECT username, password_hash FROM accounts").fetchall())
     assert all(h.startswith("$argon2id$") for h in hashes.values())
     assert len(set(hashes.values())) == 4  # one password, four salts
-    assert TEST_PASSWORD.encode() not in store.path.read_bytes()
+    assert TEST_PASSWORD.encode() not in everything_stored(store.path)
 
 
 def test_the_right_password_logs_in_and_the_login_is_audited(store, clock):
@@ -245,8 +252,24 @@ def test_no_password_reaches_the_accounts_file_or_the_audit_trail(store, caplog)
         with pytest.raises(LoginError):
             store.login(attempt, TEST_PASSWORD)
     store.reset_password("clerk", "another-secret-pw-1", actor="admin")
-    text = store.path.read_bytes()
+    text = everything_stored(store.path)
     for secret in (TEST_PASSWORD, "another-secret-pw-1"):
         assert secret.encode() not in text
         assert secret not in store.audit.query().to_csv()
         assert secret not in caplog.text
+
+
+def test_an_accounts_file_from_before_reviewers_keeps_its_accounts_and_takes_a_reviewer(tmp_path):
+    import sqlite3
+
+    from monitor.accounts.access import SCHEMA
+
+    path = tmp_path / "old.sqlite3"
+    old = SCHEMA.replace("('viewer', 'uploader', 'reviewer', 'admin')", "('viewer', 'uploader', 'admin')")
+    assert old != SCHEMA
+    with sqlite3.connect(path) as con:
+        con.executescript(old)
+        con.execute("INSERT INTO accounts (username, role, created_at, updated_at) VALUES ('clerk', 'uploader', 't', 't')")
+    store = AccountStore(path)
+    store.add("jc-reviewer", TEST_PASSWORD, "reviewer", scope=("140500",), actor="admin")
+    assert [(a.username, a.role) for a in store.list()] == [("clerk", "uploader"), ("jc-reviewer", "reviewer")]

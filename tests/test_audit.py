@@ -1,4 +1,5 @@
-"""monitor/accounts/audit.py and the ``python -m etl users`` / ``audit`` commands, on real files under tmp_path."""
+"""monitor/accounts/audit.py and the ``python -m etl users`` / ``audit`` commands, on real files under tmp_path and
+real PostgreSQL databases (each test on both)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from conftest import TEST_PASSWORD
+from conftest import TEST_PASSWORD, everything_stored
 
 from cli.main import main
 from monitor.accounts.audit import AuditLog, readable
 from monitor.accounts.users import AccountStore
 from monitor.output.tables import csv_bytes
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def accounts_backend(request) -> str:
+    return request.param
 
 
 def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
@@ -24,9 +30,9 @@ def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_the_trail_filters_by_time_actor_action_and_outcome(tmp_path):
+def test_the_trail_filters_by_time_actor_action_and_outcome(accounts_location):
     moments = iter([datetime(2026, 10, 30, 8), datetime(2026, 11, 1, 9), datetime(2026, 11, 2, 10)])
-    log = AuditLog(tmp_path / "a.sqlite3", clock=lambda: next(moments))
+    log = AuditLog(accounts_location, clock=lambda: next(moments))
     log.record("login", actor="clerk", client="10.0.0.1", via="password")
     log.record("commit", actor="clerk", target="批次 3", detail="10月.csv：有效值 2 个")
     log.record("login_failed", actor="admin", outcome="refused")
@@ -40,8 +46,8 @@ def test_the_trail_filters_by_time_actor_action_and_outcome(tmp_path):
         log.record("format_disk", actor="clerk")
 
 
-def test_the_csv_export_neutralises_formula_text_from_file_names(tmp_path):
-    log = AuditLog(tmp_path / "a.sqlite3")
+def test_the_csv_export_neutralises_formula_text_from_file_names(accounts_location):
+    log = AuditLog(accounts_location)
     log.record("upload", actor="clerk", target='=HYPERLINK("http://x","点我").csv', outcome="refused")
     data = csv_bytes(readable(log.query()))
     assert data.startswith("\ufeff".encode())
@@ -51,8 +57,8 @@ def test_the_csv_export_neutralises_formula_text_from_file_names(tmp_path):
     assert (frame["操作"].iloc[0], frame["结果"].iloc[0]) == ("上传文件（预检）", "拒绝")
 
 
-def test_users_cli_adds_changes_resets_and_disables_accounts_and_audits_each(tmp_path, monkeypatch):
-    path = tmp_path / "accounts.sqlite3"
+def test_users_cli_adds_changes_resets_and_disables_accounts_and_audits_each(accounts_location, monkeypatch):
+    path = accounts_location
     monkeypatch.setenv("IPMON_ACCOUNTS", str(path))
     code, out, err = run("users", "add", "JC-Clerk", "--role", "uploader", "--scope", "晋城市", "--name", "晋城市局数据员",
                          "--password-stdin", stdin=TEST_PASSWORD + "\n")
@@ -73,7 +79,7 @@ def test_users_cli_adds_changes_resets_and_disables_accounts_and_audits_each(tmp
     assert actions == ["user_add", "login", "user_set_role", "user_reset_password", "login", "user_disable"]
     assert AuditLog(path).query(actions=["user_add"])["actor"].iloc[0].startswith("cli:")
     for secret in (TEST_PASSWORD, "new-password-2026"):
-        assert secret.encode() not in path.read_bytes()
+        assert secret.encode() not in everything_stored(path)
 
 
 @pytest.mark.parametrize(("argv", "stdin", "message"), [
@@ -83,8 +89,8 @@ def test_users_cli_adds_changes_resets_and_disables_accounts_and_audits_each(tmp
     (["users", "set-role", "ghost", "admin"], "", "没有账户「ghost」"),
     (["audit", "--since", "2026/11/01"], "", "日期「2026/11/01」无效"),
 ])
-def test_users_cli_refuses_bad_input_with_exit_1(tmp_path, monkeypatch, argv, stdin, message):
-    monkeypatch.setenv("IPMON_ACCOUNTS", str(tmp_path / "accounts.sqlite3"))
+def test_users_cli_refuses_bad_input_with_exit_1(accounts_location, monkeypatch, argv, stdin, message):
+    monkeypatch.setenv("IPMON_ACCOUNTS", str(accounts_location))
     code, _, err = run(*argv, stdin=stdin)
     assert code == 1 and message in err, err
 
@@ -94,8 +100,8 @@ def test_a_password_is_never_an_argument():
     assert code == 2 and "unrecognized arguments" in err
 
 
-def test_cli_loads_and_rollbacks_are_audited_and_the_trail_exports_as_csv(tmp_path, monkeypatch):
-    monkeypatch.setenv("IPMON_ACCOUNTS", str(tmp_path / "accounts.sqlite3"))
+def test_cli_loads_and_rollbacks_are_audited_and_the_trail_exports_as_csv(tmp_path, accounts_location, monkeypatch):
+    monkeypatch.setenv("IPMON_ACCOUNTS", str(accounts_location))
     db = str(tmp_path / "x.duckdb")
     data = tmp_path / "10月.csv"
     # an open month (IPMON_TODAY, tests/conftest.py): rolling back a closed one is a 更正 (tests/test_corrections.py)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import sqlite3
 
 import openpyxl
 import pytest
@@ -17,6 +16,7 @@ from etl.loader import commit_plan, plan_upload
 from etl.mappings import EVERYONE, MappingStore, file_headers, layout_signature, mappings_frame
 from etl.preview import check_table
 from etl.readers import read_grid
+from monitor.accounts.access import connect
 from monitor.errors import MappingError, UnknownColumnsError
 
 SEPTEMBER = "2026年9月晋城市知识产权主要指标\n地区,有效发明专利（件）,质押融资（万元）\n城区,120,8000\n泽州县,80,—\n"
@@ -32,9 +32,14 @@ def values(plan) -> dict[tuple[str, str, str], float]:
     return {(r.region_code, r.indicator_id, r.month): r.value for r in plan.rows.itertuples()}
 
 
+@pytest.fixture(params=("sqlite", "postgresql"))
+def accounts_backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def mappings(tmp_path) -> MappingStore:
-    return MappingStore(tmp_path / "accounts.sqlite3")
+def mappings(accounts_location) -> MappingStore:
+    return MappingStore(accounts_location)
 
 
 def headers_of(config, text: str) -> list[str]:
@@ -203,7 +208,7 @@ def test_widening_a_mapping_onto_an_existing_one_is_refused(config, mappings):
 
 def test_a_mapping_to_an_indicator_no_longer_configured_is_shown_as_such_and_not_used(store, config, regions, mappings):
     mappings.save(config, headers_of(config, SEPTEMBER), "质押融资（万元）", "pledge_amount", actor="admin")
-    with sqlite3.connect(mappings.path) as con:
+    with connect(mappings.path) as con:
         con.execute("UPDATE column_mappings SET indicator_id = 'pledge_amount_old'")
     assert mappings_frame(mappings.list(), config)["指标"].tolist() == [
         "pledge_amount_old（配置中已没有此指标，该对应关系不再使用）"]

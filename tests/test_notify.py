@@ -43,6 +43,11 @@ def settings_for(smtp: Inbox, **changes) -> NotifySettings:
     return NotifySettings(**values)
 
 
+@pytest.fixture(params=("sqlite", "postgresql"))
+def accounts_backend(request) -> str:
+    return request.param
+
+
 def subscriptions(accounts) -> SubscriptionStore:
     return SubscriptionStore(accounts.path, clock=lambda: dt.datetime(2026, 11, 25, 9, 0))
 

@@ -1,6 +1,6 @@
 """The audit trail: who did what, when, from where, and which batch, task or account it touched.
 
-Rows are appended to the ``audit`` table of the accounts file (monitor/accounts/access.py explains why
+Rows are appended to the ``audit`` table of the accounts (monitor/accounts/access.py explains why
 there and not in the store) and never changed. Nothing secret is ever passed in: callers give
 names, ids and counts, never a password, hash or token, and a failed login with a user name that
 is not an account is recorded without the name (people type their password into the wrong box).
@@ -12,11 +12,10 @@ import getpass
 import re
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 import pandas as pd
 
-from monitor.accounts.access import connect, default_accounts_path
+from monitor.accounts.access import Location, connect, location
 from monitor.domain.clock import now as product_now
 
 ACTIONS = {
@@ -68,9 +67,9 @@ def cli_actor() -> str:
 
 
 class AuditLog:
-    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = product_now,
+    def __init__(self, path: Location | None = None, *, clock: Callable[[], datetime] = product_now,
                  timeout: float | None = None):
-        self.path = Path(path) if path else default_accounts_path()
+        self.path = location(path)  # a SQLite file or a postgresql:// URL
         self.clock = clock
         self.timeout = timeout  # None: IPMON_ACCOUNTS_TIMEOUT (monitor/accounts/access.py)
 
@@ -83,20 +82,17 @@ class AuditLog:
             raise ValueError(f"unknown audit outcome {outcome!r}")
         at = self.clock().isoformat(sep=" ", timespec="seconds")
         with connect(self.path, timeout=self.timeout) as con:
-            cur = con.execute("INSERT INTO audit (at, actor, action, outcome, target, detail, client, via) "
+            return con.insert("INSERT INTO audit (at, actor, action, outcome, target, detail, client, via) "
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                               [at, actor or ANONYMOUS, action, outcome, target, detail, client, via])
-            return int(cur.lastrowid)
 
     def deliver(self, rows: list[tuple]) -> int:
         """Append rows moved from the store's outbox (monitor/store/outbox.py): (outbox id, at, actor,
         action, outcome, target, detail, client, via). A row already delivered is skipped; returns
         how many were new."""
         with connect(self.path, timeout=self.timeout) as con:
-            before = con.total_changes
-            con.executemany("INSERT OR IGNORE INTO audit (outbox_id, at, actor, action, outcome, target, detail, "
-                            "client, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            return con.total_changes - before
+            return con.executemany("INSERT INTO audit (outbox_id, at, actor, action, outcome, target, detail, "
+                                   "client, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
 
     def query(self, *, since: datetime | None = None, until: datetime | None = None, actor: str | None = None,
               actions: list[str] | None = None, outcome: str | None = None, limit: int | None = None) -> pd.DataFrame:
@@ -127,7 +123,7 @@ class AuditLog:
 
     def actors(self) -> list[str]:
         with connect(self.path, write=False) as con:
-            return [r[0] for r in con.execute("SELECT DISTINCT actor FROM audit ORDER BY actor")]
+            return [r[0] for r in con.execute("SELECT DISTINCT actor FROM audit ORDER BY actor").fetchall()]
 
 
 VIA_LABELS = {"password": "密码登录", "oidc": "单点登录", "cli": "命令行"}

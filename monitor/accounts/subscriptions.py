@@ -14,7 +14,6 @@ Every change is audited.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from monitor.accounts.access import connect, default_accounts_path
+from monitor.accounts.access import ACCOUNTS_SCHEMA, Location, SchemaPart, connect, location
 from monitor.accounts.audit import AuditLog
 from monitor.accounts.users import AccountStore, allowed_regions, check_scope
 from monitor.domain.clock import now as product_now
@@ -42,8 +41,8 @@ BRIEFING_DELIVERIES = {"attach": "PDF 附件（随邮件）", "link": "下载链
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
-# Created on first use by every process that opens the file (CREATE … IF NOT EXISTS), statement
-# by statement inside the caller's transaction.
+# Created on first use by every process that opens the accounts (CREATE … IF NOT EXISTS), with the
+# accounts' own tables (monitor/accounts/access.py connect).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscriptions (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -119,31 +118,17 @@ CREATE TABLE IF NOT EXISTS briefing_files (  -- briefings notify wrote as files,
     created_at TEXT NOT NULL
 );
 """
-# Columns added after a file was first created: (table, column, definition), added in place.
-_ADDED_COLUMNS = (
+# briefing_delivery: added after the first files were created, added to them in place
+NOTIFY_SCHEMA = SchemaPart("subscriptions", SCHEMA, (
     ("subscriptions", "briefing_delivery",
      "TEXT NOT NULL DEFAULT 'attach' CHECK (briefing_delivery IN ('attach', 'link'))"),
-)
-_SCHEMA_DONE: set[Path] = set()
+))
 
 
 @contextmanager
-def connect_notify(path: Path | str, *, write: bool = True):
-    """A connection to the accounts file with the subscription tables in place."""
-    path = Path(path).absolute()
-    with connect(path, write=write) as con:
-        if path not in _SCHEMA_DONE:
-            statement = ""
-            for part in SCHEMA.split(";"):  # executescript would commit the caller's transaction
-                statement += part + ";"
-                if sqlite3.complete_statement(statement):
-                    if statement.strip(" \n;"):
-                        con.execute(statement)
-                    statement = ""
-            for table, column, definition in _ADDED_COLUMNS:  # a file from before the column
-                if column not in {row[1] for row in con.execute(f"PRAGMA table_info({table})")}:
-                    con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-            _SCHEMA_DONE.add(path)
+def connect_notify(path: Location | None, *, write: bool = True):
+    """A connection to the accounts with the subscription tables in place."""
+    with connect(path, write=write, parts=(ACCOUNTS_SCHEMA, NOTIFY_SCHEMA)) as con:
         yield con
 
 
@@ -223,8 +208,8 @@ def mask_url(url: str | None) -> str:
 
 
 class SubscriptionStore:
-    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = product_now):
-        self.path = Path(path) if path else default_accounts_path()
+    def __init__(self, path: Location | None = None, *, clock: Callable[[], datetime] = product_now):
+        self.path = location(path)  # a SQLite file or a postgresql:// URL
         self.clock = clock
 
     def _now(self) -> str:
@@ -309,14 +294,13 @@ class SubscriptionStore:
                                briefing_delivery=briefing_delivery)
         now = self._now()
         with connect_notify(self.path) as con:
-            new_id = con.execute(
+            new_id = con.insert(
                 "INSERT INTO subscriptions (username, label, regions, kinds, email, webhook_url, webhook_format, "
                 "briefing, briefing_delivery, enabled, created_by, created_at, updated_by, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
                 [values["username"], values["label"], values["regions"], values["kinds"], values["email"],
                  values["webhook_url"], values["webhook_format"], values["briefing"], values["briefing_delivery"],
-                 actor, now, actor, now],
-            ).lastrowid
+                 actor, now, actor, now])
         AuditLog(self.path, clock=self.clock).record("subscription_add", actor=actor, target=f"订阅 {new_id}",
                                                      detail=self.describe(values), client=client, via=via)
         return self.get(new_id)
@@ -399,13 +383,16 @@ def kinds_label(subscription: Subscription) -> str:
     return "、".join(parts)
 
 
-def notify_log(path: Path | str | None = None, *, limit: int = 500) -> list[dict]:
+_LOG_COLUMNS = ("id", "at", "subscription_id", "label", "channel", "recipient", "subject", "items", "item_keys",
+                "attachments", "outcome", "error")
+
+
+def notify_log(path: Location | None = None, *, limit: int = 500) -> list[dict]:
     """The newest entries of 通知记录, newest first."""
-    with connect_notify(path or default_accounts_path(), write=False) as con:
-        cur = con.execute("SELECT id, at, subscription_id, label, channel, recipient, subject, items, item_keys, "
-                          "attachments, outcome, error FROM notify_log ORDER BY id DESC LIMIT ?", [int(limit)])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+    with connect_notify(path, write=False) as con:
+        rows = con.execute(f"SELECT {', '.join(_LOG_COLUMNS)} FROM notify_log ORDER BY id DESC LIMIT ?",
+                           [int(limit)]).fetchall()
+    return [dict(zip(_LOG_COLUMNS, row)) for row in rows]
 
 
 
@@ -424,11 +411,11 @@ class BriefingFile:
     created_at: str
 
 
-def briefing_file(token: str | None, path: Path | str | None = None) -> BriefingFile | None:
+def briefing_file(token: str | None, path: Location | None = None) -> BriefingFile | None:
     """The briefing a link's token names, or None for a token nobody was given."""
     if not token or not _TOKEN.fullmatch(token):
         return None
-    with connect_notify(path or default_accounts_path(), write=False) as con:
+    with connect_notify(path, write=False) as con:
         row = con.execute("SELECT token, item_key, target_set, region, month, title, file_name, path, created_at "
                           "FROM briefing_files WHERE token = ?", [token]).fetchone()
     return None if row is None else BriefingFile(*row[:7], Path(row[7]), row[8])

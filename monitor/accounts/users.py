@@ -22,12 +22,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from monitor.accounts.access import connect, default_accounts_path
+from monitor.accounts.access import Location, connect, location
 from monitor.accounts.audit import AuditLog
 from monitor.domain.clock import now as product_now
 from monitor.errors import AccountError, LoginError, PermissionDenied, RegionError
@@ -191,11 +190,11 @@ _ACCOUNT_COLUMNS = "username, password_hash, role, scope, email, display_name, e
 
 
 class AccountStore:
-    """The accounts of the dashboard, in the accounts file (monitor/accounts/access.py)."""
+    """The accounts of the dashboard, in the accounts file or database (monitor/accounts/access.py)."""
 
-    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] = product_now,
+    def __init__(self, path: Location | None = None, *, clock: Callable[[], datetime] = product_now,
                  user_throttle: ThrottlePolicy = USER_THROTTLE, client_throttle: ThrottlePolicy = CLIENT_THROTTLE):
-        self.path = Path(path) if path else default_accounts_path()
+        self.path = location(path)  # a SQLite file or a postgresql:// URL
         self.clock = clock
         self.user_throttle = user_throttle
         self.client_throttle = client_throttle
@@ -376,7 +375,7 @@ class AccountStore:
             if wait <= 0:
                 for key in (user_key, client_key):
                     con.execute("INSERT INTO login_failures VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET "
-                                "failures = failures + 1, last_failure = excluded.last_failure",
+                                "failures = login_failures.failures + 1, last_failure = excluded.last_failure",
                                 [key, now.isoformat(sep=" ", timespec="microseconds")])
             row = con.execute("SELECT password_hash FROM accounts WHERE username = ?", [name]).fetchone()
         if wait > 0:

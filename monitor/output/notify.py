@@ -28,7 +28,6 @@ store is only read. Two runs at once are refused (a lock file beside the account
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import secrets
@@ -48,6 +47,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from monitor import settings
+from monitor.accounts.access import Location, location, single_run
 from monitor.accounts.subscriptions import (
     KINDS,
     BriefingFile,
@@ -300,7 +300,7 @@ class Detection:
     last_batch_id: int
 
 
-def detect(ctx, path: Path, today: date, subscriptions: list[Subscription], *, accounts: list,
+def detect(ctx, path: Location, today: date, subscriptions: list[Subscription], *, accounts: list,
            settings: NotifySettings, pending: pd.DataFrame | None = None) -> Detection:
     """What is new as of ``today`` against what the previous run recorded (nothing is written)."""
     as_of = last_full_month(today)
@@ -328,19 +328,19 @@ def detect(ctx, path: Path, today: date, subscriptions: list[Subscription], *, a
 
 def _save(con, detection: Detection, now: str) -> int:
     """Record the items (each key once), the statuses and the watermarks; returns how many items are new."""
-    before = con.total_changes
-    con.executemany("INSERT OR IGNORE INTO notify_items (key, kind, regions, title, body, link, detail, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(i.key, i.kind, ",".join(i.regions), i.title, i.body, i.link,
-                      json.dumps(i.detail, ensure_ascii=False), now) for i in detection.items])
-    new = con.total_changes - before
+    new = con.executemany("INSERT INTO notify_items (key, kind, regions, title, body, link, detail, created_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                          [(i.key, i.kind, ",".join(i.regions), i.title, i.body, i.link,
+                            json.dumps(i.detail, ensure_ascii=False), now) for i in detection.items])
     s = detection.statuses
     if not s.empty:
-        con.executemany("INSERT OR REPLACE INTO notify_state VALUES (?, ?, ?, ?, ?, ?)",
+        con.executemany("INSERT INTO notify_state VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (target_set, region, target) "
+                        "DO UPDATE SET status = excluded.status, as_of = excluded.as_of, seen_at = excluded.seen_at",
                         zip(s["target_set"], s["region_code"], s["target_id"], s["status"],
                             [detection.as_of] * len(s), [now] * len(s)))
-    con.execute("INSERT OR IGNORE INTO notify_meta VALUES ('targets_baseline_at', ?)", [now])
-    con.execute("INSERT OR REPLACE INTO notify_meta VALUES ('last_batch_id', ?)", [str(detection.last_batch_id)])
+    con.execute("INSERT INTO notify_meta VALUES ('targets_baseline_at', ?) ON CONFLICT DO NOTHING", [now])
+    con.execute("INSERT INTO notify_meta VALUES ('last_batch_id', ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = excluded.value", [str(detection.last_batch_id)])
     return new
 
 
@@ -542,34 +542,27 @@ class NotifyRun:
 
 
 @contextmanager
-def _single_run(path: Path) -> Iterator[None]:
-    lock_path = path.with_name(path.name + ".notify.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise MonitorError("另一次 notify 正在运行（同一账户文件）；本次未发送任何消息，请稍后再试") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _single_run(path: Location) -> Iterator[None]:
+    with single_run(path, "notify") as alone:
+        if not alone:
+            raise MonitorError("另一次 notify 正在运行（同一账户文件）；本次未发送任何消息，请稍后再试")
+        yield
 
 
-def active_subscriptions(path: Path) -> list[Subscription]:
+def active_subscriptions(path: Location) -> list[Subscription]:
     """Enabled subscriptions whose owning account (if any) exists and is enabled."""
     owners = {a.username: a for a in AccountStore(path).list()}
     return [s for s in SubscriptionStore(path).list()
             if s.enabled and (s.username is None or (s.username in owners and owners[s.username].enabled))]
 
 
-def run_notify(ctx, *, path: Path | str, settings: NotifySettings, today: date, now: datetime,
+def run_notify(ctx, *, path: Location | None, settings: NotifySettings, today: date, now: datetime,
                pending: pd.DataFrame | None = None, dry_run: bool = False,
                briefing_pdf: Callable[[str, str, str], tuple[str, bytes]] | None = None) -> NotifyRun:
     """Find what is new and send it (see the module notes). ``dry_run``: find and compose, but send
     and record nothing. ``briefing_pdf(set_id, region, month) -> (file name, bytes)`` builds the
     attachments (default: monitor.output.briefing)."""
-    path = Path(path)
+    path = location(path)
     stamp = now.isoformat(sep=" ", timespec="seconds")
     briefing_pdf = briefing_pdf or _default_briefing(ctx)
     with _single_run(path):
@@ -625,7 +618,7 @@ def briefing_link(base: str, token: str) -> str:
     return f"{base}/briefing_file?{urlencode({'token': token})}"
 
 
-def publish_briefing(path: Path, item: Item, directory: Path, briefing_pdf, now: datetime) -> BriefingFile:
+def publish_briefing(path: Location, item: Item, directory: Path, briefing_pdf, now: datetime) -> BriefingFile:
     """The briefing of ``item`` as a file under ``directory`` with its token, written on first use;
     later calls (a rerun, another subscriber) reuse the file and the token, and write the file again
     only if it is gone."""
@@ -658,7 +651,7 @@ def publish_briefing(path: Path, item: Item, directory: Path, briefing_pdf, now:
     return briefing_file(token, path)
 
 
-def _delivered(path: Path) -> set[tuple[str, int, str]]:
+def _delivered(path: Location) -> set[tuple[str, int, str]]:
     with connect_notify(path, write=False) as con:
         return {(k, int(s), c) for k, s, c in
                 con.execute("SELECT item_key, subscription_id, channel FROM notify_deliveries")}
@@ -673,7 +666,7 @@ def _default_briefing(ctx) -> Callable[[str, str, str], tuple[str, bytes]]:
     return build
 
 
-def _deliver(message: Message, path: Path, settings: NotifySettings, now: datetime, briefing_pdf, *,
+def _deliver(message: Message, path: Location, settings: NotifySettings, now: datetime, briefing_pdf, *,
              error: str | None = None) -> Outcome:
     """Send ``message`` (unless ``error`` already says why it cannot be) and record the outcome."""
     attachments: list[tuple[str, bytes]] = []
@@ -701,6 +694,6 @@ def _deliver(message: Message, path: Path, settings: NotifySettings, now: dateti
                      "、".join(name for name, _ in attachments) or ("下载链接" if message.downloads else ""),
                      "failed" if error else "sent", error])
         if error is None:
-            con.executemany("INSERT OR IGNORE INTO notify_deliveries VALUES (?, ?, ?, ?)",
+            con.executemany("INSERT INTO notify_deliveries VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                             [(i.key, sub.id, message.channel, stamp) for i in message.items])
     return Outcome(message, error)

@@ -1,7 +1,7 @@
 """The audit outbox: a write's audit record is committed in the same transaction as the write.
 
-The trail lives in the accounts file (monitor/accounts/access.py says why), the data in the DuckDB store:
-two files, two commits. A process killed between them, or a trail held by another process for
+The trail lives with the accounts (monitor/accounts/access.py says why), the data in the store: two
+files or databases, two commits. A process killed between them, or a trail held by another process for
 longer than its timeout, used to leave a committed batch with no audit row. So every write
 adds its record to ``audit_outbox`` inside its own transaction (``stage``): the write and its
 record are committed together or not at all. Writes of observations (an upload's commit,
@@ -17,16 +17,16 @@ trail's commit and before the row left the outbox) is recorded once.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 
+from monitor.accounts.access import describe
 from monitor.accounts.audit import ACTIONS, ANONYMOUS, OUTCOMES, AuditLog
 from monitor.domain import clock
-from monitor.errors import AuditTrailBusyError
+from monitor.errors import AccountsBusyError, AuditTrailBusyError
 from monitor.store.database import Store
 
 _COLUMNS = ("id", "occurred", "actor", "action", "outcome", "target", "detail", "client", "via")
@@ -78,8 +78,8 @@ def drain(store: Store, trail: AuditLog | None = None) -> int:
     trail = trail or AuditLog()
     try:
         trail.deliver(rows)
-    except sqlite3.OperationalError as e:  # "database is locked": another process writes the trail
-        raise AuditTrailBusyError(f"审计记录暂时无法写入（{trail.path.name} 正被另一个程序占用）；"
+    except AccountsBusyError as e:  # another process writes the trail
+        raise AuditTrailBusyError(f"审计记录暂时无法写入（{describe(trail.path)} 正被另一个程序占用）；"
                                   f"{len(rows)} 条记录已随数据保存在数据库中，下次打开时自动补写") from e
     # another thread of this process may be moving the same rows at the same moment
     with store.primary() as con, contextlib.suppress(duckdb.TransactionException):
