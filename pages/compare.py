@@ -7,7 +7,7 @@ from monitor.views.charts import gap_figure
 from monitor.views.comparison import children_word, province_of, ranking_figure
 from pages._badges import DEMO_NOTICE
 from pages._caches import cached_comparison
-from pages._context import data_version
+from pages._context import data_version, for_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._sidebar import sidebar
 from pages._tables import show_table
@@ -36,13 +36,13 @@ if ranking is None:
     st.stop()
 data = frame.dropna(subset=["value"])
 stem = f"{ctx.regions[province].name}{level}_{ind.name}_{as_of}"
-st.plotly_chart(ranking, key="compare_chart")
+st.plotly_chart(for_screen(ranking), key="compare_chart")
 label = export_label(ctx, f"{ctx.regions[province].name}{level}", set_id, as_of)
 chart_downloads(ranking, f"排名_{stem}", key="compare_chart", label=label)
 if data["gap"].notna().any():
     gaps = gap_figure(data, title=f"{ctx.regions[province].name}{level}{ind.name}距目标差距", unit=ind.unit, as_of=as_of,
                       has_demo=has_demo)
-    st.plotly_chart(gaps, key="gap_chart")
+    st.plotly_chart(for_screen(gaps), key="gap_chart")
     chart_downloads(gaps, f"差距_{stem}", key="gap_chart", label=label)
 table = frame.rename(columns={"rank": "排名", "region_name": "地区", "value": "当前值", "period": "月份", "measure": "口径",
                               "target": "目标", "gap": "差距", "status": "状态", "explanation": "说明"})

@@ -5,7 +5,7 @@ import streamlit as st
 from monitor.views.charts import status_grid_figure
 from pages._badges import DEMO_NOTICE
 from pages._caches import cached_grid
-from pages._context import data_version
+from pages._context import data_version, for_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._sidebar import open_detail, regional_scope, selected_customdata, sidebar
 from pages._tables import show_table
@@ -26,7 +26,7 @@ has_demo = bool(grid.cells["has_demo"].any())
 if has_demo:
     st.warning(DEMO_NOTICE, icon=":material/science:")
 figure = status_grid_figure(grid, title=f"{parent_name}{level_name}目标状态矩阵", as_of=as_of, has_demo=has_demo)
-event = st.plotly_chart(figure, key="status_grid", on_select="rerun", selection_mode="points",
+event = st.plotly_chart(for_screen(figure), key="status_grid", on_select="rerun", selection_mode="points",
                         config={"displayModeBar": False})
 chart_downloads(figure, f"状态矩阵_{parent_name}_{set_id}_{as_of}", key="grid_chart",
                 label=export_label(ctx, f"{parent_name}{level_name}", set_id, as_of))

@@ -12,7 +12,7 @@ from monitor.views.detail import observations_for_people, value_keys
 from pages import _auth as auth
 from pages._badges import DEMO_NOTICE, status_badge
 from pages._caches import cached_detail
-from pages._context import data_version
+from pages._context import data_version, for_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._markdown import plain
 from pages._sidebar import sidebar
@@ -50,7 +50,7 @@ if detail.evaluation is not None:
                 unsafe_allow_html=True)
     if detail.adjusted:
         st.caption(detail.adjusted)
-st.plotly_chart(detail.figure, key="detail_chart")
+st.plotly_chart(for_screen(detail.figure), key="detail_chart")
 stem = f"{ctx.regions[region].name}_{label((kind, ident)).split('（')[0]}_{as_of}"
 chart_downloads(detail.figure, stem, key="detail_chart",
                 label=export_label(ctx, ctx.regions[region].name, set_id, as_of))

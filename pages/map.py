@@ -8,7 +8,7 @@ from monitor.views.charts import region_map_figure
 from monitor.views.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
 from pages._badges import DEMO_NOTICE
 from pages._caches import cached_grid, cached_shapes, cached_value_map
-from pages._context import PHONE_MAP_WIDTH_PX, data_version, phone_screen
+from pages._context import PHONE_MAP_WIDTH_PX, data_version, for_screen, phone_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._sidebar import detail_choice_for, open_detail, regional_scope, selected_customdata, sidebar
 from pages._tables import show_table
@@ -52,7 +52,7 @@ map_args = {"color_by": "status" if mode == "status" else "value", "unit": unit,
             "has_demo": has_demo}
 figure = region_map_figure(shapes, frame, **map_args)  # fitted to a desk's width, and exported so
 shown = region_map_figure(shapes, frame, width=PHONE_MAP_WIDTH_PX, **map_args) if phone_screen() else figure
-event = st.plotly_chart(shown, key="region_map", on_select="rerun", selection_mode="points",
+event = st.plotly_chart(for_screen(shown), key="region_map", on_select="rerun", selection_mode="points",
                         config={"scrollZoom": False})
 chart_downloads(figure, f"地图_{parent_name}_{ind.name}_{as_of}", key="map_chart",
                 label=export_label(ctx, f"{parent_name}{level_name}", set_id, as_of))

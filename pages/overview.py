@@ -14,7 +14,7 @@ from monitor.views.overview import status_counts, task_counts
 from pages import _auth as auth
 from pages._badges import DEMO_NOTICE, status_badge, task_badge
 from pages._caches import cached_overview
-from pages._context import chosen_readings, data_version, view_context
+from pages._context import chosen_readings, data_version, for_screen, view_context
 from pages._downloads import briefing_download, chart_downloads, export_label, table_downloads
 from pages._sidebar import sidebar
 from pages._tables import show_table
@@ -58,7 +58,7 @@ with st.expander("状态分布图与下载"):
     if sum(counts.values()):
         status_chart = status_figure(counts, title=f"{ctx.regions[region].name} · {tset.short_title} · 目标状态分布",
                                      as_of=as_of, has_demo=bool(frame["has_demo"].fillna(False).astype(bool).any()))
-        st.plotly_chart(status_chart, config={"displayModeBar": False})
+        st.plotly_chart(for_screen(status_chart), config={"displayModeBar": False})
         chart_downloads(status_chart, f"目标状态分布_{ctx.regions[region].name}_{as_of}", key="overview_status",
                         label=export_label(ctx, ctx.regions[region].name, set_id, as_of))
 
