@@ -47,5 +47,8 @@ if data["gap"].notna().any():
 table = frame.rename(columns={"rank": "排名", "region_name": "地区", "value": "当前值", "period": "月份", "measure": "口径",
                               "target": "目标", "gap": "差距", "status": "状态", "explanation": "说明"})
 table = table[["排名", "地区", "当前值", "月份", "目标", "差距", "状态", "说明"]]
-show_table(table, hide_index=True)
+show_table(table, hide_index=True, reasons={
+    "排名": "没有数值，不参与排名", "当前值": "该地区截至所选月份没有可用数值，原因见「说明」列",
+    "月份": "没有数值，也就没有数据月份", "目标": "无目标：目标集没有给该地区定此项目标（或无法按人口折算）",
+    "差距": "没有数值或没有目标，无法计算差距", "状态": "没有数值或没有目标，无法评估", "说明": "无需说明"})
 table_downloads(table, f"对比_{stem}", key="compare_table")

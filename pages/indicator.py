@@ -60,7 +60,9 @@ if detail.population_note:
     st.caption(detail.population_note)
 st.subheader("观测值")
 observations = observations_for_people(detail.observations)
-show_table(observations, hide_index=True,
+show_table(observations, hide_index=True, reasons={
+    "人口年份": "此值不按人口折算，或缺少人口数据", "更正": "未经更正", "口径": "按当月值，不是累计值",
+    "数值": "该期间没有数值"},
              column_config={"来源": st.column_config.LinkColumn("来源", display_text="链接")})
 table_downloads(observations, f"观测值_{stem}", key="detail_observations")
 if done := st.session_state.pop("detail_note_done", None):

@@ -71,6 +71,9 @@ if parent == "100000":
     st.caption(f"台湾省、香港特别行政区、澳门特别行政区按中国领土绘制，显示为无数据：{WITHOUT_STATISTICS_REASON}。")
 table = frame.rename(columns={"region_name": "地区", "value": "数值", "period": "月份", "status": "状态",
                               "target": "目标", "explanation": "说明"})
-show_table(table[["地区", "数值", "月份", "目标", "状态", "说明"]], hide_index=True)
+show_table(table[["地区", "数值", "月份", "目标", "状态", "说明"]], hide_index=True, reasons={
+    "数值": "该地区截至所选月份没有可用数值（灰色），原因见「说明」列", "月份": "没有数值，也就没有数据月份",
+    "目标": "无目标：按指标值着色时不比较目标，或目标集没有给该地区定此项目标", "状态": "没有数值或没有目标，无法评估",
+    "说明": "无需说明"})
 table_downloads(table[["地区", "数值", "月份", "目标", "状态", "说明"]], f"地图数据_{parent_name}_{ind.name}_{as_of}",
                 key="map_table")

@@ -68,7 +68,10 @@ if view == "进度比（实际/所需）":
     table = indicator_rows[["indicator_name", "target_text", "pace_ratio", "pace_band", "status"]].rename(
         columns={"indicator_name": "指标", "target_text": "目标", "pace_ratio": "进度比", "pace_band": "区间",
                  "status": "状态"})
-    show_table(table, hide_index=True, column_config={"进度比": st.column_config.NumberColumn(format="%.2f")})
+    show_table(table, hide_index=True, reasons={
+        "进度比": "无法计算：没有数值、没有基数，或目标不是数量目标（如相对目标、尚未开始）",
+        "区间": "没有进度比", "目标": "无目标", "状态": "无数据"},
+        column_config={"进度比": st.column_config.NumberColumn(format="%.2f")})
     table_downloads(table, f"进度比_{ctx.regions[region].name}_{set_id}_{as_of}", key="overview_pace")
     st.caption("进度比 = 实际月均进展 ÷ 按期完成所需月均进展；≥1 按期或超前，0.5–1 偏慢，0–0.5 明显滞后，<0 倒退。")
 
