@@ -90,7 +90,6 @@ def briefing_file_name(ctx, set_id: str, region: str, as_of: str) -> str:
 
 
 SVG_NS = "http://www.w3.org/2000/svg"
-ET.register_namespace("", SVG_NS)  # written back without ns0: prefixes
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 # Attributes only a browser's script or stylesheet reads; WeasyPrint copies each one down to every child.
 _UNPRINTED = frozenset({"class", "data-unformatted", "data-math", "pointer-events"})
@@ -104,6 +103,9 @@ def print_svg(data: bytes) -> bytes:
     briefing's charts (bench/exports.py)."""
     root = ET.fromstring(data)
     for element in root.iter():
+        # SVG elements by their bare names, the namespace declared once below: a prefix registered
+        # with ElementTree is process-wide and another module may take it over (ns0: then)
+        element.tag = element.tag.removeprefix(f"{{{SVG_NS}}}")
         style = element.attrib.pop("style", None)
         for name in _UNPRINTED & element.attrib.keys():
             del element.attrib[name]
@@ -113,13 +115,14 @@ def print_svg(data: bytes) -> bytes:
             if colon and name and not name.startswith("-"):  # WeasyPrint skips vendor properties too
                 element.set(name, value.strip())
     _drop_empty_groups(root)
-    return ET.tostring(root)
+    root.set("xmlns", SVG_NS)
+    return ET.tostring(root, encoding="utf-8")
 
 
 def _drop_empty_groups(parent: ET.Element) -> None:
     for child in list(parent):
         _drop_empty_groups(child)
-        if (child.tag in (f"{{{SVG_NS}}}g", f"{{{SVG_NS}}}defs") and len(child) == 0
+        if (child.tag in ("g", "defs") and len(child) == 0
                 and not (child.text or "").strip() and not (child.tail or "").strip()):
             parent.remove(child)
 
