@@ -90,9 +90,18 @@ def chosen_readings(version: DataView) -> dict[str, str]:
 
 # a phone's browser says so in its User-Agent ("Mobile", and "Android" tablets without it are wide)
 PHONE_MAP_WIDTH_PX = 340
+PHONE_TITLE_WIDTH_PX = 350  # a chart's width at 390 px, less a little: a title line fits in it
 
 
 def phone_screen() -> bool:
     """Whether this page is shown on a phone: a map is then fitted to a phone's width, not a desk's."""
     agent = st.context.headers.get("User-Agent") or ""
     return "Mobile" in agent or "iPhone" in agent
+
+
+def for_screen(figure):
+    """The figure as this screen shows it: on a phone its title broken into lines that fit (plotly
+    does not wrap a title); exports keep the desk's figure."""
+    from monitor.views.charts import fit_title
+
+    return fit_title(figure, PHONE_TITLE_WIDTH_PX) if phone_screen() else figure

@@ -6,7 +6,7 @@ from monitor.domain.periods import format_month_cn
 from monitor.views.charts import grid_column_keys, status_grid_figure
 from pages._badges import DEMO_NOTICE
 from pages._caches import cached_grid
-from pages._context import data_version, phone_screen
+from pages._context import data_version, for_screen, phone_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._sidebar import offer_other_level, open_detail, regional_scope, selected_customdata, sidebar
 from pages._tables import show_table
@@ -32,7 +32,7 @@ figure = status_grid_figure(grid, title=f"{parent_name}{level_name}目标状态�
 phone = phone_screen()  # a phone's columns are too narrow for names: ①②③…, named below the chart
 shown = status_grid_figure(grid, title=f"{parent_name}{level_name}目标状态矩阵", as_of=as_of, has_demo=has_demo,
                            keyed=True) if phone else figure
-event = st.plotly_chart(shown, key="status_grid", on_select="rerun", selection_mode="points",
+event = st.plotly_chart(for_screen(shown), key="status_grid", on_select="rerun", selection_mode="points",
                         config={"displayModeBar": False})
 if phone:
     st.caption("　".join(f"{key} {name}" for key, name in grid_column_keys(grid)))

@@ -12,7 +12,7 @@ from monitor.views.detail import observations_for_people, value_keys
 from pages import _auth as auth
 from pages._badges import DEMO_NOTICE, status_badge
 from pages._caches import cached_detail
-from pages._context import data_version
+from pages._context import data_version, for_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._markdown import plain
 from pages._sidebar import sidebar
@@ -50,7 +50,7 @@ if detail.evaluation is not None:
                 unsafe_allow_html=True)
     if detail.adjusted:
         st.caption(detail.adjusted)
-st.plotly_chart(detail.figure, key="detail_chart")
+st.plotly_chart(for_screen(detail.figure), key="detail_chart")
 stem = f"{ctx.regions[region].name}_{label((kind, ident)).split('（')[0]}_{as_of}"
 chart_downloads(detail.figure, stem, key="detail_chart",
                 label=export_label(ctx, ctx.regions[region].name, set_id, as_of))
@@ -60,7 +60,9 @@ if detail.population_note:
     st.caption(detail.population_note)
 st.subheader("观测值")
 observations = observations_for_people(detail.observations)
-show_table(observations, hide_index=True,
+show_table(observations, hide_index=True, reasons={
+    "人口年份": "此值不按人口折算，或缺少人口数据", "更正": "未经更正", "口径": "按当月值，不是累计值",
+    "数值": "该期间没有数值"},
              column_config={"原文链接": st.column_config.LinkColumn("原文链接", display_text="打开")})
 table_downloads(observations, f"观测值_{stem}", key="detail_observations")
 if done := st.session_state.pop("detail_note_done", None):

@@ -9,7 +9,7 @@ from monitor.views.charts import region_map_figure
 from monitor.views.mapdata import MAP_MODE_LABELS, per_capita_allowed, status_map_frame
 from pages._badges import DEMO_NOTICE
 from pages._caches import cached_grid, cached_shapes, cached_value_map
-from pages._context import PHONE_MAP_WIDTH_PX, data_version, phone_screen
+from pages._context import PHONE_MAP_WIDTH_PX, data_version, for_screen, phone_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
 from pages._sidebar import (
     detail_choice_for,
@@ -62,7 +62,7 @@ map_args = {"color_by": "status" if mode == "status" else "value", "unit": unit,
             "has_demo": has_demo}
 figure = region_map_figure(shapes, frame, **map_args)  # fitted to a desk's width, and exported so
 shown = region_map_figure(shapes, frame, width=PHONE_MAP_WIDTH_PX, **map_args) if phone_screen() else figure
-event = st.plotly_chart(shown, key="region_map", on_select="rerun", selection_mode="points",
+event = st.plotly_chart(for_screen(shown), key="region_map", on_select="rerun", selection_mode="points",
                         config={"scrollZoom": False})
 chart_downloads(figure, f"地图_{parent_name}_{ind.name}_{as_of}", key="map_chart",
                 label=export_label(ctx, f"{parent_name}{level_name}", set_id, as_of))
@@ -81,6 +81,9 @@ if parent == "100000":
     st.caption(f"台湾省、香港特别行政区、澳门特别行政区按中国领土绘制，显示为无数据：{WITHOUT_STATISTICS_REASON}。")
 table = frame.rename(columns={"region_name": "地区", "value": "数值", "period": "月份", "status": "状态",
                               "target": "目标", "explanation": "说明"})
-show_table(table[["地区", "数值", "月份", "目标", "状态", "说明"]], hide_index=True)
+show_table(table[["地区", "数值", "月份", "目标", "状态", "说明"]], hide_index=True, reasons={
+    "数值": "该地区截至所选月份没有可用数值（灰色），原因见「说明」列", "月份": "没有数值，也就没有数据月份",
+    "目标": "无目标：按指标值着色时不比较目标，或目标集没有给该地区定此项目标", "状态": "没有数值或没有目标，无法评估",
+    "说明": "无需说明"})
 table_downloads(table[["地区", "数值", "月份", "目标", "状态", "说明"]], f"地图数据_{parent_name}_{ind.name}_{as_of}",
                 key="map_table")

@@ -14,7 +14,7 @@ from monitor.views.overview import status_counts, task_counts
 from pages import _auth as auth
 from pages._badges import DEMO_NOTICE, DEMO_NOTICE_SHORT, status_badge, task_badge
 from pages._caches import cached_overview
-from pages._context import chosen_readings, data_version, phone_screen, view_context
+from pages._context import chosen_readings, data_version, for_screen, phone_screen, view_context
 from pages._downloads import briefing_download, chart_downloads, export_label, table_downloads
 from pages._sidebar import sidebar
 from pages._tables import show_table
@@ -60,7 +60,7 @@ with st.expander("状态分布图与下载"):
     if sum(counts.values()):
         status_chart = status_figure(counts, title=f"{ctx.regions[region].name} · {tset.short_title} · 目标状态分布",
                                      as_of=as_of, has_demo=bool(frame["has_demo"].fillna(False).astype(bool).any()))
-        st.plotly_chart(status_chart, config={"displayModeBar": False})
+        st.plotly_chart(for_screen(status_chart), config={"displayModeBar": False})
         chart_downloads(status_chart, f"目标状态分布_{ctx.regions[region].name}_{as_of}", key="overview_status",
                         label=export_label(ctx, ctx.regions[region].name, set_id, as_of))
 
@@ -70,7 +70,10 @@ if view == "进度比（实际/所需）":
     table = indicator_rows[["indicator_name", "target_text", "pace_ratio", "pace_band", "status"]].rename(
         columns={"indicator_name": "指标", "target_text": "目标", "pace_ratio": "进度比", "pace_band": "区间",
                  "status": "状态"})
-    show_table(table, hide_index=True, column_config={"进度比": st.column_config.NumberColumn(format="%.2f")})
+    show_table(table, hide_index=True, reasons={
+        "进度比": "无法计算：没有数值、没有基数，或目标不是数量目标（如相对目标、尚未开始）",
+        "区间": "没有进度比", "目标": "无目标", "状态": "无数据"},
+        column_config={"进度比": st.column_config.NumberColumn(format="%.2f")})
     table_downloads(table, f"进度比_{ctx.regions[region].name}_{set_id}_{as_of}", key="overview_pace")
     st.caption("进度比 = 实际月均进展 ÷ 按期完成所需月均进展；≥1 按期或超前，0.5–1 偏慢，0–0.5 明显滞后，<0 倒退。")
 

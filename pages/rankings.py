@@ -31,7 +31,11 @@ table = ranks.frame.rename(columns={
     "rank": "排名", "region_name": "地区", "value": "数值", "rank_change": "排名变化（12个月）",
     "rank_before": "12个月前排名", "mom_pct": "环比%", "yoy_pct": "同比%", "share_pct": f"占{parent_name}%"})
 show_table(table[["排名", "地区", "数值", "排名变化（12个月）", "12个月前排名", "同比%", "环比%", f"占{parent_name}%"]],
-             hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.1f")
+             hide_index=True, reasons={
+                 "排名": "没有数值，不参与排名", "数值": "该地区截至所选月份没有此指标的数值",
+                 "排名变化（12个月）": "12个月前或现在不在排名中（无数据）", "12个月前排名": "12个月前无数据，不在排名中",
+                 "同比%": "上年同期无数据", "环比%": "上一期无数据", f"占{parent_name}%": "本地区或上级合计无数据"},
+             column_config={c: st.column_config.NumberColumn(format="%.1f")
                                              for c in ("同比%", "环比%", f"占{parent_name}%")})
 table_downloads(table[["排名", "地区", "数值", "排名变化（12个月）", "12个月前排名", "同比%", "环比%", f"占{parent_name}%"]],
                 f"排名_{parent_name}_{ind.name}_{as_of}", key="rank_table")
@@ -65,7 +69,10 @@ if len(rolled.disagreements):
 history = rolled.frame[rolled.frame["month"] <= as_of].iloc[::-1].rename(columns={
     "month": "月份", "computed": "汇总值", "reported": "报送值", "difference": "差额", "relative_difference": "相对差",
     "disagrees": "不一致", "missing_regions": "缺数据地区"})
-show_table(history[["月份", "汇总值", "报送值", "差额", "相对差", "不一致", "缺数据地区"]], hide_index=True,
+show_table(history[["月份", "汇总值", "报送值", "差额", "相对差", "不一致", "缺数据地区"]], hide_index=True, reasons={
+    "汇总值": f"有{level_name}未报送，无法汇总（见「缺数据地区」）", "报送值": f"{parent_name}未直接报送",
+    "差额": "汇总值或报送值缺一，无法比较", "相对差": "汇总值或报送值缺一，无法比较", "不一致": "汇总值或报送值缺一，无法比较",
+    "缺数据地区": f"{level_name}均已报送"},
              column_config={"相对差": st.column_config.NumberColumn(format="percent")})
 table_downloads(history[["月份", "汇总值", "报送值", "差额", "相对差", "不一致", "缺数据地区"]],
                 f"汇总核对_{parent_name}_{ind.name}_{as_of}", key="rollup_table")

@@ -115,7 +115,7 @@ def test_cli_loads_and_rollbacks_are_audited_and_the_trail_exports_as_csv(tmp_pa
     assert frame["操作"].tolist() == ["回滚批次", "导入提交"]
     assert frame["对象"].tolist() == ["批次 1", "批次 1"]
     assert frame["说明"].iloc[1].startswith("10月.csv：有效值 1 个，新增 1")
-    assert set(frame["来源地址"]) == {"本机命令行"} and frame["操作人"].str.startswith("cli:").all()
+    assert set(frame["来源地址"]) == {"本机命令行"} and frame["操作人"].str.endswith("（命令行）").all()
     code, out, _ = run("audit", "--action", "login")
     assert (code, out) == (0, "没有符合条件的审计记录\n")
 

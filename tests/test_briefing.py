@@ -3,6 +3,7 @@ poppler (pdftotext, pdffonts, pdfinfo) as a person or a search would read them."
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import subprocess
@@ -10,13 +11,17 @@ import unicodedata
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from PIL import Image
 
 from cli.main import main
 from monitor.context import open_context
 from monitor.evaluation.targetset import evaluate_target_set
-from monitor.output.briefing import Briefing, build_briefing, build_context, render_html
+from monitor.output.briefing import Briefing, build_briefing, build_context, html_to_pdf, print_svg, render_html
+from monitor.output.export import figure_svg
 from monitor.store.milestones import TaskStatus, read_updates, task_table
+from monitor.views.charts import trajectory_figure
 from monitor.views.formatting import format_value
 
 JINCHENG_TITLE = "晋城市知识产权强市建设目标监测简报（数据截至2025年12月）"
@@ -157,6 +162,29 @@ def test_a_task_set_lists_its_overdue_tasks_with_their_lead_departments(ctx, tmp
         for department in task.lead:
             assert department in text, department
     assert briefing.chart_count == 0
+
+
+def page_pixels(svg: bytes, path: Path) -> bytes:
+    """The SVG laid out in a briefing-like page by WeasyPrint, rasterised by poppler."""
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    path.write_bytes(html_to_pdf(f'<html><body><img src="{uri}" style="width: 178mm"></body></html>'))
+    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(path), str(path.with_suffix(""))], check=True)
+    with Image.open(path.with_suffix(".png")) as image:
+        return image.convert("RGB").tobytes()
+
+
+def test_a_chart_is_printed_as_the_same_picture_and_text_with_its_styles_as_attributes(tmp_path):
+    months = pd.date_range("2020-09", "2025-12", freq="MS").strftime("%Y-%m")
+    measure = pd.DataFrame({"month": months, "value": [400 + 4.6 * i for i in range(len(months))],
+                            "origin": ["demo"] * 40 + ["published"] * (len(months) - 40)})
+    svg = figure_svg(trajectory_figure(measure, title="有效发明专利拥有量", region_name="晋城市", unit="件",
+                                       as_of="2025-12", baseline=("2020-09", 400.0), target=("2025-12", 700.0)))
+    printed = print_svg(svg)
+    assert b" style=" in svg and b" style=" not in printed and b'<g class="bglayer"/>' in svg
+    assert len(printed) < len(svg) and b"ns0:" not in printed
+    assert page_pixels(printed, tmp_path / "printed.pdf") == page_pixels(svg, tmp_path / "plotly.pdf")
+    text = flat(poppler("pdftotext", tmp_path / "printed.pdf"))
+    assert text == flat(poppler("pdftotext", tmp_path / "plotly.pdf")) and "晋城市·有效发明专利拥有量" in text
 
 
 # --------------------------------------------------------------------------- python -m etl briefing

@@ -132,3 +132,17 @@ def test_a_run_with_no_word_boundary_still_breaks_at_the_width():
     from monitor.views.charts import _wrap
 
     assert _wrap("甲乙丙丁戊己庚辛", 5) == "甲乙丙丁戊<br>己庚辛"
+
+
+def test_on_a_phone_a_chart_title_breaks_at_its_separators_and_the_plot_keeps_its_height():
+    from monitor.views.charts import fit_title, trajectory_figure
+
+    fig = trajectory_figure(pd.DataFrame(columns=["month", "value", "origin"]), title="专利密集型产业增加值占GDP比重",
+                            region_name="山西转型综合改革示范区", unit="%", as_of="2026-10")
+    fitted = fit_title(fig, 350)
+    assert fitted.layout.title.text == ("山西转型综合改革示范区 ·<br>专利密集型产业增加值占GDP比重<br>"
+                                        "<sup>单位：%　数据截至2026年10月</sup>")
+    added = fitted.layout.height - fig.layout.height
+    assert added > 0 and fitted.layout.margin.t - fig.layout.margin.t == added
+    assert fig.layout.title.text.count("<br>") == 1  # the desk's figure, exported as it is, unchanged
+    assert fit_title(fig, 1200) is fig

@@ -69,24 +69,3 @@ def test_target_table_names_the_columns_in_chinese():
     table = target_table(frame)
     assert list(table.columns[:3]) == ["指标", "目标", "状态"]
     assert table["含示例数据"].tolist() == ["是"]
-
-
-@pytest.mark.parametrize("styled", [False, True])
-def test_a_page_table_without_rows_reads_in_chinese_and_a_styled_one_draws(styled):
-    # Streamlit's grid writes 「empty」 over a table without rows; pages/_tables.show_table says it in Chinese
-    from streamlit.testing.v1 import AppTest
-
-    def page(styled: bool) -> None:
-        import pandas as pd
-
-        from pages._tables import show_table
-
-        empty = pd.DataFrame({"地区": [], "数值": []})
-        full = pd.DataFrame({"地区": ["晋城市"], "数值": [690.0]})
-        show_table(empty.style if styled else empty)
-        show_table(full.style if styled else full)
-
-    at = AppTest.from_function(page, args=(styled,)).run()
-    assert not at.exception
-    assert [c.value for c in at.caption] == ["（暂无记录）"]
-    assert len(at.dataframe) == 1

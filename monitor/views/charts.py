@@ -522,3 +522,63 @@ def status_grid_figure(grid, *, title: str, as_of: str, has_demo: bool, keyed: b
     fig.update_xaxes(tickfont={"size": 11})
     fig.layout.annotations[0].update(y=-0.16)
     return fig
+
+
+# A title line breaks after these (or before 「（」): 「晋城市 ·|有效发明专利拥有量」, 「单位：件　|数据截至…」.
+_TITLE_BREAKS_AFTER = frozenset("·　：、，）")
+_LINE_SPACING = 1.3  # plotly's, in font sizes
+
+
+def _em(token: str) -> float:
+    return 0.6 * len(token) if token[0].isascii() else 1.0  # a Latin letter or digit is about 0.6 em
+
+
+def _title_lines(text: str, em: float) -> list[str]:
+    """``text`` in lines of at most ``em`` font sizes: its pieces between separators packed into lines,
+    a piece longer than a line broken where it reaches the end, never inside a Latin word or number."""
+    pieces, piece = [], []
+    for token in _WORD.findall(text):
+        if piece and (piece[-1] in _TITLE_BREAKS_AFTER or token == "（"):
+            pieces.append(piece)
+            piece = []
+        piece.append(token)
+    pieces.append(piece)
+    lines, line = [], []
+    for piece in pieces:
+        if line and sum(map(_em, line + piece)) > em:
+            lines.append(line)
+            line = []
+        for token in piece:
+            if line and sum(map(_em, line)) + _em(token) > em:
+                lines.append(line)
+                line = []
+            line.append(token)
+    return [s for s in ("".join(line).strip() for line in [*lines, line]) if s]
+
+
+def fit_title(fig: go.Figure, width: int) -> go.Figure:
+    """The figure with its title and subtitle broken into lines that fit ``width`` px (plotly does not
+    wrap a title: on a phone it runs off the right edge). The top margin and the height grow by
+    the lines added, so the plot keeps its size; a title that already fits comes back as it is."""
+    text = fig.layout.title.text
+    if not text:
+        return fig
+    size = fig.layout.title.font.size or (fig.layout.font.size or 12) * 1.4
+    usable = width * (1 - (fig.layout.title.x or 0)) - 12
+    parts = text.split("<br>")
+    lines = []
+    for part in parts:
+        sup = re.fullmatch(r"<sup>(.*)</sup>", part)
+        if sup:  # plotly draws <sup> at 70 %
+            lines += [f"<sup>{line}</sup>" for line in _title_lines(sup.group(1), usable / (0.7 * size))]
+        else:
+            lines += _title_lines(part, usable / size)
+    if len(lines) == len(parts):
+        return fig
+    added = round((len(lines) - len(parts)) * _LINE_SPACING * size)
+    fitted = go.Figure(fig)
+    # from the top down: plotly's "auto" place would let the added lines rise above the figure
+    fitted.update_layout(title={"text": "<br>".join(lines), "yref": "container", "y": 1, "yanchor": "top",
+                                "pad": {"t": 24}},
+                         margin_t=(fig.layout.margin.t or 80) + added, height=(fig.layout.height or 450) + added)
+    return fitted
