@@ -54,7 +54,7 @@ def test_a_user_added_by_one_process_logs_in_through_another_and_each_reads_the_
     assert trail.returncode == 0, trail.stderr
     lines = trail.stdout.splitlines()
     assert any("登录" in line and "jc-clerk" in line and "10.0.0.9" in line for line in lines), trail.stdout
-    assert any("新建账户" in line and "cli:" in line for line in lines), trail.stdout
+    assert any("新建账户" in line and "（命令行）" in line for line in lines), trail.stdout
     mine = AuditLog(url).query(actions=["user_add"])  # and this one reads the other's
     assert mine["target"].tolist() == ["jc-clerk"] and mine["actor"].iloc[0].startswith("cli:")
     # nothing of it went to a file: the accounts file IPMON_ACCOUNTS names in the rest of the run is not created
