@@ -1,12 +1,14 @@
-"""The store on PostgreSQL at national scale (docs/decisions.md D19):
-``python -m bench.mirror [--scale small] [--store postgresql://…]``.
+"""The store on PostgreSQL beside the DuckDB file at national scale (docs/decisions.md D19):
+``python -m bench --store postgresql://…`` (or ``--store postgresql``: a throw-away cluster) runs it
+as its last step; ``python -m bench.mirror [--scale small] [--store postgresql://…]`` runs it alone.
 
-Builds the national store on PostgreSQL (the writer's bulk load) and on a DuckDB file, then
-measures, in this one process: the read mirror loaded whole from PostgreSQL; a small commit and the
-mirror's incremental catch-up after it; reading and evaluating every target of every region from
-the mirror and from the DuckDB file. Without ``--store`` a throw-away cluster is started
-(devtools/postgres.py, durable: it syncs its commits as DuckDB does). Timings live here, never in
-test asserts.
+Builds the same national store on PostgreSQL (the writer's bulk load) and on a DuckDB file, then
+measures both in this one process, the same operations one after the other: the bulk load; the
+read mirror loaded whole from PostgreSQL (what a dashboard process pays at its first read); a commit
+of 100 values and its rollback, with the mirror's incremental catch-up after each; reading and
+evaluating every target of every region (from the mirror, from the file). Without ``--store`` a
+throw-away cluster is started (devtools/postgres.py, durable: it syncs its commits as DuckDB does).
+Timings live here, never in test asserts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import dataclasses
 import sys
 import tempfile
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -59,53 +61,96 @@ def evaluate_everything(ctx, codes) -> tuple[float, float, int]:
     return t_read, t_eval, sum(len(f) for f in frames)
 
 
+def _row(measure: str, duckdb: float | None, postgresql: float | None, note: str = "") -> dict:
+    return {"step": "postgresql", "measure": measure, "duckdb": duckdb, "postgresql": postgresql,
+            "ratio": postgresql / duckdb if duckdb and postgresql is not None else None, "note": note}
+
+
+def side_by_side(url: str, workdir: Path, scale: str) -> list[dict]:
+    """The measurements, each as a row with a DuckDB and a PostgreSQL figure (None where the
+    operation exists on one engine only); ``url``: an empty PostgreSQL database."""
+    from monitor.store import writer
+    from monitor.store.mirror import Mirror, mirror_of
+
+    ctx_pg, codes, n, t_pg = build(url, scale)
+    duck_file = workdir / "side-by-side.duckdb"
+    for stale in (duck_file, duck_file.with_name(duck_file.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    ctx_duck, _, _, t_duck = build(duck_file, scale)
+    rows = [_row("bulk load (one batch, with its log)", t_duck, t_pg, f"{n:,} values")]
+
+    fresh = Mirror(url)
+    _, t_full = timed(fresh.refresh)
+    (count,) = fresh.db.execute("SELECT count(*) FROM observations").fetchone()
+    fresh.close()
+    rows.append(_row("read mirror: full load (a process's first read)", None, t_full,
+                     f"{count:,} observations and their log, Arrow (ADBC)"))
+
+    mirror = mirror_of(url)
+    mirror.refresh()
+    small = pd.DataFrame({"region_code": codes[:100], "indicator_id": "invention_patents", "month": "2026-10",
+                          "value": 1.0, "origin": "upload", "source_url": None, "note": None})
+    bench_writer = writer.Writer.internal("bench")
+    batches, times = {}, {}
+    for ctx in (ctx_duck, ctx_pg):  # the first write of a process pays for its imports: not measured
+        writer.commit(ctx.store, small.head(1).assign(month="2026-09"), writer.BatchSource("warm-up.csv", "warm-up"),
+                      by=bench_writer, at=datetime(2026, 11, 20), review=False)
+    mirror.refresh()
+    for engine, ctx in (("duckdb", ctx_duck), ("postgresql", ctx_pg)):
+        batches[engine], times[engine] = timed(
+            writer.commit, ctx.store, small, writer.BatchSource("bench-small.csv", "bench-small"),
+            by=bench_writer, at=datetime(2026, 11, 20), review=False)
+    rows.append(_row("commit of 100 values", times["duckdb"], times["postgresql"],
+                     "diff, delete, insert, log, in one transaction"))
+    _, t_catch_up = timed(mirror.refresh)
+    rows.append(_row("read mirror: catch-up after that commit", None, t_catch_up, "from observation_log.seq"))
+    _, t_check = timed(mirror.refresh)
+    rows.append(_row("read mirror: check with nothing new", None, t_check, "one data_version read"))
+    for engine, ctx in (("duckdb", ctx_duck), ("postgresql", ctx_pg)):
+        _, times[engine] = timed(writer.rollback_batch, ctx.store, batches[engine], by=bench_writer,
+                                 at=datetime(2026, 11, 20))
+    rows.append(_row("rollback of that commit", times["duckdb"], times["postgresql"], "exact restore, logged"))
+    _, t_catch_up = timed(mirror.refresh)
+    rows.append(_row("read mirror: catch-up after the rollback", None, t_catch_up))
+
+    for ctx in (ctx_duck, ctx_pg):  # each engine's first read warms caches and imports: measure the second
+        evaluate_everything(ctx, codes)
+    (d_read, d_eval, evaluations), (p_read, p_eval, _) = (evaluate_everything(ctx_duck, codes),
+                                                          evaluate_everything(ctx_pg, codes))
+    rows.append(_row("read every indicator, every region", d_read, p_read, "PostgreSQL: from the mirror"))
+    rows.append(_row("evaluate every target of every region", d_eval, p_eval, f"{evaluations:,} evaluations"))
+    return rows
+
+
+@contextmanager
+def postgresql_database(store: str | None):
+    """The database the measurements use: ``store`` as given (an empty database), or for None or
+    "postgresql" a new one on a throw-away durable cluster, stopped and deleted afterwards."""
+    from devtools.postgres import temporary_cluster
+
+    given = store not in (None, "postgresql")
+    with nullcontext(None) if given else temporary_cluster(durable=True) as cluster:
+        yield store if given else cluster.create_database("national")
+
+
+def print_side_by_side(rows: list[dict]) -> None:
+    def seconds(value):
+        return f"{value:,.3f}" if value is not None else "—"
+
+    print(f"{'measure (seconds)':<52} {'DuckDB':>9} {'PostgreSQL':>11} {'PG ÷ DuckDB':>12}  note")
+    for r in rows:
+        ratio = f"{r['ratio']:.2f}×" if r.get("ratio") is not None else ""
+        print(f"{r['measure']:<52} {seconds(r['duckdb']):>9} {seconds(r['postgresql']):>11} {ratio:>12}  {r['note']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.mirror", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=["national", "small"], default="national")
     parser.add_argument("--store", help="an empty PostgreSQL database (postgresql://…); default: a throw-away cluster")
     args = parser.parse_args(argv)
-    from devtools.postgres import temporary_cluster
-    from monitor.store import writer
-    from monitor.store.mirror import Mirror, mirror_of
-
-    rows: list[tuple[str, float, str]] = []
-    with (nullcontext(None) if args.store else temporary_cluster(durable=True)) as cluster, \
-            tempfile.TemporaryDirectory(prefix="bench-mirror-") as tmp:
-        url = args.store or cluster.create_database("national")
-        ctx_pg, codes, n, t_pg = build(url, args.scale)
-        rows.append(("bulk load into PostgreSQL (one batch, with its log)", t_pg, f"{n:,} values"))
-        ctx_duck, _, _, t_duck = build(Path(tmp) / "national.duckdb", args.scale)
-        rows.append(("bulk load into a DuckDB file (the same)", t_duck, f"{n:,} values"))
-
-        fresh = Mirror(url)
-        _, t_full = timed(fresh.refresh)
-        (count,) = fresh.db.execute("SELECT count(*) FROM observations").fetchone()
-        fresh.close()
-        rows.append(("read mirror: full load from PostgreSQL", t_full, f"{count:,} observations and their log"))
-
-        mirror = mirror_of(url)
-        mirror.refresh()
-        small = pd.DataFrame({"region_code": codes[:100], "indicator_id": "invention_patents", "month": "2026-10",
-                              "value": 1.0, "origin": "upload", "source_url": None, "note": None})
-        _, t_commit = timed(writer.commit, ctx_pg.store, small, writer.BatchSource("bench-small.csv", "bench-small"),
-                            by=writer.Writer.internal("bench"), at=datetime(2026, 11, 20), review=False)
-        rows.append(("commit of 100 values (PostgreSQL)", t_commit, "diff, delete, insert, log, in one transaction"))
-        _, t_small_duck = timed(writer.commit, ctx_duck.store, small,
-                                writer.BatchSource("bench-small.csv", "bench-small"),
-                                by=writer.Writer.internal("bench"), at=datetime(2026, 11, 20), review=False)
-        rows.append(("commit of 100 values (DuckDB file)", t_small_duck, ""))
-        _, t_catch_up = timed(mirror.refresh)
-        rows.append(("read mirror: catch-up after that commit", t_catch_up, "incremental, from observation_log.seq"))
-        _, t_check = timed(mirror.refresh)
-        rows.append(("read mirror: check with nothing new", t_check, "one data_version read"))
-
-        for label, ctx in (("mirror of PostgreSQL", ctx_pg), ("DuckDB file", ctx_duck)):
-            t_read, t_eval, evaluations = evaluate_everything(ctx, codes)
-            rows.append((f"read every indicator, every region ({label})", t_read, ""))
-            rows.append((f"evaluate every target of every region ({label})", t_eval, f"{evaluations:,} evaluations"))
-    print(f"{'measure':<62} {'seconds':>9}  note")
-    for measure, seconds, note in rows:
-        print(f"{measure:<62} {seconds:>9.3f}  {note}")
+    with postgresql_database(args.store) as url, tempfile.TemporaryDirectory(prefix="bench-mirror-") as tmp:
+        rows = side_by_side(url, Path(tmp), args.scale)
+    print_side_by_side(rows)
     return 0
 
 

@@ -336,9 +336,16 @@ def browser(workdir: Path, scale: str) -> list[dict]:
     return [_row("browser", r["measure"], r["value"], "s", r["goal"], r["ok"], r["note"]) for r in rows]
 
 
+def postgresql(workdir: Path, scale: str, url: str) -> list[dict]:
+    """The store on PostgreSQL beside a DuckDB file, the same operations (bench/mirror.py)."""
+    from bench.mirror import side_by_side
+
+    return side_by_side(url, workdir, scale)
+
+
 def main(argv: list[str]) -> int:
-    step, workdir, scale, out = argv
-    rows = globals()[step](Path(workdir), scale)
+    step, workdir, scale, out, *extra = argv
+    rows = globals()[step](Path(workdir), scale, *extra)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for r in rows:
         r["peak_mb"] = peak

@@ -98,6 +98,38 @@ def test_a_bulk_load_with_a_region_outside_the_scope_writes_nothing(store, regio
     assert counts(store) == [0, 0, 0, 0]
 
 
+def test_a_bulk_load_records_each_value_and_its_history_as_one_batch_and_keeps_the_stores_indexes(store, backend):
+    indexes = postgres_indexes(store) if backend == "postgresql" else None
+    parts = [pd.DataFrame({"region_code": ["140500", "140100"], "indicator_id": "trademarks",
+                           "month": ["2024-06", "2024-07"], "value": [5.0, 0.1]}),
+             pd.DataFrame({"region_code": ["140500"], "indicator_id": ["invention_patents"], "month": ["2024-06"],
+                           "value": [612.0]})]
+    batch = bulk_load(store, parts, by=Writer.internal("bench"), file_name="bulk", file_key="bulk", note="n",
+                      row_note="示例")
+    assert store.query("SELECT region_code, indicator_id, month, value, origin, batch_id, source_url, note "
+                       "FROM observations ORDER BY indicator_id, region_code").values.tolist() == [
+        ["140500", "invention_patents", "2024-06", 612.0, "demo", batch, None, "示例"],
+        ["140100", "trademarks", "2024-07", 0.1, "demo", batch, None, "示例"],
+        ["140500", "trademarks", "2024-06", 5.0, "demo", batch, None, "示例"]]
+    log = store.query("SELECT seq, batch_id, region_code, month, value, source_batch, source_url, note, recorded_at, "
+                      "(SELECT loaded_at FROM load_batches) AS loaded_at FROM observation_log ORDER BY seq")
+    assert log[["batch_id", "region_code", "month", "value", "source_batch", "note"]].values.tolist() == [
+        [batch, "140500", "2024-06", 5.0, batch, "示例"], [batch, "140100", "2024-07", 0.1, batch, "示例"],
+        [batch, "140500", "2024-06", 612.0, batch, "示例"]]
+    assert log["source_url"].isna().all() and (log["recorded_at"] == log["loaded_at"]).all()
+    assert store.query("SELECT file_hash, rows_total FROM load_batches").values.tolist() == [["bulk-3", 3]]
+    if backend == "postgresql":
+        assert postgres_indexes(store) == indexes
+
+
+def postgres_indexes(store) -> list[tuple]:
+    from monitor import postgres
+
+    with postgres.connect(store.url) as con:
+        return con.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                           "ORDER BY indexname").fetchall()
+
+
 def test_an_internal_write_leaves_no_audit_record(store, config, regions):
     commit_plan(store, plan_upload(store, config, regions, JINCHENG_AND_TAIYUAN, "f.csv", today=TODAY),
                 by=Writer.internal("bench"))

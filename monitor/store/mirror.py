@@ -124,9 +124,18 @@ class Mirror:
                 target = self.db.cursor()
                 target.begin()
                 try:
+                    # a whole load builds the mirror's indexes once, after the rows are in (adding
+                    # millions of log rows to three ART indexes one at a time costs minutes)
+                    indexes = target.execute(
+                        "SELECT index_name, sql FROM duckdb_indexes() WHERE sql IS NOT NULL ORDER BY index_name"
+                    ).fetchall() if whole else []
+                    for name, _ in indexes:
+                        target.execute(f'DROP INDEX "{name}"')
                     for table in self.columns:
                         if table not in _INCREMENTAL or whole:
                             self._replace(source, target, table)
+                    for _, definition in indexes:
+                        target.execute(definition)
                     if not whole:
                         self._catch_up(source, target)
                     target.commit()

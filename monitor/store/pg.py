@@ -84,19 +84,58 @@ class WriteConnection:
                                                                     strict=True))
         self.raw.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
         self.raw.execute(f'CREATE TEMPORARY TABLE "{name}" ({columns}) ON COMMIT DROP')
-        if table.num_rows:
-            binary = [c for c, t in zip(table.column_names, table.schema.types, strict=True)
-                      if pa.types.is_binary(t)]
-            if binary:  # CSV cannot carry bytes: a few rows at most (no writer registers files)
-                with self.raw.cursor().copy(f'COPY "{name}" FROM STDIN') as copy:
-                    for row in table.to_pylist():
-                        copy.write_row(list(row.values()))
-                return
-            buffer = io.BytesIO()
-            # nulls as empty fields, empty text quoted: COPY's CSV tells them apart the same way
-            pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
-            with self.raw.cursor().copy(f'COPY "{name}" FROM STDIN (FORMAT csv)') as copy:
-                copy.write(buffer.getbuffer())
+        self._copy(f'"{name}"', table)
+
+    def copy_into(self, table: str, frame: pd.DataFrame | pa.Table) -> None:
+        """Append ``frame``'s rows to the store's ``table`` (a constant of the writer's), its columns
+        by name, in one COPY … FROM STDIN: the bulk load's path, with no temporary table between."""
+        rows = _arrow(frame)
+        self._copy(f'{table} ({", ".join(rows.column_names)})', rows)
+
+    def _copy(self, into: str, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        if any(pa.types.is_binary(t) for t in table.schema.types):
+            # CSV cannot carry bytes: a few rows at most (no writer registers files)
+            with self.raw.cursor().copy(f"COPY {into} FROM STDIN") as copy:
+                for row in table.to_pylist():
+                    copy.write_row(list(row.values()))
+            return
+        buffer = io.BytesIO()
+        # CSV written by Arrow's C++ writer (measured faster end to end than psycopg's binary rows,
+        # which are built one Python row at a time); nulls as empty fields, empty text quoted:
+        # COPY's CSV tells them apart the same way
+        pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
+        with self.raw.cursor().copy(f"COPY {into} FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buffer.getbuffer())
+
+    @contextmanager
+    def indexes_rebuilt(self, *tables: str) -> Iterator[None]:
+        """Drop the tables' indexes and keys for the block, then build them again from their own
+        definitions and ANALYZE the tables: one sort per index after a bulk load instead of
+        millions of single inserts into each. Inside the write transaction, so a failed load
+        restores them; other sessions wait for the tables until the transaction ends (a set-up
+        step on a new store, docs/decisions.md D19)."""
+        keys = self.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = ANY(CAST(? AS regclass[])) AND contype IN ('p', 'u') ORDER BY conname",
+            [list(tables)]).fetchall()
+        indexes = self.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = ANY(?) AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname",
+            [list(tables)]).fetchall()
+        for name, _ in indexes:
+            self.raw.execute(f'DROP INDEX "{name}"')
+        for table, name, _ in keys:
+            self.raw.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        yield
+        self.raw.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for table, name, definition in keys:
+            self.raw.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        for _, definition in indexes:
+            self.raw.execute(definition)
+        for table in tables:
+            self.raw.execute(f"ANALYZE {table}")
 
     def unregister(self, name: str) -> None:
         self.raw.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
