@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.serving import START_TIMEOUT_S, ServerError, free_port, serve
+from devtools.serving import START_TIMEOUT_S, ServerError, free_port, serve, stop
 
 ROOT = Path(__file__).parent.parent
 SITE = ROOT / "docs" / "deploy" / "ipmon-nginx.conf"
@@ -103,12 +103,7 @@ def nginx(folder: Path, replica_ports: list[int], timeout_s: float = START_TIMEO
                 time.sleep(0.1)  # not listening yet: poll again
         yield url, access_log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @contextmanager

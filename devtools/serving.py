@@ -28,6 +28,16 @@ class ServerError(RuntimeError):
     """The served dashboard exited or did not answer in time; the message ends with its log."""
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Ask a served process to end; kill it when it has not within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -70,9 +80,4 @@ def serve(store: Path | str, log: Path, accounts: Path | None = None, *, env: di
         wait_until_healthy(url, process, log, start_timeout_s)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
