@@ -5,6 +5,7 @@ administrator rolls every other one back, both with the command line (`python -m
 
     python -m devtools.loadtest                    # 6 sessions × 10 page views, 1 and 2 processes
     python -m devtools.loadtest --db postgresql://ipmon@127.0.0.1/ipmon_load   # reset with init --reset-demo
+    python -m devtools.loadtest --db postgresql    # a throw-away PostgreSQL cluster on this machine
 
 A session is a Playwright browser context (Streamlit talks over a websocket that plain HTTP load
 tools cannot drive) following the sidebar's links; a page view is timed from the click to the end
@@ -211,7 +212,7 @@ def check_store(store: str | Path, first: pd.DataFrame, expected: dict[tuple, fl
 
 
 async def run_round(store: str | Path, replicas: int, sessions: int, views: int, uploads: int, folder: Path,
-                    accounts: Path | None = None) -> Round:
+                    accounts: Path | str | None = None) -> Round:
     """One round on ``store`` (at its first state): ``sessions`` people × ``views`` page views through
     nginx to ``replicas`` processes while ``uploads`` files are committed and half rolled back."""
     from playwright.async_api import async_playwright
@@ -255,9 +256,20 @@ def main() -> int:
     parser.add_argument("--views", type=int, default=10, help="page views per session")
     parser.add_argument("--uploads", type=int, default=6, help="files the clerk commits per round (half rolled back)")
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2], help="numbers of processes, one round each")
-    parser.add_argument("--db", help="a DuckDB demo file to start from, or a postgresql:// store (reset per round)")
+    parser.add_argument("--db", help="a DuckDB demo file to start from, a postgresql:// store (reset per round), "
+                                     "or `postgresql`: a throw-away cluster on this machine (devtools/postgres.py)")
     parser.add_argument("--folder", type=Path, default=Path("/tmp/ipmon-loadtest"), help="stores, logs, files")
     args = parser.parse_args()
+    if args.db == "postgresql":
+        from devtools.postgres import temporary_cluster
+
+        with temporary_cluster(durable=True) as cluster:  # commits synced to disk, as DuckDB's are
+            args.db = cluster.create_database("ipmon_load")
+            return run(args)
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     shutil.rmtree(args.folder, ignore_errors=True)
     args.folder.mkdir(parents=True)
     if not (args.db and is_url(args.db)):  # never the real accounts file: one of this run's own
@@ -274,6 +286,7 @@ def main() -> int:
               flush=True)
         for problem in r.errors + r.store_problems:
             print(f"  {problem}")
+    print(f"store: {'PostgreSQL' if args.db and is_url(args.db) else 'a DuckDB file'}")
     print(table(rounds, args.views))
     return 0 if all(not r.errors and not r.store_problems for r in rounds) else 1
 

@@ -54,21 +54,32 @@ class Cluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
-        """A new, empty database (``name``: letters, digits and _ only); returns its URL."""
-        if not name.replace("_", "").isalnum():
-            raise ValueError(f"not a plain database name: {name!r}")
-        import psycopg
-
-        with psycopg.connect(self.url(), autocommit=True) as con:
-            con.execute(f'CREATE DATABASE "{name}"')
-        return self.url(name)
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database (``name``: letters, digits and _ only), empty or a copy of the database
+        ``template`` (which nobody may be connected to); returns its URL."""
+        return create_database(self.url(), name, template)
 
     def drop_database(self, name: str) -> None:
         import psycopg
 
         with psycopg.connect(self.url(), autocommit=True) as con:
             con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def create_database(server_url: str, name: str, template: str | None = None, *, replace: bool = False) -> str:
+    """On the server at ``server_url`` (a user who may CREATE DATABASE), a new database ``name``,
+    empty or a copy of ``template`` (PostgreSQL copies it file by file: far quicker than loading it
+    again); ``replace``: drop one of that name first. Returns its URL."""
+    for plain in (name, template or ""):
+        if plain and not plain.replace("_", "").isalnum():
+            raise ValueError(f"not a plain database name: {plain!r}")
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as con:
+        if replace:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return server_url.rsplit("/", 1)[0] + "/" + name
 
 
 @contextmanager

@@ -107,7 +107,7 @@ def nginx(folder: Path, replica_ports: list[int], timeout_s: float = START_TIMEO
 
 
 @contextmanager
-def deploy(store: Path | str, count: int, folder: Path, accounts: Path | None = None, *,
+def deploy(store: Path | str, count: int, folder: Path, accounts: Path | str | None = None, *,
            env: dict[str, str] | None = None) -> Iterator[Deployment]:
     """``count`` dashboard processes on ``store`` (a DuckDB file or a postgresql:// URL, IPMON_DB)
     and ``accounts`` (else the caller's IPMON_ACCOUNTS), each logging to ``folder``/replica-N.log,

@@ -60,12 +60,14 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s
 
 
 @contextmanager
-def serve(store: Path | str, log: Path, accounts: Path | None = None, *, env: dict[str, str] | None = None,
+def serve(store: Path | str, log: Path, accounts: Path | str | None = None, *, env: dict[str, str] | None = None,
           start_timeout_s: float = START_TIMEOUT_S) -> Iterator[str]:
     """`streamlit run dashboard.py` on a free port, reading ``store`` (a DuckDB file or a
     postgresql:// URL, IPMON_DB) (and the accounts file
     ``accounts``, else the caller's IPMON_ACCOUNTS), with this process's environment and ``env``
     on top, its output written to ``log``; yields its URL."""
+    if store is None or str(store) in ("", "None"):  # str(None) would be a DuckDB file named None
+        raise ValueError(f"no store to serve: {store!r}")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",

@@ -332,35 +332,46 @@ def receiver():
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[Callable[[str], str]]:
-    """Makes a new empty PostgreSQL database per call, by name, and returns its URL: on the server
+def postgres_cluster() -> Iterator[Callable[..., str]]:
+    """Makes a new PostgreSQL database per call, by name (empty, or a copy of the database named
+    ``template``), and returns its URL: on the server
     in IPMON_TEST_POSTGRES (a postgresql:// URL of a user who may CREATE DATABASE) when one is given,
     else on a throw-away cluster this session starts on 127.0.0.1 (devtools/postgres.py)."""
-    from devtools.postgres import Cluster, temporary_cluster
+    from devtools.postgres import Cluster, create_database, temporary_cluster
     from monitor import settings
 
     given = settings.test_postgres_url()
     counter = iter(range(1_000_000))
 
-    def maker(cluster_create: Callable[[str], str]) -> Callable[[str], str]:
-        def create(name: str) -> str:
-            return cluster_create(f"t{next(counter)}_{name}"[:60])
+    def maker(server_url: str) -> Callable[..., str]:
+        def create(name: str, template: str | None = None) -> str:
+            return create_database(server_url, f"t{next(counter)}_{name}"[:60], template, replace=True)
         return create
 
     if given:
-        import psycopg
-
-        def create_on_given(name: str) -> str:
-            with psycopg.connect(given, autocommit=True) as con:
-                con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                con.execute(f'CREATE DATABASE "{name}"')
-            return given.rsplit("/", 1)[0] + "/" + name
-
-        yield maker(create_on_given)
+        yield maker(given)
         return
     with temporary_cluster() as cluster:
         assert isinstance(cluster, Cluster)
-        yield maker(cluster.create_database)
+        yield maker(cluster.url())
+
+
+@pytest.fixture(scope="session")
+def copy_demo_postgres(postgres_cluster) -> Callable[[str], str]:
+    """copy_demo_postgres("name") -> the URL of a new PostgreSQL store holding the demo data up to
+    DEMO_END (the PostgreSQL twin of copy_demo_store): loaded once, then copied as a template."""
+    from monitor import postgres
+    from monitor.context import load_demo_data, open_context
+
+    template = postgres_cluster("demo_template")
+    load_demo_data(open_context(store_path=template), end=DEMO_END)
+    postgres.close_pools()  # PostgreSQL copies a template nobody is connected to
+    template_name = template.rsplit("/", 1)[1]
+
+    def copy(name: str) -> str:
+        return postgres_cluster(name, template_name)
+
+    return copy
 
 
 @pytest.fixture

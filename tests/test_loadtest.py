@@ -14,12 +14,16 @@ from devtools.loadtest import check_store, read, run_round
 pytestmark = pytest.mark.browser
 
 
-def test_a_short_load_through_nginx_shows_no_error_and_leaves_exactly_the_expected_values(copy_demo_store,
-                                                                                           tmp_path):
-    store = copy_demo_store("loadtest")
+@pytest.mark.parametrize("engine", ["duckdb", "postgresql"])
+def test_a_short_load_through_nginx_shows_no_error_and_leaves_exactly_the_expected_values(engine, request, tmp_path):
+    if engine == "duckdb":
+        store, accounts = request.getfixturevalue("copy_demo_store")("loadtest"), None
+    else:  # the deployment docs/deploy/ describes: the store, the accounts and the audit in one database
+        store = accounts = request.getfixturevalue("copy_demo_postgres")("loadtest")
     # a thread of its own: the browser tests before this one leave pytest-playwright's loop running here
     with ThreadPoolExecutor(1) as pool:
-        result = pool.submit(asyncio.run, run_round(store, 1, sessions=2, views=2, uploads=2, folder=tmp_path)).result()
+        result = pool.submit(asyncio.run, run_round(store, 1, sessions=2, views=2, uploads=2, folder=tmp_path,
+                                                    accounts=accounts)).result()
     assert result.errors == []
     assert (result.uploads, result.rollbacks, len(result.views)) == (2, 1, 4)
     assert result.store_problems == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from browsing import IDLE, MAIN, NAV, RENDER_TIMEOUT_MS, log_in, open_deep_link
@@ -22,14 +23,24 @@ pytestmark = pytest.mark.browser
 MOST_BROWSERS = 20
 
 
-@pytest.fixture(scope="module")
-def replicas_store(copy_demo_store):
-    return copy_demo_store("replicas_served")
+@pytest.fixture(scope="module", params=["postgresql", "duckdb"])
+def replicas_store(request) -> Path | str:
+    """The deployment docs/deploy/ describes, over PostgreSQL; and, on one machine, over one DuckDB file."""
+    if request.param == "duckdb":
+        return request.getfixturevalue("copy_demo_store")("replicas_served")
+    return request.getfixturevalue("copy_demo_postgres")("replicas_served")
 
 
 @pytest.fixture(scope="module")
-def deployment(replicas_store, copy_accounts, tmp_path_factory) -> Iterator[Deployment]:
-    with deploy(replicas_store, 2, tmp_path_factory.mktemp("replicas"), copy_accounts("replicas")) as served:
+def deployment(replicas_store, request, tmp_path_factory) -> Iterator[Deployment]:
+    if isinstance(replicas_store, Path):
+        accounts = request.getfixturevalue("copy_accounts")("replicas")
+    else:  # the accounts, their sessions' logins and the audit in the store's database, as every replica reads them
+        from monitor.accounts.access import ACCOUNTS_SCHEMA, copy_accounts
+
+        copy_accounts(request.getfixturevalue("accounts_template"), replicas_store, (ACCOUNTS_SCHEMA,))
+        accounts = replicas_store
+    with deploy(replicas_store, 2, tmp_path_factory.mktemp("replicas"), accounts) as served:
         yield served
 
 
