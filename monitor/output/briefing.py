@@ -3,18 +3,16 @@
 The content comes from the same core calls the pages make (``evaluate_target_set``,
 ``indicator_detail``, ``compare_regions``, ``task_table``) and the charts from the same builders
 (``monitor.views.charts``), rendered through the shared export server (``monitor.output.export``). The
-document is HTML + CSS (``templates/briefing.html.j2``) laid out by WeasyPrint, which embeds the
-CJK font and numbers the pages (docs/decisions.md D10).
+document is HTML + CSS (``templates/briefing.html.j2``) printed to PDF by the same Chromium that drew
+the charts, which embeds the CJK font and numbers the pages (docs/decisions.md D10).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import re
 import threading
 import time
-import xml.etree.ElementTree as ET
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +20,6 @@ from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
 from monitor.domain import clock
 from monitor.domain.config import MilestoneTarget, TargetSet
@@ -30,10 +27,9 @@ from monitor.domain.periods import format_month_cn
 from monitor.domain.provenance import annotate
 from monitor.domain.sources import PUBLIC_REPORTS, source_names
 from monitor.domain.yeartodate import YTD_SUFFIX, span_label
-from monitor.errors import ExportError
 from monitor.evaluation import STATUS_COLORS, STATUS_ORDER, Status
 from monitor.evaluation.targetset import evaluate_target_set
-from monitor.output.export import cjk_font, render_many, warm_up
+from monitor.output.export import PrintLayout, cjk_font, prepare_printing, print_pdf, render_many, warm_up
 from monitor.store.history import official_corrections
 from monitor.store.milestones import TaskStatus, read_updates, task_table
 from monitor.store.readings import read_readings
@@ -48,6 +44,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 # Charts are drawn this wide (CSS px) and scaled to the 178 mm text width: 13 px text prints at
 # about 8 pt.
 CHART_WIDTH = 820
+# top, right, bottom, left (mm): the template's @page margin, which holds the printed header and footer
+PAGE_MARGINS_MM = (18, 16, 20, 16)
 DEMO_NOTICE = ("本简报含示例数据：标注「示例数据」的数值为系统生成的虚构数值，仅供演示，不得作为工作依据；"
                "标注「公布值」的数值引自公开报道，来源见文末。")
 
@@ -89,55 +87,11 @@ def briefing_file_name(ctx, set_id: str, region: str, as_of: str) -> str:
     return f"简报_{ctx.regions[region].name}_{set_id}_{as_of}.pdf"
 
 
-SVG_NS = "http://www.w3.org/2000/svg"
-ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-# Attributes only a browser's script or stylesheet reads; WeasyPrint copies each one down to every child.
-_UNPRINTED = frozenset({"class", "data-unformatted", "data-math", "pointer-events"})
-
-
-def print_svg(data: bytes) -> bytes:
-    """A chart's SVG as WeasyPrint draws it fastest, the same picture and text: every ``style``
-    attribute written out as presentation attributes (WeasyPrint would parse each with its CSS
-    parser, and a style declaration wins over an attribute either way), script-only attributes
-    dropped and plotly's empty groups removed. Nearly half the time WeasyPrint spends drawing the
-    briefing's charts (bench/exports.py)."""
-    root = ET.fromstring(data)
-    for element in root.iter():
-        # SVG elements by their bare names, the namespace declared once below: a prefix registered
-        # with ElementTree is process-wide and another module may take it over (ns0: then)
-        element.tag = element.tag.removeprefix(f"{{{SVG_NS}}}")
-        style = element.attrib.pop("style", None)
-        for name in _UNPRINTED & element.attrib.keys():
-            del element.attrib[name]
-        for declaration in (style or "").split(";"):
-            name, colon, value = declaration.partition(":")
-            name = name.strip().lower()
-            if colon and name and not name.startswith("-"):  # WeasyPrint skips vendor properties too
-                element.set(name, value.strip())
-    _drop_empty_groups(root)
-    root.set("xmlns", SVG_NS)
-    return ET.tostring(root, encoding="utf-8")
-
-
-def _drop_empty_groups(parent: ET.Element) -> None:
-    for child in list(parent):
-        _drop_empty_groups(child)
-        if (child.tag in ("g", "defs") and len(child) == 0
-                and not (child.text or "").strip() and not (child.tail or "").strip()):
-            parent.remove(child)
-
-
 def _chart_uris(figs: list) -> list[str]:
     """The figures as SVG data URIs, drawn in one batch: vector on paper, their text searchable, and
-    quicker to render and lay out than PNGs sharp enough for print."""
-    return ["data:image/svg+xml;base64," + base64.b64encode(print_svg(data)).decode("ascii")
+    quicker to draw and print than PNGs sharp enough for print."""
+    return ["data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
             for data in render_many(figs, "svg", width=CHART_WIDTH)]
-
-
-def _load_pdf_layout() -> None:
-    """Import WeasyPrint (~0.6 s) on the chart thread while it waits for the browser, not after the charts."""
-    with contextlib.suppress(OSError):  # html_to_pdf says what is missing
-        import weasyprint  # noqa: F401
 
 
 class _ChartDrawer:
@@ -168,7 +122,9 @@ class _ChartDrawer:
         self._thread.join()
 
     def _run(self) -> None:
-        _load_pdf_layout()
+        # Waits for the browser the caller started (warm_up) and opens the tab the PDF is printed in,
+        # while the first targets are still evaluated.
+        prepare_printing()
         while True:
             with self._ready:
                 while not self._pending and not self._closed:
@@ -374,25 +330,27 @@ def _gather(ctx, set_id: str, region: str, as_of: str, generated_at: datetime | 
     return variables, charts
 
 
-def _css_string(text: str) -> Markup:
-    """Text for a CSS string inside <style>: HTML escaping does not apply there, CSS escaping does."""
-    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
-    return Markup(escaped)
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    return env
 
 
 def render_html(variables: dict) -> str:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["css"] = _css_string
-    return env.get_template("briefing.html.j2").render(**variables)
+    return _environment().get_template("briefing.html.j2").render(**variables)
 
 
-def html_to_pdf(html: str) -> bytes:
-    try:
-        from weasyprint import HTML
-    except OSError as e:  # pango / harfbuzz libraries missing
-        raise ExportError(f"PDF 排版组件 WeasyPrint 无法加载：{e}。请运行 scripts/setup.sh 安装所需系统库。") from e
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+def print_layout(variables: dict) -> PrintLayout:
+    """The page margins and what Chromium prints in them: region and document at the top, the page
+    number 「第 N 页 / 共 M 页」 and the 示例数据 mark at the bottom (templates/briefing_margins.html.j2)."""
+    margins = _environment().get_template("briefing_margins.html.j2").make_module(variables)
+    return PrintLayout(margins_mm=PAGE_MARGINS_MM, header=str(margins.header()), footer=str(margins.footer()))
+
+
+def briefing_pdf(variables: dict) -> tuple[str, bytes]:
+    """The briefing's HTML and the PDF Chromium prints of it."""
+    html = render_html(variables)
+    return html, print_pdf(html, print_layout(variables))
 
 
 def build_briefing(ctx, set_id: str, region: str, as_of: str, *, generated_at: datetime | None = None,
@@ -402,9 +360,8 @@ def build_briefing(ctx, set_id: str, region: str, as_of: str, *, generated_at: d
     cjk_font()  # fail before any work when the font is missing
     variables, charts, seconds = build_context(ctx, set_id, region, as_of, generated_at=generated_at,
                                                progress=progress)
-    progress("排版 PDF")
+    progress("打印 PDF")
     step = time.perf_counter()
-    html = render_html(variables)
-    pdf = html_to_pdf(html)
+    html, pdf = briefing_pdf(variables)
     seconds["pdf"] = time.perf_counter() - step
     return Briefing(variables["title"], briefing_file_name(ctx, set_id, region, as_of), pdf, html, charts, seconds)

@@ -14,6 +14,7 @@ an empty box. Exports therefore check for the font (and the browser) first and r
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import shutil
 import subprocess
@@ -194,6 +195,143 @@ def _draw(specs: list[dict]) -> list[bytes]:
         kaleido.write_fig_from_object_sync([{**spec, "path": path} for spec, path in zip(specs, paths, strict=True)],
                                            cancel_on_error=True)
         return [path.read_bytes() for path in paths]
+
+
+# --------------------------------------------------------------------------- HTML → PDF
+
+# A4 in inches, as Page.printToPDF takes it; margins in millimetres, the document's own (its
+# @page rule says the same, and wins: preferCSSPageSize).
+A4_INCHES = (8.27, 11.69)
+MM_PER_INCH = 25.4
+PAGE_NUMBER_FOOTER = '<span class="pageNumber"></span> / <span class="totalPages"></span>'
+
+
+@dataclass(frozen=True)
+class PrintLayout:
+    """How ``print_pdf`` lays out a page: margins (mm: top, right, bottom, left) and what Chromium
+    draws in the top and bottom margins. Those two are HTML of their own, outside the document:
+    its styles do not reach them (Chromium draws them at a tiny default size in a default face),
+    and spans of class ``pageNumber`` / ``totalPages`` are filled in per page."""
+
+    margins_mm: tuple[float, float, float, float] = (18, 16, 20, 16)
+    header: str = ""
+    footer: str = PAGE_NUMBER_FOOTER
+
+    def options(self) -> dict:
+        top, right, bottom, left = (mm / MM_PER_INCH for mm in self.margins_mm)
+        return {
+            "paperWidth": A4_INCHES[0], "paperHeight": A4_INCHES[1], "preferCSSPageSize": True,
+            "marginTop": top, "marginRight": right, "marginBottom": bottom, "marginLeft": left,
+            "printBackground": True, "displayHeaderFooter": bool(self.header or self.footer),
+            # an empty template would print Chromium's own header (date, title) or footer (URL)
+            "headerTemplate": self.header or "<span></span>", "footerTemplate": self.footer or "<span></span>",
+        }
+
+
+def print_pdf(html: str, layout: PrintLayout | None = None) -> bytes:
+    """``html`` printed to PDF by Chromium (``Page.printToPDF``), in the browser the charts are drawn
+    by: no second browser to start. On a kaleido other than the one that reaching into its server was
+    written for, a browser of its own is started for the print instead (``print_pdf_in_own_browser``),
+    which gives the same document. The HTML must not need the network; fonts come from fontconfig."""
+    if not _one_page_supported():
+        return print_pdf_in_own_browser(html, layout)
+    import kaleido
+
+    options = (layout or PrintLayout()).options()
+    check_export_setup()
+    with tempfile.TemporaryDirectory(prefix="ipmon-print-") as tmp:
+        page = Path(tmp) / "print.html"
+        page.write_text(html, encoding="utf-8")
+
+        with _lock:
+            _start_server()
+            kaleido.Kaleido._ipmon_print = _print_on_server
+            try:
+                return kaleido._global_server.call_function("_ipmon_print", page.as_uri(), options)
+            except Exception:
+                _stop_server()  # a crashed browser: a fresh one, once (as render_many does)
+                _start_server()
+                try:
+                    return kaleido._global_server.call_function("_ipmon_print", page.as_uri(), options)
+                except Exception as e:
+                    raise ExportError(f"PDF 打印失败：{e}") from e
+
+
+def prepare_printing() -> None:
+    """Start the shared browser and open the tab ``print_pdf`` prints in, waiting for both: a
+    briefing calls it on its chart thread while the targets are still evaluated."""
+    if not _one_page_supported():
+        return
+    import kaleido
+
+    with _lock:
+        _start_server()
+        kaleido.Kaleido._ipmon_print_tab = _print_tab
+        kaleido._global_server.call_function("_ipmon_print_tab")
+
+
+async def _print_tab(self):
+    """Bound to kaleido.Kaleido: the tab documents are printed in, opened on first use and kept
+    (kaleido's own tab is reloaded after every figure and holds its page, so it is left alone)."""
+    tab = getattr(self, "_ipmon_tab", None)
+    if tab is None:
+        tab = await self.create_tab("")
+        await tab.send_command("Page.enable")
+        self._ipmon_tab = tab
+    return tab
+
+
+async def _print_on_server(self, uri: str, options: dict) -> bytes:
+    """Bound to kaleido.Kaleido while the shared server runs."""
+    return await _print_in_tab(await _print_tab(self), uri, options)
+
+
+async def _print_in_tab(tab, uri: str, options: dict) -> bytes:
+    """Load ``uri`` in the choreographer ``tab`` (Page domain enabled) and print it."""
+    loaded = tab.subscribe_once("Page.loadEventFired")
+    navigated = await tab.send_command("Page.navigate", params={"url": uri})
+    if "error" in navigated or navigated.get("result", {}).get("errorText"):
+        raise ExportError(f"打印页面无法打开：{navigated}")
+    await loaded
+    printed = await tab.send_command("Page.printToPDF", params=options)
+    if "error" in printed:
+        raise ExportError(f"Chromium 打印 PDF 失败：{printed['error']}")
+    return base64.b64decode(printed["result"]["data"])
+
+
+def print_pdf_in_own_browser(html: str, layout: PrintLayout | None = None) -> bytes:
+    """``print_pdf`` in a headless Chromium started for this print alone (~2-3 s more), through
+    choreographer, the library kaleido drives its browser with; the same PDF."""
+    import choreographer
+
+    options = (layout or PrintLayout()).options()
+    check_export_setup()
+
+    async def run(uri: str) -> bytes:
+        async with choreographer.Browser(browser_path(), headless=True) as browser:
+            tab = browser.get_tab() or await browser.create_tab("")
+            await tab.send_command("Page.enable")
+            return await _print_in_tab(tab, uri, options)
+
+    with tempfile.TemporaryDirectory(prefix="ipmon-print-") as tmp:
+        page = Path(tmp) / "print.html"
+        page.write_text(html, encoding="utf-8")
+        outcome: list = []
+        # a thread of its own: the caller may already be running an event loop
+        worker = threading.Thread(target=lambda: outcome.append(_outcome(run, page.as_uri())), name="print-pdf")
+        worker.start()
+        worker.join()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise ExportError(f"PDF 打印失败：{result}") from result
+    return result
+
+
+def _outcome(coroutine_function, *args):
+    try:
+        return asyncio.run(coroutine_function(*args))
+    except Exception as e:  # noqa: BLE001 - handed to the waiting caller
+        return e
 
 
 def figure_png(fig: go.Figure, *, scale: float = PNG_SCALE, width: int | None = None) -> bytes:
