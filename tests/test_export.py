@@ -2,6 +2,8 @@
 
 The PNG is a real image of twice the export size with drawn content; the PDF holds the Chinese
 text with its font embedded; several threads exporting at once each get their own figure back.
+HTML printed to PDF (``print_pdf``) is read back with poppler: A4, header rows repeated, pages
+numbered, Chinese printed as Chinese glyphs, not boxes.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from monitor.output.export import (
     EXPORT_WIDTH,
     KALEIDO_ONE_PAGE_VERSION,
     PNG_SCALE,
+    PrintLayout,
     figure_pdf,
     figure_png,
     figure_svg,
+    print_pdf,
+    print_pdf_in_own_browser,
     render,
     render_many,
 )
@@ -179,3 +184,109 @@ def test_the_status_bar_keeps_a_plot_area_of_its_own():
     fig = status_figure({"已达成": 3, "未达成": 4}, title="目标状态分布", as_of="2026-10")
     margin = fig.layout.margin
     assert fig.layout.height - margin.t - margin.b >= 60  # was 180 − 80 − 110 < 0: a hairline
+
+
+# --------------------------------------------------------------------------- HTML printed to PDF
+
+FOOTER = ('<div style="width: 100%; text-align: center; font-size: 8pt; font-family: \'Noto Sans CJK SC\'">'
+          '第 <span class="pageNumber"></span> 页 / 共 <span class="totalPages"></span> 页</div>')
+LONG_TABLE = ("<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><style>"
+              "@page { size: A4; margin: 18mm 16mm 20mm 16mm; } html { font-family: 'Noto Sans CJK SC'; }"
+              "thead { display: table-header-group; } tr { break-inside: avoid; }</style></head><body>"
+              "<h1>晋城市知识产权指标</h1><table><thead><tr><th>序号</th><th>指标名称</th></tr></thead><tbody>"
+              + "".join(f"<tr><td>第{i}行</td><td>有效发明专利拥有量</td></tr>" for i in range(1, 121))
+              + "</tbody></table></body></html>")
+
+
+def poppler(tool: str, path: Path, *args: str) -> str:
+    return subprocess.run([tool, *args, str(path)] + (["-"] if tool == "pdftotext" else []), capture_output=True,
+                          text=True, check=True).stdout
+
+
+def page_texts(data: bytes, path: Path) -> list[str]:
+    """Each page's text, whitespace removed and NFKC-folded (see ``pdf_text``)."""
+    path.write_bytes(data)
+    pages = int(re.search(r"^Pages:\s+(\d+)", poppler("pdfinfo", path), re.M).group(1))
+    return ["".join(unicodedata.normalize("NFKC", poppler("pdftotext", path, "-f", str(n), "-l", str(n))).split())
+            for n in range(1, pages + 1)]
+
+
+@pytest.fixture(scope="module")
+def long_table(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("print") / "table.pdf"
+    path.write_bytes(print_pdf(LONG_TABLE, PrintLayout(footer=FOOTER)))
+    return path
+
+
+def test_printed_html_is_an_a4_pdf_with_every_font_embedded(long_table):
+    assert "(A4)" in poppler("pdfinfo", long_table)
+    fonts = poppler("pdffonts", long_table).splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # emb: every font embedded
+
+
+def test_a_table_longer_than_a_page_repeats_its_header_row_on_every_page(long_table):
+    pages = page_texts(long_table.read_bytes(), long_table)
+    assert len(pages) >= 3
+    assert pages[0].startswith("晋城市知识产权指标序号指标名称第1行")
+    for page in pages:
+        assert "序号指标名称" in page, page[:80]
+    assert all(f"第{i}行" in "".join(pages) for i in range(1, 121))
+
+
+def test_every_page_is_numbered_of_the_total_in_the_footer(long_table):
+    pages = page_texts(long_table.read_bytes(), long_table)
+    for number, page in enumerate(pages, start=1):
+        assert page.endswith(f"第{number}页/共{len(pages)}页"), page[-40:]
+
+
+def test_a_browser_of_its_own_prints_the_same_text(long_table, tmp_path):
+    # the fallback when kaleido's server cannot be reached (another kaleido version)
+    own = print_pdf_in_own_browser(LONG_TABLE, PrintLayout(footer=FOOTER))
+    assert page_texts(own, tmp_path / "own.pdf") == page_texts(long_table.read_bytes(), long_table)
+    assert "(A4)" in poppler("pdfinfo", tmp_path / "own.pdf")
+
+
+GLYPHS = ("<!DOCTYPE html><html><head><meta charset='utf-8'><style>@page { size: A4; margin: 20mm; }"
+          "p { font: 80pt 'Noto Sans CJK SC'; margin: 0; break-after: page; }</style></head>"
+          "<body><p>晋</p><p>城</p></body></html>")
+PRINT_GLYPHS = ("import sys\nfrom monitor.output.export import PrintLayout, print_pdf_in_own_browser\n"
+                "sys.stdout.buffer.write(print_pdf_in_own_browser(sys.stdin.read(), PrintLayout(footer='')))")
+
+
+def glyph_ink(data: bytes, tmp_path: Path) -> tuple[int, int, int]:
+    """The two pages of ``GLYPHS`` (one character each, drawn large) at 40 dpi: the dark pixels of
+    each, and the pixels where the two differ. A CJK glyph at 80 pt has some 600 dark pixels here
+    and two of them differ in as many; a missing glyph's box, about a hundred."""
+    (tmp_path / "glyphs.pdf").write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(tmp_path / "glyphs.pdf"), str(tmp_path / "glyph")], check=True)
+    pictures = []
+    for png in sorted(tmp_path.glob("glyph-*.png")):
+        with Image.open(png) as image:
+            pictures.append(image.convert("L").tobytes())
+    first, second = pictures
+    return (sum(v < 128 for v in first), sum(v < 128 for v in second),
+            sum(abs(a - b) > 64 for a, b in zip(first, second, strict=True)))
+
+
+GLYPH_INK = 400
+
+
+def test_chinese_is_printed_as_chinese_glyphs_not_boxes(tmp_path):
+    first, second, differing = glyph_ink(print_pdf(GLYPHS, PrintLayout(footer="")), tmp_path)
+    assert min(first, second, differing) > GLYPH_INK, (first, second, differing)
+
+
+def test_without_a_cjk_font_the_glyph_check_sees_boxes(tmp_path):
+    # What the test above guards against: a fontconfig that knows only DejaVu (no CJK) prints 晋 and
+    # 城 as two small boxes, while pdftotext may still read the characters back.
+    dejavu = Path("/usr/share/fonts/truetype/dejavu")
+    if not dejavu.is_dir():
+        pytest.skip("fonts-dejavu-core is not installed")
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{dejavu}</dir><cachedir>{tmp_path}/cache</cachedir>'
+                    "</fontconfig>")
+    printed = subprocess.run([sys.executable, "-c", PRINT_GLYPHS], input=GLYPHS.encode(), cwd=ROOT,
+                             env={**os.environ, "FONTCONFIG_FILE": str(conf)}, capture_output=True, timeout=120,
+                             check=True).stdout
+    first, second, differing = glyph_ink(printed, tmp_path)
+    assert max(first, second, differing) < GLYPH_INK, (first, second, differing)

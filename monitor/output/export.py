@@ -233,12 +233,12 @@ def print_pdf(html: str, layout: PrintLayout | None = None) -> bytes:
     by: no second browser to start. On a kaleido other than the one that reaching into its server was
     written for, a browser of its own is started for the print instead (``print_pdf_in_own_browser``),
     which gives the same document. The HTML must not need the network; fonts come from fontconfig."""
+    check_export_setup()
     if not _one_page_supported():
         return print_pdf_in_own_browser(html, layout)
     import kaleido
 
     options = (layout or PrintLayout()).options()
-    check_export_setup()
     with tempfile.TemporaryDirectory(prefix="ipmon-print-") as tmp:
         page = Path(tmp) / "print.html"
         page.write_text(html, encoding="utf-8")
@@ -300,12 +300,12 @@ async def _print_in_tab(tab, uri: str, options: dict) -> bytes:
 
 
 def print_pdf_in_own_browser(html: str, layout: PrintLayout | None = None) -> bytes:
-    """``print_pdf`` in a headless Chromium started for this print alone (~2-3 s more), through
-    choreographer, the library kaleido drives its browser with; the same PDF."""
+    """``print_pdf`` in a headless Chromium started for this print alone (~1 s more), through
+    choreographer, the library kaleido drives its browser with; the same PDF. It does not check for
+    the CJK font and the browser first: ``print_pdf`` does."""
     import choreographer
 
     options = (layout or PrintLayout()).options()
-    check_export_setup()
 
     async def run(uri: str) -> bytes:
         async with choreographer.Browser(browser_path(), headless=True) as browser:
