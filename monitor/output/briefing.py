@@ -57,6 +57,7 @@ class Briefing:
     pdf: bytes
     html: str
     chart_count: int
+    layout: PrintLayout  # page margins, header and footer the html was printed with
     seconds: dict[str, float] = field(default_factory=dict)  # time spent per step, for the benchmark
 
 
@@ -347,10 +348,10 @@ def print_layout(variables: dict) -> PrintLayout:
     return PrintLayout(margins_mm=PAGE_MARGINS_MM, header=str(margins.header()), footer=str(margins.footer()))
 
 
-def briefing_pdf(variables: dict) -> tuple[str, bytes]:
-    """The briefing's HTML and the PDF Chromium prints of it."""
-    html = render_html(variables)
-    return html, print_pdf(html, print_layout(variables))
+def briefing_pdf(variables: dict) -> tuple[str, PrintLayout, bytes]:
+    """The briefing's HTML, its page layout, and the PDF Chromium prints of them."""
+    html, layout = render_html(variables), print_layout(variables)
+    return html, layout, print_pdf(html, layout)
 
 
 def build_briefing(ctx, set_id: str, region: str, as_of: str, *, generated_at: datetime | None = None,
@@ -362,6 +363,6 @@ def build_briefing(ctx, set_id: str, region: str, as_of: str, *, generated_at: d
                                                progress=progress)
     progress("打印 PDF")
     step = time.perf_counter()
-    html, pdf = briefing_pdf(variables)
+    html, layout, pdf = briefing_pdf(variables)
     seconds["pdf"] = time.perf_counter() - step
-    return Briefing(variables["title"], briefing_file_name(ctx, set_id, region, as_of), pdf, html, charts, seconds)
+    return Briefing(variables["title"], briefing_file_name(ctx, set_id, region, as_of), pdf, html, charts, layout, seconds)
