@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: chromium (browser tests, chart export), a CJK font (Chinese in charts and PDFs),
-# poppler-utils (pdftotext/pdffonts in tests), pango/harfbuzz (WeasyPrint).
-APT_PACKAGES=(chromium fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+# Debian packages: chromium (browser tests, chart export, the briefing's PDF), a CJK font (Chinese in
+# charts and PDFs), poppler-utils (pdftotext/pdffonts in tests).
+APT_PACKAGES=(chromium fonts-noto-cjk poppler-utils)
 # --dev: PostgreSQL's server, whose initdb/pg_ctl the tests use to start a throw-away cluster
 # (devtools/postgres.py); the tests never touch a cluster the package itself may have created;
 # nginx, in front of several dashboard processes in the replica test and the load test
