@@ -1,4 +1,5 @@
-"""Figures to PNG, PDF and SVG bytes, rendered on the server by one shared headless chromium.
+"""Figures to PNG, PDF and SVG bytes, rendered on the server by one shared headless chromium, which
+also prints HTML documents (the briefing) to PDF: ``print_pdf``.
 
 kaleido 1.x drives a real browser. Starting one per export costs ~3 s, so one sync server is
 started on first use and reused (~0.2 s per chart). That server is not thread-safe: with several
