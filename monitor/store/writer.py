@@ -224,11 +224,7 @@ def _commit_in(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: Batch
                 set(zip(corrected["indicator_id"], corrected["month"], corrected["closed_on"], strict=True))))
         review = True  # a correction is never official before a reviewer approves it
     if source.data is not None:
-        # the file once per content; NOT EXISTS rather than INSERT OR IGNORE, which takes twice
-        # as long with a file of several MB
-        con.execute("INSERT INTO upload_files SELECT ?, ?, ?, ?, ? "
-                    "WHERE NOT EXISTS (SELECT 1 FROM upload_files WHERE file_hash = ?)",
-                    [source.file_hash, source.file_name, len(source.data), source.data, loaded_at, source.file_hash])
+        _keep_file(con, source, loaded_at)
     if review is None:
         from monitor.store.approval import (
             approval_required,  # monitor.store.approval returns batches through this module
@@ -275,6 +271,24 @@ def _commit_in(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: Batch
         by.stage(con, "correction", at=loaded_at, target=f"批次 {batch_id}",
                  detail=f"更正理由：{reason}；{closed_summary(corrected)}" + (f"；{detail}" if detail else ""))
     return int(batch_id)
+
+
+def _keep_file(con: duckdb.DuckDBPyConnection, source: BatchSource, at: datetime) -> None:
+    """The file as received, once per content (upload_files), in the commit's transaction. NOT
+    EXISTS rather than INSERT OR IGNORE, which takes twice as long with a file of several MB."""
+    insert = ("INSERT INTO upload_files SELECT ?, ?, ?, {content}, ? {source} "
+              "WHERE NOT EXISTS (SELECT 1 FROM upload_files WHERE file_hash = ?)")
+    keys = [source.file_hash, source.file_name, len(source.data)]
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        # DuckDB reads a file of several MB as a parameter ~5× slower than as a column it scans:
+        # an Arrow column over the bytes themselves (no copy)
+        content = pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [
+            None, pa.array([0, len(source.data)], pa.int64()).buffers()[1], pa.py_buffer(source.data)])
+        con.register("kept_file", pa.table({"content": content}))
+        con.execute(insert.format(content="content", source="FROM kept_file"), [*keys, at, source.file_hash])
+        con.unregister("kept_file")
+    else:
+        con.execute(insert.format(content="?", source=""), [*keys, source.data, at, source.file_hash])
 
 
 def pending_corrections(store: Store, rows: pd.DataFrame, day: date | None = None) -> pd.DataFrame:
