@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from monitor import settings
 from monitor.errors import LimitError, LoadError, MonitorError
 
@@ -82,6 +84,9 @@ def _picklable(error: MonitorError) -> MonitorError:
 
 def _child(conn, answer_fd: int, fn: Callable, args: tuple, kwargs: dict, limits: WorkerLimits) -> None:
     start_kb = _status_kb("VmRSS")
+    # Arrow's columns from the C library's allocator: its default pool (mimalloc) starts empty in the
+    # child and took ~0.2 s more of a half-million-row parse (bench, `python -m bench --steps load`)
+    pa.set_memory_pool(pa.system_memory_pool())
     try:
         # the budget is over what the child has at the fork (the server's whole address space)
         budget = _status_kb("VmSize") * 1024 + int(limits.memory_mb * 1024 * 1024)
