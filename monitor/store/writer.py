@@ -244,17 +244,20 @@ def _commit_in(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: Batch
     changed = written["change"].to_numpy() == "changed"
     # registrations live as long as the transaction's short connection (an aborted transaction
     # refuses even unregister, so none is attempted on failure)
-    con.register("incoming", incoming)
     # a changed key's old row goes first, so each key keeps exactly one row; new keys have no row
     # in this transaction's view of the store
     if changed.any():
         con.register("changed_keys", incoming.filter(changed).select(KEY))
         _remove_observations(con, "changed_keys")
-    con.execute("INSERT INTO observations SELECT region_code, indicator_id, month, value, origin, ?, "
-                "source_url, note FROM incoming", [batch_id])
-    con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
-                "source_batch, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, value, "
-                "origin, ?, source_url, note, ? FROM incoming", [batch_id, batch_id, loaded_at])
+    if isinstance(con, duckdb.DuckDBPyConnection) or loaded_at.tzinfo is not None:
+        con.register("incoming", incoming)
+        con.execute("INSERT INTO observations SELECT region_code, indicator_id, month, value, origin, ?, "
+                    "source_url, note FROM incoming", [batch_id])
+        con.execute("INSERT INTO observation_log (batch_id, region_code, indicator_id, month, value, origin, "
+                    "source_batch, source_url, note, recorded_at) SELECT ?, region_code, indicator_id, month, "
+                    "value, origin, ?, source_url, note, ? FROM incoming", [batch_id, batch_id, loaded_at])
+    else:
+        _copy_written(con, incoming, batch_id=int(batch_id), recorded_at=loaded_at)
     confirmed = diff[diff["change"] == "unchanged"]
     if not confirmed.empty:
         con.register("confirmed", _store_rows(confirmed, source.origin))
@@ -379,6 +382,20 @@ def _store_rows(rows: pd.DataFrame, origin: str) -> pa.Table:
         "source_url": text(rows["source_url"]),
         "note": text(rows["note"]),
     })
+
+
+def _copy_written(con, incoming: pa.Table, *, batch_id: int, recorded_at: datetime) -> None:
+    """On PostgreSQL (monitor/store/pg.py), the rows DuckDB's two INSERT … SELECT write, COPYed
+    straight into observations and observation_log: a registered frame would be COPYed into a
+    temporary table first and then read again by each INSERT."""
+    n = incoming.num_rows
+    batch = pa.array(np.full(n, batch_id, dtype="int64"))
+    con.copy_into("observations", incoming.append_column("batch_id", batch).select(
+        ["region_code", "indicator_id", "month", "value", "origin", "batch_id", "source_url", "note"]))
+    con.copy_into("observation_log", incoming.append_column("batch_id", batch).append_column("source_batch", batch)
+                  .append_column("recorded_at", pa.repeat(pa.scalar(recorded_at, pa.timestamp("us")), n)).select(
+        ["batch_id", "region_code", "indicator_id", "month", "value", "origin", "source_batch", "source_url",
+         "note", "recorded_at"]))
 
 
 def _remove_observations(con: duckdb.DuckDBPyConnection, keys: str) -> None:
