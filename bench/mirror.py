@@ -6,7 +6,10 @@ Builds the same national store on PostgreSQL (the writer's bulk load) and on a D
 measures both in this one process, the same operations one after the other: the bulk load; the
 read mirror loaded whole from PostgreSQL (what a dashboard process pays at its first read); a commit
 of 100 values and its rollback, with the mirror's incremental catch-up after each; reading and
-evaluating every target of every region (from the mirror, from the file). Without ``--store`` a
+evaluating every target of every region (from the mirror, from the file); the loader (plan_upload
+and commit_plan) of the full-history file into an empty store against its floor (``read_csv`` and
+the writer's bulk load, bench/steps.py ``_bare_load``), each in a database of its own beside
+``--store``'s (so ``--store`` needs a user who may CREATE DATABASE). Without ``--store`` a
 throw-away cluster is started (devtools/postgres.py, durable: it syncs its commits as DuckDB does).
 Timings live here, never in test asserts.
 """
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.__main__ import AS_OF
+from bench.__main__ import AS_OF, GOAL_FLOOR_RATIO
 
 
 def timed(fn, *args, **kwargs):
@@ -66,6 +69,68 @@ def _row(measure: str, duckdb: float | None, postgresql: float | None, note: str
             "ratio": postgresql / duckdb if duckdb and postgresql is not None else None, "note": note}
 
 
+def history_file(workdir: Path, ctx, codes) -> Path:
+    """The full-history file ``python -m bench``'s build step writes (bench/steps.py), written here
+    when that step did not run in this directory."""
+    from bench.national import write_history_csv
+    from bench.steps import HISTORY_REGION
+    from devtools.national import national_parts
+
+    path = workdir / "history.csv"
+    if not path.exists():
+        history = {HISTORY_REGION, *(r.code for r in ctx.regions.descendants(HISTORY_REGION))}
+        parts = national_parts(ctx.config, codes, ctx.population)
+        write_history_csv(pd.concat([p[p["region_code"].isin(history)] for p in parts], ignore_index=True), path)
+    return path
+
+
+def load_and_floor(empty_store, path: Path) -> tuple[float, float, int]:
+    """The loader's time (plan_upload + commit_plan of the whole file, beyond an upload's limits)
+    into the store at ``empty_store``, and its floor's (bench/steps.py ``_bare_load``) into a
+    second empty store; and the values loaded. ``empty_store``: a function of a name giving the
+    location of a new, empty store."""
+    from bench.steps import _bare_load
+    from etl.loader import commit_plan, plan_upload
+    from etl.readers import ReadLimits
+    from monitor.context import open_context
+
+    data = path.read_bytes()
+    ctx = open_context(store_path=empty_store("bench_loader"))
+    started = time.perf_counter()
+    plan = plan_upload(ctx.store, ctx.config, ctx.regions, data, path.name, population=ctx.population,
+                       max_bytes=len(data) + 1, limits=ReadLimits(rows=len(data), cells=len(data) * 2))
+    assert plan.ok, plan.errors[:3]
+    commit_plan(ctx.store, plan, accept_warnings=True)
+    t_loader = time.perf_counter() - started
+    _, t_floor = timed(_bare_load, open_context(store_path=empty_store("bench_floor")).store, path)
+    return t_loader, t_floor, len(plan.rows)
+
+
+def _loader_rows(url: str, workdir: Path, ctx, codes) -> list[dict]:
+    from devtools.postgres import create_database
+
+    path = history_file(workdir, ctx, codes)
+
+    def duckdb_file(name: str) -> Path:
+        for stale in (workdir / f"{name}.duckdb", workdir / f"{name}.duckdb.wal"):
+            stale.unlink(missing_ok=True)
+        return workdir / f"{name}.duckdb"
+
+    loader_d, floor_d, n = load_and_floor(duckdb_file, path)
+    loader_p, floor_p, _ = load_and_floor(lambda name: create_database(url, name, replace=True), path)
+    ratio_d, ratio_p = floor_d / loader_d, floor_p / loader_p
+    goal = f"≥ {GOAL_FLOOR_RATIO}"
+    return [
+        _row("loader: plan_upload + commit_plan (full history)", loader_d, loader_p,
+             f"{n:,} values into an empty store"),
+        _row("floor: read_csv + bulk_load (the two inserts, commit)", floor_d, floor_p,
+             "no validation, no diff, no file kept (writer.bulk_load)"),
+        {**_row("loader ÷ floor (a ratio, not seconds)", ratio_d, ratio_p,
+                f"goal {goal} on each engine: the loader within 2× of its floor's time"),
+         "ratio": None, "goal": goal, "ok": min(ratio_d, ratio_p) >= GOAL_FLOOR_RATIO},
+    ]
+
+
 def side_by_side(url: str, workdir: Path, scale: str) -> list[dict]:
     """The measurements, each as a row with a DuckDB and a PostgreSQL figure (None where the
     operation exists on one engine only); ``url``: an empty PostgreSQL database."""
@@ -78,6 +143,7 @@ def side_by_side(url: str, workdir: Path, scale: str) -> list[dict]:
         stale.unlink(missing_ok=True)
     ctx_duck, _, _, t_duck = build(duck_file, scale)
     rows = [_row("bulk load (one batch, with its log)", t_duck, t_pg, f"{n:,} values")]
+    rows += _loader_rows(url, workdir, ctx_duck, codes)
 
     fresh = Mirror(url)
     _, t_full = timed(fresh.refresh)
@@ -140,7 +206,9 @@ def print_side_by_side(rows: list[dict]) -> None:
     print(f"{'measure (seconds)':<52} {'DuckDB':>9} {'PostgreSQL':>11} {'PG ÷ DuckDB':>12}  note")
     for r in rows:
         ratio = f"{r['ratio']:.2f}×" if r.get("ratio") is not None else ""
-        print(f"{r['measure']:<52} {seconds(r['duckdb']):>9} {seconds(r['postgresql']):>11} {ratio:>12}  {r['note']}")
+        ok = "" if r.get("ok") is None else (" (yes)" if r["ok"] else " (NO)")
+        print(f"{r['measure']:<52} {seconds(r['duckdb']):>9} {seconds(r['postgresql']):>11} {ratio:>12}  "
+              f"{r['note']}{ok}")
 
 
 def main(argv: list[str] | None = None) -> int:

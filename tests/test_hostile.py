@@ -13,13 +13,15 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from test_access_pages import served  # noqa: F401  (the fixture: demo store copy, test accounts)
 
 from devtools import hostile_files as hostile
 from etl.loader import SUGGESTED_UNKNOWN, plan_upload
 from etl.readers import ReadLimits, read_grid, sheet_names
-from etl.worker import WorkerLimits, worker_limits
+from etl.worker import WorkerLimits, run_bounded, worker_limits
 from monitor.domain.regions import MAX_NAME_CHARS
 from monitor.errors import LimitError, LoadError, SettingError, UnknownRegionError
 from monitor.store.database import Store
@@ -272,6 +274,28 @@ def test_the_reader_s_own_refusals_come_back_from_the_worker_unchanged(store, co
     in_process = refusal(data, name)  # read here, without the worker
     assert (caught.value.limit, str(caught.value)) == (in_process.limit, str(in_process)) == (
         "columns", "wide.csv 第 2 行有超过 10,000 列，超过 1,000 列的上限；请删去多余的列，或按指标拆成几个文件，分别导入")
+
+
+def _columns(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"code": pd.Series([f"{k % 997:06d}" for k in range(n)], dtype="str"),
+                         "value": np.arange(n, dtype="float64"), "note": [None] * n})
+
+
+def test_the_worker_hands_back_a_large_answer_whole_and_the_caller_may_change_it():
+    expected = _columns(300_000)
+    answer, stats = run_bounded(_columns, 300_000, file_name="x.csv")
+    assert answer.equals(expected) and answer.dtypes.equals(expected.dtypes) and stats.peak_kb > 0
+    answer.loc[0, "value"] = -1.0
+    assert answer["value"].iloc[:3].tolist() == [-1.0, 1.0, 2.0]
+    values, _ = run_bounded(np.arange, 300_000, dtype="float64", file_name="x.csv")
+    values[1] = -2.0  # the answer's pages are the caller's own, not the worker's file
+    assert values[:3].tolist() == [0.0, -2.0, 2.0]
+
+
+def test_an_answer_larger_than_the_worker_may_hold_is_refused_as_memory():
+    with pytest.raises(LimitError) as caught:
+        run_bounded(_columns, 2_000_000, file_name="大.csv", limits=WorkerLimits(memory_mb=20))
+    assert caught.value.limit == "memory"
 
 
 def test_the_worker_limits_are_settings(monkeypatch):
