@@ -10,8 +10,9 @@ APT_PACKAGES=(chromium fonts-noto-cjk poppler-utils)
 # --dev: PostgreSQL's server, whose initdb/pg_ctl the tests use to start a throw-away cluster
 # (devtools/postgres.py); the tests never touch a cluster the package itself may have created;
 # nginx, in front of several dashboard processes in the replica test and the load test
-# (devtools/replicas.py runs its own instance on a free port, never the package's service).
-[ "${1:-}" = "--dev" ] && APT_PACKAGES+=(postgresql nginx)
+# (devtools/replicas.py runs its own instance on a free port, never the package's service);
+# fonts-dejavu-core, the Latin-only font the PDF glyph test prints with to prove it sees boxes.
+[ "${1:-}" = "--dev" ] && APT_PACKAGES+=(postgresql nginx fonts-dejavu-core)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -280,8 +280,7 @@ def test_without_a_cjk_font_the_glyph_check_sees_boxes(tmp_path):
     # What the test above guards against: a fontconfig that knows only DejaVu (no CJK) prints 晋 and
     # 城 as two small boxes, while pdftotext may still read the characters back.
     dejavu = Path("/usr/share/fonts/truetype/dejavu")
-    if not dejavu.is_dir():
-        pytest.skip("fonts-dejavu-core is not installed")
+    assert dejavu.is_dir(), "fonts-dejavu-core is missing: scripts/setup.sh --dev installs it"
     conf = tmp_path / "fonts.conf"
     conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{dejavu}</dir><cachedir>{tmp_path}/cache</cachedir>'
                     "</fontconfig>")
