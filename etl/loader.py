@@ -41,7 +41,7 @@ from monitor.errors import LoadError, PeriodError, RegionError, quoted
 from monitor.store import writer
 from monitor.store.database import Store
 from monitor.store.keys import INDICATOR, KEY, MONTH, REGION, KeyCodes, StoredValues, combine
-from monitor.store.writer import BatchSource, Writer, diff_stored
+from monitor.store.writer import BatchSource, PlannedDiff, Writer, diff_stored, read_version
 
 MISSING_MARKERS = {"", "—", "-", "--", "－", "——", "/", "nan", "NaN", "None", "无", "…", "...", "N/A", "NA", "null"}
 COUNT_UNITS = {"件", "家", "项", "个", "人", "户", "次"}
@@ -73,6 +73,8 @@ class LoadPlan:
     # the cell of each problem as typed and in the indicator's unit (etl/preview.py typed_values)
     typed: pd.DataFrame | None = field(default=None, repr=False)
     parse_stats: WorkerStats | None = None  # what reading and checking the file cost (etl/worker.py)
+    # the store (Store.identity) and its data_version the diff was read at; None: not one version
+    read_at: tuple[str, int] | None = field(default=None, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -659,9 +661,13 @@ def _plan_staged(store: Store, config: Config, regions, staged: _Staged, *, file
     rows, problems, keys, codes = staged.rows, list(staged.problems), staged.keys, staged.codes
     wanted = checks.wanted_keys(config, rows, keys, codes, per_capita=population is not None)
     with store.connect() as con:  # one read of the store for every key the checks and the diff look up
+        before = read_version(con)
         stored = StoredValues.read(con, keys, wanted)
         found = con.execute("SELECT id, status FROM load_batches WHERE file_hash = ? AND kind = 'load' "
                             "ORDER BY id DESC LIMIT 1", [file_hash]).df()
+        # the same version after the read: no write came in between (each bumps it), so the diff
+        # holds for the store at that version and the commit need not diff again
+        read_at = (store.identity, before) if read_version(con) == before else None
     rows, codes = checks.store_year_to_date(stored, config, rows, file_name, problems, keys=keys, codes=codes)
     problems += checks.store_problems(stored, config, rows, file_name, population, keys=keys, codes=codes)
     order = {"error": 0, "warning": 1, "info": 2}
@@ -669,6 +675,7 @@ def _plan_staged(store: Store, config: Config, regions, staged: _Staged, *, file
     plan = LoadPlan(file_name, file_hash, rows, problems, layout=layout)
     plan.diff = diff_stored(rows, codes, stored)
     plan.typed = typed_values(staged.cells, problems, config)
+    plan.read_at = read_at
     if not found.empty:
         plan.duplicate_of, plan.duplicate_status = int(found["id"].iloc[0]), str(found["status"].iloc[0])
     return plan
@@ -747,8 +754,9 @@ def commit_plan(store: Store, plan: LoadPlan, *, by: Writer | None = None, origi
     source = BatchSource(plan.file_name, plan.file_hash, origin=origin, note=note, warnings=len(plan.warnings),
                          sheet=plan.sheet, period=layout.period if layout else None, file_format=plan.source,
                          data=plan.data)
+    planned = PlannedDiff(*plan.read_at, plan.diff) if plan.read_at else None
     return writer.commit(store, plan.rows, source, by=by or Writer.internal(), at=at, review=review, detail=detail,
-                         reason=reason)
+                         reason=reason, planned=planned)
 
 
 def previous_month(month: str) -> str:

@@ -30,6 +30,7 @@ def plan_of(store, config, regions):
         data = content.encode("utf-8") if isinstance(content, str) else content
         return plan_upload(store, config, regions, data, name, today=TODAY)
 
+    plan.config, plan.regions = config, regions
     return plan
 
 
@@ -463,6 +464,56 @@ def test_the_diff_inside_a_transaction_sees_what_that_transaction_wrote(load, pl
     assert inside["change"].tolist() == ["unchanged", "changed", "unchanged"]
     assert outside["change"].tolist() == ["unchanged"] * 3
     assert outside["old_origin"].tolist() == ["upload"] * 3
+
+
+def test_a_commit_counts_and_writes_against_the_store_as_it_is_when_another_commit_came_after_the_preview(
+        load, plan_of, store):
+    load(FIRST)
+    plan = plan_of(CORRECTED, name="upload_v2.csv")
+    assert plan.counts()["changed"] == 1 and plan.counts()["new"] == 1
+    # between this preview and its commit someone else writes the corrected 2024-06 value and 2024-07
+    _, other = load(HEADER + "晋城,有效发明专利拥有量,2024-06,615\n晋城,有效注册商标量,2024-07,13100\n",
+                    name="other.csv")
+    assert commit_plan(store, plan, by=Writer.internal("测试员")) is None  # nothing left to change
+    assert [r[3:] for r in observations(store)] == [(600.0, "upload", 1), (615.0, "upload", other),
+                                                   (13000.0, "upload", 1), (13100.0, "upload", other)]
+    assert duplicate_keys(store) == 0 and len(batches(store)) == 2
+
+
+def test_a_commit_right_after_its_preview_writes_what_the_preview_counted_without_diffing_again(
+        load, plan_of, store, monkeypatch):
+    from monitor.store import writer
+
+    load(FIRST)
+    plan = plan_of(CORRECTED, name="upload_v2.csv")
+    assert plan.read_at == (store.identity, store.data_version())
+    diffs = []
+    monkeypatch.setattr(writer, "diff_against_store", lambda *a: diffs.append(a) or pytest.fail("diffed again"))
+    second = commit_plan(store, plan, by=Writer.internal("测试员"))
+    assert diffs == []
+    assert batches(store)[1] == (second, "upload_v2.csv", "upload", "测试员", 4, 1, 1, 2, "committed")
+    assert [r[3:] for r in observations(store)] == [(600.0, "upload", 1), (615.0, "upload", second),
+                                                   (13000.0, "upload", 1), (13100.0, "upload", second)]
+
+
+def test_a_preview_committed_to_another_store_is_diffed_against_that_store(load, plan_of, store, migrated_store_file,
+                                                                           tmp_path, backend):
+    import shutil
+
+    if backend == "postgresql":
+        other = Store(tmp_path / "other.duckdb")
+        other.migrate()
+    else:
+        shutil.copyfile(migrated_store_file, tmp_path / "other.duckdb")
+        other = Store(tmp_path / "other.duckdb")
+    load(FIRST)
+    plan = plan_of(CORRECTED, name="upload_v2.csv")  # 1 new, 1 changed, 2 unchanged against ``store``
+    commit_plan(other, plan_upload(other, plan_of.config, plan_of.regions,
+                                   (HEADER + "晋城,有效发明专利拥有量,2024-06,700\n").encode(), "other.csv", today=TODAY))
+    assert other.data_version() == store.data_version()  # the same version number, another store
+    commit_plan(other, plan, by=Writer.internal("测试员"))
+    assert other.query("SELECT rows_inserted, rows_updated, rows_unchanged FROM load_batches ORDER BY id"
+                       ).values.tolist() == [[1, 0, 0], [3, 1, 0]]
 
 
 def test_the_diff_of_rows_the_store_does_not_hold_says_new_for_each(plan_of):

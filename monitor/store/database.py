@@ -124,6 +124,11 @@ class Store:
     def _key(self) -> str:
         return self.url or str(self.path.resolve())
 
+    @property
+    def identity(self) -> str:
+        """Which store this is (its URL, or its file's resolved path), whatever path named it."""
+        return self._key()
+
     @contextmanager
     def primary(self) -> Iterator:
         """A connection to the store itself, outside any transaction: PostgreSQL's (not the mirror)

@@ -180,8 +180,21 @@ class BatchSource:
     data: bytes | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True)
+class PlannedDiff:
+    """A diff of the rows a commit writes computed before it (a plan's preview), with the store and
+    the data_version its stored values were read at. Every write bumps data_version
+    (monitor/store/database.py), so a commit that finds the store still at that version would
+    compute exactly this diff again and uses it instead (a second read and join of every key)."""
+
+    store: str  # Store.identity
+    version: int
+    diff: pd.DataFrame
+
+
 def commit(store: Store, rows: pd.DataFrame, source: BatchSource, *, by: Writer, at: datetime | None = None,
-           review: bool | None = None, detail: str | None = None, reason: str | None = None) -> int | None:
+           review: bool | None = None, detail: str | None = None, reason: str | None = None,
+           planned: PlannedDiff | None = None) -> int | None:
     """Write staged rows (region_code, indicator_id, month, value, origin, source_url, note) in one
     transaction: all rows or none. Returns the new batch id, or None when nothing would change (an
     identical re-upload writes nothing).
@@ -199,19 +212,33 @@ def commit(store: Store, rows: pd.DataFrame, source: BatchSource, *, by: Writer,
     A commit that changes values of closed periods (``closed_changes``) is a correction (更正): it
     needs ``reason``, or raises ClosedPeriodError naming the periods and nothing is written; with
     one, the batch waits for a reviewer whatever ``review`` says (monitor/store/approval.py), keeps
-    the reason and the values it corrects (observation_corrections), and is audited as 更正."""
+    the reason and the values it corrects (observation_corrections), and is audited as 更正.
+
+    ``planned``: the diff of ``rows`` as a preview computed it (``PlannedDiff``), used when the
+    store has not changed since."""
     by.check_scope(pd.unique(rows["region_code"]) if len(rows) else [], f"{source.file_name} ")
     loaded_at = at or clock.now()
+    if planned is not None and (planned.store != store.identity or len(planned.diff) != len(rows)):
+        planned = None
     with store.transaction() as con:
-        return _commit_in(con, rows, source, by=by, loaded_at=loaded_at, review=review, detail=detail, reason=reason)
+        return _commit_in(con, rows, source, by=by, loaded_at=loaded_at, review=review, detail=detail, reason=reason,
+                          planned=planned)
+
+
+def read_version(con) -> int:
+    """The store's data_version as this connection (or transaction) sees it."""
+    return int(con.execute("SELECT value FROM store_meta WHERE key = 'data_version'").fetchall()[0][0])
 
 
 def _commit_in(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: BatchSource, *, by: Writer,
                loaded_at: datetime, review: bool | None, detail: str | None, reason: str | None = None,
-               closing: bool = True) -> int | None:
+               closing: bool = True, planned: PlannedDiff | None = None) -> int | None:
     """``commit`` inside its transaction. ``closing`` False: the demo generator's load, which
     replaces whatever it finds and corrects no report, so closed periods do not apply to it."""
-    diff = diff_against_store(con, rows)
+    if planned is not None and read_version(con) == planned.version:
+        diff = planned.diff
+    else:
+        diff = diff_against_store(con, rows)
     written = diff[diff["change"] != "unchanged"]
     if written.empty:
         by.stage(con, "commit", at=loaded_at, detail=detail)
