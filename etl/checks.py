@@ -51,7 +51,7 @@ def wanted_keys(config: Config, staged: pd.DataFrame, keys: KeyCodes, codes: np.
         as_stored = keys.with_part(codes[ytd], INDICATOR, ytd_id)  # the diff, and the 1-(N-1)月 value
         wanted.extend([as_stored, keys.with_part(as_stored, MONTH, _month_before)])
     others = np.concatenate(wanted) if wanted else np.empty(0, dtype="int64")
-    own = pd.Index(codes)
+    own = keys.index(codes)
     if not own.is_unique:
         own = pd.Index(pd.unique(codes))
     # each key once: the staged keys (distinct already, as staged) and the others not among them
@@ -124,15 +124,15 @@ def store_year_to_date(stored: StoredValues, config: Config, staged: pd.DataFram
     ytd_codes[positions] = keys.with_part(codes[positions], INDICATOR, ytd_id)
     # the year so far before each row: the 1-(N-1)月 value, else every month before it
     previous, has_previous = look_up(keys.with_part(ytd_codes[positions], MONTH, _month_before),
-                                     (ytd_codes[positions], values[positions]), (stored.codes, stored.values))
-    own_month, has_own = look_up(codes[positions], (codes[plain], values[plain]), (stored.codes, stored.values))
+                                     (ytd_codes[positions], values[positions]), (stored.index, stored.values))
+    own_month, has_own = look_up(codes[positions], (codes[plain], values[plain]), (stored.index, stored.values))
     before = np.full((len(positions), 11), np.nan)
     known = np.zeros((len(positions), 11), dtype=bool)
     length = np.zeros(len(positions), dtype="int64")
     months = _months_before(keys, codes[positions])
     if months:  # one look-up for every month of every row
         found, found_known = look_up(np.concatenate([wanted for _, wanted in months]),
-                                     (codes[plain], values[plain]), (stored.codes, stored.values))
+                                     (codes[plain], values[plain]), (stored.index, stored.values))
         start = 0
         for k, (rows, _) in enumerate(months):
             before[rows, k], known[rows, k] = found[start:start + len(rows)], found_known[start:start + len(rows)]
@@ -283,8 +283,8 @@ def _month_on_month(stored: StoredValues, config: Config, staged: pd.DataFrame, 
         return []
     values = staged["value"].to_numpy()
     # the previous month's value: from the file first, else from the store
-    previous, found = look_up(keys.with_part(codes[positions], MONTH, _month_before), (codes, values),
-                              (stored.codes, stored.values))
+    previous, found = look_up(keys.with_part(codes[positions], MONTH, _month_before), (keys.index(codes), values),
+                              (stored.index, stored.values))
     found &= ~np.isnan(previous)
     positions, previous = positions[found], previous[found]
     value = values[positions]
@@ -330,7 +330,7 @@ def _per_capita(stored: StoredValues, config: Config, staged: pd.DataFrame, file
     values = staged["value"].to_numpy()
     numerator, found = look_up(
         keys.with_part(codes[positions], INDICATOR, lambda i: ratios[i].formula.numerator),
-        (codes, values), (stored.codes, stored.values))
+        (keys.index(codes), values), (stored.index, stored.values))
     found &= ~np.isnan(numerator)
     positions, numerator = positions[found], numerator[found]
     if not len(positions):

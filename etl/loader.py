@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl import checks
 from etl.layout import Layout, is_total, similar_indicators, to_raw
 from etl.mappings import SavedMappings
 from etl.periods import Period, month_for, parse_periods, year_in
@@ -635,7 +636,6 @@ class _Staged(NamedTuple):
 def _staged(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today: date | None,
             allowed_regions: set[str] | None, within: str | None, layout: Layout | None,
             notes: list[Problem] | None, provenance: bool) -> _Staged:
-    from etl import checks
 
     keys = KeyCodes()
     staged, problems, totals, codes = _stage(raw, file_name, config, regions, keys, today=today,
@@ -655,7 +655,6 @@ def _staged(raw: pd.DataFrame, file_name: str, config: Config, regions, *, today
 def _plan_staged(store: Store, config: Config, regions, staged: _Staged, *, file_name: str, file_hash: str,
                  population=None, layout: Layout | None = None) -> LoadPlan:
     """The staged rows checked against the store (one read) and diffed: the plan."""
-    from etl import checks
     from etl.preview import typed_values
 
     rows, problems, keys, codes = staged.rows, list(staged.problems), staged.keys, staged.codes
@@ -673,7 +672,7 @@ def _plan_staged(store: Store, config: Config, regions, staged: _Staged, *, file
     order = {"error": 0, "warning": 1, "info": 2}
     problems.sort(key=lambda p: (order[p.severity], p.row or 0, p.column or ""))
     plan = LoadPlan(file_name, file_hash, rows, problems, layout=layout)
-    plan.diff = diff_stored(rows, codes, stored)
+    plan.diff = diff_stored(rows, codes, stored, index=keys.index(codes))
     plan.typed = typed_values(staged.cells, problems, config)
     plan.read_at = read_at
     if not found.empty:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,16 @@ class KeyCodes:
     def __init__(self) -> None:
         self._texts: tuple[list[str], list[str], list[str]] = ([], [], [])
         self._numbers: tuple[dict[str, int], dict[str, int], dict[str, int]] = ({}, {}, {})
+        self._indexes: dict[int, tuple[np.ndarray, pd.Index]] = {}
+
+    def index(self, codes: np.ndarray) -> pd.Index:
+        """``codes`` as a pandas Index, made once per array in this plan: its hash table (and
+        whether it is unique) then serve every look-up among the same rows (``first_rows``).
+        The arrays of codes a plan keeps are never changed in place."""
+        found = self._indexes.get(id(codes))
+        if found is None or found[0] is not codes:
+            found = self._indexes[id(codes)] = (codes, pd.Index(codes))
+        return found[1]
 
     def number(self, part: int, text: str) -> int:
         return int(self.numbers(part, [text])[0])
@@ -90,10 +101,11 @@ def split(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return codes >> (2 * _BITS), (codes >> _BITS) & _MASK, codes & _MASK
 
 
-def first_rows(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """For each wanted code, the position of the first row with that code (-1: none)."""
-    index = pd.Index(codes)
-    positions = np.arange(len(codes))
+def first_rows(codes: np.ndarray | pd.Index, wanted: np.ndarray) -> np.ndarray:
+    """For each wanted code, the position of the first row with that code (-1: none). ``codes``
+    as an Index (``KeyCodes.index``, ``StoredValues.index``): its hash table, made once."""
+    index = codes if isinstance(codes, pd.Index) else pd.Index(codes)
+    positions = np.arange(len(index))
     if not index.is_unique:
         first = ~index.duplicated(keep="first")
         index, positions = index[first], positions[first]
@@ -101,9 +113,10 @@ def first_rows(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.where(found >= 0, positions[found], -1) if len(positions) else np.full(len(wanted), -1)
 
 
-def look_up(wanted: np.ndarray, *sources: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def look_up(wanted: np.ndarray, *sources: tuple[np.ndarray | pd.Index, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The value of each wanted code in the first source (codes, values) that has it, the first
-    such row of that source (NaN where none has it), and whether one had it."""
+    such row of that source (NaN where none has it), and whether one had it. A source's codes
+    may be an Index (see ``first_rows``)."""
     out = np.full(len(wanted), np.nan)
     missing = np.ones(len(wanted), dtype=bool)
     for codes, values in sources:
@@ -124,6 +137,11 @@ class StoredValues:
     codes: np.ndarray
     values: np.ndarray
     origins: np.ndarray  # objects, as DuckDB gives text to pandas
+
+    @cached_property
+    def index(self) -> pd.Index:
+        """The codes as an Index, made once for every look-up among them (``first_rows``)."""
+        return pd.Index(self.codes)
 
     @classmethod
     def read(cls, store_or_con, keys: KeyCodes, wanted: np.ndarray) -> StoredValues:

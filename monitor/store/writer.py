@@ -127,17 +127,20 @@ def diff_against_store(store_or_con, staged: pd.DataFrame) -> pd.DataFrame:
     return diff_stored(staged, codes, StoredValues.read(store_or_con, keys, pd.unique(codes)))
 
 
-def diff_stored(staged: pd.DataFrame, codes: np.ndarray, stored: StoredValues | None) -> pd.DataFrame:
-    """``diff_against_store`` with the stored values already read (``codes``: the rows' keys)."""
+def diff_stored(staged: pd.DataFrame, codes: np.ndarray, stored: StoredValues | None, *,
+                index: pd.Index | None = None) -> pd.DataFrame:
+    """``diff_against_store`` with the stored values already read (``codes``: the rows' keys;
+    ``index``: the same as an Index, when the caller has made one, ``KeyCodes.index``)."""
     if staged.empty:
         return staged.assign(old_value=pd.Series(dtype="float64"), old_origin=pd.Series(dtype=object),
                              change=pd.Series(dtype=str))
-    # DuckDB hands text to pandas as ``str``, or as objects when no row is found at all: the
-    # column of old origins keeps the type the join of the staged keys alone would have given
-    matched = pd.Series(stored.codes).isin(codes).to_numpy() if len(stored.codes) else np.zeros(0, dtype=bool)
-    origin_type = "str" if matched.any() else object
-    if not (pd.Index(stored.codes).is_unique and pd.Index(codes).is_unique):
+    own = index if index is not None else pd.Index(codes)
+    if not (stored.index.is_unique and own.is_unique):
         # a key twice (stored twice, or staged twice by a caller): join as SQL and merge do, row by row
+        # DuckDB hands text to pandas as ``str``, or as objects when no row is found at all: the
+        # column of old origins keeps the type the join of the staged keys alone would have given
+        matched = pd.Series(stored.codes).isin(codes).to_numpy() if len(stored.codes) else np.zeros(0, dtype=bool)
+        origin_type = "str" if matched.any() else object
         old = pd.DataFrame({"__key__": stored.codes[matched], "old_value": stored.values[matched],
                             "old_origin": pd.Series(stored.origins[matched], dtype=origin_type)})
         old = pd.DataFrame({"__key__": codes}).merge(old, on="__key__")
@@ -145,14 +148,15 @@ def diff_stored(staged: pd.DataFrame, codes: np.ndarray, stored: StoredValues | 
         merged["old_value"] = merged["old_value"].astype("float64")
     else:
         # a left merge on the key: every staged row once, in order, with the stored row of its key
-        at = first_rows(stored.codes, codes)
+        at = first_rows(stored.index, codes)
         found = at >= 0
         old_value = np.full(len(staged), np.nan)
         old_value[found] = stored.values[at[found]]
         old_origin = np.full(len(staged), np.nan, dtype=object)
         old_origin[found] = stored.origins[at[found]]
         merged = staged.reset_index(drop=True)
-        merged = merged.assign(old_value=old_value, old_origin=pd.Series(old_origin, dtype=origin_type))
+        merged = merged.assign(old_value=old_value,
+                               old_origin=pd.Series(old_origin, dtype="str" if found.any() else object))
     same = np.isclose(merged["value"], merged["old_value"], rtol=0, atol=1e-9)
     change = np.where(merged["old_value"].isna(), 0, np.where(same, 1, 2))
     # as pandas text (``str``), built by pyarrow: a numpy array of strings converts row by row
