@@ -461,3 +461,13 @@ def test_most_generated_text_takes_the_pyarrow_path(small_head):
 def test_utf16_saved_without_a_byte_order_mark_is_recognised_not_read_as_gb18030(encoding):
     grid = read_grid(TABLE.encode(encoding), "无BOM.csv")
     assert grid.rows == ROWS and grid.encoding == "utf-16"
+
+
+@pytest.mark.parametrize("text", [b"a,b\n\nc,d\n", b"a,b\r\rc,d\r", b"a,b\n\rc,d\n", b"a,b\r\n\r\nc,d\r\n", b"a,b\r\nc,d\r\n",
+                                  b"a,b\nc,d\n", b"a,b\rc,d\r", b"\n\n", b"\n", b"", b'"x\n\ny",b\n', b"a\n\r"])
+def test_a_blank_line_is_found_exactly_where_a_line_break_follows_another(text):
+    from etl.readers import _has_blank_line
+
+    expected = any(text.find(pair) >= 0 for pair in (b"\n\n", b"\r\r", b"\n\r"))
+    assert _has_blank_line(text, 0) is expected
+    assert _has_blank_line(b"x,y\n" + text, 4) is expected  # from an offset, what lies before it aside
