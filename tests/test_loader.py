@@ -496,6 +496,15 @@ def test_a_commit_right_after_its_preview_writes_what_the_preview_counted_withou
                                                    (13000.0, "upload", 1), (13100.0, "upload", second)]
 
 
+def test_a_value_changed_in_the_plan_after_its_preview_is_diffed_again_and_written(load, plan_of, store):
+    load(FIRST)
+    plan = plan_of(CORRECTED, name="upload_v2.csv")  # 2024-05 unchanged at 600 in the preview
+    plan.rows.loc[0, "value"] = 601.0
+    second = commit_plan(store, plan, by=Writer.internal("测试员"))
+    assert batches(store)[1] == (second, "upload_v2.csv", "upload", "测试员", 4, 1, 2, 1, "committed")
+    assert [r[3] for r in observations(store)] == [601.0, 615.0, 13000.0, 13100.0]
+
+
 def test_a_preview_committed_to_another_store_is_diffed_against_that_store(load, plan_of, store, migrated_store_file,
                                                                            tmp_path, backend):
     import shutil

@@ -229,6 +229,12 @@ def commit(store: Store, rows: pd.DataFrame, source: BatchSource, *, by: Writer,
                           planned=planned)
 
 
+def _same_keys_and_values(rows: pd.DataFrame, diff: pd.DataFrame) -> bool:
+    """Whether ``diff`` is of these keys and values, row by row (a plan's diff shares its rows'
+    columns, so this costs little)."""
+    return len(rows) == len(diff) and all(rows[c].reset_index(drop=True).equals(diff[c]) for c in [*KEY, "value"])
+
+
 def read_version(con) -> int:
     """The store's data_version as this connection (or transaction) sees it."""
     return int(con.execute("SELECT value FROM store_meta WHERE key = 'data_version'").fetchall()[0][0])
@@ -239,8 +245,12 @@ def _commit_in(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, source: Batch
                closing: bool = True, planned: PlannedDiff | None = None) -> int | None:
     """``commit`` inside its transaction. ``closing`` False: the demo generator's load, which
     replaces whatever it finds and corrects no report, so closed periods do not apply to it."""
-    if planned is not None and read_version(con) == planned.version:
-        diff = planned.diff
+    if planned is not None and read_version(con) == planned.version and _same_keys_and_values(rows, planned.diff):
+        # the rows as given, with what the diff found for each (a caller's later change to another
+        # column is written; one to a key or value is diffed again)
+        diff = rows.reset_index(drop=True).assign(old_value=planned.diff["old_value"],
+                                                  old_origin=planned.diff["old_origin"],
+                                                  change=planned.diff["change"])
     else:
         diff = diff_against_store(con, rows)
     written = diff[diff["change"] != "unchanged"]
