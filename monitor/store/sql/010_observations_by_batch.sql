@@ -1,0 +1,6 @@
+-- Schema version 10: observations found by batch_id (monitor/store/sql/postgresql/010_*.sql).
+--
+-- On DuckDB nothing changes: a scan of observations for one batch_id reads only the row groups
+-- whose batch_id range holds it (zone maps; batch ids grow with the rows), 3 ms nationally, and
+-- an ART index would cost what schema 3 removed (003_unindexed_observations.sql). PostgreSQL
+-- scans the whole table for it, hence the index in its variant.
