@@ -471,3 +471,14 @@ def test_a_blank_line_is_found_exactly_where_a_line_break_follows_another(text):
     expected = any(text.find(pair) >= 0 for pair in (b"\n\n", b"\r\r", b"\n\r"))
     assert _has_blank_line(text, 0) is expected
     assert _has_blank_line(b"x,y\n" + text, 4) is expected  # from an offset, what lies before it aside
+
+
+def test_a_cell_below_the_head_is_measured_in_characters_not_bytes():
+    rows = "".join(f"晋城,{k}\n" for k in range(100))
+    within = "地区,备注\n" + rows + "阳泉," + "长" * 1500 + "\n"  # 1,500 characters, 4,500 bytes
+    grid = read_grid(within.encode("utf-8"), "表.csv", limits=ReadLimits(cell_chars=2000))
+    assert grid.tail is not None and grid.rows[-1][1] == "长" * 1500
+    beyond = "地区,备注\n" + rows + "阳泉," + "长" * 2500 + "\n"
+    with pytest.raises(readers.LimitError) as caught:
+        read_grid(beyond.encode("utf-8"), "表.csv", limits=ReadLimits(cell_chars=2000))
+    assert str(caught.value).startswith("表.csv 第 102 行第 2 列的单元格有 2,500 个字符，超过每个单元格 2,000 个字符的上限")
