@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from cli import briefing as briefing_cli
+from cli import copying as copying_cli
 from cli import mappings as mappings_cli
 from cli import notes as notes_cli
 from cli import notify as notify_cli
@@ -432,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     notes_cli.add_parser(sub)
     users_cli.add_parser(sub)
     mappings_cli.add_parser(sub)
+    copying_cli.add_parser(sub)
     return parser
 
 
