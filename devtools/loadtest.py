@@ -134,9 +134,26 @@ def fresh_store(store: str | Path | None, folder: Path, template: list[Path]) ->
     return path
 
 
-async def browse(browser, url: str, index: int, views: int, result: Round) -> None:
+async def _state(page) -> str:
+    """What the page showed when a view did not end: the app's script state, whether a run was seen,
+    the heading, the address, the connection notice if any."""
+    try:
+        return await page.evaluate("""() => {
+          const app = document.querySelector('[data-testid="stApp"]');
+          const h1 = document.querySelector('[data-testid="stMain"] h1');
+          const status = document.querySelector('[data-testid="stStatusWidget"]');
+          return `state ${app ? app.dataset.testScriptState : 'no app'}, run seen ${window.loadtestRan}, `
+            + `heading ${h1 ? h1.innerText.trim() : 'none'}, ${location.pathname}`
+            + (status ? `, status ${status.innerText.trim()}` : '');
+        }""")
+    except PlaywrightError as e:
+        return f"state unknown: {str(e).splitlines()[0]}"
+
+
+async def browse(browser, url: str, index: int, views: int, result: Round, shots: Path | None = None) -> None:
     """One person: opens the dashboard, then follows ``views`` sidebar links. A view that fails
-    (no end of run, an exception or the busy notice shown) is counted as an error."""
+    (no end of run, an exception or the busy notice shown) is counted as an error, with what the
+    page showed (and its screenshot in ``shots``)."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(VIEW_TIMEOUT_MS)
     page = await context.new_page()
@@ -152,7 +169,10 @@ async def browse(browser, url: str, index: int, views: int, result: Round) -> No
                 await page.wait_for_function(RUN_ENDED, timeout=VIEW_TIMEOUT_MS)
                 result.views.append(time.perf_counter() - started)
             except PlaywrightError as e:  # a timeout is this test's finding, not its failure
-                result.errors.append(f"session {index}, {link}: {str(e).splitlines()[0]}")
+                state = await _state(page)
+                result.errors.append(f"session {index}, {link}: {str(e).splitlines()[0]} ({state})")
+                if shots is not None:
+                    await page.screenshot(path=str(shots / f"timeout-{index}-{n}.png"), full_page=True)
                 continue
             if await page.locator('[data-testid="stException"]').count():
                 result.errors.append(f"session {index}, {link}: an exception is shown")
@@ -228,7 +248,8 @@ async def run_round(store: str | Path, replicas: int, sessions: int, views: int,
             await asyncio.gather(*(browse(browser, url, 0, 1, warm) for url in deployment.replicas))
             result.errors += [f"warming: {e}" for e in warm.errors]
             started, load = time.perf_counter(), os.getloadavg()[0]
-            people = [browse(browser, deployment.url, i, views, result) for i in range(sessions)]
+            people = [browse(browser, deployment.url, i, views, result, folder / f"{replicas}-processes")
+                      for i in range(sessions)]
             outcome = await asyncio.gather(office(store, env, keys, folder, result, pause_s=2.0), *people,
                                            return_exceptions=True)
             result.seconds, result.load = time.perf_counter() - started, (load, os.getloadavg()[0])
