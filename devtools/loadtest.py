@@ -39,15 +39,24 @@ from devtools.serving import CHROMIUM, CHROMIUM_ARGS, ROOT
 PAGES = ["指标详情", "地区对比", "地图", "状态矩阵", "排名", "任务进度", "报送情况", "总览"]
 VIEW_TIMEOUT_MS = 120_000
 # A view has ended when the script's state has changed since the click (a run began; two pages
-# may share a heading) and is back to not running.
+# may share a heading) and is back to not running; or, when the page's run was over before the
+# browser drew its state (the start and the end of a short run drawn at once: no change to see),
+# when the address and the heading are the new page's and nothing runs.
 WATCH_RUN = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
+  const h1 = document.querySelector('[data-testid="stMain"] h1');
   window.loadtestRan = false;
+  window.loadtestFrom = [location.pathname, h1 ? h1.innerText.trim() : ''];
   new MutationObserver(() => { window.loadtestRan = true; })
     .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
-RUN_ENDED = """() => window.loadtestRan
-  && document.querySelector('[data-testid="stApp"]').dataset.testScriptState === 'notRunning'"""
+RUN_ENDED = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const h1 = document.querySelector('[data-testid="stMain"] h1');
+  const [path, heading] = window.loadtestFrom;
+  const moved = location.pathname !== path && h1 !== null && h1.innerText.trim() !== heading;
+  return (window.loadtestRan || moved) && app.dataset.testScriptState === 'notRunning';
+}"""
 # The first page has ended when its heading is drawn and its run is over.
 VIEW_ENDED = """([previous]) => {
   const h1 = document.querySelector('[data-testid="stMain"] h1');
