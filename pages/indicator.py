@@ -14,6 +14,7 @@ from pages._badges import DEMO_NOTICE, status_badge
 from pages._caches import cached_detail
 from pages._context import data_version, for_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
+from pages._forms import clear_saved
 from pages._markdown import plain
 from pages._sidebar import sidebar
 from pages._tables import show_table
@@ -79,7 +80,7 @@ if (session is not None and auth.can(Action.UPLOAD, session) and not detail.obse
     flags = dict(zip(range(len(keys)), detail.observations["flag"]))
     may_clear = auth.can(Action.REVIEW, session)
     with st.expander(f"备注与{FLAG_LABEL}", icon=":material/edit_note:"):
-        with st.form("detail_note", clear_on_submit=True, border=False):
+        with st.form("detail_note", border=False):
             # no key: a value's label changes with its flag, and a new label must show at once
             row = st.selectbox("数值", range(len(keys)),
                                format_func=lambda i: keys[i][0] + ("（待核实）" if flags[i] == "open" else ""))
@@ -100,6 +101,7 @@ if (session is not None and auth.can(Action.UPLOAD, session) and not detail.obse
             except MonitorError as e:
                 st.error(plain(e))
             else:
+                clear_saved("detail_note_text")
                 st.session_state["detail_note_done"] = f"{keys[row][0]}：已{action}。" + auth.deliver_audit(ctx.store)
                 st.rerun()
 

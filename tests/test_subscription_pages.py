@@ -43,7 +43,7 @@ def test_an_admin_adds_a_subscription_and_stops_it_and_both_are_audited(served):
     assert list(zip(trail["actor"], trail["action"])) == [("admin", "subscription_stop"), ("admin", "subscription_add")]
 
 
-def test_a_subscription_outside_the_account_s_regions_is_refused_on_the_page(served):
+def test_a_subscription_outside_the_account_s_regions_is_refused_keeping_what_was_typed(served):
     app, _ = served
     log_in(app, "admin")
     on_page(app, "subscriptions")
@@ -53,6 +53,17 @@ def test_a_subscription_outside_the_account_s_regions_is_refused_on_the_page(ser
     shown(widget(app.button, "新建").click().run())
     assert texts(app.error) == ["账户 jc-clerk 只能订阅其地区范围内的地区，太原市 不在范围内"]
     assert not app.dataframe and "（暂无记录）" in [c.value for c in app.caption]
+    # what was typed stays, to be corrected rather than typed again
+    assert app.selectbox(key="subscription_new_owner").value == "jc-clerk"
+    assert app.multiselect(key="subscription_new_regions").value == ["140100"]
+    assert app.text_input(key="subscription_new_email").value == "jc@example.gov.cn"
+    app.multiselect(key="subscription_new_regions").set_value(["140500"])
+    shown(widget(app.button, "新建").click().run())
+    assert texts(app.success) == ["已新建订阅 1（晋城市局数据员）。"]
+    # saved: the form is empty again for the next one
+    assert app.selectbox(key="subscription_new_owner").value == ""
+    assert app.multiselect(key="subscription_new_regions").value == []
+    assert app.text_input(key="subscription_new_email").value == ""
 
 
 def test_others_are_refused_the_subscriptions_page(served):
