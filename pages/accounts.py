@@ -8,7 +8,7 @@ from monitor.accounts.users import ROLE_LABELS, ROLES, Action, scope_label
 from monitor.errors import ConfigError, MonitorError
 from pages import _auth as auth
 from pages._context import context_or_stop
-from pages._forms import clear_saved
+from pages._forms import form_key, saved
 from pages._markdown import plain
 from pages._tables import show_table
 
@@ -41,21 +41,22 @@ def done(message: str) -> None:
 
 new_tab, role_tab, contact_tab, password_tab, state_tab, config_tab = st.tabs(
     ["新建账户", "角色与地区范围", "联系方式", "重置密码", "停用/启用", "配置"])
-with new_tab, st.form("account_new"):
-    username = st.text_input("用户名（英文字母、数字）", key="account_new_username")
-    name = st.text_input("显示名", placeholder="例如 晋城市局数据员", key="account_new_name")
-    role = st.selectbox("角色", ROLES, format_func=ROLE_LABELS.get, key="account_new_role")
+new_form = form_key("account_new")
+with new_tab, st.form(new_form):
+    username = st.text_input("用户名（英文字母、数字）", key=f"{new_form}_username")
+    name = st.text_input("显示名", placeholder="例如 晋城市局数据员", key=f"{new_form}_name")
+    role = st.selectbox("角色", ROLES, format_func=ROLE_LABELS.get, key=f"{new_form}_role")
     scope = st.multiselect("可导入的地区（不选为全部地区）", scope_options, format_func=lambda c: ctx.regions[c].name,
-                           placeholder="全部地区", key="account_new_scope")
-    email = st.text_input("邮箱（可选：催报名单与提醒用；统一身份认证登录时也按它对应到本账户）", key="account_new_email")
-    password = st.text_input("初始密码（至少 10 个字符）", type="password", key="account_new_password")
+                           placeholder="全部地区", key=f"{new_form}_scope")
+    email = st.text_input("邮箱（可选：催报名单与提醒用；统一身份认证登录时也按它对应到本账户）", key=f"{new_form}_email")
+    password = st.text_input("初始密码（至少 10 个字符）", type="password", key=f"{new_form}_password")
     if st.form_submit_button("新建", type="primary"):
         try:
             store.add(username, password, role, scope=tuple(scope), email=email or None, display_name=name or None, **who)
         except MonitorError as e:
             st.error(str(e))
         else:
-            clear_saved("account_new_")
+            saved("account_new")
             done(f"已新建账户 {username.strip().lower()}。")
 
 names = [a.username for a in accounts]
@@ -75,29 +76,31 @@ with role_tab, st.form("account_role"):
             else:
                 done(f"账户 {target}：{ROLE_LABELS[role]}，{scope_label(scope, ctx.regions)}。")
 
-with contact_tab, st.form("account_contact"):
+contact_form = form_key("account_contact")
+with contact_tab, st.form(contact_form):
     target = st.selectbox("账户", names, key="account_contact_user")
-    email = st.text_input("新邮箱（留空不改）", key="account_contact_email")
-    name = st.text_input("新显示名（留空不改）", key="account_contact_name")
+    email = st.text_input("新邮箱（留空不改）", key=f"{contact_form}_email")
+    name = st.text_input("新显示名（留空不改）", key=f"{contact_form}_name")
     if st.form_submit_button("保存"):
         try:
             account = store.set_contact(target, email=email or None, display_name=name or None, **who)
         except MonitorError as e:
             st.error(str(e))
         else:
-            clear_saved("account_contact_email", "account_contact_name")
+            saved("account_contact")
             done(f"账户 {target}：邮箱 {account.email or '—'}，显示名 {account.display_name or '—'}。")
 
-with password_tab, st.form("account_password"):
+password_form = form_key("account_password")
+with password_tab, st.form(password_form):
     target = st.selectbox("账户", names, key="account_password_user")
-    password = st.text_input("新密码（至少 10 个字符）", type="password", key="account_password_new")
+    password = st.text_input("新密码（至少 10 个字符）", type="password", key=f"{password_form}_new")
     if st.form_submit_button("重置密码"):
         try:
             store.reset_password(target, password, **who)
         except MonitorError as e:
             st.error(str(e))
         else:
-            clear_saved("account_password_new")
+            saved("account_password")
             done(f"账户 {target} 的密码已重置，失败登录计数已清除。")
 
 with state_tab, st.form("account_state"):

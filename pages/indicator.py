@@ -14,7 +14,7 @@ from pages._badges import DEMO_NOTICE, status_badge
 from pages._caches import cached_detail
 from pages._context import data_version, for_screen
 from pages._downloads import chart_downloads, export_label, table_downloads
-from pages._forms import clear_saved
+from pages._forms import form_key, saved
 from pages._markdown import plain
 from pages._sidebar import sidebar
 from pages._tables import show_table
@@ -80,13 +80,14 @@ if (session is not None and auth.can(Action.UPLOAD, session) and not detail.obse
     flags = dict(zip(range(len(keys)), detail.observations["flag"]))
     may_clear = auth.can(Action.REVIEW, session)
     with st.expander(f"备注与{FLAG_LABEL}", icon=":material/edit_note:"):
-        with st.form("detail_note", border=False):
+        note_form = form_key("detail_note")
+        with st.form(note_form, border=False):
             # no key: a value's label changes with its flag, and a new label must show at once
             row = st.selectbox("数值", range(len(keys)),
                                format_func=lambda i: keys[i][0] + ("（待核实）" if flags[i] == "open" else ""))
             actions = ["备注", f"备注并标记{FLAG_LABEL}"] + ([f"解除{FLAG_LABEL}"] if may_clear else [])
-            action = st.radio("操作", actions, horizontal=True, key="detail_note_action")
-            text = st.text_area("内容（解除标记时可写核实结果，可不填）", key="detail_note_text", max_chars=500)
+            action = st.radio("操作", actions, horizontal=True, key=f"{note_form}_action")
+            text = st.text_area("内容（解除标记时可写核实结果，可不填）", key=f"{note_form}_text", max_chars=500)
             submitted = st.form_submit_button("提交", type="primary")
         if submitted:
             try:
@@ -101,7 +102,7 @@ if (session is not None and auth.can(Action.UPLOAD, session) and not detail.obse
             except MonitorError as e:
                 st.error(plain(e))
             else:
-                clear_saved("detail_note_text")
+                saved("detail_note")
                 st.session_state["detail_note_done"] = f"{keys[row][0]}：已{action}。" + auth.deliver_audit(ctx.store)
                 st.rerun()
 

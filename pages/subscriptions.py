@@ -18,7 +18,7 @@ from monitor.errors import MonitorError
 from pages import _auth as auth
 from pages._context import context_or_stop
 from pages._downloads import table_downloads
-from pages._forms import clear_saved
+from pages._forms import form_key, saved
 from pages._markdown import plain
 from pages._tables import show_table
 
@@ -89,15 +89,16 @@ def fields(prefix: str, current=None) -> dict:
 
 
 new_tab, edit_tab, state_tab, log_tab = st.tabs(["新建订阅", "修改订阅", "停止/恢复/删除", "通知记录"])
-with new_tab, st.form("subscription_new"):
-    values = fields("subscription_new")
+new_form = form_key("subscription_new")
+with new_tab, st.form(new_form):
+    values = fields(new_form)
     if st.form_submit_button("新建", type="primary"):
         try:
             made = store.add(ctx.regions, **values, **who)
         except MonitorError as e:
             st.error(str(e))
         else:
-            clear_saved("subscription_new_")
+            saved("subscription_new")
             done(f"已新建订阅 {made.id}（{made.label}）。")
 
 labels = {s.id: f"{s.id}：{s.label}（{names_of(s.regions, ctx.regions)}）" for s in subscriptions}

@@ -76,3 +76,26 @@ def test_the_jincheng_uploader_is_refused_a_taiyuan_row_and_an_admin_sees_it_aud
     grid = page.locator(f'{MAIN} [data-testid="stDataFrame"]')
     expect(grid).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_a_refused_new_account_keeps_what_was_typed_and_a_saved_one_leaves_the_form_empty(page: Page, access_url):
+    open_deep_link(page, access_url, "login", "登录")
+    log_in(page, "admin")
+    page.locator(NAV).get_by_role("link", name="账户管理").click()
+    expect(page.locator(f"{MAIN} h1")).to_have_text("账户管理", timeout=RENDER_TIMEOUT_MS)
+    form = page.locator('[data-testid="stForm"]').first
+    username, name = form.get_by_label("用户名（英文字母、数字）", exact=True), form.get_by_label("显示名", exact=True)
+    password = form.get_by_label("初始密码（至少 10 个字符）", exact=True)
+    username.fill("yq-clerk")
+    name.fill("阳泉市局数据员")
+    password.fill("short")
+    form.get_by_role("button", name="新建").click()
+    expect(page.locator(MAIN).get_by_text("密码太短：至少 10 个字符")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    expect(username).to_have_value("yq-clerk")  # kept, to be corrected
+    expect(name).to_have_value("阳泉市局数据员")
+    password.fill("yangquan-2026!")
+    form.get_by_role("button", name="新建").click()
+    expect(page.locator(MAIN).get_by_text("已新建账户 yq-clerk。")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    expect(username).to_have_value("")  # the browser shows the form empty for the next account
+    expect(name).to_have_value("")
+    expect(password).to_have_value("")

@@ -318,25 +318,26 @@ def test_a_refused_new_account_or_password_keeps_what_was_typed_and_a_saved_one_
     app, _, _ = served
     log_in(app, "admin")
     on_page(app, "accounts")
-    app.text_input(key="account_new_username").input("yq-clerk")
-    app.text_input(key="account_new_name").input("阳泉市局数据员")
-    app.text_input(key="account_new_password").input("short")
+    app.text_input(key="account_new_0_username").input("yq-clerk")  # the form before its first save
+    app.text_input(key="account_new_0_name").input("阳泉市局数据员")
+    app.text_input(key="account_new_0_password").input("short")
     shown(widget(app.button, "新建").click().run())
     assert texts(app.error) == ["密码太短：至少 10 个字符"]  # said, nothing saved
-    assert app.text_input(key="account_new_username").value == "yq-clerk"
-    assert app.text_input(key="account_new_name").value == "阳泉市局数据员"
-    app.text_input(key="account_new_password").input("yangquan-2026!")
+    assert app.text_input(key="account_new_0_username").value == "yq-clerk"
+    assert app.text_input(key="account_new_0_name").value == "阳泉市局数据员"
+    app.text_input(key="account_new_0_password").input("yangquan-2026!")
     shown(widget(app.button, "新建").click().run())
     assert texts(app.success) == ["已新建账户 yq-clerk。"]
-    assert app.text_input(key="account_new_username").value == ""
-    assert app.text_input(key="account_new_name").value == ""
+    # saved: drawn anew under new keys, which the browser shows as empty widgets
+    assert app.text_input(key="account_new_1_username").value == ""
+    assert app.text_input(key="account_new_1_name").value == ""
     assert "yq-clerk" in app.dataframe[0].value["用户名"].tolist()
 
     app.selectbox(key="account_password_user").set_value("yq-clerk")
-    app.text_input(key="account_password_new").input("short")
+    app.text_input(key="account_password_0_new").input("short")
     shown(widget(app.button, "重置密码").click().run())
-    assert texts(app.error) and app.text_input(key="account_password_new").value == "short"
-    app.text_input(key="account_password_new").input("yangquan-2027!")
+    assert texts(app.error) and app.text_input(key="account_password_0_new").value == "short"
+    app.text_input(key="account_password_0_new").input("yangquan-2027!")
     shown(widget(app.button, "重置密码").click().run())
     assert texts(app.success) == ["账户 yq-clerk 的密码已重置，失败登录计数已清除。"]
-    assert app.text_input(key="account_password_new").value == ""
+    assert app.text_input(key="account_password_1_new").value == ""

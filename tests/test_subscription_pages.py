@@ -24,7 +24,7 @@ def test_an_admin_adds_a_subscription_and_stops_it_and_both_are_audited(served):
     on_page(app, "subscriptions")
     assert app.title[0].value == "订阅管理" and not app.dataframe  # no subscription yet: no table,
     assert "（暂无记录）" in [c.value for c in app.caption]  # but a line that says so
-    form = "subscription_new"
+    form = "subscription_new_0"  # the new-subscription form before its first save (pages/_forms.py)
     app.selectbox(key=f"{form}_owner").set_value("jc-clerk")
     app.multiselect(key=f"{form}_kinds").set_value(["overdue", "target"])
     app.text_input(key=f"{form}_email").input("jc@example.gov.cn")
@@ -47,23 +47,24 @@ def test_a_subscription_outside_the_account_s_regions_is_refused_keeping_what_wa
     app, _ = served
     log_in(app, "admin")
     on_page(app, "subscriptions")
-    app.selectbox(key="subscription_new_owner").set_value("jc-clerk")
-    app.multiselect(key="subscription_new_regions").set_value(["140100"])
-    app.text_input(key="subscription_new_email").input("jc@example.gov.cn")
+    form = "subscription_new_0"
+    app.selectbox(key=f"{form}_owner").set_value("jc-clerk")
+    app.multiselect(key=f"{form}_regions").set_value(["140100"])
+    app.text_input(key=f"{form}_email").input("jc@example.gov.cn")
     shown(widget(app.button, "新建").click().run())
     assert texts(app.error) == ["账户 jc-clerk 只能订阅其地区范围内的地区，太原市 不在范围内"]
     assert not app.dataframe and "（暂无记录）" in [c.value for c in app.caption]
     # what was typed stays, to be corrected rather than typed again
-    assert app.selectbox(key="subscription_new_owner").value == "jc-clerk"
-    assert app.multiselect(key="subscription_new_regions").value == ["140100"]
-    assert app.text_input(key="subscription_new_email").value == "jc@example.gov.cn"
-    app.multiselect(key="subscription_new_regions").set_value(["140500"])
+    assert app.selectbox(key=f"{form}_owner").value == "jc-clerk"
+    assert app.multiselect(key=f"{form}_regions").value == ["140100"]
+    assert app.text_input(key=f"{form}_email").value == "jc@example.gov.cn"
+    app.multiselect(key=f"{form}_regions").set_value(["140500"])
     shown(widget(app.button, "新建").click().run())
     assert texts(app.success) == ["已新建订阅 1（晋城市局数据员）。"]
-    # saved: the form is empty again for the next one
-    assert app.selectbox(key="subscription_new_owner").value == ""
-    assert app.multiselect(key="subscription_new_regions").value == []
-    assert app.text_input(key="subscription_new_email").value == ""
+    # saved: the form is drawn anew (new keys, which the browser shows as empty widgets) for the next one
+    assert app.selectbox(key="subscription_new_1_owner").value == ""
+    assert app.multiselect(key="subscription_new_1_regions").value == []
+    assert app.text_input(key="subscription_new_1_email").value == ""
 
 
 def test_others_are_refused_the_subscriptions_page(served):
@@ -131,8 +132,8 @@ def test_an_admin_has_a_group_robot_sent_the_briefing_as_a_link(served):
     log_in(app, "admin")
     on_page(app, "subscriptions")
 
-    def submit(delivery: str) -> None:  # the form is emptied on every submit
-        form = "subscription_new"
+    def submit(delivery: str) -> None:  # filled whole each time (a refused form keeps it anyway)
+        form = "subscription_new_0"
         app.text_input(key=f"{form}_label").input("晋城市局工作群")
         app.multiselect(key=f"{form}_regions").set_value(["140500"])
         app.multiselect(key=f"{form}_kinds").set_value([])
